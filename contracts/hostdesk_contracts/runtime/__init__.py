@@ -1,0 +1,1 @@
+"""What the services share to speak HTTP and NATS alike (needs the ``runtime`` extra)."""

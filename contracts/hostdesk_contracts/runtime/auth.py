@@ -1,0 +1,57 @@
+"""Bearer tokens: HS256 JWTs naming the account, its tenant and role. No endpoint is ever open."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+
+from hostdesk_contracts.auth import Claims
+from hostdesk_contracts.base import Actor, Role
+from hostdesk_contracts.runtime.problems import Unauthorized
+
+ALGORITHM = "HS256"
+
+
+def issue_token(
+    *,
+    secret: str,
+    account_id: str,
+    tenant: str,
+    role: Role,
+    name: str | None = None,
+    email: str | None = None,
+    ttl_seconds: int = 86_400,
+) -> str:
+    claims = Claims(
+        sub=account_id, tenant=tenant, role=role, name=name, email=email, exp=int(time.time()) + ttl_seconds
+    )
+    return jwt.encode(claims.model_dump(mode="json", exclude_none=True), secret, algorithm=ALGORITHM)
+
+
+def verify_token(token: str, secret: str) -> Claims:
+    try:
+        payload = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
+        return Claims.model_validate(payload)
+    except (jwt.PyJWTError, ValidationError) as error:
+        raise Unauthorized("The bearer token is missing, expired or not signed by this installation.") from error
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_actor(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Actor:
+    """The caller, from ``Authorization: Bearer``. The key comes from ``app.state.jwt_secret``."""
+    if credentials is None:
+        raise Unauthorized("This endpoint needs an 'Authorization: Bearer <token>' header.")
+    secret: str = request.app.state.jwt_secret
+    return verify_token(credentials.credentials, secret).actor()
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]

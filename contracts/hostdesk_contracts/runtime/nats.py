@@ -1,0 +1,66 @@
+"""Connecting to NATS and declaring the streams, the same way in every service."""
+
+from __future__ import annotations
+
+import logging
+
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from hostdesk_contracts.subjects import Subjects
+
+log = logging.getLogger(__name__)
+
+# JetStream drops a message whose Nats-Msg-Id it saw within this window: retries of a publish are harmless.
+DUPLICATE_WINDOW_SECONDS = 600.0
+WEEK_SECONDS = 7 * 86_400.0
+
+
+async def connect(url: str, *, name: str) -> Client:
+    """A connection that reconnects for ever: a NATS restart is a pause, never the end of a service."""
+
+    async def on_error(error: Exception) -> None:
+        log.warning("nats error: %s", error)
+
+    return await nats.connect(
+        servers=[url],
+        name=name,
+        connect_timeout=2,
+        reconnect_time_wait=0.5,
+        max_reconnect_attempts=-1,
+        error_cb=on_error,
+    )
+
+
+def stream_configs(subjects: Subjects) -> list[StreamConfig]:
+    return [
+        StreamConfig(
+            name=subjects.commands_stream,
+            subjects=[subjects.all_commands],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=WEEK_SECONDS,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            discard=DiscardPolicy.OLD,
+        ),
+        StreamConfig(
+            name=subjects.events_stream,
+            subjects=[subjects.all_events],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            discard=DiscardPolicy.OLD,
+        ),
+    ]
+
+
+async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
+    """Declare the streams; every replica may do this at start-up, in any order."""
+    for config in stream_configs(subjects):
+        try:
+            await js.add_stream(config)
+        except BadRequestError:
+            await js.update_stream(config)

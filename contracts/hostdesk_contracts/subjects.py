@@ -1,0 +1,63 @@
+"""Where things travel on NATS.
+
+Events:   ``<root>.events.<tenant>.<event>.v<N>``  e.g. ``tickets.events.acme.reply_posted.v1``
+          subscribe to a tenant with ``tickets.events.acme.>``, to a type with ``tickets.events.*.closed.*``.
+Commands: ``<root>.commands.<tenant>.<command>``   e.g. ``tickets.commands.acme.open``
+Outcomes: ``<root>.outcomes.<inbox>.<command_id>`` core NATS, to the intake instance waiting for them,
+          and the key-value bucket ``<ROOT>_OUTCOMES`` for callers that come back later.
+
+The root defaults to ``tickets``; a second installation (or a test) on the same NATS picks another root.
+Ticket id and version travel in headers, not in subjects, to keep subject cardinality low.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hostdesk_contracts.commands import COMMAND_NAMES, CommandBase
+from hostdesk_contracts.events import TicketEvent, event_name
+
+# Message headers.
+MSG_ID = "Nats-Msg-Id"
+ES_POSITION = "Es-Position"  # the event's position in the tickets service's log
+TICKET_ID = "Ticket-Id"
+TICKET_VERSION = "Ticket-Version"
+EVENT_TYPE = "Event-Type"
+REPLY_TO = "Outcome-Reply-To"  # where tickets sends the outcome of a command
+
+
+@dataclass(frozen=True)
+class Subjects:
+    root: str = "tickets"
+
+    @property
+    def events_stream(self) -> str:
+        return f"{self.root.upper()}_EVENTS"
+
+    @property
+    def commands_stream(self) -> str:
+        return f"{self.root.upper()}_COMMANDS"
+
+    @property
+    def outcomes_bucket(self) -> str:
+        return f"{self.root.upper()}_OUTCOMES"
+
+    @property
+    def all_events(self) -> str:
+        return f"{self.root}.events.>"
+
+    @property
+    def all_commands(self) -> str:
+        return f"{self.root}.commands.>"
+
+    def event(self, tenant: str, event: type[TicketEvent] | TicketEvent) -> str:
+        return f"{self.root}.events.{tenant}.{event_name(event)}"
+
+    def command(self, command: CommandBase) -> str:
+        return f"{self.root}.commands.{command.actor.tenant}.{COMMAND_NAMES[type(command)]}"
+
+    def outcome_inbox(self, inbox: str) -> str:
+        return f"{self.root}.outcomes.{inbox}.*"
+
+    def outcome(self, inbox: str, command_id: str) -> str:
+        return f"{self.root}.outcomes.{inbox}.{command_id}"

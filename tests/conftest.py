@@ -1,0 +1,74 @@
+"""Real servers for every test that needs one: found or started, never skipped.
+
+Each test session gets its own database and its own NATS subject root, so sessions, and the tests within
+them, need no cleanup and never see one another's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from hostdesk_contracts.subjects import Subjects
+from hostdesk_devtools.servers import Server, find_or_start_nats, find_or_start_postgres, with_database
+
+RUN_DIR = Path(__file__).resolve().parent.parent / ".run" / "test-servers"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server]:
+    server = find_or_start_postgres(RUN_DIR)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> Iterator[Server]:
+    server = find_or_start_nats(RUN_DIR)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_url(nats_server: Server) -> str:
+    return nats_server.url
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: Server) -> Iterator[str]:
+    """A fresh database for this test session, dropped at its end."""
+    name = f"hostdesk_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(postgres_server.url)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield with_database(postgres_server.url, name)
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def subjects() -> Subjects:
+    """A subject root (and so streams) of the test's own."""
+    return Subjects(root=f"t{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture
+def tenant() -> str:
+    return f"tenant-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    assert pool is not None
+    yield pool
+    await pool.close()
