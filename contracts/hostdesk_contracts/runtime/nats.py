@@ -7,8 +7,9 @@ import logging
 import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.api import DiscardPolicy, KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, BucketNotFoundError
+from nats.js.kv import KeyValue
 
 from hostdesk_contracts.subjects import Subjects
 
@@ -64,3 +65,16 @@ async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
             await js.add_stream(config)
         except BadRequestError:
             await js.update_stream(config)
+
+
+OUTCOME_TTL_SECONDS = 86_400.0
+
+
+async def outcomes_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
+    """The key-value bucket of command outcomes (key: command id), kept a day for callers that come back."""
+    try:
+        return await js.key_value(subjects.outcomes_bucket)
+    except BucketNotFoundError:
+        return await js.create_key_value(
+            KeyValueConfig(bucket=subjects.outcomes_bucket, history=1, ttl=OUTCOME_TTL_SECONDS)
+        )
