@@ -1,0 +1,20 @@
+"""``python -m hostdesk_tickets``: run the tickets service with settings from the environment."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from hostdesk_tickets.main import create_app
+from hostdesk_tickets.settings import Settings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

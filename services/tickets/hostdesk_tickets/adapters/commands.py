@@ -1,0 +1,125 @@
+"""Consumes ticket commands from JetStream, applies each once, and answers with its outcome.
+
+Delivery is at least once; applying is exactly once because every event records its command id and a
+ticket opened twice has one id. The outcome goes to the waiting intake instance (core NATS) and to the
+outcomes bucket for callers that come back later; the message is acknowledged only after both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from eventsourcing.persistence import PersistenceError
+from hostdesk_contracts.commands import COMMAND_ADAPTER
+from hostdesk_contracts.outcomes import CommandOutcome
+from hostdesk_contracts.subjects import REPLY_TO, Subjects
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.kv import KeyValue
+from pydantic import ValidationError
+
+from hostdesk_tickets.application import AnyCommand, TicketsApplication, refused_not_found
+from hostdesk_tickets.domain.errors import TicketNotFound
+from hostdesk_tickets.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DURABLE = "tickets"
+
+
+class CommandConsumer:
+    def __init__(
+        self,
+        *,
+        app: TicketsApplication,
+        nc: Client,
+        js: JetStreamContext,
+        outcomes: KeyValue,
+        subjects: Subjects,
+        settings: Settings,
+    ) -> None:
+        self.app = app
+        self.nc = nc
+        self.js = js
+        self.outcomes = outcomes
+        self.subjects = subjects
+        self.settings = settings
+        self.stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    async def run(self) -> None:
+        subscription = await self._subscribe()
+        while not self.stopping.is_set():
+            try:
+                messages = await subscription.fetch(batch=self.settings.command_batch, timeout=1)
+            except NatsTimeoutError:
+                continue
+            except NatsError as error:
+                log.warning("fetching commands failed (%s); retrying", error)
+                await asyncio.sleep(0.5)
+                continue
+            for message in messages:  # in order: a reply must not overtake the open it follows
+                await self.handle(message)
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        config = ConsumerConfig(
+            durable_name=DURABLE,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=30,
+            max_deliver=self.settings.command_max_deliver,
+            max_ack_pending=1000,
+        )
+        while True:
+            try:
+                return await self.js.pull_subscribe(
+                    self.subjects.all_commands, durable=DURABLE, stream=self.subjects.commands_stream, config=config
+                )
+            except NatsError as error:
+                log.warning("cannot bind the commands consumer yet (%s)", error)
+                await asyncio.sleep(0.5)
+
+    async def handle(self, message: Msg) -> None:
+        try:
+            command = COMMAND_ADAPTER.validate_json(message.data)
+        except ValidationError as error:
+            # The message stays in the commands stream (kept a week) for staff to inspect and replay.
+            log.error("command at stream seq %s is malformed, set aside: %s", message.metadata.sequence.stream, error)
+            await message.term()
+            return
+        try:
+            outcome: CommandOutcome | None = await asyncio.to_thread(self.app.handle, command)
+        except TicketNotFound:
+            outcome = await self._missing_ticket(message, command)
+        except PersistenceError as error:
+            log.warning("event store unavailable for command %s (%s); will retry", command.command_id, error)
+            await message.nak(delay=1)
+            return
+        if outcome is not None:
+            await self._answer(message, outcome)
+
+    async def _missing_ticket(self, message: Msg, command: AnyCommand) -> CommandOutcome | None:
+        """A command can overtake the open of its ticket on another replica: wait a little, then refuse."""
+        deliveries = message.metadata.num_delivered
+        if deliveries <= self.settings.missing_ticket_retries:
+            await message.nak(delay=0.2 * deliveries)
+            return None
+        return refused_not_found(command)
+
+    async def _answer(self, message: Msg, outcome: CommandOutcome) -> None:
+        payload = outcome.model_dump_json().encode()
+        try:
+            await self.outcomes.put(outcome.command_id, payload)
+            reply_to = (message.headers or {}).get(REPLY_TO)
+            if reply_to:
+                await self.nc.publish(reply_to, payload)
+            await message.ack()
+        except NatsError as error:
+            log.warning("could not answer command %s (%s); it will be redelivered", outcome.command_id, error)

@@ -1,0 +1,35 @@
+"""Why the ticket refuses a command. One translation point turns each into an outcome (and so an HTTP status)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from hostdesk_contracts.base import Status
+from hostdesk_contracts.outcomes import Refusal
+
+
+class TicketRefusal(Exception):
+    refusal: Refusal
+
+    def __init__(self, detail: str, *, current_status: Status | None = None, current_version: int | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.current_status = current_status
+        self.current_version = current_version
+
+
+class TicketNotFound(TicketRefusal):
+    """No such ticket, or not one the actor may see: the two answer alike."""
+
+    refusal = Refusal.NOT_FOUND
+
+    def __init__(self, ticket_id: UUID) -> None:
+        super().__init__(f"There is no ticket {ticket_id}.")
+
+
+class TransitionForbidden(TicketRefusal):
+    refusal = Refusal.CONFLICT
+
+
+class StaleVersion(TicketRefusal):
+    refusal = Refusal.STALE

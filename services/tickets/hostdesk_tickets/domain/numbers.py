@@ -1,0 +1,23 @@
+"""Short ticket numbers (``#482913``): unique, six digits for the first 900,000 tickets, not guessable in order.
+
+Each ticket takes the next value of a sequence; the value is spread over its block of numbers by an affine
+permutation, so consecutive tickets get unrelated numbers and the count of tickets is not shown to customers.
+"""
+
+from __future__ import annotations
+
+# Block k holds the (k+6)-digit numbers. A multiplier coprime with every block size makes each map a bijection.
+_MULTIPLIER = 7**7  # coprime with 9 * 10**n for every n
+_OFFSET = 271_828
+
+
+def ticket_number(sequence_value: int) -> int:
+    """The number of the ticket that took ``sequence_value`` (1, 2, 3...) from the sequence."""
+    if sequence_value < 1:
+        raise ValueError("sequence values start at 1")
+    index = sequence_value - 1
+    low, size = 100_000, 900_000
+    while index >= size:
+        index -= size
+        low, size = low * 10, size * 10
+    return low + (index * _MULTIPLIER + _OFFSET) % size

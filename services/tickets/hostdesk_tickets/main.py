@@ -1,0 +1,67 @@
+"""The tickets service: the command consumer, the relay, and a small HTTP surface for health."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from hostdesk_contracts.runtime.nats import connect, ensure_streams, outcomes_bucket
+from hostdesk_contracts.runtime.problems import install_problem_handlers
+
+from hostdesk_tickets.adapters.commands import CommandConsumer
+from hostdesk_tickets.adapters.event_store import build_application
+from hostdesk_tickets.adapters.relay import Relay
+from hostdesk_tickets.api.health import router as health_router
+from hostdesk_tickets.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        instance = settings.instance or f"tickets-{uuid.uuid4().hex[:8]}"
+        tickets = await asyncio.to_thread(build_application, settings)
+        nc = await connect(settings.nats_url, name=instance)
+        js = nc.jetstream()
+        await ensure_streams(js, settings.subjects)
+        consumer = CommandConsumer(
+            app=tickets,
+            nc=nc,
+            js=js,
+            outcomes=await outcomes_bucket(js, settings.subjects),
+            subjects=settings.subjects,
+            settings=settings,
+        )
+        relay = Relay(
+            app=tickets,
+            js=js,
+            subjects=settings.subjects,
+            database_url=settings.database_url,
+            lock_key=settings.relay_lock_key,
+            batch=settings.relay_batch,
+            idle_poll_seconds=settings.relay_idle_poll_seconds,
+        )
+        app.state.tickets, app.state.nc, app.state.relay = tickets, nc, relay
+        tasks = [asyncio.create_task(consumer.run(), name="commands"), asyncio.create_task(relay.run(), name="relay")]
+        try:
+            yield
+        finally:
+            consumer.stop()
+            relay.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
+            with contextlib.suppress(Exception):
+                await nc.drain()
+            await asyncio.to_thread(tickets.close)
+
+    app = FastAPI(title="HostDesk tickets", version="0.1.0", lifespan=lifespan)
+    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    install_problem_handlers(app)
+    app.include_router(health_router)
+    return app

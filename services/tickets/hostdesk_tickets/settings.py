@@ -1,0 +1,23 @@
+"""The tickets service's settings (prefix ``TICKETS_``), built once in ``__main__`` and passed down."""
+
+from __future__ import annotations
+
+from hostdesk_contracts.runtime.settings import CommonSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+
+class Settings(CommonSettings):
+    model_config = SettingsConfigDict(env_prefix="TICKETS_")
+
+    port: int = 8002
+    db_schema: str = Field(default="tickets", pattern=r"^[a-z_][a-z0-9_]*$")
+    pool_size: int = Field(default=4, ge=1)
+    command_batch: int = Field(default=64, ge=1, le=1000)
+    command_max_deliver: int = Field(default=20, ge=2)
+    missing_ticket_retries: int = Field(
+        default=5, ge=0, description="How often a command for a ticket not yet stored is retried before refusal."
+    )
+    relay_batch: int = Field(default=500, ge=1, le=10_000)
+    relay_idle_poll_seconds: float = Field(default=0.2, gt=0)
+    relay_lock_key: int = Field(default=0x7469636B, description="The advisory lock that elects the relay leader.")
