@@ -86,7 +86,13 @@ EVENT_TYPES: tuple[type[TicketEvent], ...] = (
 )
 
 
-def event_name(event_type: type[TicketEvent] | TicketEvent) -> str:
+def event_type_token(event: type[TicketEvent] | TicketEvent) -> str:
+    """The event's ``type``, e.g. ``ticket.reply_posted.v1``."""
+    event_class = event if isinstance(event, type) else type(event)
+    type_token: str = event_class.model_fields["type"].default
+    return type_token
+
+
+def event_name(event: type[TicketEvent] | TicketEvent) -> str:
     """``ticket.reply_posted.v1`` -> ``reply_posted.v1``: the subject tokens naming the event's type."""
-    type_token: str = event_type.model_fields["type"].default
-    return type_token.removeprefix("ticket.")
+    return event_type_token(event).removeprefix("ticket.")

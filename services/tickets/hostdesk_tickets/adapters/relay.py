@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 from eventsourcing.persistence import Notification
+from hostdesk_contracts.events import event_type_token
 from hostdesk_contracts.subjects import ES_POSITION, EVENT_TYPE, MSG_ID, TICKET_ID, TICKET_VERSION, Subjects
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
@@ -129,7 +130,7 @@ class Relay:
                 ES_POSITION: str(notification.id),
                 TICKET_ID: str(event.ticket_id),
                 TICKET_VERSION: str(event.version),
-                EVENT_TYPE: event.model_fields["type"].default,
+                EVENT_TYPE: event_type_token(event),
                 EXPECTED_LAST_SEQUENCE: str(last_sequence),
             }
             try:

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from hostdesk_contracts.subjects import Subjects
+from hostdesk_tickets.adapters.event_store import build_application
+from hostdesk_tickets.application import TicketsApplication
+from hostdesk_tickets.settings import Settings
+
+
+@pytest.fixture
+def tickets_settings(database_url: str, nats_url: str, subjects: Subjects) -> Settings:
+    """Settings with an event store of the test's own (its own schema) and the test's subject root."""
+    return Settings(
+        DATABASE_URL=database_url,
+        NATS_URL=nats_url,
+        HOSTDESK_JWT_SECRET="integration-secret-0123456789",
+        HOSTDESK_SUBJECT_ROOT=subjects.root,
+        db_schema=f"tickets_{uuid.uuid4().hex[:10]}",
+        relay_lock_key=uuid.uuid4().int % 2**62,
+        relay_idle_poll_seconds=0.05,
+    )
+
+
+@pytest.fixture
+def tickets_app(tickets_settings: Settings) -> Iterator[TicketsApplication]:
+    app = build_application(tickets_settings)
+    yield app
+    app.close()

@@ -1,0 +1,169 @@
+"""The relay publishes the log in order, once, resumes where it stopped, and one replica leads at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
+import pytest
+from hostdesk_contracts.base import Actor, Role
+from hostdesk_contracts.runtime.nats import connect, ensure_streams
+from hostdesk_contracts.subjects import ES_POSITION, MSG_ID, Subjects
+from hostdesk_tickets.adapters.relay import Relay
+from hostdesk_tickets.application import TicketsApplication
+from hostdesk_tickets.settings import Settings
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from tests.support import eventually
+from tests.unit.tickets.builders import open_command, reply
+
+STAFF = Actor(account_id="agent-1", tenant="acme", role=Role.AGENT)
+
+
+@pytest.fixture
+async def js(nats_url: str, subjects: Subjects) -> AsyncIterator[JetStreamContext]:
+    nc: Client = await connect(nats_url, name="relay-test")
+    context = nc.jetstream()
+    await ensure_streams(context, subjects)
+    yield context
+    await nc.close()
+
+
+def store_tickets(app: TicketsApplication, count: int) -> int:
+    """Open ``count`` tickets and answer each: three events a ticket. Returns the number of events."""
+    for _ in range(count):
+        outcome = app.handle(open_command())
+        ticket = app.get_ticket(outcome.ticket_id)
+        app.handle(reply(ticket, STAFF))
+    return count * 3
+
+
+async def stream_positions(js: JetStreamContext, subjects: Subjects) -> list[int]:
+    info = await js.stream_info(subjects.events_stream)
+    positions = []
+    for sequence in range(info.state.first_seq, info.state.last_seq + 1):
+        message = await js.get_msg(subjects.events_stream, sequence)
+        positions.append(int((message.headers or {})[ES_POSITION]))
+    return positions
+
+
+async def stream_length(js: JetStreamContext, subjects: Subjects) -> int:
+    messages: int = (await js.stream_info(subjects.events_stream)).state.messages
+    return messages
+
+
+def relay_for(app: TicketsApplication, js: JetStreamContext, settings: Settings, *, batch: int = 500) -> Relay:
+    return Relay(
+        app=app,
+        js=js,
+        subjects=settings.subjects,
+        database_url=settings.database_url,
+        lock_key=settings.relay_lock_key,
+        batch=batch,
+        idle_poll_seconds=0.05,
+    )
+
+
+async def test_the_relay_publishes_every_event_once_in_log_order(
+    tickets_app: TicketsApplication, tickets_settings: Settings, js: JetStreamContext, subjects: Subjects
+) -> None:
+    total = await asyncio.to_thread(store_tickets, tickets_app, 40)
+    relay = relay_for(tickets_app, js, tickets_settings, batch=7)
+
+    task = asyncio.create_task(relay.run())
+    await eventually(lambda: _has(js, subjects, total))
+    relay.stop()
+    await task
+
+    assert await stream_positions(js, subjects) == list(range(1, total + 1))
+
+
+async def test_events_stored_while_the_relay_runs_follow_in_order(
+    tickets_app: TicketsApplication, tickets_settings: Settings, js: JetStreamContext, subjects: Subjects
+) -> None:
+    relay = relay_for(tickets_app, js, tickets_settings)
+    task = asyncio.create_task(relay.run())
+
+    total = await asyncio.to_thread(store_tickets, tickets_app, 20)
+    await eventually(lambda: _has(js, subjects, total))
+    relay.stop()
+    await task
+
+    assert await stream_positions(js, subjects) == list(range(1, total + 1))
+
+
+async def test_two_relays_publish_each_event_once_and_the_standby_takes_over(
+    tickets_app: TicketsApplication, tickets_settings: Settings, js: JetStreamContext, subjects: Subjects
+) -> None:
+    first, second = relay_for(tickets_app, js, tickets_settings), relay_for(tickets_app, js, tickets_settings)
+    tasks = {first: asyncio.create_task(first.run()), second: asyncio.create_task(second.run())}
+    half = await asyncio.to_thread(store_tickets, tickets_app, 10)
+    await eventually(lambda: _has(js, subjects, half))
+    leader = first if first.is_leader else second
+    standby = second if leader is first else first
+    assert leader.is_leader
+    assert not standby.is_leader
+
+    leader.stop()
+    await tasks[leader]
+    total = half + await asyncio.to_thread(store_tickets, tickets_app, 10)
+    await eventually(lambda: _has(js, subjects, total))
+
+    assert standby.is_leader
+    standby.stop()
+    await tasks[standby]
+    assert await stream_positions(js, subjects) == list(range(1, total + 1))
+
+
+async def test_the_relay_resumes_exactly_where_it_stopped_after_kill_9(
+    tickets_app: TicketsApplication, tickets_settings: Settings, js: JetStreamContext, subjects: Subjects
+) -> None:
+    total = await asyncio.to_thread(store_tickets, tickets_app, 300)
+    environment = {
+        **os.environ,
+        "DATABASE_URL": tickets_settings.database_url,
+        "NATS_URL": tickets_settings.nats_url,
+        "HOSTDESK_JWT_SECRET": tickets_settings.jwt_secret.get_secret_value(),
+        "HOSTDESK_SUBJECT_ROOT": subjects.root,
+        "TICKETS_DB_SCHEMA": tickets_settings.db_schema,
+        "TICKETS_RELAY_BATCH": "5",
+        "TICKETS_PORT": "0",
+    }
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "hostdesk_tickets"],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    service = start()
+    try:
+        await eventually(lambda: _has(js, subjects, 30))
+        service.send_signal(signal.SIGKILL)
+        service.wait(10)
+        published_before_restart = await stream_length(js, subjects)
+        assert published_before_restart < total, "the relay finished before the kill; raise the ticket count"
+
+        service = start()
+        await eventually(lambda: _has(js, subjects, total), within=60)
+    finally:
+        service.kill()
+        service.wait(10)
+
+    assert await stream_positions(js, subjects) == list(range(1, total + 1))
+    message_ids = [
+        (await js.get_msg(subjects.events_stream, seq)).headers[MSG_ID]  # type: ignore[index]
+        for seq in range(1, total + 1)
+    ]
+    assert len(set(message_ids)) == total
+
+
+async def _has(js: JetStreamContext, subjects: Subjects, count: int) -> bool:
+    return await stream_length(js, subjects) >= count
