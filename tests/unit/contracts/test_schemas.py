@@ -1,0 +1,52 @@
+"""The committed JSON Schemas are exactly what the models say; change a model, regenerate, commit both."""
+
+from __future__ import annotations
+
+import json
+
+from hostdesk_contracts.events import EVENT_ADAPTER, TicketOpened
+from hostdesk_contracts.schemas import DEFAULT_FOLDER, all_schemas, render
+
+
+def test_the_committed_schemas_match_the_models() -> None:
+    expected = all_schemas()
+    committed = {path.name: path.read_text(encoding="utf-8") for path in DEFAULT_FOLDER.glob("*.json")}
+
+    assert sorted(committed) == sorted(expected), "run: uv run python -m hostdesk_contracts.schemas"
+    for name, schema in expected.items():
+        assert committed[name] == render(schema), f"{name} drifted; run: uv run python -m hostdesk_contracts.schemas"
+
+
+def test_every_command_and_event_schema_pins_its_type_token() -> None:
+    typed = {name: schema for name, schema in all_schemas().items() if name.startswith("ticket.")}
+
+    assert len(typed) == 8
+    for name, schema in typed.items():
+        assert schema["properties"]["type"]["const"] == name.removesuffix(".json")
+
+
+def test_a_subscriber_ignores_fields_it_does_not_know() -> None:
+    document = {
+        "type": "ticket.opened.v1",
+        "event_id": "00000000-0000-0000-0000-000000000001:1",
+        "ticket_id": "00000000-0000-0000-0000-000000000001",
+        "tenant": "acme",
+        "version": 1,
+        "occurred_at": "2026-11-22T09:00:00Z",
+        "actor": {"account_id": "c1", "tenant": "acme", "role": "customer"},
+        "side": "requester",
+        "number": 482913,
+        "subject": "Down",
+        "body": "Help",
+        "post_id": "p1",
+        "requester": {"account_id": "c1", "tenant": "acme", "role": "customer"},
+        "status": "open",
+        "priority": "normal",
+        "channel": "web",
+        "a_field_from_the_future": {"nested": True},
+    }
+
+    event = EVENT_ADAPTER.validate_json(json.dumps(document))
+
+    assert isinstance(event, TicketOpened)
+    assert event.number == 482913
