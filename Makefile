@@ -1,0 +1,54 @@
+# HostDesk: `make run` starts the whole system with demo data; `make test` runs lint, types and every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+.PHONY: install
+install: $(filter .tools/bin/uv,$(UV)) ## Create .venv with the locked dependencies
+	$(UV) sync --frozen
+
+.PHONY: run
+run: install ## Start PostgreSQL and NATS (found or started), the four services, an SMTP sink and demo data
+	$(UV) run --frozen python -m hostdesk_devtools.run
+
+.PHONY: lint
+lint: install ## ruff (lint and format), mypy --strict, import contracts
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy contracts services tools
+	$(UV) run --frozen lint-imports
+
+.PHONY: unit
+unit: install ## Unit tests only (no server needed)
+	$(UV) run --frozen pytest tests/unit -q $(PYTEST_ARGS)
+
+.PHONY: test
+test: lint ## Lint, types and every test (unit, integration, end to end) on real servers
+	$(UV) run --frozen pytest tests -q $(PYTEST_ARGS)
+
+.PHONY: check
+check: test ## What CI runs
+
+.PHONY: schemas
+schemas: install ## Regenerate the committed JSON Schemas of the public messages
+	$(UV) run --frozen python -m hostdesk_contracts.schemas
+
+.PHONY: format
+format: install ## Format and auto-fix
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+.PHONY: clean
+clean: ## Remove the local run folder (data of servers started by make run and tests)
+	rm -rf .run

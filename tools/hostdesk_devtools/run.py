@@ -1,0 +1,187 @@
+"""``make run``: the whole system on this machine, with demo data, until Ctrl-C.
+
+PostgreSQL and NATS are found or started (see ``servers``), an SMTP sink catches every mail in
+``.run/mail/``, the four services start as processes, and a demo customer and staff member get tokens
+(printed, and written to ``.run/demo.env``) and a first ticket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import httpx
+from hostdesk_contracts.base import Role
+from hostdesk_contracts.runtime.auth import issue_token
+
+from hostdesk_devtools.servers import Server, find_or_start_nats, find_or_start_postgres, wait_for_port, with_database
+from hostdesk_devtools.system import System, SystemConfig
+
+RUN_DIR = Path.cwd() / ".run"
+DEMO_DATABASE = "hostdesk"
+DEMO_TENANT = "demo"
+SMTP_PORT = 8025
+
+log = logging.getLogger("hostdesk")
+
+
+async def _ensure_database(server_url: str, name: str) -> str:
+    connection = await asyncpg.connect(server_url, timeout=10)
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return with_database(server_url, name)
+
+
+def _secret() -> str:
+    path = RUN_DIR / "jwt-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _demo_tokens(secret: str) -> dict[str, str]:
+    return {
+        "CUSTOMER_TOKEN": issue_token(
+            secret=secret,
+            account_id="customer-jo",
+            tenant=DEMO_TENANT,
+            role=Role.CUSTOMER,
+            name="Jo Customer",
+            email="jo@customer.example",
+            ttl_seconds=30 * 86_400,
+        ),
+        "STAFF_TOKEN": issue_token(
+            secret=secret,
+            account_id="agent-sam",
+            tenant=DEMO_TENANT,
+            role=Role.AGENT,
+            name="Sam Support",
+            email="sam@provider.example",
+            ttl_seconds=30 * 86_400,
+        ),
+    }
+
+
+def _demo_ticket(config: SystemConfig, tokens: dict[str, str]) -> str:
+    customer = {"Authorization": f"Bearer {tokens['CUSTOMER_TOKEN']}", "Idempotency-Key": "demo-ticket-1"}
+    response = httpx.post(
+        f"{config.url('intake')}/v1/tickets",
+        headers=customer,
+        json={
+            "subject": "My VPS does not answer",
+            "body": "Since this morning vps-1042 answers no ping and no SSH.",
+            "priority": "high",
+            "department": "Technical Support",
+            "related_service": "vps-1042",
+        },
+        timeout=30,
+    )
+    response.raise_for_status()
+    return str(response.json()["ticket_id"])
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    RUN_DIR.mkdir(exist_ok=True)
+    servers: list[Server] = []
+    sink: subprocess.Popen[bytes] | None = None
+    system: System | None = None
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        postgres = find_or_start_postgres(RUN_DIR)
+        servers.append(postgres)
+        nats = find_or_start_nats(RUN_DIR)
+        servers.append(nats)
+        log.info("PostgreSQL: %s (%s)", postgres.url, postgres.origin)
+        log.info("NATS:       %s (%s)", nats.url, nats.origin)
+        database_url = (
+            postgres.url
+            if postgres.origin == "environment"
+            else asyncio.run(_ensure_database(postgres.url, DEMO_DATABASE))
+        )
+        sink = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hostdesk_devtools.smtp_sink",
+                "--port",
+                str(SMTP_PORT),
+                "--dir",
+                str(RUN_DIR / "mail"),
+            ]
+        )
+        wait_for_port("127.0.0.1", SMTP_PORT)
+        secret = _secret()
+        config = SystemConfig(
+            database_url=database_url,
+            nats_url=nats.url,
+            jwt_secret=secret,
+            smtp_port=SMTP_PORT,
+            log_dir=RUN_DIR / "logs",
+        )
+        system = System(config)
+        system.start()
+        tokens = _demo_tokens(secret)
+        ticket_id = _demo_ticket(config, tokens)
+        lines = [f"{name}={value}" for name, value in tokens.items()]
+        lines += [f"{service.upper()}_URL={config.url(service)}" for service in config.ports]
+        lines.append(f"DEMO_TICKET_ID={ticket_id}")
+        (RUN_DIR / "demo.env").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        _print_welcome(config, tokens, ticket_id)
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        log.info("stopping...")
+        if system is not None:
+            system.stop()
+        if sink is not None:
+            sink.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                sink.wait(5)
+        for server in reversed(servers):
+            server.stop()
+        log.info("stopped.")
+
+
+def _print_welcome(config: SystemConfig, tokens: dict[str, str], ticket_id: str) -> None:
+    print(
+        f"""
+HostDesk is running.
+  intake  (commands)  {config.url("intake")}/docs
+  query   (reads)     {config.url("query")}/docs
+  tickets (log)       {config.url("tickets")}/readyz
+  notify  (mail)      {config.url("notify")}/docs
+  mail sink           SMTP 127.0.0.1:{SMTP_PORT}, every mail in .run/mail/
+  logs                .run/logs/
+
+Demo tokens (also in .run/demo.env):
+  customer: {tokens["CUSTOMER_TOKEN"]}
+  staff:    {tokens["STAFF_TOKEN"]}
+
+Try:
+  source .run/demo.env
+  curl -s -H "Authorization: Bearer $CUSTOMER_TOKEN" $QUERY_URL/v1/tickets
+  curl -s -H "Authorization: Bearer $STAFF_TOKEN" -H 'Content-Type: application/json' \\
+       -d '{{"body": "Rebooted the host; it answers again."}}' $INTAKE_URL/v1/tickets/{ticket_id}/replies
+  ls .run/mail/
+
+Ctrl-C stops everything.
+""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

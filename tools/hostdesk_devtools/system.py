@@ -1,0 +1,116 @@
+"""The whole system as real processes: the four services on one machine, for ``make run`` and end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+SERVICES = ("tickets", "query", "notify", "intake")  # started in this order: consumers before the front door
+DEFAULT_PORTS = {"intake": 8001, "tickets": 8002, "notify": 8003, "query": 8004}
+
+
+@dataclass
+class SystemConfig:
+    database_url: str
+    nats_url: str
+    jwt_secret: str
+    smtp_port: int
+    log_dir: Path
+    subject_root: str = "tickets"
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    smtp_host: str = "127.0.0.1"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def environment(self, service: str) -> dict[str, str]:
+        prefix = service.upper()
+        return {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "DATABASE_URL": self.database_url,
+            "NATS_URL": self.nats_url,
+            "HOSTDESK_JWT_SECRET": self.jwt_secret,
+            "HOSTDESK_SUBJECT_ROOT": self.subject_root,
+            f"{prefix}_PORT": str(self.ports[service]),
+            f"{prefix}_INSTANCE": f"{service}-{os.getpid()}",
+            "NOTIFY_SMTP_HOST": self.smtp_host,
+            "NOTIFY_SMTP_PORT": str(self.smtp_port),
+            **self.extra_env,
+        }
+
+
+class System:
+    """Starts, kills and restarts the services; each writes its log to ``<log_dir>/<service>.log``."""
+
+    def __init__(self, config: SystemConfig) -> None:
+        self.config = config
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, *, ready_within: float = 60.0) -> None:
+        self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        for service in SERVICES:
+            self.start_service(service)
+        for service in SERVICES:
+            self.wait_ready(service, within=ready_within)
+
+    def start_service(self, service: str) -> None:
+        log = (self.config.log_dir / f"{service}.log").open("ab")
+        self.processes[service] = subprocess.Popen(
+            [sys.executable, "-m", f"hostdesk_{service}"],
+            env=self.config.environment(service),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+    def wait_ready(self, service: str, *, within: float = 60.0) -> None:
+        deadline = time.monotonic() + within
+        url = f"{self.config.url(service)}/readyz"
+        while True:
+            process = self.processes[service]
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{service} exited with {process.returncode}; see {self.config.log_dir}/{service}.log"
+                )
+            try:
+                if httpx.get(url, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{service} was not ready within {within:.0f}s; see {self.config.log_dir}")
+            time.sleep(0.1)
+
+    def kill(self, service: str) -> None:
+        """``kill -9``: no shutdown, no drain, whatever was in flight is cut."""
+        process = self.processes[service]
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+
+    def restart(self, service: str) -> None:
+        self.start_service(service)
+        self.wait_ready(service)
+
+    def stop(self, *, grace: float = 15.0) -> None:
+        """SIGTERM to every service (the front door first), then SIGKILL to any still running after ``grace``."""
+        for service in reversed(SERVICES):
+            process = self.processes.get(service)
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+        self.processes.clear()
