@@ -1,0 +1,68 @@
+"""The whole system as real processes on real PostgreSQL, NATS and SMTP, one system (and database) per test."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from hostdesk_contracts.base import Role
+from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_devtools.servers import Server, free_port, with_database
+from hostdesk_devtools.smtp_sink import SmtpSink
+from hostdesk_devtools.system import DEFAULT_PORTS, System, SystemConfig
+
+SECRET = "end-to-end-secret-0123456789"
+
+
+@dataclass
+class Running:
+    system: System
+    sink: SmtpSink
+    tenant: str
+
+    def client(self, service: str, token: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.system.config.url(service), headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+
+    def token(self, account_id: str, role: Role, *, email: str | None = None) -> str:
+        return issue_token(secret=SECRET, account_id=account_id, tenant=self.tenant, role=role, email=email)
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    connection = await asyncpg.connect(server_url)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def running(postgres_server: Server, nats_url: str, tmp_path: Path) -> Iterator[Running]:
+    database = f"hostdesk_e2e_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(postgres_server.url, f'CREATE DATABASE "{database}"'))
+    sink = SmtpSink(port=free_port()).start()
+    config = SystemConfig(
+        database_url=with_database(postgres_server.url, database),
+        nats_url=nats_url,
+        jwt_secret=SECRET,
+        smtp_port=sink.port,
+        log_dir=tmp_path / "logs",
+        subject_root=f"e{uuid.uuid4().hex[:10]}",
+        ports={service: free_port() for service in DEFAULT_PORTS},
+        extra_env={"INTAKE_COMMIT_WAIT_SECONDS": "2"},
+    )
+    system = System(config)
+    try:
+        system.start()
+        yield Running(system=system, sink=sink, tenant=f"t{uuid.uuid4().hex[:8]}")
+    finally:
+        system.stop()
+        sink.stop()
+        asyncio.run(_admin(postgres_server.url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
