@@ -1,0 +1,31 @@
+"""The port through which intake hands a command to the tickets service and learns what became of it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from hostdesk_contracts.commands import CommandBase
+from hostdesk_contracts.outcomes import CommandOutcome
+
+
+class BusUnavailable(Exception):
+    """The bus could not take the command, or cannot be read: the caller should retry later."""
+
+
+class CommandBus(Protocol):
+    @property
+    def ready(self) -> bool:
+        """Whether commands can be sent now."""
+        ...
+
+    async def send(self, command: CommandBase) -> CommandOutcome | None:
+        """Make the command durable, then wait a while for its outcome.
+
+        Raises ``BusUnavailable`` when the command was not acknowledged as stored. Returns ``None`` when it
+        is stored but its outcome did not come in time: it will, and ``outcome`` will then find it.
+        """
+        ...
+
+    async def outcome(self, command_id: str) -> CommandOutcome | None:
+        """The recorded outcome of a command, or ``None`` while there is none. Raises ``BusUnavailable``."""
+        ...

@@ -1,0 +1,75 @@
+"""An in-memory command bus for unit tests: it plays a tiny tickets service, or answers as a test decides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
+
+from hostdesk_contracts.commands import CommandBase, OpenTicket
+from hostdesk_contracts.outcomes import CommandOutcome, Refusal
+
+from hostdesk_intake.adapters.command_bus import BusUnavailable
+
+Decide = Callable[[CommandBase], CommandOutcome | None]
+
+
+class FakeCommandBus:
+    """Each command id is taken once, like JetStream's de-duplication; sending it again answers the outcome
+    recorded for it, like intake's look in the outcomes bucket. ``decide`` returning ``None`` leaves the
+    command pending until the test calls ``complete``."""
+
+    def __init__(self, decide: Decide | None = None) -> None:
+        self.sent: list[CommandBase] = []
+        self.outcomes: dict[str, CommandOutcome] = {}
+        self.reachable = True
+        self._decide = decide or self._commit
+        self._versions: dict[UUID, int] = {}
+        self._numbers: dict[UUID, int] = {}
+
+    @property
+    def ready(self) -> bool:
+        return self.reachable
+
+    async def send(self, command: CommandBase) -> CommandOutcome | None:
+        if not self.reachable:
+            raise BusUnavailable("the fake bus is unreachable")
+        if any(sent.command_id == command.command_id for sent in self.sent):
+            return self.outcomes.get(command.command_id)
+        self.sent.append(command)
+        outcome = self._decide(command)
+        if outcome is not None:
+            self.complete(outcome)
+        return outcome
+
+    async def outcome(self, command_id: str) -> CommandOutcome | None:
+        if not self.reachable:
+            raise BusUnavailable("the fake bus is unreachable")
+        return self.outcomes.get(command_id)
+
+    def complete(self, outcome: CommandOutcome) -> None:
+        """The tickets service has decided: record the outcome where a caller who comes back finds it."""
+        self.outcomes[outcome.command_id] = outcome
+
+    def _commit(self, command: CommandBase) -> CommandOutcome:
+        ticket_id = command.ticket_id
+        if isinstance(command, OpenTicket):
+            self._numbers.setdefault(ticket_id, 100_000 + len(self._numbers))
+            self._versions.setdefault(ticket_id, 1)
+        elif ticket_id not in self._versions:
+            return CommandOutcome(
+                command_id=command.command_id,
+                account_id=command.actor.account_id,
+                ticket_id=ticket_id,
+                result="refused",
+                refusal=Refusal.NOT_FOUND,
+            )
+        else:
+            self._versions[ticket_id] += 1
+        return CommandOutcome(
+            command_id=command.command_id,
+            account_id=command.actor.account_id,
+            ticket_id=ticket_id,
+            result="committed",
+            version=self._versions[ticket_id],
+            number=self._numbers[ticket_id],
+        )

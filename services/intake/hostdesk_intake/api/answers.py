@@ -1,0 +1,89 @@
+"""One translation point from what became of a command to the HTTP answer its caller gets.
+
+Committed: 201 for an open (with the new ticket's ``Location``) and for a reply, 200 for a close.
+Refused: ``not_found`` 404, ``conflict`` 409 naming the ticket's ``current_status``, ``stale`` 409 naming
+its ``current_version``. Not yet decided: 202 with the ``Location`` to ask again.
+
+A caller who polls ``/v1/commands/{id}`` gets the same answer, with one exception: an outcome does not say
+whether it was a reply or a close, so a committed reply read there answers 200 rather than 201. An open is
+recognised, because its ticket id derives from its command id.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi.responses import JSONResponse
+from hostdesk_contracts.commands import CloseTicket, CommandBase, OpenTicket, ticket_id_for
+from hostdesk_contracts.outcomes import CommandOutcome, Refusal
+from hostdesk_contracts.runtime.problems import Conflict, NotFound, ProblemError
+
+from hostdesk_intake.api.problems import IdempotencyKeyReused
+from hostdesk_intake.api.schemas import Committed, Pending
+
+TICKET_STATUS_PROBLEM = "urn:hostdesk:problem:ticket-status"
+STALE_VERSION_PROBLEM = "urn:hostdesk:problem:stale-version"
+POLL_SECONDS = 1
+
+
+def answer(outcome: CommandOutcome, *, command: CommandBase | None) -> JSONResponse:
+    """The response for a decided command: ``command`` is the one just sent, ``None`` when a caller polls.
+
+    Raises the problem of a refused command.
+    """
+    if command is not None:
+        _ensure_same_request(outcome, command)
+    if outcome.result == "refused":
+        raise refusal(outcome)
+    body = Committed(
+        command_id=outcome.command_id, ticket_id=outcome.ticket_id, number=outcome.number, version=outcome.version
+    ).model_dump(mode="json")
+    opened = isinstance(command, OpenTicket) if command is not None else _made_by_open(outcome)
+    if opened:
+        return JSONResponse(body, status_code=201, headers={"Location": f"/v1/tickets/{outcome.ticket_id}"})
+    replied = command is not None and not isinstance(command, CloseTicket)
+    return JSONResponse(body, status_code=201 if replied else 200)
+
+
+def pending(command_id: str, ticket_id: UUID | None) -> JSONResponse:
+    """The command is durable but not decided yet."""
+    body = Pending(command_id=command_id, ticket_id=ticket_id).model_dump(mode="json")
+    headers = {"Location": f"/v1/commands/{command_id}", "Retry-After": str(POLL_SECONDS)}
+    return JSONResponse(body, status_code=202, headers=headers)
+
+
+def refusal(outcome: CommandOutcome) -> ProblemError:
+    """The problem a refused command answers."""
+    ids = {"command_id": outcome.command_id, "ticket_id": str(outcome.ticket_id)}
+    why = f" {outcome.detail}" if outcome.detail else ""
+    if outcome.refusal is Refusal.NOT_FOUND:
+        return NotFound(f"There is no ticket {outcome.ticket_id} that you may see.", **ids)
+    if outcome.refusal is Refusal.CONFLICT:
+        status = outcome.current_status.value if outcome.current_status is not None else "in a status"
+        return Conflict(
+            f"The ticket is {status}, which does not allow this.{why}",
+            type=TICKET_STATUS_PROBLEM,
+            current_status=outcome.current_status,
+            **ids,
+        )
+    if outcome.refusal is Refusal.STALE:
+        return Conflict(
+            f"The ticket is at version {outcome.current_version}, not the version given in If-Match.{why}",
+            type=STALE_VERSION_PROBLEM,
+            current_version=outcome.current_version,
+            **ids,
+        )
+    return Conflict(f"The tickets service refused this command.{why}", **ids)
+
+
+def _made_by_open(outcome: CommandOutcome) -> bool:
+    return outcome.ticket_id == ticket_id_for(outcome.command_id)
+
+
+def _ensure_same_request(outcome: CommandOutcome, command: CommandBase) -> None:
+    """A key sent again with another request finds the first request's outcome: say so, do not pass it off."""
+    if outcome.ticket_id != command.ticket_id or _made_by_open(outcome) != isinstance(command, OpenTicket):
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was first used for another request, whose outcome this is not. "
+            "Use a new key for a new request."
+        )

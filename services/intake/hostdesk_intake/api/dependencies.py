@@ -1,0 +1,68 @@
+"""What every command route needs, as ``Annotated`` dependencies: the bus, the caller, the envelope."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from hostdesk_contracts.base import Actor
+from hostdesk_contracts.runtime.auth import ActorDep
+
+from hostdesk_intake.adapters.command_bus import CommandBus
+from hostdesk_intake.api.problems import TooManyRequests
+from hostdesk_intake.domain.commands import IDEMPOTENCY_KEY_PATTERN, Envelope, command_id_for
+from hostdesk_intake.domain.rate_limit import RateLimiter
+
+# A version, bare or as an entity tag (strong or weak), or "*" for any version.
+IF_MATCH_PATTERN = r'^(?:\*|[1-9][0-9]{0,17}|(?:W/)?"[1-9][0-9]{0,17}")$'
+
+Clock = Callable[[], datetime]
+
+
+def get_bus(request: Request) -> CommandBus:
+    bus: CommandBus = request.app.state.bus
+    return bus
+
+
+def rate_limited_caller(request: Request, actor: ActorDep) -> Actor:
+    """The authenticated caller, once its account's rate allows another request."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.take(f"{actor.tenant}:{actor.account_id}")
+    if wait > 0:
+        raise TooManyRequests("This account sends requests faster than its rate limit.", retry_after_seconds=wait)
+    return actor
+
+
+BusDep = Annotated[CommandBus, Depends(get_bus)]
+CallerDep = Annotated[Actor, Depends(rate_limited_caller)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description="1-200 printable characters."),
+]
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", pattern=IF_MATCH_PATTERN, description="The ticket version expected.")
+]
+
+
+def envelope(request: Request, caller: CallerDep, idempotency_key: IdempotencyKey = None) -> Envelope:
+    clock: Clock = request.app.state.clock
+    return Envelope(command_id=command_id_for(caller, idempotency_key), actor=caller, issued_at=clock())
+
+
+def ticket_envelope(base: Annotated[Envelope, Depends(envelope)], if_match: IfMatch = None) -> Envelope:
+    """The envelope of a command on an existing ticket, which may name the version it expects."""
+    return dataclasses.replace(base, expected_version=expected_version(if_match))
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """``3``, ``"3"`` and ``W/"3"`` all expect version 3; ``*`` or no header expects none."""
+    if if_match is None or if_match == "*":
+        return None
+    return int(if_match.removeprefix("W/").strip('"'))
+
+
+EnvelopeDep = Annotated[Envelope, Depends(envelope)]
+TicketEnvelopeDep = Annotated[Envelope, Depends(ticket_envelope)]

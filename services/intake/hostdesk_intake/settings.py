@@ -1,0 +1,33 @@
+"""Intake's settings: the shared ones (``DATABASE_URL``, ``NATS_URL``...) plus its own, prefixed ``INTAKE_``."""
+
+from __future__ import annotations
+
+from hostdesk_contracts.runtime.settings import CommonSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(CommonSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", populate_by_name=True)
+
+    port: int = Field(default=8001, ge=1, le=65_535)
+    commit_wait_seconds: float = Field(
+        default=5.0, ge=0, le=60, description="How long a request waits for the tickets service before a 202."
+    )
+    publish_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=30, description="How long a publish waits for JetStream's acknowledgement."
+    )
+    startup_wait_seconds: float = Field(
+        default=5.0, ge=0, description="How long start-up waits for NATS; requests answer 503 until it is reached."
+    )
+    max_body_bytes: int = Field(default=MIB, ge=1024)
+    max_waiting_commands: int = Field(
+        default=10_000, ge=1, description="Requests waiting for an outcome at once, beyond which intake answers 503."
+    )
+    rate_limit_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=100, ge=1)
+    rate_limit_accounts: int = Field(
+        default=100_000, ge=1, description="Accounts whose rate is tracked at once; the least recent are forgotten."
+    )
