@@ -1,0 +1,90 @@
+"""In-memory fakes of the ports, for unit tests. They keep the same rules as the real adapters, through the
+same domain functions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from uuid import UUID
+
+from hostdesk_contracts.base import Status
+
+from hostdesk_query.adapters.ports import DeadLetter, Outcome
+from hostdesk_query.domain.cursor import PageCursor
+from hostdesk_query.domain.model import TicketRecord, TicketView, TimelineEntry
+from hostdesk_query.domain.projection import Change, plan_batch
+from hostdesk_query.domain.visibility import ReadScope, may_read, shows
+
+
+class InMemoryNotices:
+    def __init__(self) -> None:
+        self._watchers: defaultdict[UUID, set[asyncio.Event]] = defaultdict(set)
+        self.someone_watches = asyncio.Event()
+
+    @contextmanager
+    def watch(self, ticket_id: UUID) -> Iterator[asyncio.Event]:
+        changed = asyncio.Event()
+        self._watchers[ticket_id].add(changed)
+        self.someone_watches.set()
+        try:
+            yield changed
+        finally:
+            self._watchers[ticket_id].discard(changed)
+            if not self._watchers[ticket_id]:
+                del self._watchers[ticket_id]
+
+    def announce(self, ticket_id: UUID) -> None:
+        for changed in self._watchers.get(ticket_id, ()):
+            changed.set()
+
+
+class InMemoryReadModel:
+    def __init__(self, notices: InMemoryNotices | None = None) -> None:
+        self.tickets: dict[UUID, TicketRecord] = {}
+        self.timeline: dict[UUID, dict[int, TimelineEntry]] = defaultdict(dict)
+        self.dead_letters: list[DeadLetter] = []
+        self._notices = notices
+
+    async def apply(self, changes: Sequence[Change]) -> list[Outcome]:
+        ticket_ids = {change.ticket_id for change in changes}
+        plan = plan_batch({i: self.tickets[i] for i in ticket_ids if i in self.tickets}, changes)
+        for ticket in (*plan.created, *plan.updated):
+            self.tickets[ticket.ticket_id] = ticket
+        for entry in plan.entries:
+            self.timeline[entry.ticket_id].setdefault(entry.version, entry)
+        if self._notices is not None:
+            for ticket in (*plan.created, *plan.updated):
+                self._notices.announce(ticket.ticket_id)
+        return list(plan.decisions)
+
+    async def keep_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        self.dead_letters.extend(letters)
+
+    async def list_tickets(
+        self, scope: ReadScope, *, statuses: frozenset[Status], after: PageCursor | None, limit: int
+    ) -> list[TicketRecord]:
+        readable = (
+            ticket
+            for ticket in self.tickets.values()
+            if may_read(scope, ticket)
+            and (not statuses or ticket.status in statuses)
+            and (after is None or (ticket.updated_at, ticket.ticket_id) < (after.updated_at, after.ticket_id))
+        )
+        return sorted(readable, key=lambda ticket: (ticket.updated_at, ticket.ticket_id), reverse=True)[:limit]
+
+    async def ticket_view(self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool) -> TicketView | None:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None or not may_read(scope, ticket):
+            return None
+        entries = sorted(self.timeline[ticket_id].values(), key=lambda entry: entry.version, reverse=newest_first)
+        return TicketView(ticket=ticket, timeline=tuple(entry for entry in entries if shows(scope, entry)))
+
+
+class StaticHealth:
+    def __init__(self, *unreachable: str) -> None:
+        self.down = list(unreachable)
+
+    async def unreachable(self) -> list[str]:
+        return list(self.down)

@@ -1,0 +1,78 @@
+"""What the service needs from the outside world, and the records it exchanges with it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from hostdesk_contracts.base import Status
+
+from hostdesk_query.domain.cursor import PageCursor
+from hostdesk_query.domain.gate import Decision
+from hostdesk_query.domain.model import TicketRecord, TicketView
+from hostdesk_query.domain.projection import Change
+from hostdesk_query.domain.visibility import ReadScope
+
+
+class StoreUnavailable(Exception):
+    """The read model's database did not answer. Nothing was written; try again later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The database refused the event's data (a number out of range...): it can never apply."""
+
+    reason: str
+
+
+Outcome = Decision | Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message kept, raw, because it could not be applied. Nothing is silently dropped."""
+
+    subject: str
+    data: bytes
+    headers: Mapping[str, str]
+    error: str
+    stream_seq: int | None
+    deliveries: int
+
+
+class ProjectionStore(Protocol):
+    async def apply(self, changes: Sequence[Change]) -> list[Outcome]:
+        """Apply what the version gate lets through; one outcome per change, in order.
+        Raises StoreUnavailable when nothing could be written."""
+        ...
+
+    async def keep_dead_letters(self, letters: Sequence[DeadLetter]) -> None: ...
+
+
+class TicketReader(Protocol):
+    async def list_tickets(
+        self, scope: ReadScope, *, statuses: frozenset[Status], after: PageCursor | None, limit: int
+    ) -> list[TicketRecord]:
+        """Newest updated first; only tickets ``scope`` may read."""
+        ...
+
+    async def ticket_view(self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool) -> TicketView | None:
+        """None when there is no such ticket, or ``scope`` may not read it."""
+        ...
+
+
+class VersionNotices(Protocol):
+    def watch(self, ticket_id: UUID) -> AbstractContextManager[asyncio.Event]:
+        """An event set whenever the ticket's version moves, while the context lasts. It may also never be set:
+        a reader still looks again now and then."""
+        ...
+
+
+class HealthCheck(Protocol):
+    async def unreachable(self) -> list[str]:
+        """The names of the dependencies that do not answer now."""
+        ...

@@ -1,0 +1,139 @@
+"""Turning a batch of messages from the events stream into read-model changes, and settling each message.
+
+The whole batch is applied in one transaction (the store falls back to one per event only when the database
+refuses some event's data). Messages are acknowledged after the commit. A gap (an event ahead of its ticket)
+comes back after a short, growing delay; one still ahead on its last delivery is dead-lettered. Bytes that are
+no event are dead-lettered and terminated; an event of an unknown type is acknowledged. While PostgreSQL is
+down the batch is held, not redelivered: its messages are told "in progress" and the store is tried again, so
+an outage never uses up their deliveries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from hostdesk_contracts.events import TicketEvent
+
+from hostdesk_query.adapters.ports import DeadLetter, ProjectionStore, Rejected, StoreUnavailable
+from hostdesk_query.domain.decoding import Known, Undecodable, Unknown, decode
+from hostdesk_query.domain.gate import Decision
+from hostdesk_query.domain.projection import Change, bump_of, change_of
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Delivery(Protocol):
+    """One delivery of a message of the events stream."""
+
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def deliveries(self) -> int:
+        """How many times the message was delivered, this time included."""
+        ...
+
+    @property
+    def stream_seq(self) -> int | None: ...
+    async def ack(self) -> None: ...
+    async def nak(self, delay: float) -> None: ...
+    async def term(self) -> None: ...
+    async def in_progress(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_deliver: int = 10
+    gap_retry_seconds: float = 0.25
+    gap_retry_max_seconds: float = 5.0
+    store_retry_max_seconds: float = 5.0
+
+    def gap_delay(self, deliveries: int) -> float:
+        return min(self.gap_retry_seconds * 2.0 ** max(deliveries - 1, 0), self.gap_retry_max_seconds)
+
+
+def _dead_letter(delivery: Delivery, error: str) -> DeadLetter:
+    return DeadLetter(
+        subject=delivery.subject,
+        data=delivery.data,
+        headers=dict(delivery.headers),
+        error=error,
+        stream_seq=delivery.stream_seq,
+        deliveries=delivery.deliveries,
+    )
+
+
+class Projector:
+    def __init__(self, store: ProjectionStore, *, policy: RetryPolicy, stopping: asyncio.Event) -> None:
+        self._store = store
+        self._policy = policy
+        self._stopping = stopping
+
+    async def handle(self, batch: Sequence[Delivery]) -> None:
+        work: list[tuple[Delivery, Change]] = []
+        letters: list[tuple[Delivery, DeadLetter]] = []
+        settled: list[Delivery] = []
+        for delivery in batch:
+            match decode(delivery.data):
+                case Known(event):
+                    work.append((delivery, change_of(event)))
+                case Unknown(envelope=TicketEvent() as envelope):
+                    work.append((delivery, bump_of(envelope)))
+                case Unknown(type=event_type):
+                    log.info("ignoring an event of unknown type %r on %s", event_type, delivery.subject)
+                    settled.append(delivery)
+                case Undecodable(error):
+                    letters.append((delivery, _dead_letter(delivery, error)))
+
+        outcomes = await self._until_stored(lambda: self._store.apply([change for _, change in work]), batch)
+        retries: list[Delivery] = []
+        for (delivery, change), outcome in zip(work, outcomes, strict=True):
+            if isinstance(outcome, Rejected):
+                letters.append((delivery, _dead_letter(delivery, f"refused by the database: {outcome.reason}")))
+            elif outcome is not Decision.GAP:
+                settled.append(delivery)
+            elif delivery.deliveries >= self._policy.max_deliver:
+                error = f"ticket {change.ticket_id} never reached version {change.version - 1}"
+                letters.append((delivery, _dead_letter(delivery, error)))
+            else:
+                retries.append(delivery)
+
+        for delivery in settled:
+            await delivery.ack()
+        for delivery in retries:
+            await delivery.nak(self._policy.gap_delay(delivery.deliveries))
+        if letters:
+            await self._until_stored(
+                lambda: self._store.keep_dead_letters([letter for _, letter in letters]),
+                [delivery for delivery, _ in letters],
+            )
+            for delivery, letter in letters:
+                log.warning("dead-lettered %s #%s: %s", delivery.subject, delivery.stream_seq, letter.error)
+                await delivery.term()
+
+    async def _until_stored(self, attempt: Callable[[], Awaitable[T]], held: Sequence[Delivery]) -> T:
+        """Try ``attempt`` until the store answers. Raises StoreUnavailable when asked to stop meanwhile: the
+        held messages then come back to some replica once their ack wait is over."""
+        delay = 0.1
+        while True:
+            try:
+                return await attempt()
+            except StoreUnavailable as error:
+                if self._stopping.is_set():
+                    raise
+                log.warning("the read model is unavailable, holding %d messages: %s", len(held), error)
+            for delivery in held:
+                await delivery.in_progress()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+            delay = min(delay * 2, self._policy.store_retry_max_seconds)

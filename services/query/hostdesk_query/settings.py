@@ -1,0 +1,46 @@
+"""The query service's settings: ``QUERY_*`` on top of the installation-wide ones."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from hostdesk_contracts.runtime.settings import CommonSettings
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+CONSUMER_NAME = "query"
+
+
+class Settings(CommonSettings):
+    model_config = SettingsConfigDict(env_prefix="QUERY_")
+
+    port: int = Field(default=8004, ge=1, le=65_535)
+    db_schema: str = Field(default="query", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    pool_min_size: int = Field(default=1, ge=1)
+    pool_max_size: int = Field(default=10, ge=1)
+    statement_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    consumer_name: str = Field(default=CONSUMER_NAME, pattern=r"^[A-Za-z0-9_-]+$")
+    fetch_batch: int = Field(default=256, ge=1, le=1_000)
+    fetch_timeout_seconds: float = Field(default=1.0, gt=0)
+    max_deliver: int = Field(default=10, ge=2)
+    # Redelivery delays of a message left unacknowledged (a replica that died mid-batch). The first one is also
+    # the time a batch has to commit before JetStream hands it to another replica.
+    redelivery_backoff_seconds: tuple[float, ...] = (5.0, 15.0, 30.0, 60.0, 120.0)
+    # A gap (an event ahead of the ticket's version) comes back after this, doubled at each delivery.
+    gap_retry_seconds: float = Field(default=0.25, gt=0)
+    gap_retry_max_seconds: float = Field(default=5.0, gt=0)
+
+    read_your_writes_timeout_seconds: float = Field(default=2.0, ge=0, le=30)
+    # Without a notification, a reader waiting for a version looks again this often.
+    read_your_writes_poll_seconds: float = Field(default=0.25, gt=0)
+
+    max_body_bytes: int = Field(default=64 * 1024, ge=1)
+
+    @model_validator(mode="after")
+    def _deliveries_outlast_backoff(self) -> Self:
+        if not self.redelivery_backoff_seconds:
+            raise ValueError("redelivery_backoff_seconds needs at least one delay")
+        if self.max_deliver <= len(self.redelivery_backoff_seconds):
+            raise ValueError("max_deliver must be greater than the number of redelivery_backoff_seconds")
+        return self

@@ -1,0 +1,222 @@
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from hostdesk_contracts.base import Actor, Role, Status, Visibility
+from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_query.adapters.memory import InMemoryNotices, InMemoryReadModel, StaticHealth
+from hostdesk_query.api.app import build_api
+from hostdesk_query.domain.projection import change_of
+from hostdesk_query.settings import Settings
+from hostdesk_query.testing import TicketStory, account
+
+SECRET = "unit-test-secret-0123456789abcdefghij"
+TENANT = "acme"
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    store: InMemoryReadModel
+    notices: InMemoryNotices
+    health: StaticHealth
+
+    async def apply(self, *events: TicketEvent) -> None:
+        await self.store.apply([change_of(event) for event in events])  # type: ignore[arg-type]
+
+    async def get(self, path: str, caller: Actor, **params: object) -> httpx.Response:
+        token = issue_token(
+            secret=SECRET,
+            account_id=caller.account_id,
+            tenant=caller.tenant,
+            role=caller.role,
+            name=caller.display_name,
+        )
+        return await self.client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[Api]:
+    settings = Settings(
+        HOSTDESK_JWT_SECRET=SECRET, read_your_writes_timeout_seconds=0.3, read_your_writes_poll_seconds=5.0
+    )
+    app = build_api(settings)
+    notices = InMemoryNotices()
+    store = InMemoryReadModel(notices)
+    health = StaticHealth()
+    app.state.reader, app.state.notices, app.state.health = store, notices, health
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as client:
+        yield Api(client, store, notices, health)
+
+
+async def opened_tickets(api: Api, requester: Actor, count: int) -> list[TicketStory]:
+    stories = [TicketStory(requester) for _ in range(count)]
+    await api.apply(*(story.opened(subject=f"Ticket {i}") for i, story in enumerate(stories)))
+    return stories
+
+
+async def test_a_customer_lists_only_the_tickets_it_requested(api: Api) -> None:
+    customer, other = account(TENANT), account(TENANT)
+    mine = await opened_tickets(api, customer, 2)
+    await opened_tickets(api, other, 2)
+
+    response = await api.get("/v1/tickets", customer)
+
+    assert response.status_code == 200
+    assert {item["ticket_id"] for item in response.json()["items"]} == {str(s.ticket_id) for s in mine}
+
+
+async def test_staff_list_every_ticket_of_their_tenant_most_recently_updated_first(api: Api) -> None:
+    first, second = await opened_tickets(api, account(TENANT), 1), await opened_tickets(api, account(TENANT), 1)
+    await opened_tickets(api, account("elsewhere"), 1)
+    await api.apply(first[0].reply(account(TENANT, Role.AGENT)))
+
+    response = await api.get("/v1/tickets", account(TENANT, Role.AGENT))
+
+    items = response.json()["items"]
+    assert [item["ticket_id"] for item in items[:1]] == [str(first[0].ticket_id)]
+    assert {item["ticket_id"] for item in items} == {str(first[0].ticket_id), str(second[0].ticket_id)}
+
+
+async def test_pages_follow_one_another_until_the_last_one(api: Api) -> None:
+    customer = account(TENANT)
+    stories = await opened_tickets(api, customer, 5)
+
+    seen: list[str] = []
+    cursor = None
+    for _ in range(3):
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = (await api.get("/v1/tickets", customer, **params)).json()
+        seen += [item["ticket_id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+
+    assert cursor is None
+    assert sorted(seen) == sorted(str(s.ticket_id) for s in stories)
+    assert len(seen) == 5
+
+
+async def test_the_list_filters_on_any_of_several_statuses(api: Api) -> None:
+    customer, agent = account(TENANT), account(TENANT, Role.AGENT)
+    _, held, closed = await opened_tickets(api, customer, 3)
+    await api.apply(held.status_change(agent, Status.ON_HOLD), closed.close(agent))
+
+    response = await api.get("/v1/tickets", customer, status=["on_hold", "closed"])
+
+    assert {item["status"] for item in response.json()["items"]} == {"on_hold", "closed"}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"status": "lost"}, "status"), ({"cursor": "xyz"}, "cursor")],
+)
+async def test_invalid_list_parameters_answer_a_problem_naming_them(
+    api: Api, params: dict[str, object], field: str
+) -> None:
+    response = await api.get("/v1/tickets", account(TENANT), **params)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in [param["name"].split(".")[0] for param in response.json()["invalid-params"]]
+
+
+async def test_a_request_without_a_token_is_unauthorized(api: Api) -> None:
+    response = await api.client.get("/v1/tickets")
+
+    assert response.status_code == 401
+
+
+async def test_a_ticket_comes_with_its_timeline_oldest_first(api: Api) -> None:
+    customer, agent = account(TENANT), account(TENANT, Role.AGENT)
+    story = TicketStory(customer)
+    await api.apply(story.opened(), story.reply(agent, "Rebooted."), story.status_change(agent, Status.ANSWERED))
+
+    ticket = (await api.get(f"/v1/tickets/{story.ticket_id}", customer)).json()
+
+    assert (ticket["version"], ticket["status"]) == (3, "answered")
+    assert [entry["kind"] for entry in ticket["timeline"]] == ["opened", "post", "status_changed"]
+    assert ticket["timeline"][1]["actor"]["account_id"] == agent.account_id
+
+
+async def test_the_timeline_can_come_newest_first(api: Api) -> None:
+    customer = account(TENANT)
+    story = TicketStory(customer)
+    await api.apply(story.opened(), story.reply(customer, "Any news?"))
+
+    ticket = (await api.get(f"/v1/tickets/{story.ticket_id}", customer, order="desc")).json()
+
+    assert [entry["version"] for entry in ticket["timeline"]] == [2, 1]
+
+
+async def test_another_customers_ticket_answers_exactly_like_a_missing_one(api: Api) -> None:
+    owner, stranger = account(TENANT), account(TENANT)
+    (story,) = await opened_tickets(api, owner, 1)
+    missing = uuid.uuid4()
+
+    hidden = await api.get(f"/v1/tickets/{story.ticket_id}", stranger)
+    absent = await api.get(f"/v1/tickets/{missing}", stranger)
+
+    assert hidden.status_code == absent.status_code == 404
+    assert hidden.text.replace(str(story.ticket_id), "<id>") == absent.text.replace(str(missing), "<id>")
+
+
+async def test_the_requester_never_sees_internal_notes(api: Api) -> None:
+    customer, agent = account(TENANT), account(TENANT, Role.AGENT)
+    story = TicketStory(customer)
+    await api.apply(story.opened(), story.reply(agent, "Customer is on the old plan.", visibility=Visibility.INTERNAL))
+
+    for_customer = (await api.get(f"/v1/tickets/{story.ticket_id}", customer)).json()
+    for_staff = (await api.get(f"/v1/tickets/{story.ticket_id}", agent)).json()
+
+    assert [entry["kind"] for entry in for_customer["timeline"]] == ["opened"]
+    assert [entry["visibility"] for entry in for_staff["timeline"]] == ["public", "internal"]
+
+
+async def test_asking_for_a_version_not_there_yet_waits_for_it(api: Api) -> None:
+    customer = account(TENANT)
+    story = TicketStory(customer)
+    await api.apply(story.opened())
+    reply = story.reply(customer, "Still down.")
+
+    request = asyncio.create_task(api.get(f"/v1/tickets/{story.ticket_id}", customer, min_version=2))
+    await asyncio.wait_for(api.notices.someone_watches.wait(), timeout=5)
+    await api.apply(reply)
+    response = await request
+
+    assert response.json()["version"] == 2
+
+
+async def test_asking_for_a_version_never_reached_answers_what_is_there_once_the_wait_is_over(api: Api) -> None:
+    customer = account(TENANT)
+    (story,) = await opened_tickets(api, customer, 1)
+
+    response = await api.get(f"/v1/tickets/{story.ticket_id}", customer, min_version=5)
+
+    assert response.status_code == 200
+    assert response.json()["version"] == 1
+
+
+async def test_asking_for_a_version_of_a_ticket_that_never_appears_answers_404(api: Api) -> None:
+    response = await api.get(f"/v1/tickets/{uuid.uuid4()}", account(TENANT), min_version=1)
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("params", [{"min_version": 0}, {"order": "sideways"}])
+async def test_invalid_ticket_parameters_answer_422(api: Api, params: dict[str, object]) -> None:
+    response = await api.get(f"/v1/tickets/{uuid.uuid4()}", account(TENANT), **params)
+
+    assert response.status_code == 422
+
+
+async def test_readiness_names_what_does_not_answer(api: Api) -> None:
+    api.health.down = ["postgresql"]
+
+    response = await api.client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+    assert response.json()["unreachable"] == ["postgresql"]
