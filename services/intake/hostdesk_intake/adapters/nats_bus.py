@@ -169,6 +169,7 @@ class NatsCommandBus:
         self, link: _Link, answer: asyncio.Future[CommandOutcome], command_id: str
     ) -> CommandOutcome | None:
         """Look in the bucket, then wait on the inbox a little longer each time, until the commit wait is up."""
+        log.debug("command %s was already in the stream; looking for its outcome in the bucket", command_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._commit_wait
         pause = FIRST_LOOK_PAUSE
