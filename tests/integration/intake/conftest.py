@@ -1,0 +1,46 @@
+"""Intake against the real NATS: the app with its lifespan, a caller's token, and a tickets stand-in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from hostdesk_contracts.base import Role
+from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_contracts.subjects import Subjects
+from hostdesk_intake.settings import Settings
+
+from .harness import StandIn, serving, stand_in_for_tickets
+
+SECRET = "integration-secret-0123456789abcdef"
+
+
+@pytest.fixture
+def intake_settings(nats_url: str, subjects: Subjects) -> Settings:
+    return Settings(
+        jwt_secret=SECRET,
+        nats_url=nats_url,
+        subject_root=subjects.root,
+        instance=f"intake-test-{uuid.uuid4().hex[:8]}",
+    )
+
+
+@pytest.fixture
+def caller(tenant: str) -> dict[str, str]:
+    """The headers of a customer of the test's own tenant."""
+    token = issue_token(secret=SECRET, account_id="cust-1042", tenant=tenant, role=Role.CUSTOMER)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def stand_in(nats_url: str, subjects: Subjects) -> AsyncIterator[StandIn]:
+    async with stand_in_for_tickets(nats_url, subjects) as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+async def intake(intake_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(intake_settings) as client:
+        yield client
