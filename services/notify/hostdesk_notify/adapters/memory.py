@@ -1,0 +1,153 @@
+"""In-memory fakes of notify's ports, for unit tests: same behaviour, no server."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from uuid import UUID
+
+from hostdesk_notify.adapters.ports import DeadLetter, Delivery, DeliveryStatus, OutboxClaim, UnitOfWork
+from hostdesk_notify.adapters.smtp import DeliveryFailed
+from hostdesk_notify.domain.contacts import TicketContact
+from hostdesk_notify.domain.mail import OutgoingMail
+
+
+@dataclass
+class OutboxRow:
+    mail: OutgoingMail
+    created_at: datetime
+    next_attempt_at: datetime
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass
+class _State:
+    inbox: set[str] = field(default_factory=set)
+    tickets: dict[UUID, TicketContact] = field(default_factory=dict)
+    outbox: dict[tuple[str, str], OutboxRow] = field(default_factory=dict)
+
+
+class MemoryUnitOfWork:
+    """Works on a copy of the store's state; the store keeps the copy only when the block ends cleanly."""
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    async def claim_event(self, event_id: str) -> bool:
+        if event_id in self.state.inbox:
+            return False
+        self.state.inbox.add(event_id)
+        return True
+
+    async def remember_ticket(self, ticket: TicketContact) -> None:
+        self.state.tickets.setdefault(ticket.ticket_id, ticket)
+
+    async def ticket(self, ticket_id: UUID) -> TicketContact | None:
+        return self.state.tickets.get(ticket_id)
+
+    async def queue(self, mails: Sequence[OutgoingMail], *, now: datetime) -> None:
+        for mail in mails:
+            self.state.outbox.setdefault((mail.event_id, mail.recipient), OutboxRow(mail, now, now))
+
+
+class MemoryClaim:
+    def __init__(self, row: OutboxRow) -> None:
+        self._row = row
+
+    @property
+    def mail(self) -> OutgoingMail:
+        return self._row.mail
+
+    @property
+    def attempts(self) -> int:
+        return self._row.attempts
+
+    async def sent(self, *, at: datetime) -> None:
+        self._row.attempts += 1
+        self._row.status, self._row.sent_at, self._row.last_error = DeliveryStatus.SENT, at, None
+
+    async def failed(self, *, error: str, retry_at: datetime | None) -> None:
+        self._row.attempts += 1
+        self._row.last_error = error
+        if retry_at is None:
+            self._row.status = DeliveryStatus.DEAD
+        else:
+            self._row.next_attempt_at = retry_at
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._state = _State()
+        self.dead_letters: list[DeadLetter] = []
+
+    @property
+    def outbox(self) -> list[OutboxRow]:
+        return list(self._state.outbox.values())
+
+    @property
+    def inbox(self) -> set[str]:
+        return set(self._state.inbox)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        unit = MemoryUnitOfWork(copy.deepcopy(self._state))
+        yield unit
+        self._state = unit.state
+
+    @asynccontextmanager
+    async def claim_due(self, *, now: datetime) -> AsyncIterator[OutboxClaim | None]:
+        due = [
+            r for r in self._state.outbox.values() if r.status is DeliveryStatus.PENDING and r.next_attempt_at <= now
+        ]
+        due.sort(key=lambda r: r.next_attempt_at)
+        yield MemoryClaim(due[0]) if due else None
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        self.dead_letters.append(letter)
+
+    async def ticket_in_tenant(self, ticket_id: UUID, tenant: str) -> bool:
+        ticket = self._state.tickets.get(ticket_id)
+        return ticket is not None and ticket.tenant == tenant
+
+    async def deliveries(self, ticket_id: UUID, *, tenant: str, limit: int) -> list[Delivery]:
+        rows = [r for r in self.outbox if r.mail.ticket_id == ticket_id and r.mail.tenant == tenant]
+        return [
+            Delivery(
+                event_id=r.mail.event_id,
+                recipient=r.mail.recipient,
+                subject=r.mail.subject,
+                status=r.status,
+                attempts=r.attempts,
+                last_error=r.last_error,
+                created_at=r.created_at,
+                sent_at=r.sent_at,
+            )
+            for r in rows[:limit]
+        ]
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    sender: str
+    recipient: str
+    message: EmailMessage
+
+
+@dataclass
+class MemoryMailer:
+    """Keeps what it is asked to send. ``failures`` are raised first, one per send, before any success."""
+
+    sent: list[SentMessage] = field(default_factory=list)
+    failures: list[DeliveryFailed] = field(default_factory=list)
+
+    async def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(SentMessage(sender, recipient, message))

@@ -1,0 +1,173 @@
+"""The durable pull consumer ``notify`` on the ticket events stream.
+
+Each message is handled in one PostgreSQL transaction and acknowledged only after its commit. Garbage is
+dead-lettered and terminated so that it never blocks the events behind it; an event of a type this version
+does not know is acknowledged and passed over; a reply to a ticket not seen yet comes back after a short
+delay. A NATS or PostgreSQL outage pauses the loop; it never ends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+import nats.errors
+from hostdesk_contracts.subjects import Subjects
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from hostdesk_notify.adapters.ports import CONSUMER, DeadLetter, NotifyStore
+from hostdesk_notify.domain.decoding import KnownEvent, UnknownType, Unreadable, decode_event
+from hostdesk_notify.service_layer.handlers import Handled, Outcome
+
+log = logging.getLogger(__name__)
+
+# What a lost connection to PostgreSQL looks like; the message is tried again later.
+TRANSIENT_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    batch: int = 20
+    fetch_timeout: float = 1.0
+    max_deliver: int = 10
+    # Redelivery delays of a message left unacknowledged (a crash); the first is also the ack wait.
+    backoff: tuple[float, ...] = (15.0, 30.0, 60.0, 120.0, 300.0)
+    unseen_ticket_delay: float = 1.0
+    transient_delay: float = 2.0
+
+
+EventHandler = Callable[[KnownEvent], Awaitable[Handled]]
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        js: JetStreamContext,
+        subjects: Subjects,
+        store: NotifyStore,
+        handle: EventHandler,
+        on_queued: Callable[[], None],
+        settings: ConsumerSettings,
+    ) -> None:
+        self._js = js
+        self._subjects = subjects
+        self._store = store
+        self._handle = handle
+        self._on_queued = on_queued
+        self._settings = settings
+        self._stopped = asyncio.Event()
+
+    def stop(self) -> None:
+        """Fetch no more; the message in hand is finished first."""
+        self._stopped.set()
+
+    async def subscribe(self) -> JetStreamContext.PullSubscription:
+        config = ConsumerConfig(
+            durable_name=CONSUMER,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self._settings.backoff[0],
+            max_deliver=self._settings.max_deliver,
+            backoff=list(self._settings.backoff),
+            max_ack_pending=1000,
+            filter_subject=self._subjects.all_events,
+        )
+        return await self._js.pull_subscribe(
+            self._subjects.all_events, durable=CONSUMER, stream=self._subjects.events_stream, config=config
+        )
+
+    async def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                subscription = await self.subscribe()
+                try:
+                    await self._pump(subscription)
+                finally:
+                    with contextlib.suppress(nats.errors.Error):
+                        await subscription.unsubscribe()
+            except nats.errors.Error as error:
+                delay = self._settings.transient_delay
+                log.warning("event stream unreachable, trying again in %.1fs: %r", delay, error)
+                await self._pause(delay)
+
+    async def _pump(self, subscription: JetStreamContext.PullSubscription) -> None:
+        while not self._stopped.is_set():
+            try:
+                messages = await subscription.fetch(self._settings.batch, timeout=self._settings.fetch_timeout)
+            except nats.errors.TimeoutError:
+                continue
+            for index, message in enumerate(messages):
+                if not await self.process(message):
+                    # PostgreSQL is away: hand the rest back in order, and wait before fetching again.
+                    for later in messages[index + 1 :]:
+                        await later.nak(delay=self._settings.transient_delay)
+                    await self._pause(self._settings.transient_delay)
+                    break
+
+    async def process(self, message: Msg) -> bool:
+        """Handle one message; False when PostgreSQL could not be reached."""
+        decoded = decode_event(message.data)
+        try:
+            if isinstance(decoded, Unreadable):
+                await self._give_up(message, reason=decoded.reason)
+                return True
+            if isinstance(decoded, UnknownType):
+                await message.ack()
+                return True
+            handled = await self._handle(decoded)
+        except TRANSIENT_DB_ERRORS as error:
+            log.warning("could not handle %s, trying again later: %r", message.subject, error)
+            await self._retry_later(message, reason=f"database: {error!r}", delay=self._settings.transient_delay)
+            return False
+        if handled.outcome is Outcome.TICKET_NOT_SEEN:
+            log.info("event_id=%s is about a ticket not seen yet, trying again later", decoded.event_id)
+            delay = self._settings.unseen_ticket_delay
+            await self._retry_later(message, reason="its ticket was never opened", delay=delay)
+            return True
+        await message.ack()
+        if handled.queued:
+            self._on_queued()
+        return True
+
+    async def _retry_later(self, message: Msg, *, reason: str, delay: float) -> None:
+        deliveries = message.metadata.num_delivered
+        if deliveries < self._settings.max_deliver:
+            await message.nak(delay=delay)
+            return
+        try:
+            await self._give_up(message, reason=f"gave up after {deliveries} deliveries: {reason}")
+        except TRANSIENT_DB_ERRORS as error:
+            # The stream keeps the message: it can still be replayed from there.
+            log.error(
+                "dropping %s seq=%d (%s); not dead-lettered: %r",
+                message.subject,
+                message.metadata.sequence.stream,
+                reason,
+                error,
+            )
+            await message.term()
+
+    async def _give_up(self, message: Msg, *, reason: str) -> None:
+        metadata = message.metadata
+        letter = DeadLetter(
+            stream=metadata.stream,
+            stream_seq=metadata.sequence.stream,
+            subject=message.subject,
+            headers=dict(message.headers or {}),
+            payload=message.data,
+            error=reason,
+        )
+        await self._store.dead_letter(letter)
+        await message.term()
+        log.error("dead-lettered %s seq=%d: %s", message.subject, letter.stream_seq, reason)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)

@@ -1,0 +1,94 @@
+"""The storage notify needs, as Protocols: a real one on PostgreSQL and an in-memory fake implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+from hostdesk_notify.domain.contacts import TicketContact
+from hostdesk_notify.domain.mail import OutgoingMail
+
+CONSUMER = "notify"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbox row as staff see it."""
+
+    event_id: str
+    recipient: str
+    subject: str
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A stream message notify could not use, kept with its raw bytes so that it can be replayed."""
+
+    stream: str
+    stream_seq: int
+    subject: str
+    headers: dict[str, str]
+    payload: bytes
+    error: str
+
+
+class UnitOfWork(Protocol):
+    """One transaction: everything done through it commits together, or nothing does."""
+
+    async def claim_event(self, event_id: str) -> bool:
+        """Record the event as handled; False when it already was (a redelivery)."""
+        ...
+
+    async def remember_ticket(self, ticket: TicketContact) -> None: ...
+
+    async def ticket(self, ticket_id: UUID) -> TicketContact | None: ...
+
+    async def queue(self, mails: Sequence[OutgoingMail], *, now: datetime) -> None:
+        """Add pending mails to the outbox, due at once."""
+        ...
+
+
+class OutboxClaim(Protocol):
+    """A pending mail, locked for this sender until the claim ends."""
+
+    @property
+    def mail(self) -> OutgoingMail: ...
+
+    @property
+    def attempts(self) -> int: ...
+
+    async def sent(self, *, at: datetime) -> None: ...
+
+    async def failed(self, *, error: str, retry_at: datetime | None) -> None:
+        """Count a failed attempt; ``retry_at`` None gives the mail up (dead)."""
+        ...
+
+
+class NotifyStore(Protocol):
+    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+
+    def claim_due(self, *, now: datetime) -> AbstractAsyncContextManager[OutboxClaim | None]:
+        """The oldest pending mail due by ``now`` that no other sender holds, or None."""
+        ...
+
+    async def dead_letter(self, letter: DeadLetter) -> None: ...
+
+    async def ticket_in_tenant(self, ticket_id: UUID, tenant: str) -> bool: ...
+
+    async def deliveries(self, ticket_id: UUID, *, tenant: str, limit: int) -> list[Delivery]: ...

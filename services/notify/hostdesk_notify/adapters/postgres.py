@@ -1,0 +1,203 @@
+"""Notify's storage on PostgreSQL. The pool's ``search_path`` names notify's schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import asyncpg
+
+from hostdesk_notify.adapters.ports import CONSUMER, DeadLetter, Delivery, DeliveryStatus, OutboxClaim, UnitOfWork
+from hostdesk_notify.domain.contacts import TicketContact
+from hostdesk_notify.domain.mail import OutgoingMail
+from hostdesk_notify.domain.recipients import MailKind
+
+if TYPE_CHECKING:
+    Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+
+_CLAIM_EVENT = """
+INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true
+"""
+_REMEMBER_TICKET = """
+INSERT INTO tickets (ticket_id, tenant, number, subject, requester_email, cc) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (ticket_id) DO NOTHING
+"""
+_TICKET = "SELECT ticket_id, tenant, number, subject, requester_email, cc FROM tickets WHERE ticket_id = $1"
+_QUEUE = """
+INSERT INTO outbox (event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body,
+                    created_at, next_attempt_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+ON CONFLICT DO NOTHING
+"""
+_CLAIM_DUE = """
+SELECT event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body, attempts
+FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
+ORDER BY next_attempt_at LIMIT 1
+FOR UPDATE SKIP LOCKED
+"""
+_MARK_SENT = """
+UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $3, last_error = NULL
+WHERE event_id = $1 AND recipient = $2
+"""
+_MARK_FAILED = """
+UPDATE outbox SET attempts = attempts + 1, last_error = $3,
+       status = CASE WHEN $4::timestamptz IS NULL THEN 'dead' ELSE 'pending' END,
+       next_attempt_at = COALESCE($4, next_attempt_at)
+WHERE event_id = $1 AND recipient = $2
+"""
+_DEAD_LETTER = """
+INSERT INTO dead_letters (consumer, stream, stream_seq, subject, headers, payload, error)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
+ON CONFLICT (consumer, stream, stream_seq) DO NOTHING
+"""
+_TICKET_IN_TENANT = "SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_id = $1 AND tenant = $2)"
+_DELIVERIES = """
+SELECT event_id, recipient, subject, status, attempts, last_error, created_at, sent_at
+FROM outbox WHERE tenant = $1 AND ticket_id = $2
+ORDER BY created_at, event_id, recipient LIMIT $3
+"""
+
+
+class PostgresUnitOfWork:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def claim_event(self, event_id: str) -> bool:
+        return bool(await self._connection.fetchval(_CLAIM_EVENT, CONSUMER, event_id))
+
+    async def remember_ticket(self, ticket: TicketContact) -> None:
+        await self._connection.execute(
+            _REMEMBER_TICKET,
+            ticket.ticket_id,
+            ticket.tenant,
+            ticket.number,
+            ticket.subject,
+            ticket.requester_email,
+            list(ticket.cc),
+        )
+
+    async def ticket(self, ticket_id: UUID) -> TicketContact | None:
+        row = await self._connection.fetchrow(_TICKET, ticket_id)
+        if row is None:
+            return None
+        return TicketContact(
+            ticket_id=row["ticket_id"],
+            tenant=row["tenant"],
+            number=row["number"],
+            subject=row["subject"],
+            requester_email=row["requester_email"],
+            cc=tuple(row["cc"]),
+        )
+
+    async def queue(self, mails: Sequence[OutgoingMail], *, now: datetime) -> None:
+        await self._connection.executemany(
+            _QUEUE,
+            [
+                (
+                    m.event_id,
+                    m.recipient,
+                    m.message_id,
+                    m.thread_id,
+                    m.ticket_id,
+                    m.tenant,
+                    m.kind.value,
+                    m.subject,
+                    m.body,
+                    now,
+                )
+                for m in mails
+            ],
+        )
+
+
+class PostgresClaim:
+    def __init__(self, connection: Connection, *, mail: OutgoingMail, attempts: int) -> None:
+        self._connection = connection
+        self._mail = mail
+        self._attempts = attempts
+
+    @property
+    def mail(self) -> OutgoingMail:
+        return self._mail
+
+    @property
+    def attempts(self) -> int:
+        return self._attempts
+
+    async def sent(self, *, at: datetime) -> None:
+        await self._connection.execute(_MARK_SENT, self._mail.event_id, self._mail.recipient, at)
+
+    async def failed(self, *, error: str, retry_at: datetime | None) -> None:
+        await self._connection.execute(_MARK_FAILED, self._mail.event_id, self._mail.recipient, error, retry_at)
+
+
+def _mail_of(row: asyncpg.Record) -> OutgoingMail:
+    return OutgoingMail(
+        event_id=row["event_id"],
+        recipient=row["recipient"],
+        message_id=row["message_id"],
+        thread_id=row["thread_id"],
+        ticket_id=row["ticket_id"],
+        tenant=row["tenant"],
+        kind=MailKind(row["kind"]),
+        subject=row["subject"],
+        body=row["body"],
+    )
+
+
+class PostgresStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        async with self._pool.acquire() as connection, connection.transaction():
+            yield PostgresUnitOfWork(connection)
+
+    @asynccontextmanager
+    async def claim_due(self, *, now: datetime) -> AsyncIterator[OutboxClaim | None]:
+        # The row stays locked while it is sent, so that replicas sharing the outbox never send it twice.
+        async with self._pool.acquire() as connection, connection.transaction():
+            row = await connection.fetchrow(_CLAIM_DUE, now)
+            yield None if row is None else PostgresClaim(connection, mail=_mail_of(row), attempts=row["attempts"])
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        await self._pool.execute(
+            _DEAD_LETTER,
+            CONSUMER,
+            letter.stream,
+            letter.stream_seq,
+            letter.subject,
+            json.dumps(letter.headers),
+            letter.payload,
+            letter.error,
+        )
+
+    async def ticket_in_tenant(self, ticket_id: UUID, tenant: str) -> bool:
+        return bool(await self._pool.fetchval(_TICKET_IN_TENANT, ticket_id, tenant))
+
+    async def deliveries(self, ticket_id: UUID, *, tenant: str, limit: int) -> list[Delivery]:
+        rows = await self._pool.fetch(_DELIVERIES, tenant, ticket_id, limit)
+        return [_delivery_of(row) for row in rows]
+
+
+def _delivery_of(row: asyncpg.Record) -> Delivery:
+    values: dict[str, Any] = dict(row)
+    values["status"] = DeliveryStatus(values["status"])
+    return Delivery(**values)
+
+
+async def create_pool(database_url: str, *, schema: str, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        database_url,
+        min_size=1,
+        max_size=max_size,
+        command_timeout=10,
+        server_settings={"search_path": schema, "application_name": "hostdesk-notify"},
+    )
+    assert pool is not None
+    return pool

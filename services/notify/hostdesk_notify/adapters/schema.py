@@ -1,0 +1,77 @@
+"""Notify's tables, created at start-up by idempotent SQL that replicas may run at the same time."""
+
+from __future__ import annotations
+
+import asyncpg
+
+# Every replica takes this lock before its DDL, so that two starting at once do not race on the catalogue.
+_MIGRATION_LOCK = "hostdesk_notify.schema"
+
+_DDL = """
+CREATE SCHEMA IF NOT EXISTS {schema};
+
+-- The events this consumer has handled: a redelivered event finds its row and sends nothing.
+CREATE TABLE IF NOT EXISTS {schema}.inbox (
+    consumer    text        NOT NULL,
+    event_id    text        NOT NULL,
+    handled_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, event_id)
+);
+
+-- What notify knows of each ticket, from its TicketOpened.
+CREATE TABLE IF NOT EXISTS {schema}.tickets (
+    ticket_id        uuid        PRIMARY KEY,
+    tenant           text        NOT NULL,
+    number           bigint      NOT NULL,
+    subject          text        NOT NULL,
+    requester_email  text,
+    cc               text[]      NOT NULL DEFAULT '{{}}',
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+
+-- One mail per (event, recipient), written in the same transaction as the inbox row.
+CREATE TABLE IF NOT EXISTS {schema}.outbox (
+    event_id         text        NOT NULL,
+    recipient        text        NOT NULL,
+    message_id       text        NOT NULL UNIQUE,
+    thread_id        text        NOT NULL,
+    ticket_id        uuid        NOT NULL,
+    tenant           text        NOT NULL,
+    kind             text        NOT NULL,
+    subject          text        NOT NULL,
+    body             text        NOT NULL,
+    status           text        NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'dead')),
+    attempts         integer     NOT NULL DEFAULT 0,
+    last_error       text,
+    created_at       timestamptz NOT NULL,
+    next_attempt_at  timestamptz NOT NULL,
+    sent_at          timestamptz,
+    PRIMARY KEY (event_id, recipient)
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON {schema}.outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS outbox_by_ticket ON {schema}.outbox (tenant, ticket_id, created_at);
+
+-- Stream messages that could not be used, with their raw bytes, for staff to inspect and replay.
+CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
+    id           bigserial   PRIMARY KEY,
+    consumer     text        NOT NULL,
+    stream       text        NOT NULL,
+    stream_seq   bigint      NOT NULL,
+    subject      text        NOT NULL,
+    headers      jsonb       NOT NULL,
+    payload      bytea       NOT NULL,
+    error        text        NOT NULL,
+    received_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (consumer, stream, stream_seq)
+);
+"""
+
+
+def quoted(schema: str) -> str:
+    return '"' + schema.replace('"', '""') + '"'
+
+
+async def migrate(pool: asyncpg.Pool, *, schema: str) -> None:
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", _MIGRATION_LOCK)
+        await connection.execute(_DDL.format(schema=quoted(schema)))

@@ -1,0 +1,98 @@
+"""Sending the outbox: each due mail once, retried with backoff, given up after a bounded number of tries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from hostdesk_notify.adapters.ports import NotifyStore, OutboxClaim
+from hostdesk_notify.adapters.smtp import DeliveryFailed, Mailer
+from hostdesk_notify.domain.mail import Envelope, compose
+from hostdesk_notify.domain.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+# Mails sent between two looks at the stop flag: bounds how long a shutdown waits for the sender.
+BATCH = 10
+
+
+@dataclass(frozen=True)
+class OutboxSender:
+    store: NotifyStore
+    mailer: Mailer
+    envelope: Envelope
+    retry: RetryPolicy
+    clock: Clock
+
+    async def send_due(self, *, limit: int = BATCH) -> int:
+        """Send mails that are due, one claim at a time, until none is left or ``limit`` were tried."""
+        tried = 0
+        while tried < limit:
+            async with self.store.claim_due(now=self.clock()) as claim:
+                if claim is None:
+                    break
+                await self._send(claim)
+            tried += 1
+        return tried
+
+    async def _send(self, claim: OutboxClaim) -> None:
+        mail = claim.mail
+        try:
+            message = compose(mail, envelope=self.envelope, date=self.clock())
+        except ValueError as error:  # the stdlib refuses a header it cannot write safely
+            await claim.failed(error=f"cannot be written as a mail: {error}", retry_at=None)
+            log.error("mail given up: event_id=%s ticket_id=%s: %s", mail.event_id, mail.ticket_id, error)
+            return
+        try:
+            await self.mailer.send(message, sender=self.envelope.sender, recipient=mail.recipient)
+        except DeliveryFailed as failure:
+            attempts = claim.attempts + 1
+            retry_at = None if failure.permanent else self.retry.next_attempt_at(attempts=attempts, now=self.clock())
+            await claim.failed(error=str(failure), retry_at=retry_at)
+            log.warning(
+                "mail not sent: event_id=%s ticket_id=%s attempt=%d %s: %s",
+                mail.event_id,
+                mail.ticket_id,
+                attempts,
+                "giving up" if retry_at is None else f"retrying at {retry_at.isoformat()}",
+                failure,
+            )
+            return
+        await claim.sent(at=self.clock())
+        log.info("mail sent: event_id=%s ticket_id=%s message_id=%s", mail.event_id, mail.ticket_id, mail.message_id)
+
+
+class SendLoop:
+    """Sends as soon as it is woken (right after the consumer commits mails), and sweeps every interval
+    for anything still pending: retries that came due, or mails another replica queued."""
+
+    def __init__(self, sender: OutboxSender, *, sweep_interval: float) -> None:
+        self._sender = sender
+        self._sweep_interval = sweep_interval
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                if await self._sender.send_due(limit=BATCH) == BATCH:
+                    continue  # more may be due: no pause
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("outbox unreachable, sweeping again in %.1fs: %s", self._sweep_interval, error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._sweep_interval)
