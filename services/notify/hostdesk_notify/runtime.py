@@ -1,0 +1,136 @@
+"""Everything notify runs while it is up: its pool, its NATS connection, the consumer and the sender."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+from hostdesk_contracts.runtime.nats import connect, ensure_streams
+from nats.aio.client import Client
+
+from hostdesk_notify.adapters.nats_consumer import ConsumerSettings, EventConsumer
+from hostdesk_notify.adapters.postgres import PostgresStore, create_pool
+from hostdesk_notify.adapters.schema import migrate
+from hostdesk_notify.adapters.smtp import SmtpMailer
+from hostdesk_notify.domain.decoding import KnownEvent
+from hostdesk_notify.domain.mail import Envelope
+from hostdesk_notify.domain.retry import RetryPolicy
+from hostdesk_notify.service_layer.handlers import Handled, MailSettings, handle_event
+from hostdesk_notify.service_layer.sender import OutboxSender, SendLoop
+from hostdesk_notify.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    pool: asyncpg.Pool
+    nats: Client
+    store: PostgresStore
+    consumer: EventConsumer
+    send_loop: SendLoop
+    tasks: tuple[asyncio.Task[None], ...]
+
+    async def unready_reasons(self) -> list[str]:
+        reasons = []
+        if not self.nats.is_connected:
+            reasons.append("NATS is not connected")
+        try:
+            async with asyncio.timeout(1.0):
+                await self.pool.fetchval("SELECT 1")
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            reasons.append("PostgreSQL does not answer")
+        reasons.extend(f"the {t.get_name()} has stopped" for t in self.tasks if t.done())
+        return reasons
+
+    async def stop(self) -> None:
+        """Stop fetching and sending, finish what is in hand, drain NATS, close the pool."""
+        self.consumer.stop()
+        self.send_loop.stop()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.nats.drain()
+        await self.pool.close()
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("the %s stopped", task.get_name(), exc_info=error)
+
+
+def _mailer(settings: Settings) -> SmtpMailer:
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return SmtpMailer(
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        timeout=settings.smtp_timeout,
+        start_tls=settings.smtp_starttls,
+        username=settings.smtp_username,
+        password=password,
+    )
+
+
+def _retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.max_send_attempts,
+        base_delay=settings.retry_base_seconds,
+        max_delay=settings.retry_max_seconds,
+    )
+
+
+async def _connect(settings: Settings) -> tuple[asyncpg.Pool, Client]:
+    pool = await create_pool(settings.database_url, schema=settings.db_schema, max_size=settings.db_pool_size)
+    client: Client | None = None
+    try:
+        await migrate(pool, schema=settings.db_schema)
+        client = await connect(settings.nats_url, name=f"hostdesk-notify {settings.instance}".strip())
+        await ensure_streams(client.jetstream(), settings.subjects)
+    except BaseException:
+        if client is not None:
+            await client.close()
+        await pool.close()
+        raise
+    return pool, client
+
+
+async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
+    pool, client = await _connect(settings)
+    store = PostgresStore(pool)
+    envelope = Envelope(from_address=settings.from_address, reply_to=settings.support_address)
+    mail_settings = MailSettings(default_language=settings.default_language, domain=envelope.domain)
+
+    async def handle(event: KnownEvent) -> Handled:
+        return await handle_event(event, store=store, settings=mail_settings, now=clock())
+
+    sender = OutboxSender(
+        store=store, mailer=_mailer(settings), envelope=envelope, retry=_retry_policy(settings), clock=clock
+    )
+    send_loop = SendLoop(sender, sweep_interval=settings.sweep_interval)
+    consumer = EventConsumer(
+        js=client.jetstream(),
+        subjects=settings.subjects,
+        store=store,
+        handle=handle,
+        on_queued=send_loop.wake,
+        settings=ConsumerSettings(
+            batch=settings.fetch_batch,
+            max_deliver=settings.max_deliver,
+            unseen_ticket_delay=settings.unseen_ticket_delay,
+        ),
+    )
+    tasks = (
+        asyncio.create_task(consumer.run(), name="event consumer"),
+        asyncio.create_task(send_loop.run(), name="outbox sender"),
+    )
+    for task in tasks:
+        task.add_done_callback(_log_crash)
+    return Runtime(pool=pool, nats=client, store=store, consumer=consumer, send_loop=send_loop, tasks=tasks)

@@ -1,0 +1,38 @@
+"""Notify's settings: the common ones (unprefixed) and its own, read from ``NOTIFY_*``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from hostdesk_contracts.runtime.settings import CommonSettings
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+
+class Settings(CommonSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_")
+
+    port: int = 8003
+    db_schema: str = Field(default="notify", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    db_pool_size: int = Field(default=10, ge=2, le=100)
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_timeout: float = Field(default=10.0, gt=0)
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    from_address: str = "HostDesk <noreply@hostdesk.localhost>"
+    support_address: str = "support@hostdesk.localhost"
+    default_language: Literal["en", "fr"] = "en"
+
+    max_send_attempts: int = Field(default=8, ge=1, le=100)
+    retry_base_seconds: float = Field(default=2.0, gt=0, description="Pause after the first failed send; doubles.")
+    retry_max_seconds: float = Field(default=600.0, gt=0)
+    sweep_interval: float = Field(default=5.0, gt=0, description="How often pending mail is looked for.")
+
+    fetch_batch: int = Field(default=20, ge=1, le=500)
+    max_deliver: int = Field(default=10, ge=6, le=100)
+    unseen_ticket_delay: float = Field(
+        default=1.0, gt=0, description="Wait before retrying an event about a ticket notify has not seen."
+    )
