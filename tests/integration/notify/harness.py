@@ -1,0 +1,81 @@
+"""What notify's integration tests share: running the app, publishing events as the relay does, peeking
+at notify's tables."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+from hostdesk_contracts.base import Role
+from hostdesk_contracts.events import TicketEvent, event_type_token
+from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_contracts.subjects import ES_POSITION, EVENT_TYPE, MSG_ID, TICKET_ID, TICKET_VERSION, Subjects
+from hostdesk_notify.main import create_app
+from hostdesk_notify.settings import Settings
+from nats.js import JetStreamContext
+
+JWT_SECRET = "notify-integration-secret-0123456789"
+
+
+@asynccontextmanager
+async def running_notify(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """Notify up, as its lifespan starts it (consumer and sender included); a client for its HTTP API."""
+    app: FastAPI = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as client,
+    ):
+        yield client
+
+
+def bearer(*, tenant: str, role: Role = Role.AGENT, account_id: str = "agent-1") -> dict[str, str]:
+    token = issue_token(secret=JWT_SECRET, account_id=account_id, tenant=tenant, role=role)
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Relay:
+    """Publishes events the way the tickets service's relay does: subject, payload and headers."""
+
+    def __init__(self, js: JetStreamContext, subjects: Subjects) -> None:
+        self._js = js
+        self._subjects = subjects
+        self._positions = itertools.count(1)
+
+    async def publish(self, event: TicketEvent, *, msg_id: str | None = None) -> None:
+        headers = {
+            MSG_ID: msg_id or event.event_id,
+            TICKET_ID: str(event.ticket_id),
+            TICKET_VERSION: str(event.version),
+            EVENT_TYPE: event_type_token(event),
+            ES_POSITION: str(next(self._positions)),
+        }
+        subject = self._subjects.event(event.tenant, event)
+        await self._js.publish(subject, event.model_dump_json().encode(), headers=headers)
+
+    async def publish_raw(self, subject: str, payload: bytes, *, msg_id: str) -> None:
+        await self._js.publish(subject, payload, headers={MSG_ID: msg_id, ES_POSITION: str(next(self._positions))})
+
+
+class NotifyTables:
+    """Read-only looks at notify's schema, for assertions."""
+
+    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+        self._pool = pool
+        self._schema = schema
+
+    async def outbox(self, ticket_id: Any) -> list[asyncpg.Record]:
+        return await self._pool.fetch(
+            f'SELECT * FROM "{self._schema}".outbox WHERE ticket_id = $1 ORDER BY created_at', ticket_id
+        )
+
+    async def dead_letters(self) -> list[asyncpg.Record]:
+        return await self._pool.fetch(f'SELECT * FROM "{self._schema}".dead_letters ORDER BY id')
+
+    async def handled(self, event_id: str) -> bool:
+        query = f'SELECT EXISTS (SELECT 1 FROM "{self._schema}".inbox WHERE event_id = $1)'
+        return bool(await self._pool.fetchval(query, event_id))

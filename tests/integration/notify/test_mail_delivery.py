@@ -1,0 +1,185 @@
+"""Ticket events on the stream become mail in a real SMTP server: once each, whatever happens."""
+
+from __future__ import annotations
+
+from hostdesk_contracts.events import ReplyPosted
+from hostdesk_contracts.subjects import Subjects
+from hostdesk_devtools.servers import free_port
+from hostdesk_devtools.smtp_sink import ReceivedMail, SmtpSink
+from hostdesk_notify.settings import Settings
+
+from tests.integration.notify.conftest import SettingsFactory
+from tests.integration.notify.harness import NotifyTables, Relay, running_notify
+from tests.support import eventually
+from tests.unit.notify.builders import CC, REQUESTER_EMAIL, TicketStory
+
+WAIT = 20.0
+
+
+def about(story: TicketStory) -> str:
+    return f"[#{story.number}]"
+
+
+def addressed_to(recipient: str, story: TicketStory) -> object:
+    return lambda mail: recipient in mail.rcpt_tos and about(story) in mail.subject
+
+
+async def test_a_staff_public_reply_mails_the_requester_once_with_the_ticket_number_in_the_subject(
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+) -> None:
+    opened, reply = story.opened(cc=()), story.staff_reply("We restarted the web server.")
+
+    async with running_notify(notify_settings):
+        await relay.publish(opened)
+        await relay.publish(reply)
+        mail = await smtp_sink.mailbox.wait_for_async(addressed_to(REQUESTER_EMAIL, story), within=WAIT)
+
+    assert mail.subject == f"[#{story.number}] {story.subject}"
+    assert mail.body.startswith("We restarted the web server.")
+    assert mail.message["Reply-To"] == "support@hostdesk.test"
+    assert mail.message["In-Reply-To"] == f"<ticket-{story.ticket_id}@hostdesk.test>"
+    assert len(smtp_sink.mailbox.all()) == 1
+
+
+async def test_a_staff_public_reply_mails_every_cc_recipient_too(
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+) -> None:
+    async with running_notify(notify_settings):
+        await relay.publish(story.opened(cc=CC))
+        await relay.publish(story.staff_reply())
+        for recipient in (REQUESTER_EMAIL, *CC):
+            await smtp_sink.mailbox.wait_for_async(addressed_to(recipient, story), within=WAIT)
+
+    assert sorted(r for mail in smtp_sink.mailbox.all() for r in mail.rcpt_tos) == sorted([REQUESTER_EMAIL, *CC])
+
+
+async def test_the_same_reply_delivered_again_after_a_restart_mails_nothing_more(
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+) -> None:
+    opened, reply = story.opened(cc=()), story.staff_reply()
+    async with running_notify(notify_settings):
+        await relay.publish(opened)
+        await relay.publish(reply)
+        await smtp_sink.mailbox.wait_for_async(addressed_to(REQUESTER_EMAIL, story), within=WAIT)
+
+    await relay.publish(reply)  # inside the duplicate window: JetStream drops it
+    await relay.publish(reply, msg_id=f"{reply.event_id}:republished")  # a second copy on the stream
+    closed = story.closed()  # behind the copies: once its mail is in, the copies were handled
+    await relay.publish(closed)
+    async with running_notify(notify_settings):
+        await smtp_sink.mailbox.wait_for_async(lambda m: "was closed" in m.body, within=WAIT)
+
+    assert len(smtp_sink.mailbox.matching(lambda m: "was closed" not in m.body)) == 1
+
+
+async def test_an_internal_note_mails_nobody(
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+) -> None:
+    async with running_notify(notify_settings):
+        for event in (story.opened(), story.internal_note("Customer is on the legacy cluster."), story.closed()):
+            await relay.publish(event)
+        await smtp_sink.mailbox.wait_for_async(lambda m: "was closed" in m.body, within=WAIT)
+        await smtp_sink.mailbox.wait_for_async(lambda m: len(smtp_sink.mailbox.all()) == 1 + len(CC), within=WAIT)
+
+    assert smtp_sink.mailbox.matching(lambda m: "legacy cluster" in m.body) == []
+    assert all("was closed" in mail.body for mail in smtp_sink.mailbox.all())
+
+
+async def test_a_customer_reply_mails_nobody_on_the_requesting_side(
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+) -> None:
+    async with running_notify(notify_settings):
+        for event in (story.opened(cc=()), story.customer_reply("Still down for me."), story.closed()):
+            await relay.publish(event)
+        await smtp_sink.mailbox.wait_for_async(lambda m: "was closed" in m.body, within=WAIT)
+
+    assert smtp_sink.mailbox.matching(lambda m: "Still down" in m.body) == []
+
+
+async def test_a_closed_ticket_mails_the_requester_and_the_cc_recipients(
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+) -> None:
+    async with running_notify(notify_settings):
+        await relay.publish(story.opened(cc=CC))
+        await relay.publish(story.closed())
+        for recipient in (REQUESTER_EMAIL, *CC):
+            mail = await smtp_sink.mailbox.wait_for_async(addressed_to(recipient, story), within=WAIT)
+            assert f"Your ticket #{story.number}" in mail.body
+
+
+async def test_garbage_on_the_stream_is_dead_lettered_and_the_events_behind_it_still_mail(
+    notify_settings: Settings,
+    relay: Relay,
+    smtp_sink: SmtpSink,
+    story: TicketStory,
+    subjects: Subjects,
+    tables: NotifyTables,
+) -> None:
+    async with running_notify(notify_settings):
+        await relay.publish_raw(subjects.event(story.tenant, ReplyPosted), b"{not json", msg_id=f"{story.ticket_id}:x")
+        await relay.publish(story.opened(cc=()))
+        await relay.publish(story.staff_reply())
+        await smtp_sink.mailbox.wait_for_async(addressed_to(REQUESTER_EMAIL, story), within=WAIT)
+
+    [letter] = await tables.dead_letters()
+    assert (bytes(letter["payload"]), letter["consumer"]) == (b"{not json", "notify")
+
+
+async def test_an_event_of_a_type_from_a_newer_publisher_is_passed_over_not_dead_lettered(
+    notify_settings: Settings,
+    relay: Relay,
+    smtp_sink: SmtpSink,
+    story: TicketStory,
+    subjects: Subjects,
+    tables: NotifyTables,
+) -> None:
+    newer = b'{"type": "ticket.merged.v1", "event_id": "x"}'
+    async with running_notify(notify_settings):
+        await relay.publish_raw(
+            f"{subjects.root}.events.{story.tenant}.merged.v1", newer, msg_id=f"{story.ticket_id}:m"
+        )
+        await relay.publish(story.opened(cc=()))
+        await relay.publish(story.staff_reply())
+        await smtp_sink.mailbox.wait_for_async(addressed_to(REQUESTER_EMAIL, story), within=WAIT)
+
+    assert await tables.dead_letters() == []
+
+
+async def test_a_reply_that_arrives_before_its_ticket_mails_once_the_ticket_is_seen(
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+) -> None:
+    opened, reply = story.opened(cc=()), story.staff_reply()
+
+    async with running_notify(notify_settings):
+        await relay.publish(reply)
+        await relay.publish(opened)
+        mail = await smtp_sink.mailbox.wait_for_async(addressed_to(REQUESTER_EMAIL, story), within=WAIT)
+
+    assert about(story) in mail.subject
+
+
+async def test_a_mail_arrives_after_retries_when_the_mail_server_comes_up_late(
+    settings_for: SettingsFactory, relay: Relay, story: TicketStory, tables: NotifyTables
+) -> None:
+    port = free_port()  # nothing listens here yet
+
+    async with running_notify(settings_for(smtp_port=port)):
+        await relay.publish(story.opened(cc=()))
+        await relay.publish(story.staff_reply())
+
+        async def failed_once() -> bool:
+            rows = await tables.outbox(story.ticket_id)
+            return bool(rows) and rows[0]["attempts"] >= 1 and rows[0]["last_error"] is not None
+
+        await eventually(failed_once, within=WAIT)
+        with SmtpSink(port=port) as late_sink:
+            mail: ReceivedMail = await late_sink.mailbox.wait_for_async(
+                addressed_to(REQUESTER_EMAIL, story), within=WAIT
+            )
+
+            async def marked_sent() -> bool:
+                return [r["status"] for r in await tables.outbox(story.ticket_id)] == ["sent"]
+
+            await eventually(marked_sent, within=WAIT)
+
+    assert about(story) in mail.subject

@@ -1,0 +1,137 @@
+"""The in-memory store the unit tests use behaves as the PostgreSQL one does."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hostdesk_notify.adapters.memory import MemoryStore
+from hostdesk_notify.adapters.ports import NotifyStore
+from hostdesk_notify.adapters.postgres import PostgresStore, create_pool
+from hostdesk_notify.adapters.schema import migrate
+from hostdesk_notify.domain.planning import plan_mails
+
+from tests.unit.notify.builders import TicketStory
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "postgres"])
+async def store(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[NotifyStore]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    schema = f"notify_{uuid.uuid4().hex[:10]}"
+    pool = await create_pool(database_url, schema=schema, max_size=4)
+    await migrate(pool, schema=schema)
+    yield PostgresStore(pool)
+    await pool.close()
+
+
+async def queue_reply(store: NotifyStore, story: TicketStory) -> None:
+    story.opened()
+    reply = story.staff_reply()
+    async with store.unit_of_work() as unit:
+        await unit.claim_event(reply.event_id)
+        await unit.remember_ticket(story.contact())
+        await unit.queue(plan_mails(reply, story.contact(cc=()), default_language="en", domain="h.test"), now=NOW)
+
+
+async def test_an_event_is_claimed_once(store: NotifyStore) -> None:
+    async with store.unit_of_work() as unit:
+        first = await unit.claim_event("t:1")
+    async with store.unit_of_work() as unit:
+        second = await unit.claim_event("t:1")
+
+    assert (first, second) == (True, False)
+
+
+async def test_work_of_a_failed_unit_of_work_is_forgotten(store: NotifyStore) -> None:
+    story = TicketStory()
+
+    async def fail_half_way() -> None:
+        async with store.unit_of_work() as unit:
+            await unit.claim_event("t:1")
+            await unit.remember_ticket(story.contact())
+            raise RuntimeError("the mail server address is missing")
+
+    with pytest.raises(RuntimeError):
+        await fail_half_way()
+
+    async with store.unit_of_work() as unit:
+        assert await unit.claim_event("t:1") is True
+        assert await unit.ticket(story.ticket_id) is None
+
+
+async def test_a_remembered_ticket_reads_back_as_it_was(store: NotifyStore) -> None:
+    contact = TicketStory().contact()
+    async with store.unit_of_work() as unit:
+        await unit.remember_ticket(contact)
+
+    async with store.unit_of_work() as unit:
+        assert await unit.ticket(contact.ticket_id) == contact
+
+
+async def test_a_queued_mail_is_claimed_until_it_is_sent(store: NotifyStore) -> None:
+    story = TicketStory()
+    await queue_reply(store, story)
+
+    async with store.claim_due(now=NOW) as claim:
+        assert claim is not None
+        await claim.sent(at=NOW)
+    async with store.claim_due(now=NOW) as again:
+        assert again is None
+    [delivery] = await store.deliveries(story.ticket_id, tenant=story.tenant, limit=10)
+    assert (delivery.status, delivery.attempts, delivery.sent_at) == ("sent", 1, NOW)
+
+
+async def test_a_failed_mail_is_not_due_before_its_retry_time(store: NotifyStore) -> None:
+    await queue_reply(store, TicketStory())
+    retry_at = NOW + timedelta(seconds=30)
+    async with store.claim_due(now=NOW) as claim:
+        assert claim is not None
+        await claim.failed(error="connection refused", retry_at=retry_at)
+
+    async with store.claim_due(now=NOW + timedelta(seconds=29)) as early:
+        assert early is None
+    async with store.claim_due(now=retry_at) as due:
+        assert due is not None
+        assert due.attempts == 1
+
+
+async def test_a_mail_given_up_is_dead_and_never_due_again(store: NotifyStore) -> None:
+    story = TicketStory()
+    await queue_reply(store, story)
+    async with store.claim_due(now=NOW) as claim:
+        assert claim is not None
+        await claim.failed(error="550 no such mailbox", retry_at=None)
+
+    async with store.claim_due(now=NOW + timedelta(days=1)) as later:
+        assert later is None
+    [delivery] = await store.deliveries(story.ticket_id, tenant=story.tenant, limit=10)
+    assert (delivery.status, delivery.last_error) == ("dead", "550 no such mailbox")
+
+
+async def test_deliveries_are_listed_for_the_tickets_own_tenant_only(store: NotifyStore) -> None:
+    story = TicketStory(tenant="acme")
+    await queue_reply(store, story)
+
+    assert await store.ticket_in_tenant(story.ticket_id, "acme") is True
+    assert await store.ticket_in_tenant(story.ticket_id, "globex") is False
+    assert await store.deliveries(story.ticket_id, tenant="globex", limit=10) == []
+
+
+async def test_two_senders_never_hold_the_same_mail(database_url: str) -> None:
+    schema = f"notify_{uuid.uuid4().hex[:10]}"
+    pool = await create_pool(database_url, schema=schema, max_size=4)
+    await migrate(pool, schema=schema)
+    store = PostgresStore(pool)
+    await queue_reply(store, TicketStory())
+
+    async with store.claim_due(now=NOW) as first, store.claim_due(now=NOW) as second:
+        held = (first is not None, second is not None)
+    await pool.close()
+
+    assert held == (True, False)

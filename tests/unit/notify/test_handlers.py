@@ -1,0 +1,85 @@
+from hostdesk_contracts.events import TicketEvent
+from hostdesk_notify.adapters.memory import MemoryStore
+from hostdesk_notify.service_layer.handlers import Handled, MailSettings, Outcome, handle_event
+
+from tests.unit.notify.builders import CC, NOW, REQUESTER_EMAIL, TicketStory
+
+SETTINGS = MailSettings(default_language="en", domain="hostdesk.test")
+
+
+async def _handle(store: MemoryStore, *events: TicketEvent) -> list[Handled]:
+    return [await handle_event(event, store=store, settings=SETTINGS, now=NOW) for event in events]
+
+
+async def test_a_staff_public_reply_queues_one_mail_per_address_of_the_requesting_side() -> None:
+    store, story = MemoryStore(), TicketStory()
+
+    await _handle(store, story.opened(), story.staff_reply())
+
+    assert sorted(row.mail.recipient for row in store.outbox) == sorted([REQUESTER_EMAIL, *CC])
+    assert {row.mail.subject for row in store.outbox} == {"[#482913] Website down"}
+
+
+async def test_the_same_event_delivered_twice_queues_its_mails_once() -> None:
+    store, story = MemoryStore(), TicketStory()
+    opened, reply = story.opened(), story.staff_reply()
+
+    results = await _handle(store, opened, reply, reply)
+
+    assert results[-1] == Handled(Outcome.DUPLICATE)
+    assert len(store.outbox) == 1 + len(CC)
+
+
+async def test_an_internal_note_queues_nothing() -> None:
+    store, story = MemoryStore(), TicketStory()
+
+    await _handle(store, story.opened(), story.internal_note())
+
+    assert store.outbox == []
+
+
+async def test_a_customer_reply_queues_nothing() -> None:
+    store, story = MemoryStore(), TicketStory()
+
+    await _handle(store, story.opened(), story.customer_reply())
+
+    assert store.outbox == []
+
+
+async def test_opening_a_ticket_queues_nothing_yet() -> None:
+    store, story = MemoryStore(), TicketStory()
+
+    await _handle(store, story.opened())
+
+    assert store.outbox == []
+
+
+async def test_a_reply_to_a_ticket_not_seen_yet_asks_to_be_tried_again_and_records_nothing() -> None:
+    store, story = MemoryStore(), TicketStory()
+    story.opened()  # published, but not delivered yet
+    reply = story.staff_reply()
+
+    [result] = await _handle(store, reply)
+
+    assert result == Handled(Outcome.TICKET_NOT_SEEN)
+    assert reply.event_id not in store.inbox
+    assert store.outbox == []
+
+
+async def test_a_reply_tried_again_once_its_ticket_is_seen_queues_its_mails() -> None:
+    store, story = MemoryStore(), TicketStory()
+    opened, reply = story.opened(), story.staff_reply()
+    await _handle(store, reply)
+
+    results = await _handle(store, opened, reply)
+
+    assert results[-1] == Handled(Outcome.HANDLED, queued=1 + len(CC))
+
+
+async def test_an_internal_note_on_a_ticket_not_seen_is_handled_without_waiting_for_it() -> None:
+    store, story = MemoryStore(), TicketStory()
+    story.opened()
+
+    [result] = await _handle(store, story.internal_note())
+
+    assert result == Handled(Outcome.HANDLED)
