@@ -70,7 +70,7 @@ async def _lifespan(settings: Settings, app: FastAPI) -> AsyncIterator[None]:
             name=settings.consumer_name,
             filter_subject=settings.subjects.all_events,
             max_deliver=settings.max_deliver,
-            backoff=settings.redelivery_backoff_seconds,
+            ack_wait=settings.ack_wait_seconds,
             max_ack_pending=settings.fetch_batch * 8,
         ),
         batch=settings.fetch_batch,

@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from hostdesk_contracts.events import TicketEvent
 
-from hostdesk_query.adapters.ports import DeadLetter, ProjectionStore, Rejected, StoreUnavailable
+from hostdesk_query.adapters.ports import DeadLetter, Delivery, ProjectionStore, Rejected, StoreUnavailable
 from hostdesk_query.domain.decoding import Known, Undecodable, Unknown, decode
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.projection import Change, bump_of, change_of
@@ -27,28 +27,6 @@ from hostdesk_query.domain.projection import Change, bump_of, change_of
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-class Delivery(Protocol):
-    """One delivery of a message of the events stream."""
-
-    @property
-    def data(self) -> bytes: ...
-    @property
-    def subject(self) -> str: ...
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-    @property
-    def deliveries(self) -> int:
-        """How many times the message was delivered, this time included."""
-        ...
-
-    @property
-    def stream_seq(self) -> int | None: ...
-    async def ack(self) -> None: ...
-    async def nak(self, delay: float) -> None: ...
-    async def term(self) -> None: ...
-    async def in_progress(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Self
-
 from hostdesk_contracts.runtime.settings import CommonSettings
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 CONSUMER_NAME = "query"
@@ -24,9 +22,10 @@ class Settings(CommonSettings):
     fetch_batch: int = Field(default=256, ge=1, le=1_000)
     fetch_timeout_seconds: float = Field(default=1.0, gt=0)
     max_deliver: int = Field(default=10, ge=2)
-    # Redelivery delays of a message left unacknowledged (a replica that died mid-batch). The first one is also
-    # the time a batch has to commit before JetStream hands it to another replica.
-    redelivery_backoff_seconds: tuple[float, ...] = (5.0, 15.0, 30.0, 60.0, 120.0)
+    # How long a delivered message stays with this replica before JetStream hands it to another (a replica that
+    # died mid-batch). No ``backoff`` list on purpose: NATS adds backoff[n] - backoff[0] to the delay of every
+    # nak, which would turn the short retry of a gap into tens of seconds (seen on nats-server 2.9.10).
+    ack_wait_seconds: float = Field(default=30.0, gt=0)
     # A gap (an event ahead of the ticket's version) comes back after this, doubled at each delivery.
     gap_retry_seconds: float = Field(default=0.25, gt=0)
     gap_retry_max_seconds: float = Field(default=5.0, gt=0)
@@ -36,11 +35,3 @@ class Settings(CommonSettings):
     read_your_writes_poll_seconds: float = Field(default=0.25, gt=0)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1)
-
-    @model_validator(mode="after")
-    def _deliveries_outlast_backoff(self) -> Self:
-        if not self.redelivery_backoff_seconds:
-            raise ValueError("redelivery_backoff_seconds needs at least one delay")
-        if self.max_deliver <= len(self.redelivery_backoff_seconds):
-            raise ValueError("max_deliver must be greater than the number of redelivery_backoff_seconds")
-        return self

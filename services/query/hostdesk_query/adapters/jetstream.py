@@ -13,8 +13,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError
 
-from hostdesk_query.adapters.ports import StoreUnavailable
-from hostdesk_query.projector import Delivery
+from hostdesk_query.adapters.ports import Delivery, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ class JetStreamDelivery:
 
 
 def consumer_config(
-    *, name: str, filter_subject: str, max_deliver: int, backoff: Sequence[float], max_ack_pending: int
+    *, name: str, filter_subject: str, max_deliver: int, ack_wait: float, max_ack_pending: int
 ) -> ConsumerConfig:
     return ConsumerConfig(
         name=name,
@@ -69,8 +68,7 @@ def consumer_config(
         filter_subject=filter_subject,
         deliver_policy=DeliverPolicy.ALL,
         ack_policy=AckPolicy.EXPLICIT,
-        ack_wait=backoff[0],
-        backoff=list(backoff),
+        ack_wait=ack_wait,
         max_deliver=max_deliver,
         max_ack_pending=max_ack_pending,
     )

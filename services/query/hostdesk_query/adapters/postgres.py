@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
-from hostdesk_contracts.base import Channel, Priority, Role, Side, Status, Visibility
+from hostdesk_contracts.base import Status
 
 from hostdesk_query.adapters.ports import DeadLetter, Outcome, Rejected, StoreUnavailable
+from hostdesk_query.adapters.rows import ENTRY_COLUMNS, TICKET_COLUMNS, entry_args, entry_of, ticket_args, ticket_of
 from hostdesk_query.domain.cursor import PageCursor
-from hostdesk_query.domain.model import EntryKind, TicketRecord, TicketView, TimelineEntry
+from hostdesk_query.domain.model import TicketRecord, TicketView
 from hostdesk_query.domain.projection import Change, plan_batch
 from hostdesk_query.domain.visibility import ReadScope
 
@@ -41,18 +42,10 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 # Errors that say this data can never be stored.
 REFUSED_ERRORS: tuple[type[BaseException], ...] = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
 
-_TICKET_COLUMNS = (
-    "ticket_id, tenant, number, subject, requester_id, requester_name, requester_email, requester_role, status,"
-    " priority, department, channel, cc, related_service, created_at, last_post_at, updated_at, version"
-)
-_ENTRY_COLUMNS = (
-    "ticket_id, version, kind, occurred_at, actor_id, actor_name, actor_role, side, body, visibility, post_id,"
-    " from_status, to_status, reason"
-)
 _LOCK = "SELECT pg_advisory_xact_lock(key) FROM unnest($1::bigint[]) AS key"
-_SELECT_FOR_APPLY = f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE ticket_id = ANY($1::uuid[])"
+_SELECT_FOR_APPLY = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE ticket_id = ANY($1::uuid[])"
 _INSERT_TICKET = (
-    f"INSERT INTO tickets ({_TICKET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+    f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
     " $15, $16, $17, $18) ON CONFLICT (ticket_id) DO NOTHING"
 )
 _UPDATE_TICKET = """
@@ -62,7 +55,7 @@ UPDATE tickets SET tenant = $2, number = $3, subject = $4, requester_id = $5, re
 WHERE ticket_id = $1 AND version < $18
 """
 _INSERT_ENTRY = (
-    f"INSERT INTO timeline ({_ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    f"INSERT INTO timeline ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     " ON CONFLICT (ticket_id, version) DO NOTHING"
 )
 _NOTIFY = "SELECT pg_notify($1, notice) FROM unnest($2::text[]) AS notice"
@@ -74,90 +67,6 @@ _INSERT_DEAD_LETTER = (
 
 def lock_key(ticket_id: UUID) -> int:
     return int.from_bytes(ticket_id.bytes[:8], "big", signed=True)
-
-
-def _ticket_args(ticket: TicketRecord) -> tuple[object, ...]:
-    return (
-        ticket.ticket_id,
-        ticket.tenant,
-        ticket.number,
-        ticket.subject,
-        ticket.requester_id,
-        ticket.requester_name,
-        ticket.requester_email,
-        ticket.requester_role.value,
-        ticket.status.value,
-        ticket.priority.value,
-        ticket.department,
-        ticket.channel.value,
-        list(ticket.cc),
-        ticket.related_service,
-        ticket.created_at,
-        ticket.last_post_at,
-        ticket.updated_at,
-        ticket.version,
-    )
-
-
-def _entry_args(entry: TimelineEntry) -> tuple[object, ...]:
-    return (
-        entry.ticket_id,
-        entry.version,
-        entry.kind.value,
-        entry.occurred_at,
-        entry.actor_id,
-        entry.actor_name,
-        entry.actor_role.value,
-        entry.side.value,
-        entry.body,
-        None if entry.visibility is None else entry.visibility.value,
-        entry.post_id,
-        None if entry.from_status is None else entry.from_status.value,
-        None if entry.to_status is None else entry.to_status.value,
-        entry.reason,
-    )
-
-
-def _ticket_of(row: asyncpg.Record) -> TicketRecord:
-    return TicketRecord(
-        ticket_id=row["ticket_id"],
-        tenant=row["tenant"],
-        number=row["number"],
-        subject=row["subject"],
-        requester_id=row["requester_id"],
-        requester_name=row["requester_name"],
-        requester_email=row["requester_email"],
-        requester_role=Role(row["requester_role"]),
-        status=Status(row["status"]),
-        priority=Priority(row["priority"]),
-        department=row["department"],
-        channel=Channel(row["channel"]),
-        cc=tuple(row["cc"]),
-        related_service=row["related_service"],
-        created_at=row["created_at"],
-        last_post_at=row["last_post_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-    )
-
-
-def _entry_of(row: asyncpg.Record) -> TimelineEntry:
-    return TimelineEntry(
-        ticket_id=row["ticket_id"],
-        version=row["version"],
-        kind=EntryKind(row["kind"]),
-        occurred_at=row["occurred_at"],
-        actor_id=row["actor_id"],
-        actor_name=row["actor_name"],
-        actor_role=Role(row["actor_role"]),
-        side=Side(row["side"]),
-        body=row["body"],
-        visibility=None if row["visibility"] is None else Visibility(row["visibility"]),
-        post_id=row["post_id"],
-        from_status=None if row["from_status"] is None else Status(row["from_status"]),
-        to_status=None if row["to_status"] is None else Status(row["to_status"]),
-        reason=row["reason"],
-    )
 
 
 class _Where:
@@ -218,13 +127,13 @@ class PostgresReadModel:
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute(_LOCK, sorted({lock_key(ticket_id) for ticket_id in ticket_ids}))
             rows = await connection.fetch(_SELECT_FOR_APPLY, ticket_ids)
-            plan = plan_batch({row["ticket_id"]: _ticket_of(row) for row in rows}, changes)
+            plan = plan_batch({row["ticket_id"]: ticket_of(row) for row in rows}, changes)
             if plan.created:
-                await connection.executemany(_INSERT_TICKET, [_ticket_args(ticket) for ticket in plan.created])
+                await connection.executemany(_INSERT_TICKET, [ticket_args(ticket) for ticket in plan.created])
             if plan.updated:
-                await connection.executemany(_UPDATE_TICKET, [_ticket_args(ticket) for ticket in plan.updated])
+                await connection.executemany(_UPDATE_TICKET, [ticket_args(ticket) for ticket in plan.updated])
             if plan.entries:
-                await connection.executemany(_INSERT_ENTRY, [_entry_args(entry) for entry in plan.entries])
+                await connection.executemany(_INSERT_ENTRY, [entry_args(entry) for entry in plan.entries])
             notices = [f"{ticket.ticket_id}:{ticket.version}" for ticket in (*plan.created, *plan.updated)]
             if notices:
                 await connection.execute(_NOTIFY, self._notify_channel, notices)
@@ -260,14 +169,14 @@ class PostgresReadModel:
             where.add("(updated_at, ticket_id) < ({}, {})", after.updated_at, after.ticket_id)
         args = [*where.args, limit]
         sql = (
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE {where.sql}"
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where.sql}"
             f" ORDER BY updated_at DESC, ticket_id DESC LIMIT ${len(args)}"
         )
         try:
             rows = await self._pool.fetch(sql, *args)
         except UNAVAILABLE_ERRORS as error:
             raise StoreUnavailable(str(error)) from error
-        return [_ticket_of(row) for row in rows]
+        return [ticket_of(row) for row in rows]
 
     async def ticket_view(self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool) -> TicketView | None:
         where = _Where()
@@ -278,16 +187,16 @@ class PostgresReadModel:
         try:
             # One snapshot for both reads, so that the timeline ends at the ticket's version.
             async with self._pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
-                row = await connection.fetchrow(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE {where.sql}", *where.args)
+                row = await connection.fetchrow(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where.sql}", *where.args)
                 if row is None:
                     return None
                 entries = await connection.fetch(
-                    f"SELECT {_ENTRY_COLUMNS} FROM timeline WHERE ticket_id = $1{shown} ORDER BY version {order}",
+                    f"SELECT {ENTRY_COLUMNS} FROM timeline WHERE ticket_id = $1{shown} ORDER BY version {order}",
                     ticket_id,
                 )
         except UNAVAILABLE_ERRORS as error:
             raise StoreUnavailable(str(error)) from error
-        return TicketView(ticket=_ticket_of(row), timeline=tuple(_entry_of(entry) for entry in entries))
+        return TicketView(ticket=ticket_of(row), timeline=tuple(entry_of(entry) for entry in entries))
 
     async def answers(self) -> bool:
         try:

@@ -1,0 +1,271 @@
+"""The whole service on real NATS and PostgreSQL: events published to the stream, read back over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+
+import asyncpg
+import httpx
+import nats
+import pytest
+from hostdesk_contracts import subjects as headers
+from hostdesk_contracts.base import Actor, Role, Status, Visibility
+from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_contracts.runtime.nats import ensure_streams
+from hostdesk_contracts.subjects import Subjects
+from hostdesk_query.main import create_app
+from hostdesk_query.settings import Settings
+from hostdesk_query.testing import TicketStory, account
+from nats.js import JetStreamContext
+
+SECRET = "integration-test-secret-0123456789abcdef"
+DEADLINE_SECONDS = 15.0
+
+
+@dataclass
+class Service:
+    settings: Settings
+    js: JetStreamContext
+    pool: asyncpg.Pool
+    client: httpx.AsyncClient | None = None
+    positions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _running: AsyncExitStack | None = None
+
+    async def start(self) -> None:
+        app = create_app(self.settings)
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            transport = httpx.ASGITransport(app=app)
+            self.client = await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://q"))
+            self._running = stack.pop_all()
+
+    async def stop(self) -> None:
+        if self._running is not None:
+            await self._running.aclose()
+        self._running = self.client = None
+
+    async def publish(self, event: TicketEvent) -> None:
+        await self.publish_raw(
+            self.settings.subjects.event(event.tenant, event),
+            event.model_dump_json().encode(),
+            ticket_id=event.ticket_id,
+            version=event.version,
+            event_type=type(event).model_fields["type"].default,
+        )
+
+    async def publish_raw(
+        self, subject: str, data: bytes, *, ticket_id: uuid.UUID, version: int, event_type: str
+    ) -> None:
+        await self.js.publish(
+            subject,
+            data,
+            headers={
+                headers.MSG_ID: f"{ticket_id}:{version}",
+                headers.TICKET_ID: str(ticket_id),
+                headers.TICKET_VERSION: str(version),
+                headers.EVENT_TYPE: event_type,
+                headers.ES_POSITION: str(next(self.positions)),
+            },
+        )
+
+    async def get(self, path: str, caller: Actor, **params: object) -> httpx.Response:
+        assert self.client is not None
+        token = issue_token(secret=SECRET, account_id=caller.account_id, tenant=caller.tenant, role=caller.role)
+        return await self.client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+
+    async def eventually(
+        self, path: str, caller: Actor, until: Callable[[httpx.Response], bool], **params: object
+    ) -> httpx.Response:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DEADLINE_SECONDS
+        while True:
+            response = await self.get(path, caller, **params)
+            if until(response):
+                return response
+            assert loop.time() < deadline, f"still {response.status_code} {response.text[:300]}"
+            await asyncio.sleep(0.02)
+
+
+def at_version(version: int) -> Callable[[httpx.Response], bool]:
+    return lambda response: response.status_code == 200 and response.json()["version"] >= version
+
+
+@pytest.fixture
+async def service(
+    database_url: str, nats_url: str, subjects: Subjects, query_pool: asyncpg.Pool
+) -> AsyncIterator[Service]:
+    settings = Settings(
+        DATABASE_URL=database_url,
+        NATS_URL=nats_url,
+        HOSTDESK_JWT_SECRET=SECRET,
+        HOSTDESK_SUBJECT_ROOT=subjects.root,
+        fetch_timeout_seconds=0.2,
+        gap_retry_seconds=0.05,
+        gap_retry_max_seconds=0.2,
+    )
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await ensure_streams(js, subjects)
+    service = Service(settings=settings, js=js, pool=query_pool)
+    try:
+        await service.start()
+        yield service
+    finally:
+        await service.stop()
+        await js.delete_stream(subjects.events_stream)
+        await js.delete_stream(subjects.commands_stream)
+        await nc.close()
+
+
+async def test_published_events_appear_through_the_api(service: Service, tenant: str) -> None:
+    customer, agent = account(tenant), account(tenant, Role.AGENT)
+    story = TicketStory(customer)
+    for event in (
+        story.opened(subject="Site down"),
+        story.reply(agent, "Restarted."),
+        story.status_change(agent, Status.ANSWERED),
+    ):
+        await service.publish(event)
+
+    response = await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(3))
+
+    ticket = response.json()
+    assert (ticket["subject"], ticket["status"]) == ("Site down", "answered")
+    assert [entry["kind"] for entry in ticket["timeline"]] == ["opened", "post", "status_changed"]
+
+
+async def test_pages_of_the_list_hold_every_ticket_once(service: Service, tenant: str) -> None:
+    customer = account(tenant)
+    stories = [TicketStory(customer) for _ in range(7)]
+    for story in stories:
+        await service.publish(story.opened())
+    await service.eventually("/v1/tickets", customer, lambda r: len(r.json()["items"]) == 7, limit=100)
+
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        params: dict[str, object] = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        page = (await service.get("/v1/tickets", customer, **params)).json()
+        seen += [item["ticket_id"] for item in page["items"]]
+        pages += 1
+        if (cursor := page["next_cursor"]) is None:
+            break
+
+    assert pages == 3
+    assert seen == sorted((str(story.ticket_id) for story in stories), reverse=True)
+
+
+async def test_a_customer_gets_404_for_another_customers_ticket(service: Service, tenant: str) -> None:
+    owner, stranger = account(tenant), account(tenant)
+    story = TicketStory(owner)
+    await service.publish(story.opened())
+    await service.eventually(f"/v1/tickets/{story.ticket_id}", owner, at_version(1))
+
+    response = await service.get(f"/v1/tickets/{story.ticket_id}", stranger)
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_internal_notes_are_hidden_from_the_requester(service: Service, tenant: str) -> None:
+    customer, agent = account(tenant), account(tenant, Role.SUPERVISOR)
+    story = TicketStory(customer)
+    await service.publish(story.opened())
+    await service.publish(story.reply(agent, "Do not refund.", visibility=Visibility.INTERNAL))
+    staff_view = await service.eventually(f"/v1/tickets/{story.ticket_id}", agent, at_version(2))
+
+    customer_view = await service.get(f"/v1/tickets/{story.ticket_id}", customer)
+
+    assert [entry["version"] for entry in staff_view.json()["timeline"]] == [1, 2]
+    assert [entry["version"] for entry in customer_view.json()["timeline"]] == [1]
+    assert "Do not refund." not in customer_view.text
+
+
+async def test_a_garbage_payload_is_dead_lettered_and_the_events_behind_it_still_apply(
+    service: Service, tenant: str
+) -> None:
+    customer = account(tenant)
+    story = TicketStory(customer)
+    garbage = f"garbage for {story.ticket_id}".encode()
+    await service.publish(story.opened())
+    await service.publish_raw(
+        f"{service.settings.subjects.root}.events.{tenant}.opened.v1",
+        garbage,
+        ticket_id=uuid.uuid4(),
+        version=1,
+        event_type="ticket.opened.v1",
+    )
+    await service.publish(story.reply(customer, "Hello?"))
+
+    await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(2))
+
+    letter = await service.pool.fetchrow("SELECT error, headers FROM dead_letters WHERE data = $1", garbage)
+    assert letter is not None
+    assert "not JSON" in letter["error"]
+    assert json.loads(letter["headers"])[headers.EVENT_TYPE] == "ticket.opened.v1"
+
+
+async def test_an_event_of_an_unknown_type_is_skipped_and_the_next_ones_apply(service: Service, tenant: str) -> None:
+    customer, agent = account(tenant), account(tenant, Role.AGENT)
+    story = TicketStory(customer)
+    await service.publish(story.opened())
+    assigned = story.reply(agent).model_dump(mode="json") | {"type": "ticket.assigned.v1", "assignee_id": "a-1"}
+    await service.publish_raw(
+        service.settings.subjects.event(tenant, story.reply(agent)).replace("reply_posted", "assigned"),
+        json.dumps(assigned).encode(),
+        ticket_id=story.ticket_id,
+        version=2,
+        event_type="ticket.assigned.v1",
+    )
+    story.version = 2
+    await service.publish(story.reply(agent, "Assigned to Alice."))
+
+    response = await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(3))
+
+    assert [entry["version"] for entry in response.json()["timeline"]] == [1, 3]
+
+
+async def test_events_published_out_of_order_end_up_applied_in_order(service: Service, tenant: str) -> None:
+    customer, agent = account(tenant), account(tenant, Role.AGENT)
+    story = TicketStory(customer)
+    opened, reply, answered = story.opened(), story.reply(agent), story.status_change(agent, Status.ANSWERED)
+    for event in (answered, reply, opened):
+        await service.publish(event)
+
+    response = await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(3))
+
+    assert response.json()["status"] == "answered"
+    assert [entry["version"] for entry in response.json()["timeline"]] == [1, 2, 3]
+
+
+async def test_a_read_with_min_version_waits_for_the_event_just_published(service: Service, tenant: str) -> None:
+    customer = account(tenant)
+    story = TicketStory(customer)
+    await service.publish(story.opened())
+    await service.publish(story.reply(customer, "Also the mail is down."))
+
+    response = await service.get(f"/v1/tickets/{story.ticket_id}", customer, min_version=2)
+
+    assert response.status_code == 200
+    assert response.json()["version"] == 2
+
+
+async def test_the_consumer_resumes_where_it_stopped_after_a_restart(service: Service, tenant: str) -> None:
+    customer = account(tenant)
+    story = TicketStory(customer)
+    await service.publish(story.opened())
+    await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(1))
+
+    await service.stop()
+    await service.publish(story.reply(customer, "Written while the service was down."))
+    await service.start()
+
+    await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(2))

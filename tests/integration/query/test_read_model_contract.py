@@ -1,0 +1,98 @@
+"""The in-memory fake and the PostgreSQL read model keep the same promises: one suite runs against both."""
+
+from datetime import timedelta
+
+import pytest
+from hostdesk_contracts.base import Role, Status, Visibility
+from hostdesk_contracts.events import TicketEvent
+from hostdesk_query.adapters.memory import InMemoryReadModel
+from hostdesk_query.adapters.postgres import PostgresReadModel
+from hostdesk_query.domain.cursor import PageCursor
+from hostdesk_query.domain.gate import Decision
+from hostdesk_query.domain.projection import change_of
+from hostdesk_query.domain.visibility import scope_of
+from hostdesk_query.testing import TicketStory, account
+
+ReadModel = InMemoryReadModel | PostgresReadModel
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def model(request: pytest.FixtureRequest) -> ReadModel:
+    if request.param == "memory":
+        return InMemoryReadModel()
+    postgres: PostgresReadModel = request.getfixturevalue("read_model")
+    return postgres
+
+
+async def apply(model: ReadModel, *events: TicketEvent) -> list[object]:
+    return list(await model.apply([change_of(event) for event in events]))  # type: ignore[arg-type]
+
+
+async def test_each_event_applies_once_whatever_the_order(model: ReadModel, tenant: str) -> None:
+    story = TicketStory(account(tenant))
+    agent = account(tenant, Role.AGENT)
+    opened, reply, held = story.opened(), story.reply(agent), story.status_change(agent, Status.ON_HOLD)
+
+    outcomes = await apply(model, held, opened, reply, opened, held)
+
+    assert outcomes == [Decision.GAP, Decision.APPLY, Decision.APPLY, Decision.DUPLICATE, Decision.APPLY]
+
+
+async def test_pages_walk_through_every_readable_ticket_newest_first(model: ReadModel, tenant: str) -> None:
+    customer = account(tenant)
+    stories = [TicketStory(customer, start=TicketStory(customer).start + timedelta(minutes=i)) for i in range(7)]
+    await apply(model, *(story.opened() for story in stories))
+    await apply(model, TicketStory(account(tenant)).opened())
+    scope = scope_of(customer)
+
+    seen, after = [], None
+    while page := await model.list_tickets(scope, statuses=frozenset(), after=after, limit=3):
+        seen += [ticket.ticket_id for ticket in page]
+        after = PageCursor(updated_at=page[-1].updated_at, ticket_id=page[-1].ticket_id)
+
+    assert seen == [story.ticket_id for story in reversed(stories)]
+
+
+async def test_tickets_updated_at_the_same_moment_are_paged_by_id(model: ReadModel, tenant: str) -> None:
+    customer = account(tenant)
+    stories = [TicketStory(customer) for _ in range(5)]
+    await apply(model, *(story.opened() for story in stories))
+    scope = scope_of(customer)
+
+    first = await model.list_tickets(scope, statuses=frozenset(), after=None, limit=2)
+    rest = await model.list_tickets(
+        scope, statuses=frozenset(), after=PageCursor(first[-1].updated_at, first[-1].ticket_id), limit=10
+    )
+
+    assert [t.ticket_id for t in first + rest] == sorted((s.ticket_id for s in stories), reverse=True)
+
+
+async def test_the_list_keeps_only_the_statuses_asked_for(model: ReadModel, tenant: str) -> None:
+    agent = account(tenant, Role.AGENT)
+    held, other = TicketStory(account(tenant)), TicketStory(account(tenant))
+    await apply(model, held.opened(), other.opened(), held.status_change(agent, Status.ON_HOLD))
+
+    page = await model.list_tickets(scope_of(agent), statuses=frozenset({Status.ON_HOLD}), after=None, limit=10)
+
+    assert [ticket.ticket_id for ticket in page] == [held.ticket_id]
+
+
+async def test_a_requester_reads_its_ticket_without_internal_notes(model: ReadModel, tenant: str) -> None:
+    customer, agent = account(tenant), account(tenant, Role.AGENT)
+    story = TicketStory(customer)
+    await apply(model, story.opened(), story.reply(agent, "Internal.", visibility=Visibility.INTERNAL))
+
+    view = await model.ticket_view(scope_of(customer), story.ticket_id, newest_first=False)
+
+    assert view is not None
+    assert view.ticket.version == 2
+    assert [entry.version for entry in view.timeline] == [1]
+
+
+async def test_nobody_reads_a_ticket_outside_their_scope(model: ReadModel, tenant: str) -> None:
+    story = TicketStory(account(tenant))
+    await apply(model, story.opened())
+
+    for stranger in (account(tenant), account(f"{tenant}-x", Role.AGENT)):
+        assert await model.ticket_view(scope_of(stranger), story.ticket_id, newest_first=False) is None
+        assert await model.list_tickets(scope_of(stranger), statuses=frozenset(), after=None, limit=10) == []
