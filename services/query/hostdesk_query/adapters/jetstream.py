@@ -17,6 +17,7 @@ from hostdesk_query.adapters.ports import Delivery, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
+_PAUSE_MIN_SECONDS = 0.1
 _PAUSE_MAX_SECONDS = 5.0
 
 
@@ -93,24 +94,23 @@ class EventConsumer:
         self._fetch_timeout = fetch_timeout
         self._handle = handle
         self._stopping = stopping
+        self._pause = _PAUSE_MIN_SECONDS
 
     async def run(self) -> None:
         """Until asked to stop. The batch in hand when asked is finished first."""
-        delay = 0.1
         while not self._stopping.is_set():
             try:
                 subscription = await self._subscribe()
-                delay = 0.1
                 try:
                     await self._pull(subscription)
                 finally:
                     with contextlib.suppress(nats.errors.Error):
                         await subscription.unsubscribe()
             except (nats.errors.Error, StoreUnavailable, TimeoutError) as error:
-                log.warning("consumer %s paused for %.1fs: %r", self._config.durable_name, delay, error)
+                log.warning("consumer %s paused for %.1fs: %r", self._config.durable_name, self._pause, error)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
-                delay = min(delay * 2, _PAUSE_MAX_SECONDS)
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self._pause)
+                self._pause = min(self._pause * 2, _PAUSE_MAX_SECONDS)
 
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
         try:
@@ -126,4 +126,5 @@ class EventConsumer:
                 messages = await subscription.fetch(self._batch, timeout=self._fetch_timeout)
             except nats.errors.TimeoutError:
                 continue
+            self._pause = _PAUSE_MIN_SECONDS
             await self._handle([JetStreamDelivery(message) for message in messages])
