@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -16,8 +15,6 @@ from hostdesk_contracts.events import (
     TicketReopened,
     event_id_of,
 )
-
-_numbers = itertools.count(100_000)
 
 
 def account(tenant: str, role: Role = Role.CUSTOMER, *, name: str | None = None) -> Actor:
@@ -56,7 +53,7 @@ class TicketStory:
     def opened(self, subject: str = "The VPS is down", body: str = "vps-1042 stopped answering.") -> TicketOpened:
         return TicketOpened(
             **self._envelope(self.requester),
-            number=next(_numbers),
+            number=self.ticket_id.int % 900_000 + 100_000,
             subject=subject,
             body=body,
             post_id=f"post-{uuid.uuid4().hex[:8]}",
