@@ -17,7 +17,7 @@ from hostdesk_devtools.servers import Server, free_port, with_database
 from hostdesk_devtools.smtp_sink import SmtpSink
 from hostdesk_devtools.system import DEFAULT_PORTS, System, SystemConfig
 
-SECRET = "end-to-end-secret-0123456789"
+SECRET = "end-to-end-secret-0123456789abcdefghij"
 
 
 @dataclass

@@ -91,13 +91,23 @@ def _demo_ticket(config: SystemConfig, tokens: dict[str, str]) -> str:
     return str(response.json()["ticket_id"])
 
 
+def _stop(*_: object) -> None:
+    """The first Ctrl-C (or SIGTERM) stops everything; more of them, as a terminal sends, do not cut that short."""
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, signal.SIG_IGN)
+    sys.exit(0)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     RUN_DIR.mkdir(exist_ok=True)
     servers: list[Server] = []
     sink: subprocess.Popen[bytes] | None = None
     system: System | None = None
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Installed explicitly: a shell that starts us in the background may have told us to ignore SIGINT.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _stop)
     try:
         postgres = find_or_start_postgres(RUN_DIR)
         servers.append(postgres)
@@ -140,8 +150,6 @@ def main() -> None:
         (RUN_DIR / "demo.env").write_text("\n".join(lines) + "\n", encoding="utf-8")
         _print_welcome(config, tokens, ticket_id)
         signal.pause()
-    except KeyboardInterrupt:
-        pass
     finally:
         log.info("stopping...")
         if system is not None:

@@ -32,6 +32,7 @@ async def connect(url: str, *, name: str) -> Client:
         connect_timeout=2,
         reconnect_time_wait=0.5,
         max_reconnect_attempts=-1,
+        drain_timeout=5,
         error_cb=on_error,
     )
 

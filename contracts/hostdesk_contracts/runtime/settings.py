@@ -16,7 +16,7 @@ class CommonSettings(BaseSettings):
 
     database_url: str = Field(default=LOCAL_DATABASE_URL, validation_alias="DATABASE_URL")
     nats_url: str = Field(default=LOCAL_NATS_URL, validation_alias="NATS_URL")
-    jwt_secret: SecretStr = Field(validation_alias="HOSTDESK_JWT_SECRET", min_length=16)
+    jwt_secret: SecretStr = Field(validation_alias="HOSTDESK_JWT_SECRET", min_length=32)
     subject_root: str = Field(default="tickets", validation_alias="HOSTDESK_SUBJECT_ROOT", pattern=r"^[a-z0-9_]+$")
     host: str = "127.0.0.1"
     instance: str = Field(default="", description="This replica's name; a random one when empty.")

@@ -84,11 +84,13 @@ class TicketsApplication(Application[UUID]):
         return _committed(command, ticket)
 
     def _open(self, command: OpenTicket) -> CommandOutcome:
+        # Save first, look later: a new ticket costs no read, and its id (derived from the command id) makes
+        # a second save of the same open fail, whereupon the ticket stored the first time answers.
+        ticket = Ticket.open(command, number=ticket_number(self.numbers.next_value()))
         try:
-            ticket = self.get_ticket(command.ticket_id)
-        except TicketNotFound:
-            ticket = Ticket.open(command, number=ticket_number(self.numbers.next_value()))
             self.save(ticket)
+        except IntegrityError:
+            ticket = self.get_ticket(command.ticket_id)
         return _committed(command, ticket)
 
 

@@ -49,6 +49,9 @@ def create_app(settings: Settings) -> FastAPI:
         )
         app.state.tickets, app.state.nc, app.state.relay = tickets, nc, relay
         tasks = [asyncio.create_task(consumer.run(), name="commands"), asyncio.create_task(relay.run(), name="relay")]
+        for task in tasks:
+            task.add_done_callback(_report_end)
+        app.state.tasks = tasks
         try:
             yield
         finally:
@@ -65,3 +68,9 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health_router)
     return app
+
+
+def _report_end(task: asyncio.Task[None]) -> None:
+    """A worker that ends by itself is a bug: say so loudly (readiness then fails too)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped", task.get_name(), exc_info=task.exception())

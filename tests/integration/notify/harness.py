@@ -19,7 +19,7 @@ from hostdesk_notify.main import create_app
 from hostdesk_notify.settings import Settings
 from nats.js import JetStreamContext
 
-JWT_SECRET = "notify-integration-secret-0123456789"
+JWT_SECRET = "notify-integration-secret-0123456789abcdef"
 
 
 @asynccontextmanager

@@ -16,7 +16,7 @@ def tickets_settings(database_url: str, nats_url: str, subjects: Subjects) -> Se
     return Settings(
         DATABASE_URL=database_url,
         NATS_URL=nats_url,
-        HOSTDESK_JWT_SECRET="integration-secret-0123456789",
+        HOSTDESK_JWT_SECRET="integration-secret-0123456789abcdefghij",
         HOSTDESK_SUBJECT_ROOT=subjects.root,
         db_schema=f"tickets_{uuid.uuid4().hex[:10]}",
         relay_lock_key=uuid.uuid4().int % 2**62,

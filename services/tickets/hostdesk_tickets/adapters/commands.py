@@ -8,6 +8,7 @@ outcomes bucket for callers that come back later; the message is acknowledged on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from eventsourcing.persistence import PersistenceError
@@ -56,6 +57,13 @@ class CommandConsumer:
 
     async def run(self) -> None:
         subscription = await self._subscribe()
+        try:
+            await self._consume(subscription)
+        finally:
+            with contextlib.suppress(NatsError):
+                await subscription.unsubscribe()  # a pull subscription left open holds up the connection's drain
+
+    async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
         while not self.stopping.is_set():
             try:
                 messages = await subscription.fetch(batch=self.settings.command_batch, timeout=1)
@@ -66,7 +74,14 @@ class CommandConsumer:
                 await asyncio.sleep(0.5)
                 continue
             for message in messages:  # in order: a reply must not overtake the open it follows
-                await self.handle(message)
+                try:
+                    await self.handle(message)
+                except Exception:
+                    # A bug or an unforeseen failure must not stop the consumer: the message comes back later
+                    # and, after max_deliver attempts, stays in the stream for staff to look at.
+                    log.exception("command at stream seq %s failed", message.metadata.sequence.stream)
+                    with contextlib.suppress(NatsError):
+                        await message.nak(delay=2)
 
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
         config = ConsumerConfig(

@@ -27,7 +27,9 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_SCHEMA": settings.db_schema,
         "POSTGRES_POOL_SIZE": str(settings.pool_size),
         "POSTGRES_MAX_OVERFLOW": str(settings.pool_size),
-        "POSTGRES_PRE_PING": "y",
+        # No ping before each checkout (a round trip per command): the library retries a command whose
+        # connection turned out dead, which covers a PostgreSQL restart.
+        "POSTGRES_PRE_PING": "n",
         "POSTGRES_CONNECT_TIMEOUT": "5",
         # The plpgsql insert path takes no table lock, so commit order could differ from notification order,
         # and the relay relies on that order. Keep the default path.

@@ -19,6 +19,9 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> dict[str, object]:
     if not request.app.state.nc.is_connected:
         raise Unavailable("NATS is not connected.")
+    stopped = [task.get_name() for task in request.app.state.tasks if task.done()]
+    if stopped:
+        raise Unavailable(f"These workers stopped: {', '.join(stopped)}.")
     tickets = request.app.state.tickets
     try:
         await asyncio.to_thread(tickets.recorder.max_notification_id)
