@@ -101,7 +101,7 @@ class EventConsumer:
         while not self._stopped.is_set():
             try:
                 messages = await subscription.fetch(self._settings.batch, timeout=self._settings.fetch_timeout)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises both its own and asyncio's plain TimeoutError here
                 continue
             for index, message in enumerate(messages):
                 if not await self.process(message):

@@ -124,7 +124,7 @@ class EventConsumer:
         while not self._stopping.is_set():
             try:
                 messages = await subscription.fetch(self._batch, timeout=self._fetch_timeout)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats-py raises both its own and asyncio's plain TimeoutError here
                 continue
             self._pause = _PAUSE_MIN_SECONDS
             await self._handle([JetStreamDelivery(message) for message in messages])

@@ -18,7 +18,6 @@ from hostdesk_contracts.subjects import REPLY_TO, Subjects
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.kv import KeyValue
@@ -56,18 +55,22 @@ class CommandConsumer:
         self.stopping.set()
 
     async def run(self) -> None:
-        subscription = await self._subscribe()
-        try:
-            await self._consume(subscription)
-        finally:
-            with contextlib.suppress(NatsError):
-                await subscription.unsubscribe()  # a pull subscription left open holds up the connection's drain
+        while not self.stopping.is_set():
+            subscription = await self._subscribe()
+            try:
+                await self._consume(subscription)
+            except Exception:
+                log.exception("the commands consumer failed; starting it again")
+                await asyncio.sleep(1)
+            finally:
+                with contextlib.suppress(NatsError):
+                    await subscription.unsubscribe()  # a pull subscription left open holds up the drain
 
     async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
         while not self.stopping.is_set():
             try:
                 messages = await subscription.fetch(batch=self.settings.command_batch, timeout=1)
-            except NatsTimeoutError:
+            except TimeoutError:  # nats-py raises both its own and asyncio's plain TimeoutError here
                 continue
             except NatsError as error:
                 log.warning("fetching commands failed (%s); retrying", error)
