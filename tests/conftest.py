@@ -7,14 +7,17 @@ them, need no cleanup and never see one another's data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
+import nats
 import pytest
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_devtools.servers import Server, find_or_start_nats, find_or_start_postgres, with_database
+from nats.js.errors import NotFoundError
 
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run" / "test-servers"
 
@@ -56,9 +59,23 @@ def database_url(postgres_server: Server) -> Iterator[str]:
 
 
 @pytest.fixture
-def subjects() -> Subjects:
-    """A subject root (and so streams) of the test's own."""
-    return Subjects(root=f"t{uuid.uuid4().hex[:10]}")
+def subjects(nats_url: str) -> Iterator[Subjects]:
+    """A subject root (and so streams) of the test's own, deleted after the test."""
+    subjects = Subjects(root=f"t{uuid.uuid4().hex[:10]}")
+    yield subjects
+    asyncio.run(delete_streams(nats_url, subjects))
+
+
+async def delete_streams(nats_url: str, subjects: Subjects) -> None:
+    """Remove a test's streams and outcomes bucket, so repeated runs do not pile up on a shared server."""
+    nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=1)
+    try:
+        js = nc.jetstream()
+        for stream in (subjects.events_stream, subjects.commands_stream, f"KV_{subjects.outcomes_bucket}"):
+            with contextlib.suppress(NotFoundError):
+                await js.delete_stream(stream)
+    finally:
+        await nc.close()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from hostdesk_contracts.base import Role
 from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_contracts.subjects import Subjects
 from hostdesk_devtools.servers import Server, free_port, with_database
 from hostdesk_devtools.smtp_sink import SmtpSink
 from hostdesk_devtools.system import DEFAULT_PORTS, System, SystemConfig
@@ -44,7 +45,7 @@ async def _admin(server_url: str, sql: str) -> None:
 
 
 @pytest.fixture
-def running(postgres_server: Server, nats_url: str, tmp_path: Path) -> Iterator[Running]:
+def running(postgres_server: Server, nats_url: str, subjects: Subjects, tmp_path: Path) -> Iterator[Running]:
     database = f"hostdesk_e2e_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin(postgres_server.url, f'CREATE DATABASE "{database}"'))
     sink = SmtpSink(port=free_port()).start()
@@ -54,7 +55,7 @@ def running(postgres_server: Server, nats_url: str, tmp_path: Path) -> Iterator[
         jwt_secret=SECRET,
         smtp_port=sink.port,
         log_dir=tmp_path / "logs",
-        subject_root=f"e{uuid.uuid4().hex[:10]}",
+        subject_root=subjects.root,
         ports={service: free_port() for service in DEFAULT_PORTS},
         extra_env={"INTAKE_COMMIT_WAIT_SECONDS": "2"},
     )
