@@ -42,10 +42,10 @@ async def test_a_fetch_that_times_out_in_any_flavour_is_followed_by_the_next_fet
     )
     holder.append(consumer)
 
-    async def handle(message: Any) -> None:
-        handled.append(message)
+    async def handle_batch(messages: list[Any]) -> None:
+        handled.extend(messages)
 
-    consumer.handle = handle  # type: ignore[method-assign]
+    consumer.handle_batch = handle_batch  # type: ignore[method-assign]
 
     await consumer._consume(ScriptedSubscription(holder, [failure, ["first"], failure, ["second"]]))  # type: ignore[arg-type]
 

@@ -76,13 +76,13 @@ class CommandConsumer:
                 log.warning("fetching commands failed (%s); retrying", error)
                 await asyncio.sleep(0.5)
                 continue
-            for message in messages:  # in order: a reply must not overtake the open it follows
-                try:
-                    await self.handle(message)
-                except Exception:
-                    # A bug or an unforeseen failure must not stop the consumer: the message comes back later
-                    # and, after max_deliver attempts, stays in the stream for staff to look at.
-                    log.exception("command at stream seq %s failed", message.metadata.sequence.stream)
+            try:
+                await self.handle_batch(messages)
+            except Exception:
+                # A bug or an unforeseen failure must not stop the consumer: the messages come back later and,
+                # after max_deliver attempts, stay in the stream for staff to look at.
+                log.exception("a batch of %d commands failed", len(messages))
+                for message in messages:
                     with contextlib.suppress(NatsError):
                         await message.nak(delay=2)
 
@@ -104,24 +104,32 @@ class CommandConsumer:
                 log.warning("cannot bind the commands consumer yet (%s)", error)
                 await asyncio.sleep(0.5)
 
-    async def handle(self, message: Msg) -> None:
-        try:
-            command = COMMAND_ADAPTER.validate_json(message.data)
-        except ValidationError as error:
-            # The message stays in the commands stream (kept a week) for staff to inspect and replay.
-            log.error("command at stream seq %s is malformed, set aside: %s", message.metadata.sequence.stream, error)
-            await message.term()
+    async def handle_batch(self, messages: list[Msg]) -> None:
+        """Apply a fetched batch in order, in one event-store transaction, then answer every command."""
+        carriers: list[tuple[Msg, AnyCommand]] = []
+        for message in messages:
+            try:
+                carriers.append((message, COMMAND_ADAPTER.validate_json(message.data)))
+            except ValidationError as error:
+                # The message stays in the commands stream (kept a week) for staff to inspect and replay.
+                seq = message.metadata.sequence.stream
+                log.error("command at stream seq %s is malformed, set aside: %s", seq, error)
+                await message.term()
+        if not carriers:
             return
         try:
-            outcome: CommandOutcome | None = await asyncio.to_thread(self.app.handle, command)
-        except TicketNotFound:
-            outcome = await self._missing_ticket(message, command)
+            results = await asyncio.to_thread(self.app.handle_batch, [command for _, command in carriers])
         except PersistenceError as error:
-            log.warning("event store unavailable for command %s (%s); will retry", command.command_id, error)
-            await message.nak(delay=1)
+            log.warning("event store unavailable for %d commands (%s); will retry", len(carriers), error)
+            for message, _ in carriers:
+                await message.nak(delay=1)
             return
-        if outcome is not None:
-            await self._answer(message, outcome)
+        answers = []
+        for (message, command), result in zip(carriers, results, strict=True):
+            outcome = await self._missing_ticket(message, command) if isinstance(result, TicketNotFound) else result
+            if outcome is not None:
+                answers.append(self._answer(message, outcome))
+        await asyncio.gather(*answers)  # the outcome writes of a batch travel together
 
     async def _missing_ticket(self, message: Msg, command: AnyCommand) -> CommandOutcome | None:
         """A command can overtake the open of its ticket on another replica: wait a little, then refuse."""

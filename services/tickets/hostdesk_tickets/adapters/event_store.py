@@ -53,17 +53,19 @@ class SequenceNumbers:
     fails leaves a gap, which is harmless."""
 
     def __init__(self, settings: Settings) -> None:
-        self.statement = f"SELECT nextval('\"{settings.db_schema}\".{NUMBER_SEQUENCE}')"
+        sequence = f'"{settings.db_schema}".{NUMBER_SEQUENCE}'
+        self.statement = f"SELECT nextval('{sequence}') FROM generate_series(1, %s)"
         self.pool = ConnectionPool(
             settings.database_url, min_size=1, max_size=2, kwargs={"autocommit": True}, open=True, timeout=5
         )
 
     def next_value(self) -> int:
+        return self.next_values(1)[0]
+
+    def next_values(self, count: int) -> list[int]:
         with self.pool.connection() as connection:
-            row = connection.execute(self.statement).fetchone()
-        assert row is not None
-        value: int = row[0]
-        return value
+            rows = connection.execute(self.statement, (count,)).fetchall()
+        return [int(row[0]) for row in rows]
 
     def close(self) -> None:
         self.pool.close()
