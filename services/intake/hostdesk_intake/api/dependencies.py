@@ -22,12 +22,12 @@ IF_MATCH_PATTERN = r'^(?:\*|[1-9][0-9]{0,17}|(?:W/)?"[1-9][0-9]{0,17}")$'
 Clock = Callable[[], datetime]
 
 
-def get_bus(request: Request) -> CommandBus:
+async def get_bus(request: Request) -> CommandBus:
     bus: CommandBus = request.app.state.bus
     return bus
 
 
-def rate_limited_caller(request: Request, actor: ActorDep) -> Actor:
+async def rate_limited_caller(request: Request, actor: ActorDep) -> Actor:
     """The authenticated caller, once its account's rate allows another request."""
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.take(f"{actor.tenant}:{actor.account_id}")
@@ -47,12 +47,12 @@ IfMatch = Annotated[
 ]
 
 
-def envelope(request: Request, caller: CallerDep, idempotency_key: IdempotencyKey = None) -> Envelope:
+async def envelope(request: Request, caller: CallerDep, idempotency_key: IdempotencyKey = None) -> Envelope:
     clock: Clock = request.app.state.clock
     return Envelope(command_id=command_id_for(caller, idempotency_key), actor=caller, issued_at=clock())
 
 
-def ticket_envelope(base: Annotated[Envelope, Depends(envelope)], if_match: IfMatch = None) -> Envelope:
+async def ticket_envelope(base: Annotated[Envelope, Depends(envelope)], if_match: IfMatch = None) -> Envelope:
     """The envelope of a command on an existing ticket, which may name the version it expects."""
     return dataclasses.replace(base, expected_version=expected_version(if_match))
 

@@ -16,17 +16,17 @@ class ReadinessProbe(Protocol):
     async def unready_reasons(self) -> list[str]: ...
 
 
-def get_store(request: Request) -> NotifyStore:
+async def get_store(request: Request) -> NotifyStore:
     store: NotifyStore = request.app.state.store
     return store
 
 
-def get_readiness(request: Request) -> ReadinessProbe:
+async def get_readiness(request: Request) -> ReadinessProbe:
     probe: ReadinessProbe = request.app.state.readiness
     return probe
 
 
-def staff_only(actor: ActorDep) -> Actor:
+async def staff_only(actor: ActorDep) -> Actor:
     """Staff endpoints do not exist for the requesting side: they answer 404, as for any unknown path."""
     if not actor.role.is_staff:
         raise NotFound("There is nothing here.")

@@ -12,27 +12,27 @@ from hostdesk_query.domain.visibility import ReadScope, scope_of
 from hostdesk_query.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_reader(request: Request) -> TicketReader:
+async def get_reader(request: Request) -> TicketReader:
     reader: TicketReader = request.app.state.reader
     return reader
 
 
-def get_notices(request: Request) -> VersionNotices:
+async def get_notices(request: Request) -> VersionNotices:
     notices: VersionNotices = request.app.state.notices
     return notices
 
 
-def get_health(request: Request) -> HealthCheck:
+async def get_health(request: Request) -> HealthCheck:
     health: HealthCheck = request.app.state.health
     return health
 
 
-def get_scope(actor: ActorDep) -> ReadScope:
+async def get_scope(actor: ActorDep) -> ReadScope:
     return scope_of(actor)
 
 

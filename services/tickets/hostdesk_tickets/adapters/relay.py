@@ -30,6 +30,7 @@ from hostdesk_tickets.mapping import to_public
 log = logging.getLogger(__name__)
 
 WRONG_LAST_SEQUENCE = 10071
+PUBLISH_TIMEOUT = 10.0  # seconds for a whole batch to be acknowledged before the relay starts over
 EXPECTED_LAST_SEQUENCE = "Nats-Expected-Last-Sequence"
 
 
@@ -122,27 +123,29 @@ class Relay:
         return position, sequence
 
     async def _publish(self, notifications: Sequence[Notification], last_sequence: int) -> int:
-        for notification in notifications:
-            stored = self.app.mapper.to_domain_event(notification)
-            event = to_public(stored)
+        """Publish a batch with every publish in flight at once, each fenced on the sequence before it."""
+        pending = []
+        for offset, notification in enumerate(notifications):
+            event = to_public(self.app.mapper.to_domain_event(notification))
             headers = {
                 MSG_ID: event.event_id,
                 ES_POSITION: str(notification.id),
                 TICKET_ID: str(event.ticket_id),
                 TICKET_VERSION: str(event.version),
                 EVENT_TYPE: event_type_token(event),
-                EXPECTED_LAST_SEQUENCE: str(last_sequence),
+                EXPECTED_LAST_SEQUENCE: str(last_sequence + offset),
             }
-            try:
-                ack = await self.js.publish(
-                    self.subjects.event(event.tenant, event), event.model_dump_json().encode(), headers=headers
-                )
-            except APIError as error:
-                if error.err_code == WRONG_LAST_SEQUENCE:
-                    raise LostLeadership("another relay published to the stream") from error
-                raise
-            if not ack.duplicate:
-                last_sequence = ack.seq
+            subject = self.subjects.event(event.tenant, event)
+            pending.append(await self.js.publish_async(subject, event.model_dump_json().encode(), headers=headers))
+        acks = await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), timeout=PUBLISH_TIMEOUT)
+        for notification, ack in zip(notifications, acks, strict=True):  # the bookmark moves over successes only
+            if isinstance(ack, APIError) and ack.err_code == WRONG_LAST_SEQUENCE:
+                raise LostLeadership("the stream moved under this relay; resuming from the stream") from ack
+            if isinstance(ack, BaseException):
+                raise ack
+            if ack.duplicate:
+                raise LostLeadership(f"event at log position {notification.id} was on the stream already")
+            last_sequence = ack.seq
             self.position = notification.id
         return last_sequence
 
