@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Annotated
 
@@ -33,12 +34,30 @@ def issue_token(
     return jwt.encode(claims.model_dump(mode="json", exclude_none=True), secret, algorithm=ALGORITHM)
 
 
+_INVALID = "The bearer token is missing, expired or not signed by this installation."
+
+
 def verify_token(token: str, secret: str) -> Claims:
+    return _checked(token, secret)[0]
+
+
+def _checked(token: str, secret: str) -> tuple[Claims, Actor]:
+    claims, actor = _verified(token, secret)
+    if claims.exp <= time.time():  # it was valid when first seen; it may have expired since
+        raise Unauthorized(_INVALID)
+    return claims, actor
+
+
+@functools.lru_cache(maxsize=65_536)
+def _verified(token: str, secret: str) -> tuple[Claims, Actor]:
+    """The signature check and parsing, done once per token: callers send the same token many times.
+    A token that fails is not cached (an exception is never), so nothing invalid is remembered."""
     try:
         payload = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
-        return Claims.model_validate(payload)
+        claims = Claims.model_validate(payload)
     except (jwt.PyJWTError, ValidationError) as error:
-        raise Unauthorized("The bearer token is missing, expired or not signed by this installation.") from error
+        raise Unauthorized(_INVALID) from error
+    return claims, claims.actor()
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -55,7 +74,7 @@ async def current_actor(
     if credentials is None:
         raise Unauthorized("This endpoint needs an 'Authorization: Bearer <token>' header.")
     secret: str = request.app.state.jwt_secret
-    return verify_token(credentials.credentials, secret).actor()
+    return _checked(credentials.credentials, secret)[1]
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

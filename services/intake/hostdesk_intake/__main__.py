@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 
@@ -17,6 +18,9 @@ def main() -> None:
     # On SIGTERM uvicorn stops accepting, lets requests in flight finish (each waits at most this long for
     # its outcome), then runs the lifespan's shutdown, which drains NATS.
     grace = math.ceil(settings.commit_wait_seconds + 3 * settings.publish_timeout_seconds) + 1
+    # Objects made at start-up live for ever: keep the collector from walking them again and again,
+    # which shows as a tail in request latencies.
+    gc.freeze()
     uvicorn.run(
         create_app(settings),
         host=settings.host,

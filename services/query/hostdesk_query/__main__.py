@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import uvicorn
@@ -15,7 +16,10 @@ def main() -> None:
     settings = Settings()
     # uvicorn turns SIGTERM and SIGINT into a graceful shutdown: the lifespan then stops the consumer after its
     # batch, drains NATS and closes the pool.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # Objects made at start-up live for ever: keep the collector from walking them again and again,
+    # which shows as a tail in request latencies.
+    gc.freeze()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import uvicorn
@@ -13,6 +14,9 @@ from hostdesk_tickets.settings import Settings
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
+    # Objects made at start-up live for ever: keep the collector from walking them again and again,
+    # which shows as a tail in request latencies.
+    gc.freeze()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False)
 
 
