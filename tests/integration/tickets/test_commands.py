@@ -109,3 +109,24 @@ async def test_a_malformed_command_is_set_aside_and_the_next_one_applies(harness
 
     assert outcome.result == "committed"
     assert COMMAND_ADAPTER is not None
+
+
+async def test_a_long_conversation_is_snapshotted_and_loads_the_same(
+    harness: Harness, tickets_app: TicketsApplication
+) -> None:
+    opened = await harness.send(open_command())
+    for n in range(30):  # two events each: a post and a status change
+        actor = STAFF if n % 2 == 0 else CUSTOMER
+        await harness.send(
+            PostReply(command_id=f"turn-{n}", ticket_id=opened.ticket_id, actor=actor, issued_at=NOW, body=f"#{n}")
+        )
+
+    snapshots = list(tickets_app.snapshots.get(opened.ticket_id)) if tickets_app.snapshots else []
+    ticket = tickets_app.get_ticket(opened.ticket_id)
+
+    assert [snapshot.originator_version for snapshot in snapshots] == [50]
+    assert ticket.version == 61
+    replayed = None
+    for event in tickets_app.events.get(opened.ticket_id):  # every event, no snapshot
+        replayed = event.mutate(replayed)
+    assert vars(ticket) == vars(replayed)
