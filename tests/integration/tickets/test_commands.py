@@ -128,5 +128,5 @@ async def test_a_long_conversation_is_snapshotted_and_loads_the_same(
     assert ticket.version == 61
     replayed = None
     for event in tickets_app.events.get(opened.ticket_id):  # every event, no snapshot
-        replayed = event.mutate(replayed)
+        replayed = event.mutate(replayed)  # type: ignore[attr-defined]
     assert vars(ticket) == vars(replayed)
