@@ -1,4 +1,5 @@
-"""The JSON Schemas of the public messages, committed in ``contracts/schemas/`` for subscribers in any language.
+"""The JSON Schemas of the public messages (``contracts/schemas/``) and an AsyncAPI document of the events
+(``contracts/asyncapi.json``), committed for subscribers in any language.
 
 ``python -m hostdesk_contracts.schemas [folder]`` writes them; a test fails when the committed files drift
 from the models.
@@ -13,12 +14,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hostdesk_contracts.base import TENANT_PATTERN
 from hostdesk_contracts.commands import CloseTicket, OpenTicket, PostReply
-from hostdesk_contracts.events import EVENT_TYPES, event_type_token
+from hostdesk_contracts.events import EVENT_TYPES, event_name, event_type_token
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.problems import Problem
+from hostdesk_contracts.subjects import ES_POSITION, EVENT_TYPE, MSG_ID, TICKET_ID, TICKET_VERSION
 
 DEFAULT_FOLDER = Path(__file__).resolve().parent.parent / "schemas"
+ASYNCAPI_FILE = "asyncapi.json"  # beside the schemas folder
 
 
 def _type_token(model: type[BaseModel]) -> str:
@@ -34,13 +38,54 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     return {name: model.model_json_schema(mode="serialization") for name, model in sorted(models.items())}
 
 
+def asyncapi() -> dict[str, Any]:
+    """An AsyncAPI 2.6 document of the ticket events: one channel per event type, tenant as a parameter."""
+    components: dict[str, Any] = {}
+    channels: dict[str, Any] = {}
+    headers = {
+        "type": "object",
+        "properties": {
+            MSG_ID: {"type": "string", "description": "The event id, <ticket_id>:<version>: de-duplicate on it."},
+            ES_POSITION: {"type": "string", "description": "The event's position in the ticket log."},
+            TICKET_ID: {"type": "string", "format": "uuid"},
+            TICKET_VERSION: {"type": "string"},
+            EVENT_TYPE: {"type": "string"},
+        },
+    }
+    for event in EVENT_TYPES:
+        token = event_type_token(event)
+        schema = event.model_json_schema(mode="serialization", ref_template="#/components/schemas/{model}")
+        components.update(schema.pop("$defs", {}))
+        components[token] = schema
+        channels[f"tickets.events.{{tenant}}.{event_name(event)}"] = {
+            "parameters": {"tenant": {"schema": {"type": "string", "pattern": TENANT_PATTERN.pattern}}},
+            "subscribe": {
+                "operationId": f"on_{token.replace('.', '_')}",
+                "message": {"name": token, "headers": headers, "payload": {"$ref": f"#/components/schemas/{token}"}},
+            },
+        }
+    return {
+        "asyncapi": "2.6.0",
+        "info": {
+            "title": "HostDesk ticket events",
+            "version": "1",
+            "description": "Every change to a ticket, in log order, on NATS JetStream (stream <ROOT>_EVENTS). "
+            "The subject root is 'tickets' unless the installation sets another.",
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "components": {"schemas": dict(sorted(components.items()))},
+    }
+
+
 def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
 def write(folder: Path = DEFAULT_FOLDER) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    (folder.parent / ASYNCAPI_FILE).write_text(render(asyncapi()), encoding="utf-8")
+    written = [folder.parent / ASYNCAPI_FILE]
     for name, schema in all_schemas().items():
         path = folder / name
         path.write_text(render(schema), encoding="utf-8")

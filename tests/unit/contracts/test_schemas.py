@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from hostdesk_contracts.events import EVENT_ADAPTER, TicketOpened
-from hostdesk_contracts.schemas import DEFAULT_FOLDER, all_schemas, render
+from hostdesk_contracts.schemas import ASYNCAPI_FILE, DEFAULT_FOLDER, all_schemas, asyncapi, render
 
 
 def test_the_committed_schemas_match_the_models() -> None:
@@ -50,3 +50,19 @@ def test_a_subscriber_ignores_fields_it_does_not_know() -> None:
 
     assert isinstance(event, TicketOpened)
     assert event.number == 482913
+
+
+def test_the_committed_asyncapi_document_matches_the_models() -> None:
+    committed = (DEFAULT_FOLDER.parent / ASYNCAPI_FILE).read_text(encoding="utf-8")
+
+    assert committed == render(asyncapi()), "run: uv run python -m hostdesk_contracts.schemas"
+
+
+def test_the_asyncapi_document_has_a_channel_per_event_and_resolvable_references() -> None:
+    document = asyncapi()
+    text = render(document)
+
+    assert len(document["channels"]) == 5
+    assert "tickets.events.{tenant}.reply_posted.v1" in document["channels"]
+    for reference in {part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]}:
+        assert reference in document["components"]["schemas"]
