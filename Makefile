@@ -22,6 +22,10 @@ install: $(filter .tools/bin/uv,$(UV)) ## Create .venv with the locked dependenc
 run: install ## Start PostgreSQL and NATS (found or started), the four services, an SMTP sink and demo data
 	$(UV) run --frozen python -m hostdesk_devtools.run
 
+.PHONY: bench
+bench: install ## Benchmark a system of its own beside the machine's raw limits (table, bench/results/*.json, *.png)
+	$(UV) run --frozen python -m hostdesk_devtools.bench $(BENCH_ARGS)
+
 .PHONY: lint
 lint: install ## ruff (lint and format), mypy --strict, import contracts
 	$(UV) run --frozen ruff check .

@@ -1,0 +1,1 @@
+"""``make bench``: the system's figures beside the machine's raw limits (see ``__main__``)."""

@@ -1,0 +1,224 @@
+"""``make bench``: the system's figures beside the machine's raw limits, measured in one run.
+
+``python -m hostdesk_devtools.bench [--quick] [--seconds N] [--connections N]``
+
+Starts its own system (like ``make run``, on free ports, with a fresh database and subject root, removed at
+the end), measures the raw limits, then drives intake with wrk through phases bounded in time and requests,
+samples the projection and notification lags beside the load, rebuilds a read model from the event log, and
+prints a table; JSON and a PNG chart go to ``bench/results/<stamp>.{json,png}``. Loopback only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hostdesk_devtools.bench.chart import draw
+from hostdesk_devtools.bench.lag import LagResult, LagSampler, MailClock
+from hostdesk_devtools.bench.limits import RawLimits, jetstream_publishes, postgres_inserts, trivial_endpoint
+from hostdesk_devtools.bench.memory import PeakMemory
+from hostdesk_devtools.bench.options import Options, describe, parse_options
+from hostdesk_devtools.bench.phases import Phase, load_phase, quiesce
+from hostdesk_devtools.bench.rebuild import rebuild_read_model
+from hostdesk_devtools.bench.report import TARGET_RATE_FOR_LATENCY, Results, dumps, table
+from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage
+from hostdesk_devtools.bench.traffic import open_requests, reply_requests
+from hostdesk_devtools.bench.wrk import GeneratorMissing, Request, ensure_wrk
+
+IDS_PER_CONNECTION = 64  # tickets each connection of the opens phase keeps for the replies phases
+RESULTS_DIR = Path("bench") / "results"
+RUN_DIR = Path(".run") / "bench"
+LAG_START_SECONDS = 0.5  # the lag samples begin once the load has
+
+
+class Bench:
+    """One run: the phases in order, each a step of the progress bar."""
+
+    def __init__(self, stage: Stage, options: Options, *, mail: MailClock, progress: Progress, folder: Path) -> None:
+        self.stage = stage
+        self.options = options
+        self.mail = mail
+        self.progress = progress
+        self.task = progress.add_task("starting", total=options.steps)
+        self.folder = folder
+        self.memory = PeakMemory()
+        self.results: Results | None = None
+
+    def step(self, description: str) -> None:
+        task = self.progress.tasks[self.task]
+        if task.description != "starting":
+            self.progress.advance(self.task)
+        self.progress.update(self.task, description=description)
+
+    async def run(self, settings: dict[str, object]) -> Results:
+        limits = await self.raw_limits()
+        self.results = results = Results(stamp=self.stage.stamp, settings=settings, limits=limits)
+        try:
+            await self.load(results)
+            self.step("rebuilding a read model from the event log")
+            await self.settle()
+            results.rebuild = await rebuild_read_model(
+                self.stage, memory=self.memory, within=self.options.rebuild_within
+            )
+            self.progress.advance(self.task)
+        finally:
+            self.memory.stop()
+            results.memory_mb = self.memory.peaks_mb()
+        return results
+
+    async def raw_limits(self) -> RawLimits:
+        options, stage = self.options, self.stage
+        self.step("raw limit: PostgreSQL single-row inserts")
+        postgres = await postgres_inserts(stage.database_url, seconds=options.limit_seconds)
+        self.step("raw limit: JetStream acknowledged publishes")
+        jetstream = await jetstream_publishes(stage.nats.url, root=stage.subjects.root, seconds=options.limit_seconds)
+        self.step("raw limit: trivial HTTP endpoint (the generator's ceiling)")
+        stage.config.log_dir.mkdir(parents=True, exist_ok=True)
+        http = await trivial_endpoint(
+            open_requests(stage.secret),
+            folder=self.folder / "ceiling",
+            connections=options.connections,
+            seconds=options.http_limit_seconds,
+            log=stage.config.log_dir / "trivial.log",
+        )
+        return RawLimits(postgres_inserts=postgres, jetstream_publishes=jetstream, http=http)
+
+    async def settle(self) -> float:
+        return await quiesce(self.stage.nats.url, self.stage.subjects, within=self.options.settle_within)
+
+    async def phase(
+        self,
+        name: str,
+        kind: str,
+        requests: list[Request],
+        *,
+        rate: float | None = None,
+        keep_ids: int = 0,
+        sample_lag: bool = False,
+    ) -> Phase:
+        """A phase of load once the system has settled; with ``sample_lag``, lag samples taken beside it."""
+        self.step(name)
+        settled = await self.settle()
+        load = load_phase(
+            name,
+            kind,
+            url=self.stage.url("intake"),
+            requests=requests,
+            folder=self.folder / name.replace(" ", "-").replace("/", "-"),
+            connections=self.options.connections,
+            seconds=self.options.seconds,
+            rate=rate,
+            keep_ids=keep_ids,
+            settle_seconds=settled,
+        )
+        if not sample_lag:
+            return await load
+        measured, lag = await asyncio.gather(load, self.sample_lag())
+        if self.results is not None:
+            self.results.lag = lag
+        return measured
+
+    async def sample_lag(self) -> LagResult:
+        """Samples spread over the first three quarters of a phase, once the load has begun."""
+        stage, options = self.stage, self.options
+        sampler = LagSampler(
+            intake_url=stage.url("intake"),
+            query_url=stage.url("query"),
+            secret=stage.secret,
+            mail=self.mail,
+            stamp=stage.stamp,
+        )
+        await asyncio.sleep(LAG_START_SECONDS)
+        return await sampler.run(count=options.lag_samples, rate=options.lag_samples / (options.seconds * 0.75))
+
+    async def load(self, results: Results) -> None:
+        stage, options = self.stage, self.options
+        self.step("starting the services")
+        await asyncio.to_thread(stage.system.start)
+        for name, process in stage.system.processes.items():
+            self.memory.watch(name, process.pid)
+        self.memory.start()
+        opens = open_requests(stage.secret)
+        self.step("warm-up")
+        await load_phase(
+            "warm-up",
+            "opens",
+            url=stage.url("intake"),
+            requests=opens,
+            folder=self.folder / "warm-up",
+            connections=options.connections,
+            seconds=options.warmup_seconds,
+        )
+        saturated = await self.phase("opens at saturation", "opens", opens, keep_ids=IDS_PER_CONNECTION)
+        results.phases.append(saturated)
+        for rate in options.open_rates:
+            sample_lag = rate == TARGET_RATE_FOR_LATENCY
+            results.phases.append(
+                await self.phase(f"opens at {rate:,.0f}/s", "opens", opens, rate=rate, sample_lag=sample_lag)
+            )
+        ticket_ids = saturated.run.ticket_ids
+        if not ticket_ids:
+            raise RuntimeError("no ticket was opened at saturation: nothing to reply to")
+        while len(ticket_ids) < options.connections:
+            ticket_ids = ticket_ids * 2
+        replies = reply_requests(stage.secret, ticket_ids)
+        results.phases.append(await self.phase("replies at saturation", "replies", replies))
+        for rate in options.reply_rates:
+            results.phases.append(await self.phase(f"replies at {rate:,.0f}/s", "replies", replies, rate=rate))
+
+
+def _write(results: Results, console: Console) -> None:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    json_path = RESULTS_DIR / f"{results.stamp}.json"
+    json_path.write_text(dumps(results), encoding="utf-8")
+    png_path = RESULTS_DIR / f"{results.stamp}.png"
+    draw(results, png_path)
+    console.print(table(results))
+    console.print(f"JSON: {json_path}\nchart: {png_path}")
+
+
+async def _main(options: Options, console: Console) -> Results | None:
+    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+    mail = MailClock()
+    stage = await open_stage(stamp, RUN_DIR, on_mail=mail.on_mail)
+    columns = (TextColumn("{task.description:<58}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    bench: Bench | None = None
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="hostdesk-bench-") as folder,
+            Progress(*columns, console=console) as bar,
+        ):
+            bench = Bench(stage, options, mail=mail, progress=bar, folder=Path(folder))
+            return await bench.run(describe(options, stage))
+    except BaseException:
+        if bench is not None and bench.results is not None:
+            console.print("[red]The run failed; what it had measured:[/]")
+            _write(bench.results, console)
+        raise
+    finally:
+        console.print(f"Stopping the system; its logs are in {stage.config.log_dir}")
+        await close_stage(stage)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    options = parse_options(argv)
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    try:
+        ensure_wrk()
+    except GeneratorMissing as error:
+        raise SystemExit(str(error)) from error
+    results = asyncio.run(_main(options, console))
+    if results is not None:
+        _write(results, console)
+
+
+if __name__ == "__main__":
+    main()

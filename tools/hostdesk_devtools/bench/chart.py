@@ -1,0 +1,75 @@
+"""The run as a picture: latency and throughput per second through the phases, and the lag samples."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+from hostdesk_devtools.bench.report import (
+    TARGET_OPENS_PER_SECOND,
+    TARGET_P99_MS,
+    TARGET_PROJECTION_P99_MS,
+    Results,
+)
+
+
+def draw(results: Results, path: Path) -> None:
+    phases = results.phases
+    if not phases:
+        return
+    matplotlib.use("Agg")  # no display: draw to a file
+    import matplotlib.pyplot as plt  # only once the backend is chosen
+
+    origin = phases[0].started_at
+    figure, (latency, throughput, lags) = plt.subplots(
+        3, 1, figsize=(13, 10), sharex=True, gridspec_kw={"height_ratios": [3, 2, 2]}
+    )
+    colours = plt.get_cmap("tab10")
+    for index, phase in enumerate(phases):
+        colour = colours(index % 10)
+        offset = phase.started_at - origin
+        times = [offset + second.at + 0.5 for second in phase.seconds]
+        latency.plot(times, [s.p50_ms for s in phase.seconds], color=colour, linewidth=1.2, label=phase.name)
+        latency.plot(times, [s.p99_ms for s in phase.seconds], color=colour, linewidth=1.2, linestyle="--")
+        throughput.plot(times, [s.committed for s in phase.seconds], color=colour, linewidth=1.4)
+        for axis in (latency, throughput, lags):
+            axis.axvspan(offset, offset + phase.run.seconds, color=colour, alpha=0.06)
+        if phase.offered_rate is not None:
+            throughput.hlines(
+                phase.offered_rate, offset, offset + phase.run.seconds, colors=colour, linestyles=":", linewidth=1
+            )
+    latency.axhline(TARGET_P99_MS, color="grey", linestyle=":", linewidth=1)
+    latency.set_yscale("log")
+    latency.set_ylabel("201 latency (ms)\nsolid p50, dashed p99")
+    latency.legend(loc="upper left", fontsize=8, ncol=2)
+    latency.set_title(
+        f"HostDesk benchmark {results.stamp}: generator ceiling {results.ceiling.rate:,.0f}/s, "
+        f"PostgreSQL {results.limits.postgres_inserts:,.0f} inserts/s, "
+        f"JetStream {results.limits.jetstream_publishes:,.0f} acked publishes/s",
+        fontsize=10,
+    )
+    throughput.axhline(TARGET_OPENS_PER_SECOND, color="grey", linestyle=":", linewidth=1)
+    throughput.set_ylabel("committed (201) per second\ndotted: offered rate")
+    throughput.set_ylim(bottom=0)
+    if results.lag is not None:
+        samples = results.lag.samples
+        projected = [(s.opened_at - origin, s.projection * 1000) for s in samples if s.projection is not None]
+        notified = [(s.opened_at - origin, s.notification * 1000) for s in samples if s.notification is not None]
+        if projected:
+            lags.scatter(*zip(*projected, strict=True), s=8, label="projection lag (201 to visible in query)")
+        if notified:
+            lags.scatter(*zip(*notified, strict=True), s=8, marker="x", label="notification lag (reply 201 to mail)")
+        lags.axhline(TARGET_PROJECTION_P99_MS, color="grey", linestyle=":", linewidth=1)
+        lags.set_yscale("log")
+        lags.legend(loc="upper left", fontsize=8)
+    lags.set_ylabel("lag (ms), per sampled ticket")
+    lags.set_xlabel("seconds since the first phase (gaps: the system working off its backlog between phases)")
+    for axis in (latency, throughput, lags):
+        axis.grid(True, which="major", alpha=0.3)
+    if all(math.isnan(s.p99_ms) for phase in phases for s in phase.seconds):
+        latency.set_yscale("linear")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -1,0 +1,105 @@
+"""A phase of load (wrk against intake, at full speed or at an offered rate), and the wait before each phase
+until the system has worked off what the one before left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import nats
+from hostdesk_contracts.subjects import Subjects
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from hostdesk_devtools.bench.stats import LoadSummary, Second, per_second, summarize
+from hostdesk_devtools.bench.wrk import Request, WrkRun, run_wrk
+
+POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    kind: str  # "opens" or "replies"
+    offered_rate: float | None  # None: at saturation
+    started_at: float  # monotonic: the first request's
+    run: WrkRun
+    summary: LoadSummary
+    seconds: list[Second]
+    settle_seconds: float  # how long the backlog of the phases before took to drain
+
+
+async def backlog(js: JetStreamContext, subjects: Subjects) -> tuple[int, int]:
+    """Messages stored in the events stream, and messages its consumers and the commands' have yet to ack."""
+    pending = 0
+    stored = 0
+    for stream in (subjects.commands_stream, subjects.events_stream):
+        try:
+            consumers = await js.consumers_info(stream)
+            info = await js.stream_info(stream)
+        except NotFoundError:
+            continue
+        pending += sum((consumer.num_pending or 0) + (consumer.num_ack_pending or 0) for consumer in consumers)
+        if stream == subjects.events_stream:
+            stored = int(info.state.messages)
+    return stored, pending
+
+
+async def quiesce(nats_url: str, subjects: Subjects, *, within: float) -> float:
+    """Wait until every consumer has acknowledged everything and the relay has stopped adding events (two
+    looks in a row), at most ``within`` seconds; how long that took."""
+    client = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=1)
+    started = time.monotonic()
+    try:
+        js = client.jetstream()
+        last = await backlog(js, subjects)
+        while time.monotonic() - started < within:
+            await asyncio.sleep(POLL_SECONDS)
+            now = await backlog(js, subjects)
+            if now[1] == 0 and now == last:
+                break
+            last = now
+    finally:
+        await client.close()
+    return time.monotonic() - started
+
+
+async def load_phase(
+    name: str,
+    kind: str,
+    *,
+    url: str,
+    requests: Sequence[Request],
+    folder: Path,
+    connections: int,
+    seconds: float,
+    rate: float | None = None,
+    keep_ids: int = 0,
+    settle_seconds: float = 0.0,
+) -> Phase:
+    # Bounded in requests too: twice what the offered rate would send, or far more than any figure here.
+    most = int(seconds * (2 * rate if rate else 20_000))
+    run = await run_wrk(
+        url,
+        requests,
+        folder=folder,
+        connections=connections,
+        seconds=seconds,
+        rate=rate,
+        max_requests=most,
+        keep_ids=keep_ids,
+    )
+    started = run.samples[0].sent_at if run.samples else time.monotonic() - run.seconds
+    return Phase(
+        name=name,
+        kind=kind,
+        offered_rate=rate,
+        started_at=started,
+        run=run,
+        summary=summarize(run.samples, seconds=run.seconds, extra_failures=run.socket_errors),
+        seconds=per_second(run.samples, start=started, seconds=run.seconds),
+        settle_seconds=settle_seconds,
+    )

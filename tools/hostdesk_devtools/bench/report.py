@@ -1,0 +1,238 @@
+"""The results of a run: the table's rows (each figure beside its target and its raw limit), the table as
+``rich`` prints it, and the JSON written next to the chart."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rich.table import Table
+
+from hostdesk_devtools.bench.lag import LagResult
+from hostdesk_devtools.bench.limits import RawLimits
+from hostdesk_devtools.bench.phases import Phase
+from hostdesk_devtools.bench.rebuild import Rebuild
+from hostdesk_devtools.bench.stats import Limit, LoadSummary, judge, summarize, tightest
+
+TARGET_OPENS_PER_SECOND = 1_000
+TARGET_RATE_FOR_LATENCY = 500
+TARGET_P99_MS = 50
+TARGET_PROJECTION_P99_MS = 100
+TARGET_REBUILD_PER_SECOND = 20_000
+TARGET_RSS_MB = 200
+
+KIND_LABELS = {"opens": "Tickets opened", "replies": "Replies posted"}
+
+
+@dataclass
+class Results:
+    stamp: str
+    settings: dict[str, Any]
+    limits: RawLimits
+    phases: list[Phase] = field(default_factory=list)
+    lag: LagResult | None = None
+    rebuild: Rebuild | None = None
+    memory_mb: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ceiling(self) -> LoadSummary:
+        http = self.limits.http
+        return summarize(http.samples, seconds=http.seconds, extra_failures=http.socket_errors)
+
+    @property
+    def raw_limits(self) -> list[Limit]:
+        return [
+            Limit("HTTP", self.ceiling.rate),
+            Limit("JetStream", self.limits.jetstream_publishes),
+            Limit("PostgreSQL", self.limits.postgres_inserts),
+        ]
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    value: str
+    target: str = ""
+    limit: str = ""
+    ratio: str = ""
+    note: str = ""
+    meets: bool | None = None  # None: no target
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.0f}/s"
+
+
+def _ms(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:,.1f}"
+
+
+def _limit_rows(results: Results) -> list[Row]:
+    ceiling = results.ceiling
+    http = results.limits.http
+    return [
+        Row(
+            "HTTP: trivial uvicorn endpoint, 1 process (also the generator's ceiling)",
+            f"{_rate(ceiling.rate)}, p99 {_ms(ceiling.latency_ms.p99)} ms",
+            note=f"wrk {http.connections} connections, {http.cpu_cores:.2f} cores",
+        ),
+        Row("PostgreSQL: single-row durable INSERTs (asyncpg)", _rate(results.limits.postgres_inserts)),
+        Row("JetStream: publishes awaiting each ack (nats-py)", _rate(results.limits.jetstream_publishes)),
+    ]
+
+
+def _phase_rows(results: Results, phase: Phase) -> list[Row]:
+    summary = phase.summary
+    limit = tightest(results.raw_limits)
+    verdict = judge(summary.rate, limit=limit, ceiling=results.ceiling.rate, offered=phase.offered_rate)
+    notes = list(verdict.notes)
+    if summary.others:
+        notes.append("other answers " + ", ".join(f"{status or 'none'}: {n}" for status, n in summary.others.items()))
+    notes.append(f"wrk {phase.run.cpu_cores:.2f} cores")
+    label = KIND_LABELS[phase.kind]
+    if phase.offered_rate is None:
+        where = f"at saturation ({phase.run.connections} connections)"
+    else:
+        where = f"at {phase.offered_rate:,.0f}/s offered"
+    at_target_rate = phase.kind == "opens" and phase.offered_rate == TARGET_RATE_FOR_LATENCY
+    saturated_opens = phase.kind == "opens" and phase.offered_rate is None
+    latency = summary.latency_ms
+    return [
+        Row(
+            f"{label} per second, {where}",
+            _rate(summary.rate),
+            target=f">= {_rate(TARGET_OPENS_PER_SECOND)}" if saturated_opens else "",
+            limit="" if limit is None else f"{limit.name} {_rate(limit.per_second)}",
+            ratio="" if verdict.ratio is None else f"{verdict.ratio:.1%}",
+            note="; ".join(notes),
+            meets=summary.rate >= TARGET_OPENS_PER_SECOND if saturated_opens else None,
+        ),
+        Row(
+            "  its 201 latency p50 / p95 / p99 (ms)",
+            f"{_ms(latency.p50)} / {_ms(latency.p95)} / {_ms(latency.p99)}",
+            target=f"p99 < {TARGET_P99_MS} ms" if at_target_rate else "",
+            meets=latency.p99 < TARGET_P99_MS if at_target_rate else None,
+        ),
+    ]
+
+
+def _lag_rows(lag: LagResult) -> list[Row]:
+    projection, notification = lag.projection_ms, lag.notification_ms
+    missing = lag.missing
+    return [
+        Row(
+            "Projection lag, 201 to visible in query, p50 / p99 (ms)",
+            f"{_ms(projection.p50)} / {_ms(projection.p99)}",
+            target=f"p99 < {TARGET_PROJECTION_P99_MS} ms",
+            note=f"{len(lag.samples)} samples beside the opens at {TARGET_RATE_FOR_LATENCY}/s; "
+            f"{missing['projection']} not seen within 10 s",
+            meets=projection.p99 < TARGET_PROJECTION_P99_MS,
+        ),
+        Row(
+            "Notification lag, reply 201 to mail at the SMTP sink, p50 / p99 (ms)",
+            f"{_ms(notification.p50)} / {_ms(notification.p99)}",
+            note=f"{missing['notification']} of {len(lag.samples)} not received within 10 s",
+        ),
+    ]
+
+
+def _rebuild_row(results: Results, rebuild: Rebuild) -> Row:
+    postgres = Limit("PostgreSQL", results.limits.postgres_inserts)
+    verdict = judge(rebuild.rate, limit=postgres, ceiling=0)
+    note = f"{rebuild.applied:,} of {rebuild.events:,} events; {rebuild.seconds_from_start:.1f} s with start-up"
+    if not rebuild.complete:
+        note += "; INCOMPLETE"
+    return Row(
+        "Read model rebuilt from the event log (events/s)",
+        _rate(rebuild.rate),
+        target=f">= {_rate(TARGET_REBUILD_PER_SECOND)}",
+        limit=f"{postgres.name} {_rate(postgres.per_second)}",
+        ratio="" if verdict.ratio is None else f"{verdict.ratio:.1%}",
+        note=note,
+        meets=rebuild.rate >= TARGET_REBUILD_PER_SECOND,
+    )
+
+
+def rows(results: Results) -> list[Row]:
+    table = _limit_rows(results)
+    for phase in results.phases:
+        table.extend(_phase_rows(results, phase))
+    if results.lag is not None:
+        table.extend(_lag_rows(results.lag))
+    if results.rebuild is not None:
+        table.append(_rebuild_row(results, results.rebuild))
+    for name, peak in results.memory_mb.items():
+        target = f"< {TARGET_RSS_MB} MB"
+        table.append(Row(f"Peak resident memory: {name}", f"{peak:,.0f} MB", target=target, meets=peak < TARGET_RSS_MB))
+    return table
+
+
+def table(results: Results) -> Table:
+    view = Table(title=f"HostDesk benchmark {results.stamp}", show_lines=False, expand=False)
+    for column in ("figure", "value", "target", "limit", "ratio", "note"):
+        view.add_column(column, overflow="fold")
+    for row in rows(results):
+        target = row.target
+        if row.meets is not None:
+            target = f"[green]{target} ✓[/]" if row.meets else f"[red]{target} ✗[/]"
+        view.add_row(row.figure, row.value, target, row.limit, row.ratio, row.note)
+    return view
+
+
+def _phase_json(phase: Phase) -> dict[str, Any]:
+    return {
+        "name": phase.name,
+        "kind": phase.kind,
+        "offered_rate": phase.offered_rate,
+        "connections": phase.run.connections,
+        "wrk_seconds": phase.run.seconds,
+        "wrk_cpu_cores": phase.run.cpu_cores,
+        "settle_seconds": phase.settle_seconds,
+        "summary": {**asdict(phase.summary), "rate": phase.summary.rate},
+        "per_second": [asdict(second) for second in phase.seconds],
+    }
+
+
+def to_json(results: Results) -> dict[str, Any]:
+    ceiling = results.ceiling
+    lag = results.lag
+    return {
+        "stamp": results.stamp,
+        "settings": results.settings,
+        "limits": {
+            "http_trivial_per_second": ceiling.rate,
+            "http_trivial": asdict(ceiling),
+            "generator_cpu_cores": results.limits.http.cpu_cores,
+            "postgres_inserts_per_second": results.limits.postgres_inserts,
+            "jetstream_publishes_per_second": results.limits.jetstream_publishes,
+        },
+        "phases": [_phase_json(phase) for phase in results.phases],
+        "lag": None
+        if lag is None
+        else {
+            "projection_ms": asdict(lag.projection_ms),
+            "notification_ms": asdict(lag.notification_ms),
+            "missing": lag.missing,
+            "samples": [asdict(sample) for sample in lag.samples],
+        },
+        "rebuild": None if results.rebuild is None else {**asdict(results.rebuild), "rate": results.rebuild.rate},
+        "peak_rss_mb": results.memory_mb,
+        "table": [asdict(row) for row in rows(results)],
+    }
+
+
+def _finite(value: Any) -> Any:
+    """NaN (a percentile of nothing) as null: JSON has no NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def dumps(results: Results) -> str:
+    return json.dumps(_finite(to_json(results)), indent=2)

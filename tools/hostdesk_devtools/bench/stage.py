@@ -1,0 +1,127 @@
+"""The system the benchmark measures: ``make run``'s setup, isolated so that figures are reproducible and the
+demo's data is untouched. A fresh database and subject root, free ports, an SMTP sink in this process; the
+database is dropped and the streams deleted at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import nats
+from hostdesk_contracts.subjects import Subjects
+from nats.js.errors import NotFoundError
+
+from hostdesk_devtools.servers import Server, find_or_start_nats, find_or_start_postgres, free_port, with_database
+from hostdesk_devtools.smtp_sink import ReceivedMail, SmtpSink
+from hostdesk_devtools.system import SERVICES, System, SystemConfig
+
+log = logging.getLogger(__name__)
+
+# Intake limits each account's rate; the benchmark measures the system, not that limit.
+UNLIMITED = {"INTAKE_RATE_LIMIT_PER_SECOND": "1000000", "INTAKE_RATE_LIMIT_BURST": "1000000"}
+
+
+@dataclass
+class Stage:
+    stamp: str
+    run_dir: Path
+    postgres: Server
+    nats: Server
+    database_url: str
+    subjects: Subjects
+    secret: str
+    sink: SmtpSink
+    system: System
+
+    @property
+    def config(self) -> SystemConfig:
+        return self.system.config
+
+    def url(self, service: str) -> str:
+        return self.config.url(service)
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    connection = await asyncpg.connect(server_url, timeout=10)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def open_stage(stamp: str, run_dir: Path, *, on_mail: Callable[[ReceivedMail, Path | None], None]) -> Stage:
+    """Servers found or started, the bench database created, the sink listening; the services not yet."""
+    postgres = find_or_start_postgres(run_dir / "servers")
+    try:
+        nats_server = find_or_start_nats(run_dir / "servers")
+    except BaseException:
+        postgres.stop()
+        raise
+    database = f"hostdesk_bench_{stamp}"
+    try:
+        await _admin(postgres.url, f'CREATE DATABASE "{database}"')
+        sink = SmtpSink(port=free_port(), on_mail=on_mail).start()
+    except BaseException:
+        nats_server.stop()
+        postgres.stop()
+        raise
+    database_url = with_database(postgres.url, database)
+    subjects = Subjects(root=f"bench{stamp}")
+    secret = secrets.token_urlsafe(32)
+    config = SystemConfig(
+        database_url=database_url,
+        nats_url=nats_server.url,
+        jwt_secret=secret,
+        smtp_port=sink.port,
+        log_dir=run_dir / stamp / "logs",
+        subject_root=subjects.root,
+        ports={service: free_port() for service in SERVICES},
+        extra_env=dict(UNLIMITED),
+    )
+    return Stage(
+        stamp=stamp,
+        run_dir=run_dir,
+        postgres=postgres,
+        nats=nats_server,
+        database_url=database_url,
+        subjects=subjects,
+        secret=secret,
+        sink=sink,
+        system=System(config),
+    )
+
+
+async def delete_streams(nats_url: str, streams: list[str]) -> None:
+    client = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=1)
+    try:
+        js = client.jetstream()
+        for stream in streams:
+            with contextlib.suppress(NotFoundError):
+                await js.delete_stream(stream)
+    finally:
+        await client.close()
+
+
+async def close_stage(stage: Stage) -> None:
+    """Stop everything the stage started and remove its data, whatever failed before."""
+    await asyncio.to_thread(stage.system.stop)
+    await asyncio.to_thread(stage.sink.stop)
+    subjects = stage.subjects
+    streams = [subjects.events_stream, subjects.commands_stream, f"KV_{subjects.outcomes_bucket}"]
+    try:
+        await delete_streams(stage.nats.url, streams)
+    except (OSError, nats.errors.Error) as error:
+        log.warning("could not delete the streams %s: %s", streams, error)
+    database = f"hostdesk_bench_{stage.stamp}"
+    try:
+        await _admin(stage.postgres.url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    except (OSError, asyncpg.PostgresError) as error:
+        log.warning("could not drop the database %s: %s", database, error)
+    stage.nats.stop()
+    stage.postgres.stop()

@@ -1,0 +1,62 @@
+"""Who the benchmark speaks as, and what it sends: accounts of one tenant, their tokens, the request bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from hostdesk_contracts.base import Role
+from hostdesk_contracts.runtime.auth import issue_token
+
+from hostdesk_devtools.bench.wrk import Request
+
+TENANT = "bench"
+CUSTOMER_ACCOUNTS = 300  # intake limits the rate per account: the load is spread over many
+STAFF_ACCOUNTS = 8
+TOKEN_TTL_SECONDS = 3600
+
+OPEN_BODY = json.dumps(
+    {"subject": "Website answers 502 since the last deploy", "body": "Every page of the site answers 502 Bad Gateway."}
+)
+REPLY_BODY = json.dumps({"body": "We restarted PHP-FPM on your host; the site answers again."})
+
+
+def customer_token(secret: str, account: str, *, email: str | None = None) -> str:
+    return issue_token(
+        secret=secret,
+        account_id=account,
+        tenant=TENANT,
+        role=Role.CUSTOMER,
+        name=f"Customer {account}",
+        email=email,
+        ttl_seconds=TOKEN_TTL_SECONDS,
+    )
+
+
+def staff_token(secret: str, account: str) -> str:
+    return issue_token(
+        secret=secret,
+        account_id=account,
+        tenant=TENANT,
+        role=Role.AGENT,
+        name=f"Agent {account}",
+        email=f"{account}@provider.example",
+        ttl_seconds=TOKEN_TTL_SECONDS,
+    )
+
+
+def open_requests(secret: str) -> list[Request]:
+    """Ticket opens, one per customer account. The load accounts have no e-mail address: notify consumes
+    every event but mails only the tickets the lag sampler opens, so the in-process SMTP sink stays light."""
+    return [
+        Request("/v1/tickets", customer_token(secret, f"load-{n:04d}"), OPEN_BODY) for n in range(CUSTOMER_ACCOUNTS)
+    ]
+
+
+def reply_requests(secret: str, ticket_ids: Sequence[str]) -> list[Request]:
+    """Public staff replies, one per ticket, from a handful of agents in turn."""
+    tokens = [staff_token(secret, f"agent-{n:02d}") for n in range(STAFF_ACCOUNTS)]
+    return [
+        Request(f"/v1/tickets/{ticket_id}/replies", tokens[n % len(tokens)], REPLY_BODY)
+        for n, ticket_id in enumerate(ticket_ids)
+    ]
