@@ -1,0 +1,74 @@
+"""Ticket events made by hand and published as the relay would, for feeding the consumers directly."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from uuid import UUID
+
+import nats
+from hostdesk_contracts.base import Actor, Channel, Priority, Role, Side, Status, Visibility
+from hostdesk_contracts.events import ReplyPosted, TicketEvent, TicketOpened, event_id_of, event_type_token
+from hostdesk_contracts.subjects import EVENT_TYPE, MSG_ID, TICKET_ID, TICKET_VERSION, Subjects
+
+
+def opened(tenant: str, ticket_id: UUID, *, requester_email: str, number: int | None = None) -> TicketOpened:
+    requester = Actor(account_id="cust-poison", tenant=tenant, role=Role.CUSTOMER, email=requester_email)
+    command_id = str(uuid.uuid4())
+    return TicketOpened(
+        event_id=event_id_of(ticket_id, 1),
+        ticket_id=ticket_id,
+        tenant=tenant,
+        version=1,
+        occurred_at=datetime.now(UTC),
+        actor=requester,
+        side=Side.REQUESTER,
+        command_id=command_id,
+        number=100_000 + ticket_id.int % 800_000 if number is None else number,
+        subject="Disk full",
+        body="The disk of vps-7 is full.",
+        post_id=command_id,
+        requester=requester,
+        status=Status.OPEN,
+        priority=Priority.NORMAL,
+        channel=Channel.WEB,
+    )
+
+
+def staff_reply(tenant: str, ticket_id: UUID, *, version: int, body: str) -> ReplyPosted:
+    command_id = str(uuid.uuid4())
+    return ReplyPosted(
+        event_id=event_id_of(ticket_id, version),
+        ticket_id=ticket_id,
+        tenant=tenant,
+        version=version,
+        occurred_at=datetime.now(UTC),
+        actor=Actor(account_id="agent-poison", tenant=tenant, role=Role.AGENT),
+        side=Side.HANDLER,
+        command_id=command_id,
+        post_id=command_id,
+        body=body,
+        visibility=Visibility.PUBLIC,
+    )
+
+
+async def publish(nats_url: str, subjects: Subjects, events: list[TicketEvent]) -> list[int]:
+    """Publish ``events`` in order on the events stream; their stream sequences."""
+    nc = await nats.connect(nats_url, connect_timeout=5)
+    try:
+        js = nc.jetstream()
+        sequences = []
+        for event in events:
+            headers = {
+                MSG_ID: event.event_id,
+                TICKET_ID: str(event.ticket_id),
+                TICKET_VERSION: str(event.version),
+                EVENT_TYPE: event_type_token(event),
+            }
+            ack = await js.publish(
+                subjects.event(event.tenant, event), event.model_dump_json().encode(), headers=headers
+            )
+            sequences.append(ack.seq)
+        return sequences
+    finally:
+        await nc.close()
