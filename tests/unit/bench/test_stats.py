@@ -13,7 +13,6 @@ from hostdesk_devtools.bench.stats import (
     per_second,
     percentile,
     summarize,
-    tightest,
 )
 
 
@@ -84,9 +83,3 @@ def test_a_fixed_rate_the_system_cannot_keep_is_noted() -> None:
 
     assert verdict.ratio is None
     assert verdict.notes == ["below the offered 500/s: the system is saturated"]
-
-
-def test_the_tightest_limit_is_the_slowest_step() -> None:
-    limits = [Limit("HTTP", 4_000.0), Limit("JetStream", 2_000.0), Limit("PostgreSQL", 0.0)]
-
-    assert tightest(limits) == Limit("JetStream", 2_000.0)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import matplotlib
 
+from hostdesk_devtools.bench.lag import NOTIFICATION_WAIT_SECONDS
 from hostdesk_devtools.bench.report import (
     TARGET_OPENS_PER_SECOND,
     TARGET_P99_MS,
@@ -43,7 +44,9 @@ def draw(results: Results, path: Path) -> None:
     latency.axhline(TARGET_P99_MS, color="grey", linestyle=":", linewidth=1)
     latency.set_yscale("log")
     latency.set_ylabel("201 latency (ms)\nsolid p50, dashed p99")
-    latency.legend(loc="upper left", fontsize=8, ncol=2)
+    latency.text(0.995, 0.02, "grey dotted lines: targets", transform=latency.transAxes, ha="right", fontsize=8)
+    handles, labels = latency.get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=len(phases), fontsize=9, frameon=False)
     latency.set_title(
         f"HostDesk benchmark {results.stamp}: generator ceiling {results.ceiling.rate:,.0f}/s, "
         f"PostgreSQL {results.limits.postgres_inserts:,.0f} inserts/s, "
@@ -61,6 +64,16 @@ def draw(results: Results, path: Path) -> None:
             lags.scatter(*zip(*projected, strict=True), s=8, label="projection lag (201 to visible in query)")
         if notified:
             lags.scatter(*zip(*notified, strict=True), s=8, marker="x", label="notification lag (reply 201 to mail)")
+        unseen = [s.opened_at - origin for s in samples if s.notification is None]
+        if unseen:
+            lags.scatter(
+                unseen,
+                [NOTIFICATION_WAIT_SECONDS * 1000] * len(unseen),
+                s=14,
+                marker="^",
+                color="red",
+                label=f"no mail within {NOTIFICATION_WAIT_SECONDS:.0f} s",
+            )
         lags.axhline(TARGET_PROJECTION_P99_MS, color="grey", linestyle=":", linewidth=1)
         lags.set_yscale("log")
         lags.legend(loc="upper left", fontsize=8)
@@ -70,6 +83,6 @@ def draw(results: Results, path: Path) -> None:
         axis.grid(True, which="major", alpha=0.3)
     if all(math.isnan(s.p99_ms) for phase in phases for s in phase.seconds):
         latency.set_yscale("linear")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.03, 1, 1))
     figure.savefig(path, dpi=110)
     plt.close(figure)

@@ -151,9 +151,3 @@ def judge(rate: float, *, limit: Limit | None, ceiling: float, offered: float | 
         notes.append(f"below the offered {offered:,.0f}/s: the system is saturated")
     ratio = rate / limit.per_second if limit is not None and limit.per_second > 0 else None
     return Verdict(ratio=ratio, generator_bound=bound, notes=notes)
-
-
-def tightest(limits: Iterable[Limit]) -> Limit | None:
-    """The lowest of the limits a request passes through: no request can go faster than its slowest step."""
-    present = [limit for limit in limits if limit.per_second > 0]
-    return min(present, key=lambda limit: limit.per_second) if present else None
