@@ -35,7 +35,7 @@ from hostdesk_devtools.bench.wrk import GeneratorMissing, Request, ensure_wrk
 IDS_PER_CONNECTION = 64  # tickets each connection of the opens phase keeps for the replies phases
 RESULTS_DIR = Path("bench") / "results"
 RUN_DIR = Path(".run") / "bench"
-LAG_START_SECONDS = 0.5  # the lag samples begin once the load has
+LAG_START_SECONDS = 0.5  # the lag samples begin once wrk's load is under way
 
 
 class Bench:
@@ -47,14 +47,16 @@ class Bench:
         self.mail = mail
         self.progress = progress
         self.task = progress.add_task("starting", total=options.steps)
+        self.steps_begun = 0
         self.folder = folder
         self.memory = PeakMemory()
         self.results: Results | None = None
 
     def step(self, description: str) -> None:
-        task = self.progress.tasks[self.task]
-        if task.description != "starting":
+        """The previous step is done (if any), this one begins."""
+        if self.steps_begun:
             self.progress.advance(self.task)
+        self.steps_begun += 1
         self.progress.update(self.task, description=description)
 
     async def run(self, settings: dict[str, object]) -> Results:
@@ -184,7 +186,7 @@ def _write(results: Results, console: Console) -> None:
     console.print(f"JSON: {json_path}\nchart: {png_path}")
 
 
-async def _main(options: Options, console: Console) -> Results | None:
+async def _main(options: Options, console: Console) -> Results:
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     mail = MailClock()
     stage = await open_stage(stamp, RUN_DIR, on_mail=mail.on_mail)
@@ -215,9 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         ensure_wrk()
     except GeneratorMissing as error:
         raise SystemExit(str(error)) from error
-    results = asyncio.run(_main(options, console))
-    if results is not None:
-        _write(results, console)
+    _write(asyncio.run(_main(options, console)), console)
 
 
 if __name__ == "__main__":

@@ -177,7 +177,15 @@ def rows(results: Results) -> list[Row]:
 
 
 def table(results: Results) -> Table:
-    view = Table(title=f"HostDesk benchmark {results.stamp}", show_lines=False, expand=False)
+    machine = results.settings.get("machine", {})
+    load = machine.get("load_average_at_start")
+    caption = (
+        f"{machine.get('cpus', '?')} CPUs; load average before the run {load[0]:.2f} (work other than the run's skews"
+        " every figure). Targets are goals, not assertions. Ratio: the figure over its raw limit."
+        if load
+        else None
+    )
+    view = Table(title=f"HostDesk benchmark {results.stamp}", caption=caption, show_lines=False, expand=False)
     for column in ("figure", "value", "target", "limit", "ratio", "note"):
         view.add_column(column, overflow="fold")
     for row in rows(results):

@@ -57,9 +57,9 @@ async def _admin(server_url: str, sql: str) -> None:
 
 async def open_stage(stamp: str, run_dir: Path, *, on_mail: Callable[[ReceivedMail, Path | None], None]) -> Stage:
     """Servers found or started, the bench database created, the sink listening; the services not yet."""
-    postgres = find_or_start_postgres(run_dir / "servers")
+    postgres = await asyncio.to_thread(find_or_start_postgres, run_dir / "servers")
     try:
-        nats_server = find_or_start_nats(run_dir / "servers")
+        nats_server = await asyncio.to_thread(find_or_start_nats, run_dir / "servers")
     except BaseException:
         postgres.stop()
         raise
