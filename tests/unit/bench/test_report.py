@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hostdesk_devtools.bench.lag import LagResult, LagSample
 from hostdesk_devtools.bench.limits import RawLimits
 from hostdesk_devtools.bench.phases import Phase
@@ -33,7 +35,6 @@ def phase(kind: str, rate: int, *, offered: float | None = None, latency: float 
         run=run,
         summary=summarize(run.samples, seconds=run.seconds),
         seconds=[],
-        settle_seconds=0.0,
     )
 
 
@@ -54,6 +55,14 @@ def test_a_figure_near_the_generators_ceiling_is_flagged_generator_bound() -> No
     assert (opens.limit, opens.ratio) == ("HTTP 1,000/s", "90.0%")
     assert "generator-bound" in opens.note
     assert opens.meets is False
+
+
+def test_what_a_phase_left_for_the_consumers_is_noted() -> None:
+    given = replace(phase("opens", 300), left_behind={"tickets": 0, "notify": 4200, "query": 12}, drain_seconds=9.5)
+
+    opens = row(rows(results(given)), "Tickets opened per second")
+
+    assert "left unacknowledged: notify 4,200, query 12 (worked off in 9.5 s)" in opens.note
 
 
 def test_opens_at_the_target_rate_are_judged_on_their_p99() -> None:

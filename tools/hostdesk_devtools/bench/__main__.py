@@ -14,6 +14,7 @@ import asyncio
 import logging
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from hostdesk_devtools.bench.lag import LagResult, LagSampler, MailClock
 from hostdesk_devtools.bench.limits import RawLimits, jetstream_publishes, postgres_inserts, trivial_endpoint
 from hostdesk_devtools.bench.memory import PeakMemory
 from hostdesk_devtools.bench.options import Options, describe, parse_options
-from hostdesk_devtools.bench.phases import Phase, load_phase, quiesce
+from hostdesk_devtools.bench.phases import Phase, Settled, load_phase, quiesce
 from hostdesk_devtools.bench.rebuild import rebuild_read_model
 from hostdesk_devtools.bench.report import TARGET_RATE_FOR_LATENCY, Results, dumps, table
 from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage
@@ -65,7 +66,6 @@ class Bench:
         try:
             await self.load(results)
             self.step("rebuilding a read model from the event log")
-            await self.settle()
             results.rebuild = await rebuild_read_model(
                 self.stage, memory=self.memory, within=self.options.rebuild_within
             )
@@ -92,7 +92,7 @@ class Bench:
         )
         return RawLimits(postgres_inserts=postgres, jetstream_publishes=jetstream, http=http)
 
-    async def settle(self) -> float:
+    async def settle(self) -> Settled:
         return await quiesce(self.stage.nats.url, self.stage.subjects, within=self.options.settle_within)
 
     async def phase(
@@ -105,9 +105,9 @@ class Bench:
         keep_ids: int = 0,
         sample_lag: bool = False,
     ) -> Phase:
-        """A phase of load once the system has settled; with ``sample_lag``, lag samples taken beside it."""
+        """A phase of load, with lag samples taken beside it if asked; then the wait until the system has worked
+        off what the phase left behind (so that each phase starts from a quiet system)."""
         self.step(name)
-        settled = await self.settle()
         load = load_phase(
             name,
             kind,
@@ -118,14 +118,15 @@ class Bench:
             seconds=self.options.seconds,
             rate=rate,
             keep_ids=keep_ids,
-            settle_seconds=settled,
         )
-        if not sample_lag:
-            return await load
-        measured, lag = await asyncio.gather(load, self.sample_lag())
-        if self.results is not None:
-            self.results.lag = lag
-        return measured
+        if sample_lag:
+            measured, lag = await asyncio.gather(load, self.sample_lag())
+            if self.results is not None:
+                self.results.lag = lag
+        else:
+            measured = await load
+        settled = await self.settle()
+        return replace(measured, left_behind=settled.left, drain_seconds=settled.seconds)
 
     async def sample_lag(self) -> LagResult:
         """Samples spread over the first three quarters of a phase, once the load has begun."""
@@ -158,6 +159,7 @@ class Bench:
             connections=options.connections,
             seconds=options.warmup_seconds,
         )
+        await self.settle()
         saturated = await self.phase("opens at saturation", "opens", opens, keep_ids=IDS_PER_CONNECTION)
         results.phases.append(saturated)
         for rate in options.open_rates:

@@ -74,6 +74,8 @@ class LagSample:
 @dataclass(frozen=True)
 class LagResult:
     samples: list[LagSample]
+    requests: int = 0  # what the sampler sent in all (opens, polls, replies): its own share of the load
+    seconds: float = 0.0
 
     # A lag not seen within its wait counts as longer than any seen: a percentile that falls on one is infinite
     # (shown as "more than the wait"), never quietly left out.
@@ -102,6 +104,7 @@ class LagSampler:
         self._mail = mail
         self._stamp = stamp
         self._staff = {"Authorization": f"Bearer {staff_token(secret, 'agent-lag')}"}
+        self._requests = 0
 
     async def run(self, *, count: int, rate: float) -> LagResult:
         """``count`` samples started ``rate`` per second; each lag bounded by its wait."""
@@ -113,12 +116,13 @@ class LagSampler:
                 await asyncio.sleep(max(0.0, started + index / rate - time.monotonic()))
                 tasks.append(asyncio.create_task(self._sample(http, index)))
             samples = await asyncio.gather(*tasks)
-        return LagResult(samples=list(samples))
+        return LagResult(samples=list(samples), requests=self._requests, seconds=time.monotonic() - started)
 
     async def _sample(self, http: httpx.AsyncClient, index: int) -> LagSample:
         email = f"lag-{self._stamp}-{index}@customer.example"
         token = customer_token(self._secret, f"lag-{index:04d}", email=email)
         customer = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self._requests += 1
         try:
             opened = await http.post(f"{self._intake}/v1/tickets", content=OPEN_BODY, headers=customer)
         except httpx.HTTPError:
@@ -136,6 +140,7 @@ class LagSampler:
     ) -> float | None:
         url = f"{self._query}/v1/tickets/{ticket_id}"
         while time.monotonic() - since < PROJECTION_WAIT_SECONDS:
+            self._requests += 1
             try:
                 response = await http.get(url, headers=headers)
             except httpx.HTTPError:
@@ -147,6 +152,7 @@ class LagSampler:
 
     async def _notification_lag(self, http: httpx.AsyncClient, ticket_id: str, *, email: str) -> float | None:
         headers = {**self._staff, "Content-Type": "application/json"}
+        self._requests += 1
         try:
             url = f"{self._intake}/v1/tickets/{ticket_id}/replies"
             replied = await http.post(url, content=REPLY_BODY, headers=headers)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nats
@@ -29,42 +29,59 @@ class Phase:
     run: WrkRun
     summary: LoadSummary
     seconds: list[Second]
-    settle_seconds: float  # how long the backlog of the phases before took to drain
+    left_behind: dict[str, int] = field(default_factory=dict)  # per consumer, not yet acknowledged at the end
+    drain_seconds: float = 0.0  # how long the system then took to work that off
 
 
-async def backlog(js: JetStreamContext, subjects: Subjects) -> tuple[int, int]:
-    """Messages stored in the events stream, and messages its consumers and the commands' have yet to ack."""
-    pending = 0
-    stored = 0
+@dataclass(frozen=True)
+class Backlog:
+    events: int  # stored in the events stream
+    pending: dict[str, int]  # per durable consumer (of commands or events): delivered or not, not yet acked
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.pending.values())
+
+
+async def backlog(js: JetStreamContext, subjects: Subjects) -> Backlog:
+    pending: dict[str, int] = {}
+    events = 0
     for stream in (subjects.commands_stream, subjects.events_stream):
         try:
             consumers = await js.consumers_info(stream)
             info = await js.stream_info(stream)
         except NotFoundError:
             continue
-        pending += sum((consumer.num_pending or 0) + (consumer.num_ack_pending or 0) for consumer in consumers)
+        for consumer in consumers:
+            pending[consumer.name] = (consumer.num_pending or 0) + (consumer.num_ack_pending or 0)
         if stream == subjects.events_stream:
-            stored = int(info.state.messages)
-    return stored, pending
+            events = int(info.state.messages)
+    return Backlog(events=events, pending=pending)
 
 
-async def quiesce(nats_url: str, subjects: Subjects, *, within: float) -> float:
+@dataclass(frozen=True)
+class Settled:
+    left: dict[str, int]  # the backlog per consumer when the wait began
+    seconds: float
+
+
+async def quiesce(nats_url: str, subjects: Subjects, *, within: float) -> Settled:
     """Wait until every consumer has acknowledged everything and the relay has stopped adding events (two
-    looks in a row), at most ``within`` seconds; how long that took."""
+    looks in a row), at most ``within`` seconds."""
     client = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=1)
     started = time.monotonic()
     try:
         js = client.jetstream()
-        last = await backlog(js, subjects)
+        first = last = await backlog(js, subjects)
         while time.monotonic() - started < within:
             await asyncio.sleep(POLL_SECONDS)
             now = await backlog(js, subjects)
-            if now[1] == 0 and now == last:
+            if now.empty and now == last:
                 break
             last = now
     finally:
         await client.close()
-    return time.monotonic() - started
+    return Settled(left=first.pending, seconds=time.monotonic() - started)
 
 
 async def load_phase(
@@ -78,7 +95,6 @@ async def load_phase(
     seconds: float,
     rate: float | None = None,
     keep_ids: int = 0,
-    settle_seconds: float = 0.0,
 ) -> Phase:
     # Bounded in requests too: twice what the offered rate would send, or far more than any figure here.
     most = int(seconds * (2 * rate if rate else 20_000))
@@ -101,5 +117,4 @@ async def load_phase(
         run=run,
         summary=summarize(run.samples, seconds=run.seconds, extra_failures=run.socket_errors),
         seconds=per_second(run.samples, start=started, seconds=run.seconds),
-        settle_seconds=settle_seconds,
     )

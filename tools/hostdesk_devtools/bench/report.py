@@ -97,6 +97,10 @@ def _phase_rows(results: Results, phase: Phase) -> list[Row]:
     if summary.others:
         notes.append("other answers " + ", ".join(f"{status or 'none'}: {n}" for status, n in summary.others.items()))
     notes.append(f"wrk {phase.run.cpu_cores:.2f} cores")
+    left = {consumer: count for consumer, count in phase.left_behind.items() if count}
+    if left:
+        backlog = ", ".join(f"{consumer} {count:,}" for consumer, count in left.items())
+        notes.append(f"left unacknowledged: {backlog} (worked off in {phase.drain_seconds:.1f} s)")
     label = KIND_LABELS[phase.kind]
     if phase.offered_rate is None:
         where = f"at saturation ({phase.run.connections} connections)"
@@ -132,7 +136,8 @@ def _lag_rows(lag: LagResult) -> list[Row]:
             "Projection lag, 201 to visible in query, p50 / p99 (ms)",
             _p50_p99(projection, wait=PROJECTION_WAIT_SECONDS),
             target=f"p99 < {TARGET_PROJECTION_P99_MS} ms",
-            note=f"{len(lag.samples)} samples beside the opens at {TARGET_RATE_FOR_LATENCY}/s; "
+            note=f"{len(lag.samples)} samples beside the opens at {TARGET_RATE_FOR_LATENCY}/s "
+            f"(the sampler's own load: {lag.requests / lag.seconds if lag.seconds else 0:,.0f} requests/s); "
             f"{missing['projection']} not seen within {PROJECTION_WAIT_SECONDS:.0f} s",
             meets=projection.p99 < TARGET_PROJECTION_P99_MS,
         ),
@@ -204,7 +209,8 @@ def _phase_json(phase: Phase) -> dict[str, Any]:
         "connections": phase.run.connections,
         "wrk_seconds": phase.run.seconds,
         "wrk_cpu_cores": phase.run.cpu_cores,
-        "settle_seconds": phase.settle_seconds,
+        "left_behind": phase.left_behind,
+        "drain_seconds": phase.drain_seconds,
         "summary": {**asdict(phase.summary), "rate": phase.summary.rate},
         "per_second": [asdict(second) for second in phase.seconds],
     }
@@ -230,6 +236,8 @@ def to_json(results: Results) -> dict[str, Any]:
             "projection_ms": asdict(lag.projection_ms),
             "notification_ms": asdict(lag.notification_ms),
             "missing": lag.missing,
+            "sampler_requests": lag.requests,
+            "sampler_seconds": lag.seconds,
             "samples": [asdict(sample) for sample in lag.samples],
         },
         "rebuild": None if results.rebuild is None else {**asdict(results.rebuild), "rate": results.rebuild.rate},
