@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import tempfile
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hostdesk_devtools.bench.chart import draw
+from hostdesk_devtools.bench.cpu import CpuMeter, cores
 from hostdesk_devtools.bench.lag import LagResult, LagSampler, MailClock
 from hostdesk_devtools.bench.limits import RawLimits, jetstream_publishes, postgres_inserts, trivial_endpoint
 from hostdesk_devtools.bench.memory import PeakMemory
@@ -51,6 +54,7 @@ class Bench:
         self.steps_begun = 0
         self.folder = folder
         self.memory = PeakMemory()
+        self.cpu = CpuMeter(database=stage.database)
         self.results: Results | None = None
 
     def step(self, description: str) -> None:
@@ -60,19 +64,20 @@ class Bench:
         self.steps_begun += 1
         self.progress.update(self.task, description=description)
 
-    async def run(self, settings: dict[str, object]) -> Results:
+    async def run(self, settings: dict[str, Any]) -> Results:
         limits = await self.raw_limits()
         self.results = results = Results(stamp=self.stage.stamp, settings=settings, limits=limits)
         try:
             await self.load(results)
             self.step("rebuilding a read model from the event log")
             results.rebuild = await rebuild_read_model(
-                self.stage, memory=self.memory, within=self.options.rebuild_within
+                self.stage, memory=self.memory, cpu=self.cpu, within=self.options.rebuild_within
             )
             self.progress.advance(self.task)
         finally:
             self.memory.stop()
             results.memory_mb = self.memory.peaks_mb()
+            results.settings["machine"]["load_average_at_end"] = os.getloadavg()
         return results
 
     async def raw_limits(self) -> RawLimits:
@@ -119,14 +124,16 @@ class Bench:
             rate=rate,
             keep_ids=keep_ids,
         )
+        before = self.cpu.snapshot()
         if sample_lag:
             measured, lag = await asyncio.gather(load, self.sample_lag())
             if self.results is not None:
                 self.results.lag = lag
         else:
             measured = await load
+        used = {**cores(before, self.cpu.snapshot()), "wrk": measured.run.cpu_cores}
         settled = await self.settle()
-        return replace(measured, left_behind=settled.left, drain_seconds=settled.seconds)
+        return replace(measured, left_behind=settled.left, drain_seconds=settled.seconds, cpu_cores=used)
 
     async def sample_lag(self) -> LagResult:
         """Samples spread over the first three quarters of a phase, once the load has begun."""
@@ -147,6 +154,7 @@ class Bench:
         await asyncio.to_thread(stage.system.start)
         for name, process in stage.system.processes.items():
             self.memory.watch(name, process.pid)
+            self.cpu.watch(name, process.pid)
         self.memory.start()
         opens = open_requests(stage.secret)
         self.step("warm-up")

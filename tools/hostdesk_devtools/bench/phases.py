@@ -31,6 +31,7 @@ class Phase:
     seconds: list[Second]
     left_behind: dict[str, int] = field(default_factory=dict)  # per consumer, not yet acknowledged at the end
     drain_seconds: float = 0.0  # how long the system then took to work that off
+    cpu_cores: dict[str, float] = field(default_factory=dict)  # by process, on average over the phase
 
 
 @dataclass(frozen=True)

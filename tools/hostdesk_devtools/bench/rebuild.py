@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import nats
 
+from hostdesk_devtools.bench.cpu import CpuMeter, cores
 from hostdesk_devtools.bench.limits import start_process, stop_process
 from hostdesk_devtools.bench.memory import PeakMemory
 from hostdesk_devtools.bench.stage import Stage
 from hostdesk_devtools.servers import free_port
 
 POLL_SECONDS = 0.05
+REBUILDER = "query (rebuild)"
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Rebuild:
     timed_events: int  # applied after the first rows were seen...
     timed_seconds: float  # ...in this time: the rate, without the process's start-up
     seconds_from_start: float  # from the process start to the end, its imports and connections included
+    cpu_cores: dict[str, float] = field(default_factory=dict)  # by process, on average over the rebuild
 
     @property
     def rate(self) -> float:
@@ -54,7 +57,7 @@ async def _timeline_rows(connection: asyncpg.Connection, schema: str) -> int:
         return 0
 
 
-async def rebuild_read_model(stage: Stage, *, memory: PeakMemory, within: float) -> Rebuild:
+async def rebuild_read_model(stage: Stage, *, memory: PeakMemory, cpu: CpuMeter, within: float) -> Rebuild:
     events = await stream_messages(stage.nats.url, stage.subjects.events_stream)
     schema = f"rebuild_{stage.stamp}"
     environment = {
@@ -67,7 +70,9 @@ async def rebuild_read_model(stage: Stage, *, memory: PeakMemory, within: float)
     connection = await asyncpg.connect(stage.database_url, timeout=10)
     log = stage.config.log_dir / "query-rebuild.log"
     process = await start_process(["-m", "hostdesk_query"], log=log, env=environment)
-    memory.watch("query (rebuild)", process.pid)
+    memory.watch(REBUILDER, process.pid)
+    cpu.watch(REBUILDER, process.pid)
+    before = cpu.snapshot()
     started = time.monotonic()
     first_at: float | None = None
     first_rows = 0
@@ -79,6 +84,7 @@ async def rebuild_read_model(stage: Stage, *, memory: PeakMemory, within: float)
             if first_at is None and rows > 0:
                 first_at, first_rows = time.monotonic(), rows
         finished = time.monotonic()
+        used = cores(before, cpu.snapshot())
     finally:
         await stop_process(process)
         await connection.close()
@@ -88,4 +94,5 @@ async def rebuild_read_model(stage: Stage, *, memory: PeakMemory, within: float)
         timed_events=rows - first_rows,
         timed_seconds=0.0 if first_at is None else finished - first_at,
         seconds_from_start=finished - started,
+        cpu_cores=used,
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.table import Table
 
+from hostdesk_devtools.bench.cpu import MACHINE
 from hostdesk_devtools.bench.lag import NOTIFICATION_WAIT_SECONDS, PROJECTION_WAIT_SECONDS, LagResult
 from hostdesk_devtools.bench.limits import RawLimits
 from hostdesk_devtools.bench.phases import Phase
@@ -75,6 +76,14 @@ def _p50_p99(quantiles: Quantiles, *, wait: float) -> str:
     return f"{_ms(quantiles.p50, wait=wait)} / {_ms(quantiles.p99, wait=wait)}"
 
 
+def cpu_note(used: dict[str, float], *, most: int = 6) -> str:
+    """The processes that used the most CPU, and the machine as a whole (other work on it included)."""
+    processes = sorted(((n, c) for n, c in used.items() if n != MACHINE), key=lambda item: item[1], reverse=True)
+    parts = [f"{name} {share:.2f}" for name, share in processes[:most] if share >= 0.01]
+    machine = f"; machine {used[MACHINE]:.2f}" if MACHINE in used else ""
+    return "CPU cores: " + ", ".join(parts) + machine
+
+
 def _limit_rows(results: Results) -> list[Row]:
     ceiling = results.ceiling
     http = results.limits.http
@@ -96,7 +105,10 @@ def _phase_rows(results: Results, phase: Phase) -> list[Row]:
     notes = list(verdict.notes)
     if summary.others:
         notes.append("other answers " + ", ".join(f"{status or 'none'}: {n}" for status, n in summary.others.items()))
-    notes.append(f"wrk {phase.run.cpu_cores:.2f} cores")
+    if phase.offered_rate is None and phase.cpu_cores:
+        notes.append(cpu_note(phase.cpu_cores))
+    else:
+        notes.append(f"wrk {phase.run.cpu_cores:.2f} cores")
     left = {consumer: count for consumer, count in phase.left_behind.items() if count}
     if left:
         backlog = ", ".join(f"{consumer} {count:,}" for consumer, count in left.items())
@@ -154,6 +166,8 @@ def _rebuild_row(results: Results, rebuild: Rebuild) -> Row:
     postgres = Limit("PostgreSQL", results.limits.postgres_inserts)
     verdict = judge(rebuild.rate, limit=postgres, ceiling=0)
     note = f"{rebuild.applied:,} of {rebuild.events:,} events; {rebuild.seconds_from_start:.1f} s with start-up"
+    if rebuild.cpu_cores:
+        note += "; " + cpu_note(rebuild.cpu_cores)
     if not rebuild.complete:
         note += "; INCOMPLETE"
     return Row(
@@ -183,11 +197,11 @@ def rows(results: Results) -> list[Row]:
 
 def table(results: Results) -> Table:
     machine = results.settings.get("machine", {})
-    load = machine.get("load_average_at_start")
+    start, end = machine.get("load_average_at_start"), machine.get("load_average_at_end")
     caption = (
-        f"{machine.get('cpus', '?')} CPUs; load average before the run {load[0]:.2f} (work other than the run's skews"
-        " every figure). Targets are goals, not assertions. Ratio: the figure over its raw limit."
-        if load
+        f"{machine.get('cpus', '?')} CPUs; load average {start[0]:.2f} before the run, {end[0]:.2f} after (work "
+        "other than the run's skews every figure). Targets are goals, not assertions. Ratio: figure / raw limit."
+        if start and end
         else None
     )
     view = Table(title=f"HostDesk benchmark {results.stamp}", caption=caption, show_lines=False, expand=False)
@@ -211,6 +225,7 @@ def _phase_json(phase: Phase) -> dict[str, Any]:
         "wrk_cpu_cores": phase.run.cpu_cores,
         "left_behind": phase.left_behind,
         "drain_seconds": phase.drain_seconds,
+        "cpu_cores": phase.cpu_cores,
         "summary": {**asdict(phase.summary), "rate": phase.summary.rate},
         "per_second": [asdict(second) for second in phase.seconds],
     }

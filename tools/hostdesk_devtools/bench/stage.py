@@ -40,6 +40,10 @@ class Stage:
     system: System
 
     @property
+    def database(self) -> str:
+        return f"hostdesk_bench_{self.stamp}"
+
+    @property
     def config(self) -> SystemConfig:
         return self.system.config
 
@@ -118,10 +122,9 @@ async def close_stage(stage: Stage) -> None:
         await delete_streams(stage.nats.url, streams)
     except (OSError, nats.errors.Error) as error:
         log.warning("could not delete the streams %s: %s", streams, error)
-    database = f"hostdesk_bench_{stage.stamp}"
     try:
-        await _admin(stage.postgres.url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await _admin(stage.postgres.url, f'DROP DATABASE IF EXISTS "{stage.database}" WITH (FORCE)')
     except (OSError, asyncpg.PostgresError) as error:
-        log.warning("could not drop the database %s: %s", database, error)
+        log.warning("could not drop the database %s: %s", stage.database, error)
     stage.nats.stop()
     stage.postgres.stop()
