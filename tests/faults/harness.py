@@ -41,7 +41,7 @@ class Pace:
 def pace() -> Pace:
     if long_run():
         return Pace(rate=40, before=400, during=200, after=600)
-    return Pace(rate=20, before=60, during=40, after=80)
+    return Pace(rate=20, before=50, during=30, after=60)
 
 
 @dataclass

@@ -69,7 +69,7 @@ async def settle_pending(deployment: Deployment, load: Load) -> None:
             )
             if response.status_code == 202:
                 return False
-            sent.status = response.status_code
+            sent.status, sent.pending = response.status_code, True
             sent.answer = {**sent.answer, **response.json()}
             return True
 
@@ -161,9 +161,14 @@ async def audit(deployment: Deployment, load: Load, *, fault: str, mail_resends_
         f"staff replies {kinds['staff_reply']}, sent again with their key {sum(s.resend for s in sent)}"
     )
     report.add(f"answers: {_statuses(sent)}")
-    pending = sum(s.status == 202 for s in sent)
     await settle_pending(deployment, load)
-    report.add(f"202s polled until decided {pending}; requests sent again after a connection error {_retried(sent)}")
+    polled = [s for s in sent if s.pending]
+    report.add(
+        f"202s polled until decided {len(polled)} ({_statuses(polled)}); "
+        f"requests sent again after a connection error {_retried(sent)}"
+    )
+    refused = [f"{s.marker} {s.kind} {s.status}" for s in sent if s.status is not None and 400 <= s.status < 500]
+    report.problem(len(refused), "valid requests refused with a 4xx (at once or after a 202)", refused)
 
     commands = commands_of(load)
     accepted = [c for c in commands if c.accepted]

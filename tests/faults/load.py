@@ -55,6 +55,7 @@ class Sent:
     attempts: int = 0
     # An attempt ended in a way that leaves open whether intake received it (the connection broke mid-way).
     ambiguous: bool = False
+    pending: bool = False  # answered 202: its ``status`` is then what polling its outcome said
 
     @property
     def command(self) -> tuple[str, str]:
