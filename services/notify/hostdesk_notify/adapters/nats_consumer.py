@@ -27,8 +27,18 @@ from hostdesk_notify.service_layer.handlers import Handled, Outcome
 
 log = logging.getLogger(__name__)
 
-# What a lost connection to PostgreSQL looks like; the message is tried again later.
-TRANSIENT_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# What a lost or busy PostgreSQL looks like: the message is tried again later. Any other database error means
+# PostgreSQL refuses this message's data, which no retry mends: it is dead-lettered at once.
+TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.TransactionRollbackError,  # deadlock or serialization failure: the same message may pass next time
+)
 
 
 @dataclass(frozen=True)
@@ -36,8 +46,10 @@ class ConsumerSettings:
     batch: int = 20
     fetch_timeout: float = 1.0
     max_deliver: int = 10
-    # Redelivery delays of a message left unacknowledged (a crash); the first is also the ack wait.
-    backoff: tuple[float, ...] = (15.0, 30.0, 60.0, 120.0, 300.0)
+    # How long a delivered message may stay unacknowledged (a crash) before it comes again. No ``backoff`` list
+    # on purpose: the server adds it to the delay of every ``nak(delay=...)`` (seen on 2.9 and 2.15), which
+    # stretched a poison message's ten deliveries over half an hour.
+    ack_wait: float = 30.0
     unseen_ticket_delay: float = 1.0
     transient_delay: float = 2.0
 
@@ -73,9 +85,8 @@ class EventConsumer:
             durable_name=CONSUMER,
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=self._settings.backoff[0],
+            ack_wait=self._settings.ack_wait,
             max_deliver=self._settings.max_deliver,
-            backoff=list(self._settings.backoff),
             max_ack_pending=1000,
             filter_subject=self._subjects.all_events,
         )
@@ -126,6 +137,9 @@ class EventConsumer:
             log.warning("could not handle %s, trying again later: %r", message.subject, error)
             await self._retry_later(message, reason=f"database: {error!r}", delay=self._settings.transient_delay)
             return False
+        except asyncpg.PostgresError as error:
+            await self._give_up(message, reason=f"PostgreSQL refuses its data: {error!r}")
+            return True
         if handled.outcome is Outcome.TICKET_NOT_SEEN:
             log.info("event_id=%s is about a ticket not seen yet, trying again later", decoded.event_id)
             delay = self._settings.unseen_ticket_delay
