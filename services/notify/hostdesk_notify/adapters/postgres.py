@@ -197,7 +197,12 @@ async def create_pool(database_url: str, *, schema: str, max_size: int = 10) -> 
         min_size=1,
         max_size=max_size,
         command_timeout=10,
-        server_settings={"search_path": schema, "application_name": "hostdesk-notify"},
+        # force_custom_plan: a generic plan chosen while the tables were nearly empty would stay for good.
+        server_settings={
+            "search_path": schema,
+            "application_name": "hostdesk-notify",
+            "plan_cache_mode": "force_custom_plan",
+        },
     )
     assert pool is not None
     return pool
