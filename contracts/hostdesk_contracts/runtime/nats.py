@@ -6,6 +6,7 @@ import logging
 
 import nats
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, BucketNotFoundError
@@ -57,6 +58,19 @@ def stream_configs(subjects: Subjects) -> list[StreamConfig]:
             discard=DiscardPolicy.OLD,
         ),
     ]
+
+
+async def fetch_batch(subscription: JetStreamContext.PullSubscription, *, batch: int, wait: float) -> list[Msg]:
+    """Up to ``batch`` messages from a pull subscription; an empty list when none came within ``wait`` seconds.
+
+    nats-py signals "nothing came" with its own TimeoutError or, on some paths, asyncio's plain one; a
+    consumer that caught only the first died silently on an idle stream. Every consumer fetches through here.
+    """
+    try:
+        messages: list[Msg] = await subscription.fetch(batch=batch, timeout=wait)
+    except TimeoutError:
+        return []
+    return messages
 
 
 async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from hostdesk_contracts.commands import COMMAND_ADAPTER, OpenTicket, PostReply
+from hostdesk_contracts.commands import OpenTicket, PostReply
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 from hostdesk_contracts.runtime.nats import connect, ensure_streams, outcomes_bucket
 from hostdesk_contracts.subjects import MSG_ID, REPLY_TO, Subjects
@@ -103,12 +103,13 @@ async def test_the_outcome_stays_readable_in_the_bucket(harness: Harness, subjec
 
 
 async def test_a_malformed_command_is_set_aside_and_the_next_one_applies(harness: Harness, subjects: Subjects) -> None:
-    await harness.js.publish(f"{subjects.root}.commands.acme.open", b"{not json", headers={MSG_ID: "garbage-1"})
+    garbage = await harness.js.publish(f"{subjects.root}.commands.acme.open", b"{not json", headers={MSG_ID: "g-1"})
 
     outcome = await harness.send(open_command())
 
     assert outcome.result == "committed"
-    assert COMMAND_ADAPTER is not None
+    info = await harness.js.consumer_info(subjects.commands_stream, "tickets")
+    assert info.ack_floor.stream_seq > garbage.seq  # terminated, not left pending to come back
 
 
 async def test_a_long_conversation_is_snapshotted_and_loads_the_same(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import asyncpg
 import nats.errors
+from hostdesk_contracts.runtime.nats import fetch_batch
 from hostdesk_contracts.subjects import Subjects
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -110,10 +111,7 @@ class EventConsumer:
 
     async def _pump(self, subscription: JetStreamContext.PullSubscription) -> None:
         while not self._stopped.is_set():
-            try:
-                messages = await subscription.fetch(self._settings.batch, timeout=self._settings.fetch_timeout)
-            except TimeoutError:  # nats-py raises both its own and asyncio's plain TimeoutError here
-                continue
+            messages = await fetch_batch(subscription, batch=self._settings.batch, wait=self._settings.fetch_timeout)
             for index, message in enumerate(messages):
                 if not await self.process(message):
                     # PostgreSQL is away: hand the rest back in order, and wait before fetching again.

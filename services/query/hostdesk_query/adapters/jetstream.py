@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import nats.errors
+from hostdesk_contracts.runtime.nats import fetch_batch
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -122,9 +123,8 @@ class EventConsumer:
 
     async def _pull(self, subscription: JetStreamContext.PullSubscription) -> None:
         while not self._stopping.is_set():
-            try:
-                messages = await subscription.fetch(self._batch, timeout=self._fetch_timeout)
-            except TimeoutError:  # nats-py raises both its own and asyncio's plain TimeoutError here
+            messages = await fetch_batch(subscription, batch=self._batch, wait=self._fetch_timeout)
+            if not messages:
                 continue
             self._pause = _PAUSE_MIN_SECONDS
             await self._handle([JetStreamDelivery(message) for message in messages])

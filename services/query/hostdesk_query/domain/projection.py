@@ -136,24 +136,14 @@ def change_of(event: KnownEvent) -> Change:
                 reason=event.reason,
             )
             return Change(ticket_id, version, at, status=event.to_status, entry=entry)
-        case TicketClosed():
-            entry = _entry(
-                event,
-                EntryKind.CLOSED,
-                from_status=event.from_status,
-                to_status=Status.CLOSED,
-                reason=event.reason,
+        case TicketClosed() | TicketReopened():
+            kind, to_status = (
+                (EntryKind.CLOSED, Status.CLOSED)
+                if isinstance(event, TicketClosed)
+                else (EntryKind.REOPENED, Status.OPEN)
             )
-            return Change(ticket_id, version, at, status=Status.CLOSED, entry=entry)
-        case TicketReopened():
-            entry = _entry(
-                event,
-                EntryKind.REOPENED,
-                from_status=event.from_status,
-                to_status=Status.OPEN,
-                reason=event.reason,
-            )
-            return Change(ticket_id, version, at, status=Status.OPEN, entry=entry)
+            entry = _entry(event, kind, from_status=event.from_status, to_status=to_status, reason=event.reason)
+            return Change(ticket_id, version, at, status=to_status, entry=entry)
 
 
 def bump_of(envelope: TicketEvent) -> Change:

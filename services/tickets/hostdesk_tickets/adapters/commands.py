@@ -14,6 +14,7 @@ import logging
 from eventsourcing.persistence import PersistenceError
 from hostdesk_contracts.commands import COMMAND_ADAPTER
 from hostdesk_contracts.outcomes import CommandOutcome
+from hostdesk_contracts.runtime.nats import fetch_batch
 from hostdesk_contracts.subjects import REPLY_TO, Subjects
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -69,12 +70,12 @@ class CommandConsumer:
     async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
         while not self.stopping.is_set():
             try:
-                messages = await subscription.fetch(batch=self.settings.command_batch, timeout=1)
-            except TimeoutError:  # nats-py raises both its own and asyncio's plain TimeoutError here
-                continue
+                messages = await fetch_batch(subscription, batch=self.settings.command_batch, wait=1)
             except NatsError as error:
                 log.warning("fetching commands failed (%s); retrying", error)
                 await asyncio.sleep(0.5)
+                continue
+            if not messages:
                 continue
             try:
                 await self.handle_batch(messages)
