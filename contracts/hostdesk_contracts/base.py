@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 # A tenant is the provider organisation a ticket lives in. It is a token of NATS subjects, so it may hold no
 # dot, wildcard or space.
@@ -38,6 +38,7 @@ class Role(StrEnum):
     SUBACCOUNT = "subaccount"
     AGENT = "agent"
     SUPERVISOR = "supervisor"
+    SYSTEM = "system"  # the product itself, e.g. closing a ticket left unanswered; never a bearer token's role
 
     @property
     def is_staff(self) -> bool:
@@ -77,6 +78,14 @@ class Channel(StrEnum):
     ALERT = "alert"
 
 
+class Rating(StrEnum):
+    """How satisfied the requester is with the support, once per resolution."""
+
+    SATISFIED = "satisfied"
+    NEUTRAL = "neutral"
+    UNSATISFIED = "unsatisfied"  # asks for a written complaint
+
+
 class Visibility(StrEnum):
     """A public post is shown and mailed to the requesting side; an internal note never is."""
 
@@ -92,3 +101,11 @@ class Actor(Contract):
     role: Role
     display_name: str | None = None
     email: str | None = None
+
+
+class Assignee(Contract):
+    """The staff member a ticket is assigned to."""
+
+    account_id: str = Field(min_length=1, max_length=200)
+    display_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)

@@ -11,7 +11,7 @@ from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
-from hostdesk_contracts.base import Actor, Channel, Contract, Priority, Visibility
+from hostdesk_contracts.base import Actor, Assignee, Channel, Contract, Priority, Rating, Status, Visibility
 
 # Ticket ids of opened tickets derive from the command id, so a command delivered twice names one ticket.
 TICKET_ID_NAMESPACE = UUID("8d7e3c1a-5b2f-4c6e-9a1d-0f4b7e2c9d35")
@@ -19,6 +19,9 @@ TICKET_ID_NAMESPACE = UUID("8d7e3c1a-5b2f-4c6e-9a1d-0f4b7e2c9d35")
 Subject = Annotated[str, Field(min_length=1, max_length=200)]
 Body = Annotated[str, Field(min_length=1, max_length=65_536)]
 EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]  # a department, a category, a status label
+Tag = Annotated[str, Field(min_length=1, max_length=50)]
+Reason = Annotated[str, Field(max_length=1000)]
 
 
 def ticket_id_for(command_id: str) -> UUID:
@@ -41,25 +44,123 @@ class OpenTicket(CommandBase):
     subject: Subject
     body: Body
     priority: Priority = Priority.NORMAL
-    department: str | None = Field(default=None, max_length=100)
+    department: Name | None = None
+    category: Name | None = None
     channel: Channel = Channel.WEB
     cc: tuple[EmailAddress, ...] = Field(default=(), max_length=20)
     related_service: str | None = Field(default=None, max_length=100)
+    tags: tuple[Tag, ...] = Field(default=(), max_length=20)
 
 
 class PostReply(CommandBase):
     type: Literal["ticket.reply.v1"] = "ticket.reply.v1"
     body: Body
     visibility: Visibility = Visibility.PUBLIC
+    status: Status | None = Field(
+        default=None, description="The status a public reply from the handling side sets instead of answered."
+    )
+    status_label: Name | None = Field(default=None, description="The provider's own label of that status.")
 
 
 class CloseTicket(CommandBase):
     type: Literal["ticket.close.v1"] = "ticket.close.v1"
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: Reason | None = None
 
 
-Command = Annotated[OpenTicket | PostReply | CloseTicket, Field(discriminator="type")]
-COMMAND_ADAPTER: TypeAdapter[OpenTicket | PostReply | CloseTicket] = TypeAdapter(Command)
+class ChangeStatus(CommandBase):
+    """Staff set ``in_progress``, ``on_hold``, ``open``, ``answered`` or ``resolved``; the requester marks the
+    ticket ``resolved``. Closing is ``CloseTicket``; a post reopens."""
 
-# The last token of each command's NATS subject.
-COMMAND_NAMES: dict[type[CommandBase], str] = {OpenTicket: "open", PostReply: "reply", CloseTicket: "close"}
+    type: Literal["ticket.change_status.v1"] = "ticket.change_status.v1"
+    status: Status
+    status_label: Name | None = None
+    reason: Reason | None = None
+
+
+class AssignTicket(CommandBase):
+    """Assign the ticket to a staff member (to oneself to pick it up), or unassign it with ``None``."""
+
+    type: Literal["ticket.assign.v1"] = "ticket.assign.v1"
+    assignee: Assignee | None
+
+
+class UpdateTicket(CommandBase):
+    """Change some of the ticket's fields; a field left out (``None``) stays as it is. The requesting side may
+    change only the CC recipients."""
+
+    type: Literal["ticket.update.v1"] = "ticket.update.v1"
+    priority: Priority | None = None
+    department: Name | None = None
+    category: Name | None = None
+    cc: tuple[EmailAddress, ...] | None = Field(default=None, max_length=20)
+    tags: tuple[Tag, ...] | None = Field(default=None, max_length=20)
+
+
+class RateTicket(CommandBase):
+    """The requester rates the support once per resolution; ``unsatisfied`` needs a written complaint."""
+
+    type: Literal["ticket.rate.v1"] = "ticket.rate.v1"
+    rating: Rating
+    comment: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class ArchiveTicket(CommandBase):
+    type: Literal["ticket.archive.v1"] = "ticket.archive.v1"
+
+
+class MergeTicket(CommandBase):
+    """Merge ``ticket_id`` (the source) into ``into_ticket_id``: the target gains the source's posts, the source
+    is closed with a link to the target."""
+
+    type: Literal["ticket.merge.v1"] = "ticket.merge.v1"
+    into_ticket_id: UUID
+
+
+class AutoCloseTicket(CommandBase):
+    """Issued by the system for a ticket answered at ``answered_version`` that the requester left unanswered
+    too long. It changes nothing if the ticket moved on since."""
+
+    type: Literal["ticket.auto_close.v1"] = "ticket.auto_close.v1"
+    answered_version: int = Field(ge=1)
+    reason: Reason
+
+
+AnyCommand = (
+    OpenTicket
+    | PostReply
+    | CloseTicket
+    | ChangeStatus
+    | AssignTicket
+    | UpdateTicket
+    | RateTicket
+    | ArchiveTicket
+    | MergeTicket
+    | AutoCloseTicket
+)
+COMMAND_TYPES: tuple[type[CommandBase], ...] = (
+    OpenTicket,
+    PostReply,
+    CloseTicket,
+    ChangeStatus,
+    AssignTicket,
+    UpdateTicket,
+    RateTicket,
+    ArchiveTicket,
+    MergeTicket,
+    AutoCloseTicket,
+)
+Command = Annotated[AnyCommand, Field(discriminator="type")]
+COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(Command)
+
+
+def command_type_token(command: type[CommandBase] | CommandBase) -> str:
+    """The command's ``type``, e.g. ``ticket.change_status.v1``."""
+    command_class = command if isinstance(command, type) else type(command)
+    token: str = command_class.model_fields["type"].default
+    return token
+
+
+# The last token of each command's NATS subject: ``ticket.change_status.v1`` -> ``change_status``.
+COMMAND_NAMES: dict[type[CommandBase], str] = {
+    command: command_type_token(command).removeprefix("ticket.").removesuffix(".v1") for command in COMMAND_TYPES
+}

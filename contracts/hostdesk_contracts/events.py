@@ -3,6 +3,9 @@
 Each event carries the envelope of ``TicketEvent``. ``event_id`` is ``"<ticket_id>:<version>"``: the same
 event always has the same id, so a subscriber de-duplicates on it. Within a type version, fields are only
 ever added; a breaking change is a new type (``...v2``) published beside the old one.
+
+The archived flag follows from the events: ``closed``, ``archived`` and ``merged`` put a ticket in the archive,
+``reopened`` takes it out (a post to a closed or archived ticket reopens it as ``open``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,18 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
-from hostdesk_contracts.base import Actor, Channel, Contract, Priority, Side, Status, Tenant, Visibility
+from hostdesk_contracts.base import (
+    Actor,
+    Assignee,
+    Channel,
+    Contract,
+    Priority,
+    Rating,
+    Side,
+    Status,
+    Tenant,
+    Visibility,
+)
 
 
 def event_id_of(ticket_id: UUID, version: int) -> str:
@@ -40,9 +54,11 @@ class TicketOpened(TicketEvent):
     status: Status
     priority: Priority
     department: str | None = None
+    category: str | None = None
     channel: Channel
     cc: tuple[str, ...] = ()
     related_service: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 class ReplyPosted(TicketEvent):
@@ -56,13 +72,17 @@ class StatusChanged(TicketEvent):
     type: Literal["ticket.status_changed.v1"] = "ticket.status_changed.v1"
     from_status: Status
     to_status: Status
+    status_label: str | None = Field(default=None, description="The provider's own label of the new status.")
     reason: str | None = None
 
 
 class TicketClosed(TicketEvent):
+    """The ticket is closed and in the archive."""
+
     type: Literal["ticket.closed.v1"] = "ticket.closed.v1"
     from_status: Status
     reason: str | None = None
+    automatic: bool = Field(default=False, description="Closed by the system, the requester having left it.")
 
 
 class TicketReopened(TicketEvent):
@@ -71,18 +91,119 @@ class TicketReopened(TicketEvent):
     reason: str | None = None
 
 
-AnyTicketEvent = Annotated[
-    TicketOpened | ReplyPosted | StatusChanged | TicketClosed | TicketReopened, Field(discriminator="type")
-]
-EVENT_ADAPTER: TypeAdapter[TicketOpened | ReplyPosted | StatusChanged | TicketClosed | TicketReopened] = TypeAdapter(
-    AnyTicketEvent
+class TicketAssigned(TicketEvent):
+    type: Literal["ticket.assigned.v1"] = "ticket.assigned.v1"
+    assignee: Assignee | None = Field(description="None: the ticket is unassigned.")
+    from_assignee: Assignee | None = None
+
+
+class PriorityChanged(TicketEvent):
+    type: Literal["ticket.priority_changed.v1"] = "ticket.priority_changed.v1"
+    from_priority: Priority
+    to_priority: Priority
+
+
+class DepartmentChanged(TicketEvent):
+    """The ticket is transferred to another department."""
+
+    type: Literal["ticket.department_changed.v1"] = "ticket.department_changed.v1"
+    from_department: str | None
+    to_department: str
+
+
+class CategoryChanged(TicketEvent):
+    type: Literal["ticket.category_changed.v1"] = "ticket.category_changed.v1"
+    from_category: str | None
+    to_category: str
+
+
+class CcChanged(TicketEvent):
+    type: Literal["ticket.cc_changed.v1"] = "ticket.cc_changed.v1"
+    from_cc: tuple[str, ...]
+    cc: tuple[str, ...]
+
+
+class TagsChanged(TicketEvent):
+    """Tags are the handling side's own: never shown to the requesting side."""
+
+    type: Literal["ticket.tags_changed.v1"] = "ticket.tags_changed.v1"
+    from_tags: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+class TicketRated(TicketEvent):
+    type: Literal["ticket.rated.v1"] = "ticket.rated.v1"
+    rating: Rating
+    comment: str | None = None
+
+
+class TicketArchived(TicketEvent):
+    type: Literal["ticket.archived.v1"] = "ticket.archived.v1"
+    status: Status = Field(description="The ticket's status, which archiving keeps.")
+
+
+class TicketMerged(TicketEvent):
+    """This ticket was merged into another: it is closed, archived, and links to the target."""
+
+    type: Literal["ticket.merged.v1"] = "ticket.merged.v1"
+    from_status: Status
+    into_ticket_id: UUID
+    into_number: int
+
+
+class MergedPost(Contract):
+    post_id: str
+    occurred_at: AwareDatetime
+    actor: Actor
+    side: Side
+    body: str
+    visibility: Visibility
+
+
+class PostsMerged(TicketEvent):
+    """Another ticket's posts join this one's timeline, each at its own time."""
+
+    type: Literal["ticket.posts_merged.v1"] = "ticket.posts_merged.v1"
+    from_ticket_id: UUID
+    from_number: int
+    posts: tuple[MergedPost, ...]
+
+
+AnyEvent = (
+    TicketOpened
+    | ReplyPosted
+    | StatusChanged
+    | TicketClosed
+    | TicketReopened
+    | TicketAssigned
+    | PriorityChanged
+    | DepartmentChanged
+    | CategoryChanged
+    | CcChanged
+    | TagsChanged
+    | TicketRated
+    | TicketArchived
+    | TicketMerged
+    | PostsMerged
 )
+AnyTicketEvent = Annotated[AnyEvent, Field(discriminator="type")]
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyTicketEvent)
 EVENT_TYPES: tuple[type[TicketEvent], ...] = (
     TicketOpened,
     ReplyPosted,
     StatusChanged,
     TicketClosed,
     TicketReopened,
+    TicketAssigned,
+    PriorityChanged,
+    DepartmentChanged,
+    CategoryChanged,
+    CcChanged,
+    TagsChanged,
+    TicketRated,
+    TicketArchived,
+    TicketMerged,
+    PostsMerged,
 )
 
 

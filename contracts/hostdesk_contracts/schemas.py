@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from hostdesk_contracts.base import TENANT_PATTERN
-from hostdesk_contracts.commands import CloseTicket, OpenTicket, PostReply
+from hostdesk_contracts.commands import COMMAND_TYPES
 from hostdesk_contracts.events import EVENT_TYPES, event_name, event_type_token
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.problems import Problem
@@ -33,7 +33,7 @@ def _type_token(model: type[BaseModel]) -> str:
 def all_schemas() -> dict[str, dict[str, Any]]:
     """File name -> JSON Schema, one per public message type and version."""
     models: dict[str, type[BaseModel]] = {f"{event_type_token(event)}.json": event for event in EVENT_TYPES}
-    models |= {f"{_type_token(command)}.json": command for command in (OpenTicket, PostReply, CloseTicket)}
+    models |= {f"{_type_token(command)}.json": command for command in COMMAND_TYPES}
     models |= {"command.outcome.v1.json": CommandOutcome, "problem.json": Problem}
     return {name: model.model_json_schema(mode="serialization") for name, model in sorted(models.items())}
 
