@@ -89,7 +89,7 @@ async def test_garbage_is_dead_lettered_with_its_bytes_and_terminated() -> None:
 
 async def test_an_event_type_from_a_newer_publisher_is_acknowledged_and_not_dead_lettered() -> None:
     store = MemoryStore()
-    newer = FakeMessage(b'{"type": "ticket.merged.v1"}')
+    newer = FakeMessage(b'{"type": "ticket.escalated.v1"}')
 
     await consumer_for(store).process(newer)
 

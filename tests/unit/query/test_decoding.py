@@ -15,20 +15,20 @@ def test_a_known_event_decodes_to_its_contract() -> None:
 def test_an_event_of_an_unknown_type_keeps_its_envelope() -> None:
     story = TicketStory(account("acme"))
     story.opened()
-    payload = story.reply(account("acme", Role.AGENT)).model_dump(mode="json") | {"type": "ticket.assigned.v1"}
+    payload = story.reply(account("acme", Role.AGENT)).model_dump(mode="json") | {"type": "ticket.escalated.v1"}
 
     decoded = decode(json.dumps(payload).encode())
 
     assert isinstance(decoded, Unknown)
-    assert decoded.type == "ticket.assigned.v1"
+    assert decoded.type == "ticket.escalated.v1"
     assert decoded.envelope is not None
     assert decoded.envelope.version == 2
 
 
 def test_an_event_of_an_unknown_type_without_an_envelope_is_still_unknown() -> None:
-    decoded = decode(b'{"type": "ticket.merged.v1", "whatever": 1}')
+    decoded = decode(b'{"type": "ticket.escalated.v1", "whatever": 1}')
 
-    assert decoded == Unknown("ticket.merged.v1", None)
+    assert decoded == Unknown("ticket.escalated.v1", None)
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,7 @@ def test_closing_and_reopening_move_the_status() -> None:
 def test_an_event_of_an_unknown_type_moves_the_version_and_adds_no_entry() -> None:
     story = TicketStory(account(TENANT))
     opened = story.opened()
-    envelope = TicketEvent.model_validate(story.reply(AGENT).model_dump() | {"type": "ticket.assigned.v1"})
+    envelope = TicketEvent.model_validate(story.reply(AGENT).model_dump() | {"type": "ticket.escalated.v1"})
 
     plan = plan_batch({}, [change_of(opened), bump_of(envelope)])
 

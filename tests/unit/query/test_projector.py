@@ -138,7 +138,7 @@ async def test_garbage_is_dead_lettered_and_the_events_behind_it_still_apply() -
 
 async def test_an_event_of_an_unknown_type_without_an_envelope_is_acknowledged() -> None:
     store = InMemoryReadModel()
-    unknown = FakeDelivery(b'{"type": "ticket.merged.v1"}')
+    unknown = FakeDelivery(b'{"type": "ticket.escalated.v1"}')
 
     await projector(store).handle([unknown])
 
