@@ -7,21 +7,33 @@ import logging
 import random
 import time
 from collections.abc import Iterator, Sequence
-from typing import Protocol, TypeAlias
+from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
-from hostdesk_contracts.commands import CloseTicket, OpenTicket, PostReply
+from hostdesk_contracts.commands import (
+    AnyCommand,
+    ArchiveTicket,
+    AssignTicket,
+    AutoCloseTicket,
+    ChangeStatus,
+    CloseTicket,
+    MergeTicket,
+    OpenTicket,
+    PostReply,
+    RateTicket,
+    UpdateTicket,
+)
 from hostdesk_contracts.outcomes import CommandOutcome
 
-from hostdesk_tickets.domain.errors import TicketNotFound, TicketRefusal
+from hostdesk_tickets.domain.errors import MergeTargetNotFound, TicketNotFound, TicketRefusal
 from hostdesk_tickets.domain.numbers import ticket_number
-from hostdesk_tickets.domain.ticket import Ticket
+from hostdesk_tickets.domain.ticket import PostState, Ticket
 
 log = logging.getLogger(__name__)
 
-AnyCommand: TypeAlias = OpenTicket | PostReply | CloseTicket
 CONFLICT_ATTEMPTS = 5
 
 
@@ -111,10 +123,12 @@ class TicketsApplication(Application[UUID]):
                 ticket = Ticket.open(command, number=ticket_number(next(numbers)))
         else:
             ticket = ticket or self.get_ticket(command.ticket_id)
-            if isinstance(command, PostReply):
-                ticket.reply(command)
+            if isinstance(command, MergeTicket):
+                target = touched.get(command.into_ticket_id) or self._merge_target(command)
+                self._merge(command, ticket, target)
+                touched[target.id] = target
             else:
-                ticket.close(command)
+                _apply(ticket, command)
         touched[command.ticket_id] = ticket
         return ticket
 
@@ -125,15 +139,58 @@ class TicketsApplication(Application[UUID]):
             raise TicketNotFound(ticket_id) from None
         return ticket
 
+    def version_at(self, ticket_id: UUID, moment: datetime) -> int | None:
+        """The ticket's version at ``moment``: that of its last event recorded then, or None if it did not exist."""
+        version: int | None = None
+        for stored in self.repository.event_store.get(ticket_id):
+            if stored.timestamp > moment:  # type: ignore[attr-defined]
+                break
+            version = stored.originator_version
+        return version
+
+    def posts_of(self, ticket: Ticket) -> list[PostState]:
+        """Every post of ``ticket`` (its own and those merged into it), oldest first, as a merge records them."""
+        posts: list[PostState] = []
+        for stored in self.repository.event_store.get(ticket.id, lte=ticket.version):
+            if isinstance(stored, Ticket.Opened | Ticket.ReplyPosted):  # type: ignore[attr-defined]
+                posts.append(
+                    {
+                        "post_id": stored.post_id,
+                        "occurred_at": stored.timestamp.isoformat(),
+                        "actor": stored.actor,
+                        "side": getattr(stored, "side", "requester"),
+                        "body": stored.body,
+                        "visibility": getattr(stored, "visibility", "public"),
+                    }
+                )
+            elif isinstance(stored, Ticket.PostsMerged):  # type: ignore[attr-defined]
+                posts.extend(stored.posts)
+        return sorted(posts, key=lambda post: post["occurred_at"])
+
+    def _merge_target(self, command: MergeTicket) -> Ticket:
+        try:
+            return self.get_ticket(command.into_ticket_id)
+        except TicketNotFound:
+            # The target is not the caller's to see, or does not exist: a refusal, never a wait.
+            raise MergeTargetNotFound(command.into_ticket_id) from None
+
+    def _merge(self, command: MergeTicket, source: Ticket, target: Ticket) -> None:
+        if command.command_id in source.applied:
+            return
+        source.merge_into(command, target)
+        target.absorb(command, source, self.posts_of(source))
+
     def _decide_and_save(self, command: AnyCommand) -> CommandOutcome:
         if isinstance(command, OpenTicket):
             return self._open(command)
         ticket = self.get_ticket(command.ticket_id)
-        if isinstance(command, PostReply):
-            ticket.reply(command)
+        if isinstance(command, MergeTicket):
+            target = self._merge_target(command)
+            self._merge(command, ticket, target)
+            self.save(ticket, target)
         else:
-            ticket.close(command)
-        self.save(ticket)
+            _apply(ticket, command)
+            self.save(ticket)
         return _committed(command, ticket)
 
     def _open(self, command: OpenTicket) -> CommandOutcome:
@@ -145,6 +202,29 @@ class TicketsApplication(Application[UUID]):
         except IntegrityError:
             ticket = self.get_ticket(command.ticket_id)
         return _committed(command, ticket)
+
+
+def _apply(ticket: Ticket, command: AnyCommand) -> None:
+    """Let ``ticket`` decide a command that concerns it alone."""
+    match command:
+        case PostReply():
+            ticket.reply(command)
+        case CloseTicket():
+            ticket.close(command)
+        case ChangeStatus():
+            ticket.change_status(command)
+        case AssignTicket():
+            ticket.assign(command)
+        case UpdateTicket():
+            ticket.update(command)
+        case RateTicket():
+            ticket.rate(command)
+        case ArchiveTicket():
+            ticket.archive(command)
+        case AutoCloseTicket():
+            ticket.auto_close(command)
+        case OpenTicket() | MergeTicket():
+            raise TypeError(f"{type(command).__name__} is not decided by one existing ticket")
 
 
 def _result(command: AnyCommand, decided: TicketRefusal | Ticket) -> CommandOutcome | TicketNotFound:

@@ -14,11 +14,22 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 from hostdesk_contracts.base import Actor, Side
 from hostdesk_contracts.events import (
+    CategoryChanged,
+    CcChanged,
+    DepartmentChanged,
+    MergedPost,
+    PostsMerged,
+    PriorityChanged,
     ReplyPosted,
     StatusChanged,
+    TagsChanged,
+    TicketArchived,
+    TicketAssigned,
     TicketClosed,
     TicketEvent,
+    TicketMerged,
     TicketOpened,
+    TicketRated,
     TicketReopened,
     event_id_of,
 )
@@ -42,6 +53,10 @@ def _envelope(stored: Any) -> dict[str, Any]:
     }
 
 
+def _common(stored: Any) -> dict[str, Any]:
+    return {**_envelope(stored), "side": stored.side}
+
+
 def _opened(stored: Any) -> TicketOpened:
     return TicketOpened(
         **_envelope(stored),
@@ -54,42 +69,106 @@ def _opened(stored: Any) -> TicketOpened:
         status="open",
         priority=stored.priority,
         department=stored.department,
+        category=stored.category,
         channel=stored.channel,
         cc=tuple(stored.cc),
         related_service=stored.related_service,
+        tags=tuple(stored.tags),
     )
 
 
 def _reply_posted(stored: Any) -> ReplyPosted:
-    return ReplyPosted(
-        **_envelope(stored), side=stored.side, post_id=stored.post_id, body=stored.body, visibility=stored.visibility
-    )
+    return ReplyPosted(**_common(stored), post_id=stored.post_id, body=stored.body, visibility=stored.visibility)
 
 
 def _status_changed(stored: Any) -> StatusChanged:
     return StatusChanged(
-        **_envelope(stored),
-        side=stored.side,
+        **_common(stored),
         from_status=stored.from_status,
         to_status=stored.to_status,
+        status_label=stored.status_label,
         reason=stored.reason,
     )
 
 
 def _closed(stored: Any) -> TicketClosed:
-    return TicketClosed(**_envelope(stored), side=stored.side, from_status=stored.from_status, reason=stored.reason)
+    return TicketClosed(
+        **_common(stored), from_status=stored.from_status, reason=stored.reason, automatic=stored.automatic
+    )
 
 
 def _reopened(stored: Any) -> TicketReopened:
-    return TicketReopened(**_envelope(stored), side=stored.side, from_status=stored.from_status, reason=stored.reason)
+    return TicketReopened(**_common(stored), from_status=stored.from_status, reason=stored.reason)
+
+
+def _assigned(stored: Any) -> TicketAssigned:
+    return TicketAssigned(**_common(stored), assignee=stored.assignee, from_assignee=stored.from_assignee)
+
+
+def _priority_changed(stored: Any) -> PriorityChanged:
+    return PriorityChanged(**_common(stored), from_priority=stored.from_priority, to_priority=stored.to_priority)
+
+
+def _department_changed(stored: Any) -> DepartmentChanged:
+    return DepartmentChanged(
+        **_common(stored), from_department=stored.from_department, to_department=stored.to_department
+    )
+
+
+def _category_changed(stored: Any) -> CategoryChanged:
+    return CategoryChanged(**_common(stored), from_category=stored.from_category, to_category=stored.to_category)
+
+
+def _cc_changed(stored: Any) -> CcChanged:
+    return CcChanged(**_common(stored), from_cc=tuple(stored.from_cc), cc=tuple(stored.cc))
+
+
+def _tags_changed(stored: Any) -> TagsChanged:
+    return TagsChanged(**_common(stored), from_tags=tuple(stored.from_tags), tags=tuple(stored.tags))
+
+
+def _rated(stored: Any) -> TicketRated:
+    return TicketRated(**_common(stored), rating=stored.rating, comment=stored.comment)
+
+
+def _archived(stored: Any) -> TicketArchived:
+    return TicketArchived(**_common(stored), status=stored.status)
+
+
+def _merged(stored: Any) -> TicketMerged:
+    return TicketMerged(
+        **_common(stored),
+        from_status=stored.from_status,
+        into_ticket_id=stored.into_ticket_id,
+        into_number=stored.into_number,
+    )
+
+
+def _posts_merged(stored: Any) -> PostsMerged:
+    return PostsMerged(
+        **_common(stored),
+        from_ticket_id=stored.from_ticket_id,
+        from_number=stored.from_number,
+        posts=tuple(MergedPost.model_validate(post) for post in stored.posts),
+    )
 
 
 MAPPINGS: dict[type[Any], Callable[[Any], TicketEvent]] = {
-    Ticket.Opened: _opened,  # type: ignore[attr-defined]
+    Ticket.Opened: _opened,
     Ticket.ReplyPosted: _reply_posted,  # type: ignore[attr-defined]
-    Ticket.StatusChanged: _status_changed,  # type: ignore[attr-defined]
-    Ticket.Closed: _closed,  # type: ignore[attr-defined]
+    Ticket.StatusChanged: _status_changed,
+    Ticket.Closed: _closed,
     Ticket.Reopened: _reopened,  # type: ignore[attr-defined]
+    Ticket.Assigned: _assigned,  # type: ignore[attr-defined]
+    Ticket.PriorityChanged: _priority_changed,  # type: ignore[attr-defined]
+    Ticket.DepartmentChanged: _department_changed,  # type: ignore[attr-defined]
+    Ticket.CategoryChanged: _category_changed,  # type: ignore[attr-defined]
+    Ticket.CcChanged: _cc_changed,  # type: ignore[attr-defined]
+    Ticket.TagsChanged: _tags_changed,  # type: ignore[attr-defined]
+    Ticket.Rated: _rated,  # type: ignore[attr-defined]
+    Ticket.Archived: _archived,  # type: ignore[attr-defined]
+    Ticket.Merged: _merged,  # type: ignore[attr-defined]
+    Ticket.PostsMerged: _posts_merged,  # type: ignore[attr-defined]
 }
 
 

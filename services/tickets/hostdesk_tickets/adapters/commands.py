@@ -12,7 +12,7 @@ import contextlib
 import logging
 
 from eventsourcing.persistence import PersistenceError
-from hostdesk_contracts.commands import COMMAND_ADAPTER
+from hostdesk_contracts.commands import COMMAND_ADAPTER, AnyCommand
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.runtime.nats import fetch_batch
 from hostdesk_contracts.subjects import REPLY_TO, Subjects
@@ -24,7 +24,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
-from hostdesk_tickets.application import AnyCommand, TicketsApplication, refused_not_found
+from hostdesk_tickets.application import TicketsApplication, refused_not_found
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.settings import Settings
 

@@ -6,7 +6,7 @@ The account hierarchy (resellers, subaccounts, handling organisations) refines t
 
 from __future__ import annotations
 
-from hostdesk_contracts.base import Actor, Side
+from hostdesk_contracts.base import Actor, Role, Side
 
 
 def side_of(actor: Actor, *, tenant: str, requester_id: str) -> Side | None:
@@ -15,6 +15,6 @@ def side_of(actor: Actor, *, tenant: str, requester_id: str) -> Side | None:
         return None
     if actor.account_id == requester_id:
         return Side.REQUESTER
-    if actor.role.is_staff:
+    if actor.role.is_staff or actor.role is Role.SYSTEM:
         return Side.HANDLER
     return None

@@ -27,6 +27,16 @@ class TicketNotFound(TicketRefusal):
         super().__init__(f"There is no ticket {ticket_id}.")
 
 
+class MergeTargetNotFound(TicketRefusal):
+    """A merge names a target ticket that does not exist or that the actor may not see: refused at once,
+    never waited for."""
+
+    refusal = Refusal.NOT_FOUND
+
+    def __init__(self, ticket_id: UUID) -> None:
+        super().__init__(f"There is no ticket {ticket_id} to merge into.")
+
+
 class TransitionForbidden(TicketRefusal):
     refusal = Refusal.CONFLICT
 
