@@ -38,7 +38,7 @@ from hostdesk_contracts.commands import (
 )
 
 from hostdesk_tickets.domain.access import side_of
-from hostdesk_tickets.domain.errors import StaleVersion, TicketNotFound, TransitionForbidden
+from hostdesk_tickets.domain.errors import MergeTargetNotFound, StaleVersion, TicketNotFound, TransitionForbidden
 
 ActorState = dict[str, Any]
 PostState = dict[
@@ -293,12 +293,15 @@ class Ticket(Aggregate):
         self._archived(status=self.status, **common)
 
     def merge_into(self, command: MergeTicket, target: Ticket) -> None:
-        """The source side of a merge: closed, archived, and linked to ``target``."""
+        """The source side of a merge: closed, archived, and linked to ``target``. Every check of both sides
+        is made here, before anything is recorded on either."""
         side, common = self._admit(command)
         if command.command_id in self.applied:
             return
         if side is not Side.HANDLER:
             raise self._forbidden("Only the handling side merges tickets.")
+        if side_of(command.actor, tenant=target.tenant, requester_id=target.requester_id) is not Side.HANDLER:
+            raise MergeTargetNotFound(target.id)
         if target.id == self.id:
             raise self._forbidden("A ticket cannot be merged into itself.")
         self._refuse_if_merged()
@@ -307,10 +310,11 @@ class Ticket(Aggregate):
         self._merged(from_status=self.status, into_ticket_id=target.id, into_number=target.number, **common)
 
     def absorb(self, command: MergeTicket, source: Ticket, posts: Sequence[PostState]) -> None:
-        """The target side of a merge: the source's posts join this ticket's timeline."""
-        _, common = self._admit(command)
+        """The target side of a merge, once ``source.merge_into`` accepted it: the source's posts join this
+        ticket's timeline. The command's expected version is the source's, not this ticket's."""
         if command.command_id in self.applied:
             return
+        common = {"side": Side.HANDLER.value, "actor": actor_state(command.actor), "command_id": command.command_id}
         self._posts_merged(from_ticket_id=source.id, from_number=source.number, posts=list(posts), **common)
 
     # -- reading -----------------------------------------------------------------------------------------
