@@ -314,7 +314,11 @@ class Ticket(Aggregate):
         ticket's timeline. The command's expected version is the source's, not this ticket's."""
         if command.command_id in self.applied:
             return
-        common = {"side": Side.HANDLER.value, "actor": actor_state(command.actor), "command_id": command.command_id}
+        common: dict[str, Any] = {
+            "side": Side.HANDLER.value,
+            "actor": actor_state(command.actor),
+            "command_id": command.command_id,
+        }
         self._posts_merged(from_ticket_id=source.id, from_number=source.number, posts=list(posts), **common)
 
     # -- reading -----------------------------------------------------------------------------------------
