@@ -21,6 +21,7 @@ from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
@@ -116,6 +117,7 @@ class CommandConsumer:
                 seq = message.metadata.sequence.stream
                 log.error("command at stream seq %s is malformed, set aside: %s", seq, error)
                 await message.term()
+        carriers = await self._already_decided(carriers)
         if not carriers:
             return
         try:
@@ -131,6 +133,35 @@ class CommandConsumer:
             if outcome is not None:
                 answers.append(self._answer(message, outcome))
         await asyncio.gather(*answers)  # the outcome writes of a batch travel together
+
+    async def _already_decided(self, carriers: list[tuple[Msg, AnyCommand]]) -> list[tuple[Msg, AnyCommand]]:
+        """Answer a command delivered again with the outcome stored the first time, without deciding it again.
+
+        A committed command is recognised by its ticket anyway; a refused one records nothing there, and deciding
+        it again later could accept what was refused (a rating refused on an open ticket, delivered again once the
+        ticket is resolved). Only a redelivery costs this look-up."""
+        redelivered = [(message, command) for message, command in carriers if message.metadata.num_delivered > 1]
+        if not redelivered:
+            return carriers
+        stored = await asyncio.gather(*(self._stored_outcome(command.command_id) for _, command in redelivered))
+        answered = {id(message) for (message, _), outcome in zip(redelivered, stored, strict=True) if outcome}
+        await asyncio.gather(
+            *(
+                self._answer(message, outcome)
+                for (message, _), outcome in zip(redelivered, stored, strict=True)
+                if outcome is not None
+            )
+        )
+        return [(message, command) for message, command in carriers if id(message) not in answered]
+
+    async def _stored_outcome(self, command_id: str) -> CommandOutcome | None:
+        try:
+            entry = await self.outcomes.get(command_id)
+        except KeyNotFoundError:
+            return None
+        if entry.value is None:
+            return None
+        return CommandOutcome.model_validate_json(entry.value)
 
     async def _missing_ticket(self, message: Msg, command: AnyCommand) -> CommandOutcome | None:
         """A command can overtake the open of its ticket on another replica: wait a little, then refuse."""
