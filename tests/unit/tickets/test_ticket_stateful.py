@@ -78,8 +78,8 @@ class TicketMachine(RuleBasedStateMachine):
     def send_command(self, command: AnyCommand) -> CommandOutcome:
         self.before = {ticket_id: self.app.get_ticket(ticket_id) for ticket_id in self.ticket_ids}
         outcome = self.app.handle(command)
-        if outcome.result == "committed":
-            self.sent.append(command)
+        if command.command_id in self.app.get_ticket(command.ticket_id).applied:
+            self.sent.append(command)  # it recorded events, by which the ticket recognises it
         self.last = command
         for ticket_id in self.ticket_ids:
             ticket = self.app.get_ticket(ticket_id)
@@ -150,8 +150,8 @@ class TicketMachine(RuleBasedStateMachine):
     @precondition(lambda machine: machine.sent)
     @rule(pick=st.integers(min_value=0))
     def deliver_again(self, pick: int) -> None:
-        """A committed command delivered again changes nothing. (A refused one is answered from the outcomes
-        bucket by the commands consumer, without deciding it again.)"""
+        """A command that recorded events changes nothing when delivered again. (One that was refused or changed
+        nothing is answered from the outcomes bucket by the commands consumer, without deciding it again.)"""
         command = self.sent[pick % len(self.sent)]
         versions = {ticket_id: self.app.get_ticket(ticket_id).version for ticket_id in self.ticket_ids}
         self.send_command(command)
