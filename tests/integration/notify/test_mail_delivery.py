@@ -133,10 +133,10 @@ async def test_an_event_of_a_type_from_a_newer_publisher_is_passed_over_not_dead
     subjects: Subjects,
     tables: NotifyTables,
 ) -> None:
-    newer = b'{"type": "ticket.merged.v1", "event_id": "x"}'
+    newer = b'{"type": "ticket.escalated.v1", "event_id": "x"}'
     async with running_notify(notify_settings):
         await relay.publish_raw(
-            f"{subjects.root}.events.{story.tenant}.merged.v1", newer, msg_id=f"{story.ticket_id}:m"
+            f"{subjects.root}.events.{story.tenant}.escalated.v1", newer, msg_id=f"{story.ticket_id}:m"
         )
         await relay.publish(story.opened(cc=()))
         await relay.publish(story.staff_reply())

@@ -7,8 +7,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
-from hostdesk_contracts.base import Actor, Channel, Priority, Role, Side, Status, Visibility
-from hostdesk_contracts.events import ReplyPosted, StatusChanged, TicketClosed, TicketOpened, event_id_of
+from hostdesk_contracts.base import Actor, Assignee, Channel, Priority, Rating, Role, Side, Status, Visibility
+from hostdesk_contracts.events import (
+    CategoryChanged,
+    CcChanged,
+    DepartmentChanged,
+    MergedPost,
+    PostsMerged,
+    PriorityChanged,
+    ReplyPosted,
+    StatusChanged,
+    TagsChanged,
+    TicketArchived,
+    TicketAssigned,
+    TicketClosed,
+    TicketEvent,
+    TicketMerged,
+    TicketOpened,
+    TicketRated,
+    TicketReopened,
+    event_id_of,
+)
 from hostdesk_notify.domain.contacts import TicketContact
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -22,6 +41,13 @@ def customer(tenant: str, *, email: str | None = REQUESTER_EMAIL) -> Actor:
 
 def agent(tenant: str) -> Actor:
     return Actor(account_id="agent-1", tenant=tenant, role=Role.AGENT, display_name="Sam", email="sam@hostdesk.test")
+
+
+def system(tenant: str) -> Actor:
+    return Actor(account_id="system", tenant=tenant, role=Role.SYSTEM, display_name="HostDesk")
+
+
+ASSIGNEE_EMAIL = "kim@hostdesk.test"
 
 
 @dataclass
@@ -81,12 +107,137 @@ class TicketStory:
             to_status=Status.ANSWERED,
         )
 
+    def resolved(
+        self, *, label: str | None = None, reason: str | None = None, by_requester: bool = False
+    ) -> StatusChanged:
+        actor, side = (customer(self.tenant), Side.REQUESTER) if by_requester else (agent(self.tenant), Side.HANDLER)
+        return StatusChanged(
+            **self._envelope(actor, side),
+            from_status=Status.ANSWERED,
+            to_status=Status.RESOLVED,
+            status_label=label,
+            reason=reason,
+        )
+
+    def in_progress(self, label: str | None = "Validation") -> StatusChanged:
+        return StatusChanged(
+            **self._envelope(agent(self.tenant), Side.HANDLER),
+            from_status=Status.OPEN,
+            to_status=Status.IN_PROGRESS,
+            status_label=label,
+        )
+
     def closed(self, reason: str | None = None) -> TicketClosed:
         return TicketClosed(
             **self._envelope(agent(self.tenant), Side.HANDLER),
             from_status=Status.ANSWERED,
             reason=reason,
         )
+
+    def auto_closed(self, reason: str = "No reply from the requester for 7 days") -> TicketClosed:
+        return TicketClosed(
+            **self._envelope(system(self.tenant), Side.HANDLER),
+            from_status=Status.ANSWERED,
+            reason=reason,
+            automatic=True,
+        )
+
+    def reopened(self) -> TicketReopened:
+        return TicketReopened(
+            **self._envelope(customer(self.tenant), Side.REQUESTER),
+            from_status=Status.CLOSED,
+            reason="a reply was posted to the closed ticket",
+        )
+
+    def assigned(self, *, email: str | None = ASSIGNEE_EMAIL, account_id: str = "agent-2") -> TicketAssigned:
+        return TicketAssigned(
+            **self._envelope(agent(self.tenant), Side.HANDLER),
+            assignee=Assignee(account_id=account_id, display_name="Kim", email=email),
+        )
+
+    def unassigned(self) -> TicketAssigned:
+        return TicketAssigned(**self._envelope(agent(self.tenant), Side.HANDLER), assignee=None)
+
+    def cc_changed(self, cc: tuple[str, ...], *, from_cc: tuple[str, ...] = CC) -> CcChanged:
+        return CcChanged(**self._envelope(customer(self.tenant), Side.REQUESTER), from_cc=from_cc, cc=cc)
+
+    def tags_changed(self, tags: tuple[str, ...] = ("vip", "legacy-cluster")) -> TagsChanged:
+        return TagsChanged(**self._envelope(agent(self.tenant), Side.HANDLER), from_tags=(), tags=tags)
+
+    def priority_changed(self) -> PriorityChanged:
+        return PriorityChanged(
+            **self._envelope(agent(self.tenant), Side.HANDLER),
+            from_priority=Priority.NORMAL,
+            to_priority=Priority.URGENT,
+        )
+
+    def department_changed(self) -> DepartmentChanged:
+        return DepartmentChanged(
+            **self._envelope(agent(self.tenant), Side.HANDLER), from_department=None, to_department="Billing"
+        )
+
+    def category_changed(self) -> CategoryChanged:
+        return CategoryChanged(
+            **self._envelope(agent(self.tenant), Side.HANDLER), from_category=None, to_category="Web hosting"
+        )
+
+    def rated(self) -> TicketRated:
+        return TicketRated(
+            **self._envelope(customer(self.tenant), Side.REQUESTER), rating=Rating.UNSATISFIED, comment="Too slow."
+        )
+
+    def archived(self) -> TicketArchived:
+        return TicketArchived(**self._envelope(agent(self.tenant), Side.HANDLER), status=Status.RESOLVED)
+
+    def merged_into(self, into: TicketStory) -> TicketMerged:
+        return TicketMerged(
+            **self._envelope(agent(self.tenant), Side.HANDLER),
+            from_status=Status.OPEN,
+            into_ticket_id=into.ticket_id,
+            into_number=into.number,
+        )
+
+    def posts_merged_from(self, source: TicketStory) -> PostsMerged:
+        post = MergedPost(
+            post_id=str(uuid.uuid4()),
+            occurred_at=NOW,
+            actor=customer(self.tenant),
+            side=Side.REQUESTER,
+            body="The same site is down again.",
+            visibility=Visibility.PUBLIC,
+        )
+        return PostsMerged(
+            **self._envelope(agent(self.tenant), Side.HANDLER),
+            from_ticket_id=source.ticket_id,
+            from_number=source.number,
+            posts=(post,),
+        )
+
+    def one_of_each_kind(self) -> list[TicketEvent]:
+        """The ticket's story through every type of event there is, from its opening on."""
+        other = TicketStory(tenant=self.tenant, number=self.number + 1)
+        return [
+            self.opened(),
+            self.staff_reply(),
+            self.internal_note(),
+            self.customer_reply(),
+            self.in_progress(),
+            self.assigned(),
+            self.priority_changed(),
+            self.department_changed(),
+            self.category_changed(),
+            self.cc_changed(("boss@example.com",)),
+            self.tags_changed(),
+            self.posts_merged_from(other),
+            self.resolved(),
+            self.rated(),
+            self.archived(),
+            self.customer_reply("Sorry, one more thing."),
+            self.closed(),
+            self.reopened(),
+            self.auto_closed(),
+            self.merged_into(other),
+        ]
 
     def _reply(self, actor: Actor, side: Side, visibility: Visibility, body: str) -> ReplyPosted:
         return ReplyPosted(

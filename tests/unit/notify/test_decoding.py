@@ -1,7 +1,8 @@
 import json
+from typing import get_args
 
-from hostdesk_contracts.events import ReplyPosted
-from hostdesk_notify.domain.decoding import UnknownType, Unreadable, decode_event
+from hostdesk_contracts.events import EVENT_TYPES, ReplyPosted
+from hostdesk_notify.domain.decoding import KnownEvent, UnknownType, Unreadable, decode_event
 
 from tests.unit.notify.builders import TicketStory
 
@@ -32,3 +33,14 @@ def test_fields_added_by_a_newer_publisher_are_ignored() -> None:
     payload = {**json.loads(reply.model_dump_json()), "mood": "cheerful"}
 
     assert decode_event(json.dumps(payload).encode()) == reply
+
+
+def test_every_event_type_of_the_contracts_is_known() -> None:
+    assert set(get_args(KnownEvent)) == set(EVENT_TYPES)
+
+
+def test_an_event_of_each_type_reads_back_as_itself() -> None:
+    events = TicketStory().one_of_each_kind()
+
+    assert {type(event) for event in events} == set(EVENT_TYPES)
+    assert [decode_event(event.model_dump_json().encode()) for event in events] == events
