@@ -34,5 +34,5 @@ class Settings(CommonSettings):
     fetch_batch: int = Field(default=20, ge=1, le=500)
     max_deliver: int = Field(default=10, ge=6, le=100)
     unseen_ticket_delay: float = Field(
-        default=1.0, gt=0, description="Wait before retrying an event about a ticket notify has not seen."
+        default=1.0, gt=0, description="Wait before retrying an event ahead of an earlier one of its ticket."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,7 +36,7 @@ async def queue_reply(store: NotifyStore, story: TicketStory) -> None:
     reply = story.staff_reply()
     async with store.unit_of_work() as unit:
         await unit.claim_event(reply.event_id)
-        await unit.remember_ticket(story.contact())
+        await unit.save_ticket(story.contact())
         await unit.queue(plan_mails(reply, story.contact(cc=()), default_language="en", domain="h.test"), now=NOW)
 
 
@@ -54,7 +55,7 @@ async def test_work_of_a_failed_unit_of_work_is_forgotten(store: NotifyStore) ->
     async def fail_half_way() -> None:
         async with store.unit_of_work() as unit:
             await unit.claim_event("t:1")
-            await unit.remember_ticket(story.contact())
+            await unit.save_ticket(story.contact())
             raise RuntimeError("the mail server address is missing")
 
     with pytest.raises(RuntimeError):
@@ -65,13 +66,65 @@ async def test_work_of_a_failed_unit_of_work_is_forgotten(store: NotifyStore) ->
         assert await unit.ticket(story.ticket_id) is None
 
 
-async def test_a_remembered_ticket_reads_back_as_it_was(store: NotifyStore) -> None:
-    contact = TicketStory().contact()
+async def test_a_saved_ticket_reads_back_as_it_was(store: NotifyStore) -> None:
+    contact = TicketStory().contact(assignee_email="kim@hostdesk.test")
     async with store.unit_of_work() as unit:
-        await unit.remember_ticket(contact)
+        await unit.save_ticket(contact)
 
     async with store.unit_of_work() as unit:
         assert await unit.ticket(contact.ticket_id) == contact
+
+
+async def test_saving_a_ticket_again_replaces_its_addresses_and_version(store: NotifyStore) -> None:
+    contact = TicketStory().contact(cc=("boss@example.com",), assignee_email="kim@hostdesk.test")
+    later = replace(contact, cc=("ops@example.com",), assignee_id=None, assignee_email=None, version=7)
+    async with store.unit_of_work() as unit:
+        await unit.save_ticket(contact)
+    async with store.unit_of_work() as unit:
+        await unit.save_ticket(later)
+
+    async with store.unit_of_work() as unit:
+        assert await unit.ticket(contact.ticket_id) == later
+
+
+async def test_a_ticket_kept_before_versions_were_counted_reads_back_without_a_version(database_url: str) -> None:
+    schema = f"notify_{uuid.uuid4().hex[:10]}"
+    contact = TicketStory().contact(cc=("boss@example.com",))
+    pool = await create_pool(database_url, schema=schema, max_size=2)
+    await pool.execute(f"CREATE SCHEMA {schema}; {_TICKETS_BEFORE_VERSIONS.format(schema=schema)}")
+    await pool.execute(
+        f"INSERT INTO {schema}.tickets (ticket_id, tenant, number, subject, requester_email, cc) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        *(
+            contact.ticket_id,
+            contact.tenant,
+            contact.number,
+            contact.subject,
+            contact.requester_email,
+            ["boss@example.com"],
+        ),
+    )
+
+    await migrate(pool, schema=schema)
+    async with PostgresStore(pool).unit_of_work() as unit:
+        kept = await unit.ticket(contact.ticket_id)
+    await pool.close()
+
+    assert kept == replace(contact, version=None)
+
+
+# The tickets table as notify created it before it counted versions and followed assignment.
+_TICKETS_BEFORE_VERSIONS = """
+CREATE TABLE {schema}.tickets (
+    ticket_id        uuid        PRIMARY KEY,
+    tenant           text        NOT NULL,
+    number           bigint      NOT NULL,
+    subject          text        NOT NULL,
+    requester_email  text,
+    cc               text[]      NOT NULL DEFAULT '{{}}',
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+"""
 
 
 async def test_a_queued_mail_is_claimed_until_it_is_sent(store: NotifyStore) -> None:

@@ -72,9 +72,25 @@ class TicketStory:
             "side": side,
         }
 
-    def contact(self, *, requester_email: str | None = REQUESTER_EMAIL, cc: tuple[str, ...] = CC) -> TicketContact:
-        """What notify remembers of this ticket once it has seen it opened."""
-        return TicketContact(self.ticket_id, self.tenant, self.number, self.subject, requester_email, cc)
+    def contact(
+        self,
+        *,
+        requester_email: str | None = REQUESTER_EMAIL,
+        cc: tuple[str, ...] = CC,
+        assignee_email: str | None = None,
+    ) -> TicketContact:
+        """What notify remembers of this ticket at its current version."""
+        return TicketContact(
+            ticket_id=self.ticket_id,
+            tenant=self.tenant,
+            number=self.number,
+            subject=self.subject,
+            requester_email=requester_email,
+            cc=cc,
+            assignee_id=None if assignee_email is None else "agent-2",
+            assignee_email=assignee_email,
+            version=max(self.version, 1),
+        )
 
     def opened(self, *, requester_email: str | None = REQUESTER_EMAIL, cc: tuple[str, ...] = CC) -> TicketOpened:
         requester = customer(self.tenant, email=requester_email)

@@ -111,7 +111,7 @@ async def test_a_reply_whose_ticket_never_shows_up_is_dead_lettered_at_its_last_
     await consumer_for(store).process(reply)
 
     assert reply.answers == ["term"]
-    assert "its ticket was never opened" in store.dead_letters[0].error
+    assert "an earlier event of its ticket never came" in store.dead_letters[0].error
 
 
 async def test_an_unreachable_database_hands_the_message_back_and_says_so() -> None:

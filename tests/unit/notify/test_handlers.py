@@ -54,14 +54,14 @@ async def test_opening_a_ticket_queues_nothing_yet() -> None:
     assert store.outbox == []
 
 
-async def test_a_reply_to_a_ticket_not_seen_yet_asks_to_be_tried_again_and_records_nothing() -> None:
+async def test_a_reply_to_a_ticket_not_seen_yet_comes_early_and_records_nothing() -> None:
     store, story = MemoryStore(), TicketStory()
     story.opened()  # published, but not delivered yet
     reply = story.staff_reply()
 
     [result] = await _handle(store, reply)
 
-    assert result == Handled(Outcome.TICKET_NOT_SEEN)
+    assert result == Handled(Outcome.EARLY)
     assert reply.event_id not in store.inbox
     assert store.outbox == []
 
@@ -76,10 +76,55 @@ async def test_a_reply_tried_again_once_its_ticket_is_seen_queues_its_mails() ->
     assert results[-1] == Handled(Outcome.HANDLED, queued=1 + len(CC))
 
 
-async def test_an_internal_note_on_a_ticket_not_seen_is_handled_without_waiting_for_it() -> None:
+async def test_an_event_that_mails_nobody_also_waits_for_the_events_before_it() -> None:
     store, story = MemoryStore(), TicketStory()
     story.opened()
 
     [result] = await _handle(store, story.internal_note())
 
-    assert result == Handled(Outcome.HANDLED)
+    assert result == Handled(Outcome.EARLY)
+
+
+async def test_a_reply_handled_before_a_cc_change_ahead_of_it_waits_and_then_mails_the_new_cc() -> None:
+    store, story = MemoryStore(), TicketStory()
+    opened, cc_changed, reply = story.opened(cc=CC), story.cc_changed(("new@example.com",)), story.staff_reply()
+    await _handle(store, opened)
+
+    early, *_ = await _handle(store, reply, cc_changed, reply)
+
+    assert early == Handled(Outcome.EARLY)
+    assert sorted(row.mail.recipient for row in store.outbox) == [REQUESTER_EMAIL, "new@example.com"]
+
+
+async def test_mail_after_a_cc_change_goes_to_the_new_cc_recipients_only() -> None:
+    store, story = MemoryStore(), TicketStory()
+
+    await _handle(store, story.opened(cc=CC), story.cc_changed(("new@example.com",)), story.staff_reply())
+
+    assert sorted(row.mail.recipient for row in store.outbox) == [REQUESTER_EMAIL, "new@example.com"]
+
+
+async def test_mail_before_a_cc_change_went_to_the_cc_recipients_of_its_time() -> None:
+    store, story = MemoryStore(), TicketStory()
+    await _handle(store, story.opened(cc=CC), story.staff_reply(), story.cc_changed(()))
+
+    assert sorted(row.mail.recipient for row in store.outbox) == sorted([REQUESTER_EMAIL, *CC])
+
+
+async def test_every_event_type_is_handled_and_none_is_left_waiting() -> None:
+    store, story = MemoryStore(), TicketStory()
+
+    results = await _handle(store, *story.one_of_each_kind())
+
+    assert {result.outcome for result in results} == {Outcome.HANDLED}
+
+
+async def test_a_cc_change_tags_and_an_assignment_mail_nobody() -> None:
+    store, story = MemoryStore(), TicketStory()
+
+    results = await _handle(
+        store, story.opened(), story.cc_changed(("new@example.com",)), story.tags_changed(), story.assigned()
+    )
+
+    assert [result.queued for result in results] == [0, 0, 0, 0]
+    assert store.outbox == []

@@ -46,8 +46,8 @@ class MemoryUnitOfWork:
         self.state.inbox.add(event_id)
         return True
 
-    async def remember_ticket(self, ticket: TicketContact) -> None:
-        self.state.tickets.setdefault(ticket.ticket_id, ticket)
+    async def save_ticket(self, ticket: TicketContact) -> None:
+        self.state.tickets[ticket.ticket_id] = ticket
 
     async def ticket(self, ticket_id: UUID) -> TicketContact | None:
         return self.state.tickets.get(ticket_id)

@@ -2,8 +2,9 @@
 
 Each message is handled in one PostgreSQL transaction and acknowledged only after its commit. Garbage is
 dead-lettered and terminated so that it never blocks the events behind it; an event of a type this version
-does not know is acknowledged and passed over; a reply to a ticket not seen yet comes back after a short
-delay. A NATS or PostgreSQL outage pauses the loop; it never ends it.
+does not know is acknowledged and passed over; an event that comes before an earlier one of its ticket (a
+reply before the ticket's opening) comes back after a short delay. A NATS or PostgreSQL outage pauses the
+loop; it never ends it.
 """
 
 from __future__ import annotations
@@ -138,10 +139,10 @@ class EventConsumer:
         except asyncpg.PostgresError as error:
             await self._give_up(message, reason=f"PostgreSQL refuses its data: {error!r}")
             return True
-        if handled.outcome is Outcome.TICKET_NOT_SEEN:
-            log.info("event_id=%s is about a ticket not seen yet, trying again later", decoded.event_id)
+        if handled.outcome is Outcome.EARLY:
+            log.info("event_id=%s came before an earlier event of its ticket, trying again later", decoded.event_id)
             delay = self._settings.unseen_ticket_delay
-            await self._retry_later(message, reason="its ticket was never opened", delay=delay)
+            await self._retry_later(message, reason="an earlier event of its ticket never came", delay=delay)
             return True
         await message.ack()
         if handled.queued:

@@ -22,11 +22,19 @@ if TYPE_CHECKING:
 _CLAIM_EVENT = """
 INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true
 """
-_REMEMBER_TICKET = """
-INSERT INTO tickets (ticket_id, tenant, number, subject, requester_email, cc) VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (ticket_id) DO NOTHING
+_SAVE_TICKET = """
+INSERT INTO tickets (ticket_id, tenant, number, subject, requester_email, cc, assignee_id, assignee_email, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (ticket_id) DO UPDATE SET
+    requester_email = excluded.requester_email, cc = excluded.cc, assignee_id = excluded.assignee_id,
+    assignee_email = excluded.assignee_email, version = excluded.version, updated_at = now()
 """
-_TICKET = "SELECT ticket_id, tenant, number, subject, requester_email, cc FROM tickets WHERE ticket_id = $1"
+# FOR UPDATE: a replica handling the ticket's next event waits for this one's commit, then reads its result.
+_TICKET = """
+SELECT ticket_id, tenant, number, subject, requester_email, cc, assignee_id, assignee_email, version
+FROM tickets WHERE ticket_id = $1
+FOR UPDATE
+"""
 _QUEUE = """
 INSERT INTO outbox (event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body,
                     created_at, next_attempt_at)
@@ -69,15 +77,18 @@ class PostgresUnitOfWork:
     async def claim_event(self, event_id: str) -> bool:
         return bool(await self._connection.fetchval(_CLAIM_EVENT, CONSUMER, event_id))
 
-    async def remember_ticket(self, ticket: TicketContact) -> None:
+    async def save_ticket(self, ticket: TicketContact) -> None:
         await self._connection.execute(
-            _REMEMBER_TICKET,
+            _SAVE_TICKET,
             ticket.ticket_id,
             ticket.tenant,
             ticket.number,
             ticket.subject,
             ticket.requester_email,
             list(ticket.cc),
+            ticket.assignee_id,
+            ticket.assignee_email,
+            ticket.version,
         )
 
     async def ticket(self, ticket_id: UUID) -> TicketContact | None:
@@ -91,6 +102,9 @@ class PostgresUnitOfWork:
             subject=row["subject"],
             requester_email=row["requester_email"],
             cc=tuple(row["cc"]),
+            assignee_id=row["assignee_id"],
+            assignee_email=row["assignee_email"],
+            version=row["version"],
         )
 
     async def queue(self, mails: Sequence[OutgoingMail], *, now: datetime) -> None:

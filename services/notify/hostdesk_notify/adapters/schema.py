@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS {schema}.inbox (
     PRIMARY KEY (consumer, event_id)
 );
 
--- What notify knows of each ticket, from its TicketOpened.
+-- What notify knows of each ticket to address its mail, as of the ticket's version: the last event handled.
 CREATE TABLE IF NOT EXISTS {schema}.tickets (
     ticket_id        uuid        PRIMARY KEY,
     tenant           text        NOT NULL,
@@ -28,6 +28,11 @@ CREATE TABLE IF NOT EXISTS {schema}.tickets (
     cc               text[]      NOT NULL DEFAULT '{{}}',
     updated_at       timestamptz NOT NULL DEFAULT now()
 );
+-- Added once notify followed the whole lifecycle. A row kept before has no version: it takes events as they come.
+ALTER TABLE {schema}.tickets
+    ADD COLUMN IF NOT EXISTS assignee_id     text,
+    ADD COLUMN IF NOT EXISTS assignee_email  text,
+    ADD COLUMN IF NOT EXISTS version         bigint;
 
 -- One mail per (event, recipient), written in the same transaction as the inbox row.
 CREATE TABLE IF NOT EXISTS {schema}.outbox (

@@ -1,16 +1,19 @@
-"""What notify remembers of a ticket to address mail about it."""
+"""What notify remembers of a ticket to address mail about it, kept current event by event, in order."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from uuid import UUID
 
-from hostdesk_contracts.events import TicketOpened
+from hostdesk_contracts.events import CcChanged, TicketAssigned, TicketEvent, TicketOpened
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TicketContact:
-    """The few facts of a ticket that its mail needs, kept from its ``TicketOpened``."""
+    """The few facts of a ticket that its mail needs, as of ``version``: the last of the ticket's events
+    handled. ``version`` None: a ticket remembered before notify counted versions, which takes its events as
+    they come."""
 
     ticket_id: UUID
     tenant: str
@@ -18,6 +21,45 @@ class TicketContact:
     subject: str
     requester_email: str | None
     cc: tuple[str, ...] = ()
+    assignee_id: str | None = None
+    assignee_email: str | None = None
+    version: int | None
+
+
+class Step(StrEnum):
+    """What to do with an event, given what notify knows of its ticket."""
+
+    APPLY = "apply"  # the ticket's next event
+    ALREADY_APPLIED = "already_applied"
+    EARLY = "early"  # an earlier event of the ticket has not been handled yet: handle this one after it
+
+
+def step_for(known: TicketContact | None, event: TicketEvent) -> Step:
+    """Each event is handled at its ticket's next version, so that a mail goes to the recipients the ticket
+    has at the time of its event, however JetStream orders redeliveries or replicas share the stream."""
+    if known is None:
+        return Step.APPLY if isinstance(event, TicketOpened) else Step.EARLY
+    if isinstance(event, TicketOpened):
+        return Step.ALREADY_APPLIED
+    if known.version is None or event.version == known.version + 1:
+        return Step.APPLY
+    return Step.ALREADY_APPLIED if event.version <= known.version else Step.EARLY
+
+
+def contact_after(known: TicketContact | None, event: TicketEvent) -> TicketContact:
+    """The ticket as it is once ``event`` happened; ``step_for`` said to apply it."""
+    if isinstance(event, TicketOpened):
+        return contact_from_opened(event)
+    if known is None:
+        raise ValueError(f"event {event.event_id} is about a ticket not opened yet")
+    match event:
+        case CcChanged(cc=cc):
+            known = replace(known, cc=cc)  # the new list replaces the old one whole
+        case TicketAssigned(assignee=None):
+            known = replace(known, assignee_id=None, assignee_email=None)
+        case TicketAssigned(assignee=assignee) if assignee is not None:
+            known = replace(known, assignee_id=assignee.account_id, assignee_email=assignee.email)
+    return replace(known, version=event.version)
 
 
 def contact_from_opened(event: TicketOpened) -> TicketContact:
@@ -28,4 +70,5 @@ def contact_from_opened(event: TicketOpened) -> TicketContact:
         subject=event.subject,
         requester_email=event.requester.email,
         cc=event.cc,
+        version=event.version,
     )

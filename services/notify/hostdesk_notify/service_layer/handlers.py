@@ -1,4 +1,4 @@
-"""Handling one ticket event: remember the ticket, queue the mails, all in one transaction."""
+"""Handling one ticket event: bring the ticket's contact up to it, queue its mails, all in one transaction."""
 
 from __future__ import annotations
 
@@ -6,18 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from hostdesk_contracts.events import TicketEvent, TicketOpened
+from hostdesk_contracts.events import TicketEvent
 
 from hostdesk_notify.adapters.ports import NotifyStore
-from hostdesk_notify.domain.contacts import contact_from_opened
+from hostdesk_notify.domain.contacts import Step, contact_after, step_for
 from hostdesk_notify.domain.planning import plan_mails
-from hostdesk_notify.domain.recipients import mail_kind_for
 
 
 class Outcome(StrEnum):
     HANDLED = "handled"
     DUPLICATE = "duplicate"  # handled before: nothing done, nothing sent
-    TICKET_NOT_SEEN = "ticket_not_seen"  # the ticket's TicketOpened has not arrived yet: try again later
+    EARLY = "early"  # an earlier event of its ticket (its opening, say) has not been handled yet: try again later
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class MailSettings:
     domain: str  # of Message-IDs and thread ids
 
 
-class _TicketNotSeen(Exception):
+class _Early(Exception):
     """Rolls the transaction back, the inbox row with it, so that the redelivery is handled afresh."""
 
 
@@ -41,15 +40,16 @@ async def handle_event(event: TicketEvent, *, store: NotifyStore, settings: Mail
         async with store.unit_of_work() as unit:
             if not await unit.claim_event(event.event_id):
                 return Handled(Outcome.DUPLICATE)
-            if isinstance(event, TicketOpened):
-                await unit.remember_ticket(contact_from_opened(event))
-            if mail_kind_for(event) is None:
-                return Handled(Outcome.HANDLED)
-            ticket = await unit.ticket(event.ticket_id)
-            if ticket is None:
-                raise _TicketNotSeen
+            known = await unit.ticket(event.ticket_id)
+            step = step_for(known, event)
+            if step is Step.EARLY:
+                raise _Early
+            if step is Step.ALREADY_APPLIED:
+                return Handled(Outcome.DUPLICATE)
+            ticket = contact_after(known, event)
+            await unit.save_ticket(ticket)
             mails = plan_mails(event, ticket, default_language=settings.default_language, domain=settings.domain)
             await unit.queue(mails, now=now)
             return Handled(Outcome.HANDLED, queued=len(mails))
-    except _TicketNotSeen:
-        return Handled(Outcome.TICKET_NOT_SEEN)
+    except _Early:
+        return Handled(Outcome.EARLY)
