@@ -1,8 +1,9 @@
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_notify.adapters.memory import MemoryStore
+from hostdesk_notify.domain.recipients import MailKind
 from hostdesk_notify.service_layer.handlers import Handled, MailSettings, Outcome, handle_event
 
-from tests.unit.notify.builders import CC, NOW, REQUESTER_EMAIL, TicketStory
+from tests.unit.notify.builders import ASSIGNEE_EMAIL, CC, NOW, REQUESTER_EMAIL, TicketStory
 
 SETTINGS = MailSettings(default_language="en", domain="hostdesk.test")
 
@@ -128,3 +129,40 @@ async def test_a_cc_change_tags_and_an_assignment_mail_nobody() -> None:
 
     assert [result.queued for result in results] == [0, 0, 0, 0]
     assert store.outbox == []
+
+
+async def test_a_customer_reply_after_an_assignment_mails_the_assignee_only() -> None:
+    store, story = MemoryStore(), TicketStory()
+
+    await _handle(store, story.opened(), story.assigned(email=ASSIGNEE_EMAIL), story.customer_reply("Still down."))
+
+    assert [row.mail.recipient for row in store.outbox] == [ASSIGNEE_EMAIL]
+    assert store.outbox[0].mail.kind is MailKind.CUSTOMER_REPLY
+
+
+async def test_a_customer_reply_after_the_ticket_is_unassigned_mails_nobody() -> None:
+    store, story = MemoryStore(), TicketStory()
+
+    await _handle(store, story.opened(), story.assigned(), story.unassigned(), story.customer_reply())
+
+    assert store.outbox == []
+
+
+async def test_a_resolution_then_a_close_each_mail_the_requesting_side_once() -> None:
+    store, story = MemoryStore(), TicketStory()
+
+    await _handle(store, story.opened(), story.resolved(), story.closed(), story.reopened())
+
+    assert sorted((row.mail.kind, row.mail.recipient) for row in store.outbox) == sorted(
+        (kind, address)
+        for kind in (MailKind.TICKET_RESOLVED, MailKind.TICKET_CLOSED)
+        for address in (REQUESTER_EMAIL, *CC)
+    )
+
+
+async def test_an_answered_ticket_closed_by_itself_mails_the_requesting_side_an_automatic_close() -> None:
+    store, story = MemoryStore(), TicketStory()
+
+    await _handle(store, story.opened(cc=()), story.staff_reply(), story.answered(), story.auto_closed())
+
+    assert [row.mail.kind for row in store.outbox] == [MailKind.STAFF_REPLY, MailKind.TICKET_AUTO_CLOSED]

@@ -1,11 +1,13 @@
 from typing import Any
 
+import pytest
+from hostdesk_contracts.base import Status
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_notify.domain.mail import message_id_for
 from hostdesk_notify.domain.planning import plan_mails
-from hostdesk_notify.domain.recipients import MailKind, mail_kind_for, requesting_side
+from hostdesk_notify.domain.recipients import MailKind, handling_side, mail_kind_for, requesting_side
 
-from tests.unit.notify.builders import REQUESTER_EMAIL, TicketStory
+from tests.unit.notify.builders import ASSIGNEE_EMAIL, REQUESTER_EMAIL, TicketStory
 
 
 def _recipients(story: TicketStory, event: TicketEvent, **contact: Any) -> list[str]:
@@ -67,7 +69,7 @@ def test_only_public_replies_from_the_handling_side_are_staff_replies() -> None:
 
     assert mail_kind_for(story.staff_reply()) is MailKind.STAFF_REPLY
     assert mail_kind_for(story.internal_note()) is None
-    assert mail_kind_for(story.customer_reply()) is None
+    assert mail_kind_for(story.customer_reply()) is MailKind.CUSTOMER_REPLY
 
 
 def test_each_recipient_of_an_event_gets_its_own_stable_message_id() -> None:
@@ -97,3 +99,90 @@ def test_an_address_that_cannot_be_mailed_is_left_out() -> None:
     contact = story.contact(requester_email="jo@example.com\r\nBcc: all@example.com", cc=("not an address",))
 
     assert requesting_side(contact) == ()
+
+
+def test_a_resolved_ticket_mails_the_requester_and_the_cc_recipients() -> None:
+    story = TicketStory()
+
+    recipients = _recipients(story, story.resolved(), cc=("boss@example.com",))
+
+    assert recipients == [REQUESTER_EMAIL, "boss@example.com"]
+
+
+def test_a_ticket_the_requester_marks_resolved_mails_the_requesting_side_too() -> None:
+    story = TicketStory()
+
+    recipients = _recipients(story, story.resolved(by_requester=True), cc=("boss@example.com",))
+
+    assert recipients == [REQUESTER_EMAIL, "boss@example.com"]
+
+
+def test_a_new_label_of_a_resolved_ticket_mails_nobody() -> None:
+    story = TicketStory()
+    relabelled = story.resolved(label="Fixed").model_copy(update={"from_status": Status.RESOLVED})
+
+    assert _recipients(story, relabelled) == []
+
+
+def test_a_status_other_than_resolved_mails_nobody_whatever_its_label() -> None:
+    story = TicketStory()
+
+    assert _recipients(story, story.in_progress(label="Validation")) == []
+
+
+def test_an_automatic_close_mails_the_requester_and_the_cc_recipients_as_such() -> None:
+    story = TicketStory()
+    closed = story.auto_closed()
+
+    recipients = _recipients(story, closed, cc=("boss@example.com",))
+
+    assert recipients == [REQUESTER_EMAIL, "boss@example.com"]
+    assert mail_kind_for(closed) is MailKind.TICKET_AUTO_CLOSED
+
+
+def test_a_merged_ticket_mails_its_requester_and_cc_recipients() -> None:
+    story, target = TicketStory(), TicketStory(number=500000)
+
+    recipients = _recipients(story, story.merged_into(target), cc=("boss@example.com",))
+
+    assert recipients == [REQUESTER_EMAIL, "boss@example.com"]
+
+
+def test_a_customer_reply_mails_the_assignee_only() -> None:
+    story = TicketStory()
+
+    recipients = _recipients(story, story.customer_reply(), assignee_email=ASSIGNEE_EMAIL)
+
+    assert recipients == [ASSIGNEE_EMAIL]
+
+
+def test_a_customer_reply_to_a_ticket_whose_assignee_has_no_address_mails_nobody() -> None:
+    story = TicketStory()
+
+    assert _recipients(story, story.customer_reply(), assignee_email=None) == []
+
+
+def test_an_assignee_address_that_cannot_be_mailed_is_left_out() -> None:
+    contact = TicketStory().contact(assignee_email="kim@hostdesk.test\r\nBcc: all@example.com")
+
+    assert handling_side(contact) == ()
+
+
+@pytest.mark.parametrize("kind", ["internal_note", "tags_changed", "assigned", "unassigned", "cc_changed"])
+def test_internal_notes_tags_assignment_and_cc_changes_mail_nobody_on_either_side(kind: str) -> None:
+    story = TicketStory()
+    event = story.cc_changed(()) if kind == "cc_changed" else getattr(story, kind)()
+
+    assert mail_kind_for(event) is None
+    assert _recipients(story, event, assignee_email=ASSIGNEE_EMAIL) == []
+
+
+def test_of_the_whole_lifecycle_only_public_replies_resolution_closing_and_merging_mail() -> None:
+    kinds = {type(event).__name__: mail_kind_for(event) for event in TicketStory().one_of_each_kind()}
+
+    assert {name for name, kind in kinds.items() if kind is not None} == {
+        "ReplyPosted",
+        "StatusChanged",
+        "TicketClosed",
+        "TicketMerged",
+    }

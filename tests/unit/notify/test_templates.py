@@ -1,7 +1,12 @@
-from hostdesk_notify.domain.recipients import MailKind
-from hostdesk_notify.domain.templates import choose_template, render
+from typing import Any
 
-from tests.unit.notify.builders import TicketStory
+import pytest
+from hostdesk_contracts.events import TicketEvent
+from hostdesk_notify.domain.planning import plan_mails
+from hostdesk_notify.domain.recipients import MailKind
+from hostdesk_notify.domain.templates import SUPPORTED_LANGUAGES, RenderedMail, choose_template, render
+
+from tests.unit.notify.builders import ASSIGNEE_EMAIL, REQUESTER_EMAIL, TicketStory
 
 
 def test_the_installation_language_is_chosen_when_the_reader_has_none() -> None:
@@ -87,3 +92,115 @@ def test_dollar_signs_in_a_reply_are_kept_as_written() -> None:
     mail = render(template, ticket=story.contact(), event=story.staff_reply("The plan costs $number $5."))
 
     assert mail.body.startswith("The plan costs $number $5.")
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize("kind", list(MailKind))
+def test_every_kind_of_mail_has_its_own_template_in_each_language(kind: MailKind, language: str) -> None:
+    template = choose_template(kind, language=language, default_language="en")
+
+    assert (template.kind, template.language) == (kind, language)
+
+
+def _rendered(kind: MailKind, language: str, story: TicketStory, event: TicketEvent, **contact: Any) -> RenderedMail:
+    template = choose_template(kind, language=language, default_language="en")
+    return render(template, ticket=story.contact(**contact), event=event)
+
+
+def test_a_resolution_notice_says_the_ticket_is_resolved_and_invites_a_rating() -> None:
+    story = TicketStory(number=77, subject="Website down")
+
+    mail = _rendered(MailKind.TICKET_RESOLVED, "en", story, story.resolved())
+
+    assert mail.subject == "[#77] Website down"
+    assert mail.body.startswith('The status of your ticket #77 "Website down" is now: resolved.\n')
+    assert "rate our support" in mail.body
+    assert "Reason" not in mail.body
+
+
+def test_a_resolution_notice_shows_the_providers_own_label_and_the_reason() -> None:
+    story = TicketStory(number=77)
+
+    mail = _rendered(MailKind.TICKET_RESOLVED, "en", story, story.resolved(label="Fixed", reason="DNS corrected"))
+
+    assert "is now: Fixed.\nReason: DNS corrected\n" in mail.body
+
+
+def test_a_resolution_notice_in_french_says_the_ticket_is_resolved() -> None:
+    story = TicketStory(number=77, subject="Site en panne")
+
+    mail = _rendered(MailKind.TICKET_RESOLVED, "fr", story, story.resolved())
+
+    assert mail.body.startswith("Le statut de votre ticket n° 77 « Site en panne » est maintenant : résolu.\n")
+    assert "évaluer notre support" in mail.body
+
+
+def test_an_automatic_closure_notice_says_it_closed_for_want_of_a_reply_and_the_recorded_reason() -> None:
+    story = TicketStory(number=77, subject="Website down")
+
+    mail = _rendered(MailKind.TICKET_AUTO_CLOSED, "en", story, story.auto_closed("No reply for 7 days"))
+
+    assert mail.body.startswith('Your ticket #77 "Website down" was closed automatically: we answered it and have had')
+    assert "Reason: No reply for 7 days\n" in mail.body
+    assert "reply to this e-mail and the ticket opens again" in mail.body
+
+
+def test_an_automatic_closure_notice_in_french_says_why_in_french() -> None:
+    story = TicketStory(number=77, subject="Site en panne")
+
+    mail = _rendered(MailKind.TICKET_AUTO_CLOSED, "fr", story, story.auto_closed("No reply for 7 days"))
+
+    assert mail.body.startswith("Votre ticket n° 77 « Site en panne » a été fermé automatiquement : nous y avions")
+    assert "pas eu de réponse de votre part" in mail.body
+    assert "Motif : No reply for 7 days\n" in mail.body
+
+
+def test_a_merge_notice_says_where_the_conversation_continues() -> None:
+    story, target = TicketStory(number=77, subject="Website down"), TicketStory(number=500123)
+
+    mail = _rendered(MailKind.TICKET_MERGED, "en", story, story.merged_into(target))
+
+    assert mail.subject == "[#77] Website down"
+    assert "the conversation continues in #500123." in mail.body
+    assert "keep [#500123] in the subject" in mail.body
+
+
+def test_a_merge_notice_in_french_says_where_the_conversation_continues() -> None:
+    story, target = TicketStory(number=77, subject="Site en panne"), TicketStory(number=500123)
+
+    mail = _rendered(MailKind.TICKET_MERGED, "fr", story, story.merged_into(target))
+
+    assert "la conversation continue dans le n° 500123." in mail.body
+
+
+def test_a_customer_reply_to_the_assignee_names_its_author_and_carries_the_reply() -> None:
+    story = TicketStory(number=77, subject="Website down")
+    reply = story.customer_reply("Still down for me.")
+
+    mail = _rendered(MailKind.CUSTOMER_REPLY, "en", story, reply, assignee_email="kim@hostdesk.test")
+
+    assert mail.subject == "[#77] Website down"
+    assert mail.body.startswith(f"{REQUESTER_EMAIL} replied to ticket #77:\n\nStill down for me.\n")
+    assert "assigned to you" in mail.body
+
+
+def test_a_customer_reply_to_the_assignee_in_french_says_who_answered() -> None:
+    story = TicketStory(number=77)
+
+    mail = _rendered(MailKind.CUSTOMER_REPLY, "fr", story, story.customer_reply("Toujours en panne."))
+
+    assert mail.body.startswith(f"{REQUESTER_EMAIL} a répondu sur le ticket n° 77 :\n\nToujours en panne.\n")
+    assert "vous est attribué" in mail.body
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_mail_of_the_whole_lifecycle_renders_in_each_language(language: str) -> None:
+    story = TicketStory()
+
+    mails = [
+        plan_mails(event, story.contact(assignee_email=ASSIGNEE_EMAIL), default_language=language, domain="h.test")
+        for event in story.one_of_each_kind()
+    ]
+
+    assert all(mail.subject.startswith(f"[#{story.number}] ") for batch in mails for mail in batch)
+    assert {mail.kind for batch in mails for mail in batch} == set(MailKind)

@@ -6,14 +6,14 @@ from hostdesk_contracts.events import TicketEvent
 
 from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.mail import OutgoingMail, message_id_for, thread_id_for
-from hostdesk_notify.domain.recipients import mail_kind_for, requesting_side
+from hostdesk_notify.domain.recipients import mail_kind_for, recipients_of
 from hostdesk_notify.domain.templates import choose_template, render
 
 
 def plan_mails(
     event: TicketEvent, ticket: TicketContact, *, default_language: str, domain: str
 ) -> tuple[OutgoingMail, ...]:
-    """One mail per address of the requesting side, or none when the event mails nobody."""
+    """One mail per recipient of the event's kind of mail, or none when the event mails nobody."""
     kind = mail_kind_for(event)
     if kind is None:
         return ()
@@ -33,5 +33,5 @@ def plan_mails(
             subject=rendered.subject,
             body=rendered.body,
         )
-        for recipient in requesting_side(ticket)
+        for recipient in recipients_of(kind, ticket)
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from hostdesk_contracts.base import Side, Visibility
-from hostdesk_contracts.events import ReplyPosted, TicketClosed, TicketEvent
+from hostdesk_contracts.base import Side, Status, Visibility
+from hostdesk_contracts.events import ReplyPosted, StatusChanged, TicketClosed, TicketEvent, TicketMerged
 
 from hostdesk_notify.domain.contacts import TicketContact
 
@@ -17,26 +17,57 @@ _PLAUSIBLE_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
 class MailKind(StrEnum):
     STAFF_REPLY = "staff_reply"
+    TICKET_RESOLVED = "ticket_resolved"
     TICKET_CLOSED = "ticket_closed"
+    TICKET_AUTO_CLOSED = "ticket_auto_closed"
+    TICKET_MERGED = "ticket_merged"
+    CUSTOMER_REPLY = "customer_reply"  # to the handling side
+
+    @property
+    def is_notice(self) -> bool:
+        """A notice of a change, which no person wrote (the replies are people's words passed on)."""
+        return self not in (MailKind.STAFF_REPLY, MailKind.CUSTOMER_REPLY)
 
 
 def mail_kind_for(event: TicketEvent) -> MailKind | None:
-    """The mail an event sends, if any. Internal notes and the requester's own replies send none."""
+    """The mail an event sends, if any. Internal notes, tags, assignment and the other changes send none."""
     match event:
         case ReplyPosted(visibility=Visibility.PUBLIC, side=Side.HANDLER):
             return MailKind.STAFF_REPLY
+        case ReplyPosted(visibility=Visibility.PUBLIC, side=Side.REQUESTER):
+            return MailKind.CUSTOMER_REPLY
+        case StatusChanged(to_status=Status.RESOLVED, from_status=before) if before is not Status.RESOLVED:
+            return MailKind.TICKET_RESOLVED  # a new label of a resolved ticket is no news to its requester
+        case TicketClosed(automatic=True):
+            return MailKind.TICKET_AUTO_CLOSED
         case TicketClosed():
             return MailKind.TICKET_CLOSED
+        case TicketMerged():
+            return MailKind.TICKET_MERGED
     return None
+
+
+def recipients_of(kind: MailKind, ticket: TicketContact) -> tuple[str, ...]:
+    """A customer's reply goes to the handling side; every other mail to the requesting side."""
+    return handling_side(ticket) if kind is MailKind.CUSTOMER_REPLY else requesting_side(ticket)
 
 
 def requesting_side(ticket: TicketContact) -> tuple[str, ...]:
     """The requester's address (when it has one) and the CC recipients, each address once, in that order;
     addresses that cannot be mailed are left out."""
-    addresses = ([ticket.requester_email] if ticket.requester_email else []) + list(ticket.cc)
+    return _mailable([ticket.requester_email, *ticket.cc])
+
+
+def handling_side(ticket: TicketContact) -> tuple[str, ...]:
+    """The assignee's address, when the ticket has an assignee with one. Without it nobody: the department's
+    staff, who would be mailed instead, are not known to notify yet."""
+    return _mailable([ticket.assignee_email])
+
+
+def _mailable(addresses: list[str | None]) -> tuple[str, ...]:
     seen: set[str] = set()
     unique: list[str] = []
-    for address in (a.strip() for a in addresses):
+    for address in (a.strip() for a in addresses if a):
         if _PLAUSIBLE_ADDRESS.fullmatch(address) and address.lower() not in seen:
             seen.add(address.lower())
             unique.append(address)
