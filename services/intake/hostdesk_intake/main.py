@@ -12,9 +12,11 @@ from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_h
 
 from hostdesk_intake.adapters.command_bus import CommandBus
 from hostdesk_intake.adapters.nats_bus import nats_command_bus
+from hostdesk_intake.api.actions import router as actions_router
 from hostdesk_intake.api.health import router as health_router
 from hostdesk_intake.api.routes import router as commands_router
 from hostdesk_intake.domain.rate_limit import RateLimiter
+from hostdesk_intake.domain.status_labels import StatusLabels
 from hostdesk_intake.settings import Settings
 
 
@@ -51,8 +53,10 @@ def create_app(
         clock=monotonic,
         max_keys=settings.rate_limit_accounts,
     )
+    app.state.status_labels = StatusLabels(settings.status_labels)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router)
     app.include_router(commands_router)
+    app.include_router(actions_router)
     return app

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from hostdesk_contracts.base import Status
 from hostdesk_contracts.runtime.settings import CommonSettings
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
+
+from hostdesk_intake.domain.status_labels import PLANETHOSTER_LABELS, StatusLabels
 
 MIB = 1024 * 1024
 
@@ -31,3 +34,14 @@ class Settings(CommonSettings):
     rate_limit_accounts: int = Field(
         default=100_000, ge=1, description="Accounts whose rate is tracked at once; the least recent are forgotten."
     )
+    status_labels: dict[str, dict[str, Status]] = Field(
+        default=PLANETHOSTER_LABELS,
+        validation_alias="HOSTDESK_STATUS_LABELS",
+        description='Providers\' own status labels, JSON: {"<tenant>" or "*": {"<label>": "<canonical status>"}}.',
+    )
+
+    @field_validator("status_labels")
+    @classmethod
+    def _valid_labels(cls, labels: dict[str, dict[str, Status]]) -> dict[str, dict[str, Status]]:
+        StatusLabels(labels)  # raises ValueError naming what is wrong, so a bad configuration stops start-up
+        return labels

@@ -3,7 +3,8 @@
 The stand-in plays the tickets service's side of the command protocol.
 It consumes the commands stream and, for each command, puts its outcome in the outcomes bucket and publishes
 it to the message's ``Outcome-Reply-To`` subject, then acknowledges: exactly what the tickets service does.
-A closed gate holds commands back, to play a slow tickets service.
+A closed gate holds commands back, to play a slow tickets service; commands on held tickets are stored but
+answered only once released, to play a slow ticket among quick ones.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from uuid import UUID
 
 import httpx
 from hostdesk_contracts.commands import COMMAND_ADAPTER, CommandBase, OpenTicket
@@ -21,6 +23,7 @@ from hostdesk_contracts.subjects import REPLY_TO, Subjects
 from hostdesk_intake.main import create_app
 from hostdesk_intake.settings import Settings
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.kv import KeyValue
 
@@ -43,9 +46,12 @@ class StandIn:
     def __init__(self, nc: Client, outcomes: KeyValue, subjects: Subjects) -> None:
         self.nc, self.outcomes, self.subjects = nc, outcomes, subjects
         self.handled: list[CommandBase] = []
+        self.handled_subjects: list[str] = []
         self.gate = asyncio.Event()
         self.gate.set()
         self.decide: Decide = commit
+        self.held_tickets: set[UUID] = set()
+        self._withheld: list[tuple[CommandBase, Msg]] = []
 
     async def run(self) -> None:
         js = self.nc.jetstream()
@@ -60,11 +66,24 @@ class StandIn:
             for message in messages:
                 await self.gate.wait()
                 command = COMMAND_ADAPTER.validate_json(message.data)
-                payload = self.decide(command).model_dump_json().encode()
-                await self.outcomes.put(command.command_id, payload)
-                await self.nc.publish((message.headers or {})[REPLY_TO], payload)
+                if command.ticket_id in self.held_tickets:
+                    self._withheld.append((command, message))
+                else:
+                    await self._answer(command, message)
                 await message.ack()
-                self.handled.append(command)
+
+    async def release(self) -> None:
+        """Answer the commands held back so far."""
+        withheld, self._withheld = self._withheld, []
+        for command, message in withheld:
+            await self._answer(command, message)
+
+    async def _answer(self, command: CommandBase, message: Msg) -> None:
+        payload = self.decide(command).model_dump_json().encode()
+        await self.outcomes.put(command.command_id, payload)
+        await self.nc.publish((message.headers or {})[REPLY_TO], payload)
+        self.handled.append(command)
+        self.handled_subjects.append(message.subject)
 
 
 @asynccontextmanager

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from hostdesk_contracts.base import Role, Status
+from hostdesk_contracts.base import Status
 from hostdesk_contracts.commands import CloseTicket, CommandBase, OpenTicket, PostReply, ticket_id_for
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
-from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_intake.adapters.fake_bus import FakeCommandBus
-from hostdesk_intake.main import create_app
-from hostdesk_intake.settings import Settings
 
 from .builders import NOW, refused
+from .serving import serving, token_for
 
-SECRET = "unit-secret-0123456789abcdef0123456789"
 OPEN = {"subject": "VPS down", "body": "vps-1042 does not answer."}
 
 
@@ -31,14 +26,6 @@ class Clock:
         return self.now
 
 
-def token_for(account_id: str = "cust-1042", tenant: str = "acme", role: Role = Role.CUSTOMER) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(secret=SECRET, account_id=account_id, tenant=tenant, role=role)}"}
-
-
-def settings(**overrides: object) -> Settings:
-    return Settings.model_validate({"jwt_secret": SECRET, **overrides})
-
-
 @pytest.fixture
 def bus() -> FakeCommandBus:
     return FakeCommandBus()
@@ -47,19 +34,6 @@ def bus() -> FakeCommandBus:
 @pytest.fixture
 def rate_clock() -> Clock:
     return Clock()
-
-
-@asynccontextmanager
-async def serving(
-    bus: FakeCommandBus, *, monotonic: Callable[[], float] = time.monotonic, **overrides: object
-) -> AsyncIterator[httpx.AsyncClient]:
-    """Intake over ``bus``, its lifespan running, reached in process."""
-    app = create_app(settings(**overrides), bus=bus, clock=lambda: NOW, monotonic=monotonic)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as client,
-    ):
-        yield client
 
 
 @pytest.fixture

@@ -5,16 +5,19 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from hostdesk_contracts.base import Channel, Priority, Visibility
+from hostdesk_contracts.base import Channel, Priority, Status, Visibility
 from hostdesk_contracts.commands import ticket_id_for
 from hostdesk_intake.api.dependencies import expected_version
+from hostdesk_intake.api.problems import InvalidField
 from hostdesk_intake.api.schemas import CloseRequest, OpenTicketRequest, ReplyRequest
 from hostdesk_intake.domain.commands import Envelope
+from hostdesk_intake.domain.status_labels import PLANETHOSTER_LABELS, StatusLabels
 from pydantic import ValidationError
 
 from .builders import CUSTOMER, NOW
 
 ENVELOPE = Envelope(command_id=str(uuid.uuid4()), actor=CUSTOMER, issued_at=NOW)
+LABELS = StatusLabels(PLANETHOSTER_LABELS)
 
 
 def test_an_open_request_becomes_an_open_ticket_command_whose_ticket_id_derives_from_the_command() -> None:
@@ -50,11 +53,68 @@ def test_a_reply_request_carries_the_ticket_and_the_expected_version() -> None:
     ticket_id = uuid.uuid4()
     envelope = Envelope(command_id=ENVELOPE.command_id, actor=CUSTOMER, issued_at=NOW, expected_version=3)
 
-    command = ReplyRequest(body="Internal note", visibility=Visibility.INTERNAL).to_command(envelope, ticket_id)
+    command = ReplyRequest(body="Internal note", visibility=Visibility.INTERNAL).to_command(
+        envelope, ticket_id, labels=LABELS
+    )
 
     assert command.ticket_id == ticket_id
     assert command.expected_version == 3
     assert command.visibility is Visibility.INTERNAL
+
+
+def test_an_open_request_carries_its_category_and_each_tag_once() -> None:
+    request = OpenTicketRequest(subject="Hello", body="Question", category=" DNS ", tags=(" vip", "dns", "vip"))
+
+    command = request.to_command(ENVELOPE)
+
+    assert command.category == "DNS"
+    assert command.tags == ("vip", "dns")
+
+
+def test_a_reply_may_set_the_status_it_leaves_the_ticket_in() -> None:
+    command = ReplyRequest(body="Looking into it.", status=Status.ON_HOLD).to_command(
+        ENVELOPE, uuid.uuid4(), labels=LABELS
+    )
+
+    assert (command.status, command.status_label) == (Status.ON_HOLD, None)
+
+
+def test_a_reply_given_a_label_in_any_case_carries_its_status_and_the_label_as_configured() -> None:
+    command = ReplyRequest(body="We are installing it.", status_label="  install REQUEST").to_command(
+        ENVELOPE, uuid.uuid4(), labels=LABELS
+    )
+
+    assert (command.status, command.status_label) == (Status.IN_PROGRESS, "Install request")
+
+
+def test_a_reply_with_an_unknown_label_is_a_422_naming_the_field_and_the_known_labels() -> None:
+    request = ReplyRequest(body="Done.", status_label="Shipped")
+
+    with pytest.raises(InvalidField) as raised:
+        request.to_command(ENVELOPE, uuid.uuid4(), labels=LABELS)
+
+    problem = raised.value.problem().model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert problem["status"] == 422
+    assert [param["name"] for param in problem["invalid-params"]] == ["status_label"]
+    assert [known["label"] for known in problem["known_labels"]] == ["Validation", "Install request", "To do"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "invalid"),
+    [
+        ({"status": "in_progress", "status_label": "Validation"}, "status_label"),
+        ({"visibility": "internal", "status": "on_hold"}, "status"),
+        ({"visibility": "internal", "status_label": "To do"}, "status_label"),
+        ({"status": "closed"}, "status"),
+        ({"status": "customer_reply"}, "status"),
+        ({"status_label": " "}, "status_label"),
+    ],
+)
+def test_an_invalid_reply_request_names_the_field(fields: dict[str, object], invalid: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        ReplyRequest.model_validate({"body": "Noted."} | fields)
+
+    assert invalid_fields(raised.value) == {invalid}
 
 
 def test_a_close_request_may_give_no_reason() -> None:
@@ -83,7 +143,7 @@ def test_an_invalid_open_request_names_the_field(fields: dict[str, object], inva
     with pytest.raises(ValidationError) as raised:
         OpenTicketRequest.model_validate(fields)
 
-    assert invalid in {".".join(str(part) for part in error["loc"]) for error in raised.value.errors()}
+    assert invalid in invalid_fields(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -92,3 +152,7 @@ def test_an_invalid_open_request_names_the_field(fields: dict[str, object], inva
 )
 def test_if_match_names_the_expected_version(header: str | None, version: int | None) -> None:
     assert expected_version(header) == version
+
+
+def invalid_fields(error: ValidationError) -> set[str]:
+    return {".".join(str(part) for part in each["loc"]) for each in error.errors()}

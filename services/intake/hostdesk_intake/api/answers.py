@@ -1,11 +1,11 @@
 """One translation point from what became of a command to the HTTP answer its caller gets.
 
-Committed: 201 for an open (with the new ticket's ``Location``) and for a reply, 200 for a close.
+Committed: 201 for an open (with the new ticket's ``Location``) and for every other command, 200 for a close.
 Refused: ``not_found`` 404, ``conflict`` 409 naming the ticket's ``current_status``, ``stale`` 409 naming
 its ``current_version``. Not yet decided: 202 with the ``Location`` to ask again.
 
 A caller who polls ``/v1/commands/{id}`` gets the same answer, with one exception: an outcome does not say
-whether it was a reply or a close, so a committed reply read there answers 200 rather than 201. An open is
+which command it was, so any committed command but an open read there answers 200 rather than 201. An open is
 recognised, because its ticket id derives from its command id.
 """
 

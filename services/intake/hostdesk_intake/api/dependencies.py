@@ -1,4 +1,4 @@
-"""What every command route needs, as ``Annotated`` dependencies: the bus, the caller, the envelope."""
+"""What every command route needs, as ``Annotated`` dependencies: the bus, the caller, the envelope, labels."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from hostdesk_contracts.base import Actor
+from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.runtime.auth import ActorDep
 
 from hostdesk_intake.adapters.command_bus import CommandBus
-from hostdesk_intake.api.problems import TooManyRequests
+from hostdesk_intake.api.problems import Forbidden, TooManyRequests
 from hostdesk_intake.domain.commands import IDEMPOTENCY_KEY_PATTERN, Envelope, command_id_for
 from hostdesk_intake.domain.rate_limit import RateLimiter
+from hostdesk_intake.domain.status_labels import StatusLabels
 
 # A version, bare or as an entity tag (strong or weak), or "*" for any version.
 IF_MATCH_PATTERN = r'^(?:\*|[1-9][0-9]{0,17}|(?:W/)?"[1-9][0-9]{0,17}")$'
@@ -27,8 +28,19 @@ async def get_bus(request: Request) -> CommandBus:
     return bus
 
 
+async def get_status_labels(request: Request) -> StatusLabels:
+    labels: StatusLabels = request.app.state.status_labels
+    return labels
+
+
 async def rate_limited_caller(request: Request, actor: ActorDep) -> Actor:
-    """The authenticated caller, once its account's rate allows another request."""
+    """The authenticated caller, once its account's rate allows another request.
+
+    Only the product itself acts as the system (closing tickets left unanswered): a token that claims the
+    role is refused, so nobody can pass off their commands as the system's.
+    """
+    if actor.role is Role.SYSTEM:
+        raise Forbidden("Tokens with the role 'system' cannot be used here; only the product acts as the system.")
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.take(f"{actor.tenant}:{actor.account_id}")
     if wait > 0:
@@ -36,8 +48,16 @@ async def rate_limited_caller(request: Request, actor: ActorDep) -> Actor:
     return actor
 
 
+async def staff_caller(caller: Annotated[Actor, Depends(rate_limited_caller)]) -> Actor:
+    """The caller, who must be staff: only staff handle tickets (assign, merge), whatever the ticket."""
+    if not caller.role.is_staff:
+        raise Forbidden(f"Only support staff may do this, not an account with the role '{caller.role.value}'.")
+    return caller
+
+
 BusDep = Annotated[CommandBus, Depends(get_bus)]
 CallerDep = Annotated[Actor, Depends(rate_limited_caller)]
+StatusLabelsDep = Annotated[StatusLabels, Depends(get_status_labels)]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN, description="1-200 printable characters."),

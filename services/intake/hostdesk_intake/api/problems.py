@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
+from hostdesk_contracts.problems import InvalidParam
 from hostdesk_contracts.runtime.problems import ProblemError
 
 
@@ -20,3 +22,25 @@ class IdempotencyKeyReused(ProblemError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, type="urn:hostdesk:problem:idempotency-key-reused")
+
+
+class Forbidden(ProblemError):
+    """The caller's role may never do this, whatever the ticket: saying so reveals nothing about any ticket."""
+
+    status, title = 403, "Forbidden"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, type="urn:hostdesk:problem:role-forbidden")
+
+
+class InvalidField(ProblemError):
+    """A field that is well-formed but not acceptable, found after the request's own validation."""
+
+    status, title = 422, "Invalid request"
+
+    def __init__(self, name: str, reason: str, **extensions: Any) -> None:
+        super().__init__(
+            f"These fields are invalid: {name}. {reason}",
+            invalid_params=(InvalidParam(name=name, reason=reason),),
+            **extensions,
+        )

@@ -2,22 +2,28 @@
 
 A request with an ``Idempotency-Key`` always becomes the same command id, so a retried request is the same
 command: JetStream drops the second publish and the tickets service applies the id once. Without a key,
-every request is a new command.
+every request is a new command. A request on many tickets (the bulk archive) is one command a ticket, each
+id derived from the request's and the ticket's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID, uuid4, uuid5
 
 from hostdesk_contracts.base import Actor
+from hostdesk_contracts.commands import CommandBase
 
 IDEMPOTENCY_NAMESPACE = UUID("3f0c6b52-8e4d-4a57-b1f2-6d9e0a7c4b18")
 
 # The characters an Idempotency-Key may hold: 1 to 200 printable ASCII characters.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7E]{1,200}$"
+
+C = TypeVar("C", bound=CommandBase)
 
 
 def command_id_for(actor: Actor, idempotency_key: str | None, *, new_id: Callable[[], UUID] = uuid4) -> str:
@@ -35,3 +41,21 @@ class Envelope:
     actor: Actor
     issued_at: datetime
     expected_version: int | None = None
+
+    def command(self, kind: type[C], ticket_id: UUID, **fields: Any) -> C:
+        """The command ``kind`` on ``ticket_id``, carrying this envelope and its own ``fields``."""
+        return kind(
+            command_id=self.command_id,
+            ticket_id=ticket_id,
+            actor=self.actor,
+            issued_at=self.issued_at,
+            expected_version=self.expected_version,
+            **fields,
+        )
+
+    def one_of_many(self, ticket_id: UUID) -> Envelope:
+        """The envelope of the command on ``ticket_id`` among those of one request on many tickets.
+
+        Its id derives from the request's, so a retried request (same Idempotency-Key) is the same commands.
+        """
+        return dataclasses.replace(self, command_id=str(uuid5(IDEMPOTENCY_NAMESPACE, f"{self.command_id}:{ticket_id}")))

@@ -1,0 +1,39 @@
+"""Intake served in process over an in-memory command bus, and the bearer tokens of its callers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+from hostdesk_contracts.base import Role
+from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_intake.adapters.fake_bus import FakeCommandBus
+from hostdesk_intake.main import create_app
+from hostdesk_intake.settings import Settings
+
+from .builders import NOW
+
+SECRET = "unit-secret-0123456789abcdef0123456789"
+
+
+def token_for(account_id: str = "cust-1042", tenant: str = "acme", role: Role = Role.CUSTOMER) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(secret=SECRET, account_id=account_id, tenant=tenant, role=role)}"}
+
+
+def settings(**overrides: object) -> Settings:
+    return Settings.model_validate({"jwt_secret": SECRET, **overrides})
+
+
+@asynccontextmanager
+async def serving(
+    bus: FakeCommandBus, *, monotonic: Callable[[], float] = time.monotonic, **overrides: object
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Intake over ``bus``, its lifespan running, reached in process."""
+    app = create_app(settings(**overrides), bus=bus, clock=lambda: NOW, monotonic=monotonic)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as client,
+    ):
+        yield client
