@@ -217,16 +217,16 @@ async def test_an_event_of_an_unknown_type_is_skipped_and_the_next_ones_apply(se
     customer, agent = account(tenant), account(tenant, Role.AGENT)
     story = TicketStory(customer)
     await service.publish(story.opened())
-    assigned = story.reply(agent).model_dump(mode="json") | {"type": "ticket.assigned.v1", "assignee_id": "a-1"}
+    escalated = story.reply(agent).model_dump(mode="json") | {"type": "ticket.escalated.v1", "level": 2}
     await service.publish_raw(
-        service.settings.subjects.event(tenant, story.reply(agent)).replace("reply_posted", "assigned"),
-        json.dumps(assigned).encode(),
+        service.settings.subjects.event(tenant, story.reply(agent)).replace("reply_posted", "escalated"),
+        json.dumps(escalated).encode(),
         ticket_id=story.ticket_id,
         version=2,
-        event_type="ticket.assigned.v1",
+        event_type="ticket.escalated.v1",
     )
     story.version = 2
-    await service.publish(story.reply(agent, "Assigned to Alice."))
+    await service.publish(story.reply(agent, "Escalated to the second level."))
 
     response = await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(3))
 

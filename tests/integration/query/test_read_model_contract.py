@@ -9,6 +9,7 @@ from hostdesk_query.adapters.memory import InMemoryReadModel
 from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.gate import Decision
+from hostdesk_query.domain.listing import TicketFilter
 from hostdesk_query.domain.projection import change_of
 from hostdesk_query.domain.visibility import scope_of
 from hostdesk_query.testing import TicketStory, account
@@ -46,7 +47,7 @@ async def test_pages_walk_through_every_readable_ticket_newest_first(model: Read
     scope = scope_of(customer)
 
     seen, after = [], None
-    while page := await model.list_tickets(scope, statuses=frozenset(), after=after, limit=3):
+    while page := await model.list_tickets(scope, filters=TicketFilter(), after=after, limit=3):
         seen += [ticket.ticket_id for ticket in page]
         after = PageCursor(updated_at=page[-1].updated_at, ticket_id=page[-1].ticket_id)
 
@@ -59,9 +60,9 @@ async def test_tickets_updated_at_the_same_moment_are_paged_by_id(model: ReadMod
     await apply(model, *(story.opened() for story in stories))
     scope = scope_of(customer)
 
-    first = await model.list_tickets(scope, statuses=frozenset(), after=None, limit=2)
+    first = await model.list_tickets(scope, filters=TicketFilter(), after=None, limit=2)
     rest = await model.list_tickets(
-        scope, statuses=frozenset(), after=PageCursor(first[-1].updated_at, first[-1].ticket_id), limit=10
+        scope, filters=TicketFilter(), after=PageCursor(first[-1].updated_at, first[-1].ticket_id), limit=10
     )
 
     assert [t.ticket_id for t in first + rest] == sorted((s.ticket_id for s in stories), reverse=True)
@@ -72,7 +73,9 @@ async def test_the_list_keeps_only_the_statuses_asked_for(model: ReadModel, tena
     held, other = TicketStory(account(tenant)), TicketStory(account(tenant))
     await apply(model, held.opened(), other.opened(), held.status_change(agent, Status.ON_HOLD))
 
-    page = await model.list_tickets(scope_of(agent), statuses=frozenset({Status.ON_HOLD}), after=None, limit=10)
+    page = await model.list_tickets(
+        scope_of(agent), filters=TicketFilter(statuses=frozenset({Status.ON_HOLD})), after=None, limit=10
+    )
 
     assert [ticket.ticket_id for ticket in page] == [held.ticket_id]
 
@@ -95,4 +98,4 @@ async def test_nobody_reads_a_ticket_outside_their_scope(model: ReadModel, tenan
 
     for stranger in (account(tenant), account(f"{tenant}-x", Role.AGENT)):
         assert await model.ticket_view(scope_of(stranger), story.ticket_id, newest_first=False) is None
-        assert await model.list_tickets(scope_of(stranger), statuses=frozenset(), after=None, limit=10) == []
+        assert await model.list_tickets(scope_of(stranger), filters=TicketFilter(), after=None, limit=10) == []

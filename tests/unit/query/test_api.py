@@ -1,56 +1,11 @@
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
-import httpx
 import pytest
 from hostdesk_contracts.base import Actor, Role, Status, Visibility
-from hostdesk_contracts.events import TicketEvent
-from hostdesk_contracts.runtime.auth import issue_token
-from hostdesk_query.adapters.memory import InMemoryNotices, InMemoryReadModel, StaticHealth
-from hostdesk_query.api.app import build_api
-from hostdesk_query.domain.projection import change_of
-from hostdesk_query.settings import Settings
 from hostdesk_query.testing import TicketStory, account
 
-SECRET = "unit-test-secret-0123456789abcdefghij"
-TENANT = "acme"
-
-
-@dataclass
-class Api:
-    client: httpx.AsyncClient
-    store: InMemoryReadModel
-    notices: InMemoryNotices
-    health: StaticHealth
-
-    async def apply(self, *events: TicketEvent) -> None:
-        await self.store.apply([change_of(event) for event in events])  # type: ignore[arg-type]
-
-    async def get(self, path: str, caller: Actor, **params: object) -> httpx.Response:
-        token = issue_token(
-            secret=SECRET,
-            account_id=caller.account_id,
-            tenant=caller.tenant,
-            role=caller.role,
-            name=caller.display_name,
-        )
-        return await self.client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[Api]:
-    settings = Settings(
-        HOSTDESK_JWT_SECRET=SECRET, read_your_writes_timeout_seconds=0.3, read_your_writes_poll_seconds=5.0
-    )
-    app = build_api(settings)
-    notices = InMemoryNotices()
-    store = InMemoryReadModel(notices)
-    health = StaticHealth()
-    app.state.reader, app.state.notices, app.state.health = store, notices, health
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as client:
-        yield Api(client, store, notices, health)
+from .serving import TENANT, Api
 
 
 async def opened_tickets(api: Api, requester: Actor, count: int) -> list[TicketStory]:

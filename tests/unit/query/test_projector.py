@@ -86,7 +86,7 @@ async def test_a_duplicate_is_acknowledged_and_changes_nothing() -> None:
     await projector(store).handle([again])
 
     assert again.settled == ["ack"]
-    assert list(store.timeline[story.ticket_id]) == [1]
+    assert list(store.timeline[story.ticket_id]) == [(1, 0)]
 
 
 async def test_an_event_ahead_of_its_ticket_comes_back_after_a_growing_delay() -> None:

@@ -2,26 +2,23 @@ from dataclasses import replace
 
 import pytest
 from hostdesk_contracts.base import Role, Visibility
-from hostdesk_query.domain.model import TicketRecord, TimelineEntry
-from hostdesk_query.domain.projection import change_of
+from hostdesk_query.domain.model import EntryKind, TicketRecord, TimelineEntry
+from hostdesk_query.domain.projection import change_of, evolve, plan_batch
 from hostdesk_query.domain.visibility import may_read, scope_of, shows
-from hostdesk_query.testing import TicketStory, account
+from hostdesk_query.testing import Lifecycle, TicketStory, account, every_kind_of_event
 
 TENANT = "acme"
 
 
 def _ticket(requester_id: str = "customer-1") -> TicketRecord:
     story = TicketStory(account(TENANT))
-    opened = change_of(story.opened()).opened
-    assert opened is not None
-    return replace(opened, requester_id=requester_id)
+    return replace(evolve(None, change_of(story.opened())), requester_id=requester_id)
 
 
 def _note(visibility: Visibility) -> TimelineEntry:
     story = TicketStory(account(TENANT))
     story.opened()
-    entry = change_of(story.reply(account(TENANT, Role.AGENT), "Reseller owes us.", visibility=visibility)).entry
-    assert entry is not None
+    (entry,) = change_of(story.reply(account(TENANT, Role.AGENT), "Reseller owes us.", visibility=visibility)).entries
     return entry
 
 
@@ -62,3 +59,40 @@ def test_staff_read_internal_notes() -> None:
     scope = scope_of(account(TENANT, Role.AGENT))
 
     assert shows(scope, _note(Visibility.INTERNAL))
+
+
+def lifecycle_entries() -> tuple[Lifecycle, list[TimelineEntry]]:
+    lifecycle = every_kind_of_event(TENANT)
+    plan = plan_batch({}, [change_of(event) for event in lifecycle.events])
+    return lifecycle, [entry for entry in plan.entries if entry.ticket_id == lifecycle.target.ticket_id]
+
+
+def test_the_requesting_side_never_reads_assignment_tags_or_internal_posts() -> None:
+    lifecycle, entries = lifecycle_entries()
+
+    hidden = [entry for entry in entries if not shows(scope_of(lifecycle.requester), entry)]
+
+    assert {entry.kind for entry in hidden} == {
+        EntryKind.ASSIGNED,
+        EntryKind.TAGS_CHANGED,
+        EntryKind.POST,
+        EntryKind.MERGED_POST,
+    }
+    assert {entry.body for entry in hidden if entry.body} == {
+        "Refund once billing agrees.",
+        "Billing will answer here.",
+    }
+
+
+def test_the_requesting_side_reads_every_other_change_as_a_system_entry() -> None:
+    lifecycle, entries = lifecycle_entries()
+
+    shown = {entry.kind for entry in entries if shows(scope_of(lifecycle.requester), entry)}
+
+    assert shown == set(EntryKind) - {EntryKind.ASSIGNED, EntryKind.TAGS_CHANGED, EntryKind.MERGED}
+
+
+def test_staff_read_every_entry() -> None:
+    lifecycle, entries = lifecycle_entries()
+
+    assert all(shows(scope_of(lifecycle.agent), entry) for entry in entries)

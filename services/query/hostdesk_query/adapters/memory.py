@@ -9,12 +9,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from uuid import UUID
 
-from hostdesk_contracts.base import Status
-
 from hostdesk_query.adapters.ports import DeadLetter, Outcome
 from hostdesk_query.domain.cursor import PageCursor
+from hostdesk_query.domain.listing import TicketFilter, matches
 from hostdesk_query.domain.model import TicketRecord, TicketView, TimelineEntry
 from hostdesk_query.domain.projection import Change, plan_batch
+from hostdesk_query.domain.timeline import in_time_order
 from hostdesk_query.domain.visibility import ReadScope, may_read, shows
 
 
@@ -43,7 +43,7 @@ class InMemoryNotices:
 class InMemoryReadModel:
     def __init__(self, notices: InMemoryNotices | None = None) -> None:
         self.tickets: dict[UUID, TicketRecord] = {}
-        self.timeline: dict[UUID, dict[int, TimelineEntry]] = defaultdict(dict)
+        self.timeline: dict[UUID, dict[tuple[int, int], TimelineEntry]] = defaultdict(dict)
         self.dead_letters: list[DeadLetter] = []
         self._notices = notices
 
@@ -53,7 +53,7 @@ class InMemoryReadModel:
         for ticket in (*plan.created, *plan.updated):
             self.tickets[ticket.ticket_id] = ticket
         for entry in plan.entries:
-            self.timeline[entry.ticket_id].setdefault(entry.version, entry)
+            self.timeline[entry.ticket_id].setdefault((entry.version, entry.part), entry)
         if self._notices is not None:
             for ticket in (*plan.created, *plan.updated):
                 self._notices.announce(ticket.ticket_id)
@@ -63,13 +63,13 @@ class InMemoryReadModel:
         self.dead_letters.extend(letters)
 
     async def list_tickets(
-        self, scope: ReadScope, *, statuses: frozenset[Status], after: PageCursor | None, limit: int
+        self, scope: ReadScope, *, filters: TicketFilter, after: PageCursor | None, limit: int
     ) -> list[TicketRecord]:
         readable = (
             ticket
             for ticket in self.tickets.values()
             if may_read(scope, ticket)
-            and (not statuses or ticket.status in statuses)
+            and matches(filters, ticket)
             and (after is None or (ticket.updated_at, ticket.ticket_id) < (after.updated_at, after.ticket_id))
         )
         return sorted(readable, key=lambda ticket: (ticket.updated_at, ticket.ticket_id), reverse=True)[:limit]
@@ -78,7 +78,7 @@ class InMemoryReadModel:
         ticket = self.tickets.get(ticket_id)
         if ticket is None or not may_read(scope, ticket):
             return None
-        entries = sorted(self.timeline[ticket_id].values(), key=lambda entry: entry.version, reverse=newest_first)
+        entries = in_time_order(self.timeline[ticket_id].values(), newest_first=newest_first)
         return TicketView(ticket=ticket, timeline=tuple(entry for entry in entries if shows(scope, entry)))
 
 

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
-from hostdesk_contracts.base import Status
-
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.gate import Decision
+from hostdesk_query.domain.listing import TicketFilter
 from hostdesk_query.domain.model import TicketRecord, TicketView
 from hostdesk_query.domain.projection import Change
 from hostdesk_query.domain.visibility import ReadScope
@@ -77,13 +76,14 @@ class ProjectionStore(Protocol):
 
 class TicketReader(Protocol):
     async def list_tickets(
-        self, scope: ReadScope, *, statuses: frozenset[Status], after: PageCursor | None, limit: int
+        self, scope: ReadScope, *, filters: TicketFilter, after: PageCursor | None, limit: int
     ) -> list[TicketRecord]:
-        """Newest updated first; only tickets ``scope`` may read."""
+        """Newest updated first; only tickets ``scope`` may read that ``filters`` keep."""
         ...
 
     async def ticket_view(self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool) -> TicketView | None:
-        """None when there is no such ticket, or ``scope`` may not read it."""
+        """None when there is no such ticket, or ``scope`` may not read it. The timeline in time order (entries
+        of the same moment in the order of their events)."""
         ...
 
 

@@ -17,11 +17,20 @@ from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
-from hostdesk_contracts.base import Status
 
 from hostdesk_query.adapters.ports import DeadLetter, Outcome, Rejected, StoreUnavailable
-from hostdesk_query.adapters.rows import ENTRY_COLUMNS, TICKET_COLUMNS, entry_args, entry_of, ticket_args, ticket_of
+from hostdesk_query.adapters.rows import (
+    ENTRY_COLUMNS,
+    ENTRY_FIELDS,
+    TICKET_COLUMNS,
+    TICKET_FIELDS,
+    entry_args,
+    entry_of,
+    ticket_args,
+    ticket_of,
+)
 from hostdesk_query.domain.cursor import PageCursor
+from hostdesk_query.domain.listing import TicketFilter
 from hostdesk_query.domain.model import TicketRecord, TicketView
 from hostdesk_query.domain.projection import Change, plan_batch
 from hostdesk_query.domain.visibility import ReadScope
@@ -44,19 +53,25 @@ REFUSED_ERRORS: tuple[type[BaseException], ...] = (asyncpg.DataError, asyncpg.In
 
 _LOCK = "SELECT pg_advisory_xact_lock(key) FROM unnest($1::bigint[]) AS key"
 _SELECT_FOR_APPLY = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE ticket_id = ANY($1::uuid[])"
+
+
+def _placeholders(count: int) -> str:
+    return ", ".join(f"${i}" for i in range(1, count + 1))
+
+
 _INSERT_TICKET = (
-    f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-    " $15, $16, $17, $18) ON CONFLICT (ticket_id) DO NOTHING"
+    f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({_placeholders(len(TICKET_FIELDS))})"
+    " ON CONFLICT (ticket_id) DO NOTHING"
 )
-_UPDATE_TICKET = """
-UPDATE tickets SET tenant = $2, number = $3, subject = $4, requester_id = $5, requester_name = $6,
-    requester_email = $7, requester_role = $8, status = $9, priority = $10, department = $11, channel = $12,
-    cc = $13, related_service = $14, created_at = $15, last_post_at = $16, updated_at = $17, version = $18
-WHERE ticket_id = $1 AND version < $18
-"""
+# Every column from its argument (ticket_id, the first, names the row), only when the version moves forward.
+_UPDATE_TICKET = (
+    "UPDATE tickets SET "
+    + ", ".join(f"{name} = ${i}" for i, name in enumerate(TICKET_FIELDS, start=1) if name != "ticket_id")
+    + f" WHERE ticket_id = $1 AND version < ${TICKET_FIELDS.index('version') + 1}"
+)
 _INSERT_ENTRY = (
-    f"INSERT INTO timeline ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-    " ON CONFLICT (ticket_id, version) DO NOTHING"
+    f"INSERT INTO timeline ({ENTRY_COLUMNS}) VALUES ({_placeholders(len(ENTRY_FIELDS))})"
+    " ON CONFLICT (ticket_id, version, part) DO NOTHING"
 )
 _NOTIFY = "SELECT pg_notify($1, notice) FROM unnest($2::text[]) AS notice"
 _INSERT_DEAD_LETTER = (
@@ -160,11 +175,20 @@ class PostgresReadModel:
             raise StoreUnavailable(str(error)) from error
 
     async def list_tickets(
-        self, scope: ReadScope, *, statuses: frozenset[Status], after: PageCursor | None, limit: int
+        self, scope: ReadScope, *, filters: TicketFilter, after: PageCursor | None, limit: int
     ) -> list[TicketRecord]:
         where = _Where().scoped(scope)
-        if statuses:
-            where.add("status = ANY({}::text[])", sorted(status.value for status in statuses))
+        if filters.statuses:
+            where.add("status = ANY({}::text[])", sorted(status.value for status in filters.statuses))
+        if filters.priorities:
+            where.add("priority = ANY({}::text[])", sorted(priority.value for priority in filters.priorities))
+        if filters.archived is not None:
+            where.add("archived = {}", filters.archived)
+        if filters.assignee is not None:
+            if filters.assignee.account_id is None:
+                where.add("assignee_id IS NULL")
+            else:
+                where.add("assignee_id = {}", filters.assignee.account_id)
         if after is not None:
             where.add("(updated_at, ticket_id) < ({}, {})", after.updated_at, after.ticket_id)
         args = [*where.args, limit]
@@ -184,6 +208,8 @@ class PostgresReadModel:
         where.scoped(scope)
         shown = "" if scope.sees_internal else " AND visibility IS DISTINCT FROM 'internal'"
         order = "DESC" if newest_first else "ASC"
+        # In time order: posts merged from another ticket fall in place among this ticket's own.
+        ordering = ", ".join(f"{column} {order}" for column in ("occurred_at", "version", "part"))
         try:
             # One snapshot for both reads, so that the timeline ends at the ticket's version.
             async with self._pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
@@ -191,7 +217,7 @@ class PostgresReadModel:
                 if row is None:
                     return None
                 entries = await connection.fetch(
-                    f"SELECT {ENTRY_COLUMNS} FROM timeline WHERE ticket_id = $1{shown} ORDER BY version {order}",
+                    f"SELECT {ENTRY_COLUMNS} FROM timeline WHERE ticket_id = $1{shown} ORDER BY {ordering}",
                     ticket_id,
                 )
         except UNAVAILABLE_ERRORS as error:

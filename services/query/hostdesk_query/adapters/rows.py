@@ -2,61 +2,91 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import asyncpg
-from hostdesk_contracts.base import Channel, Priority, Role, Side, Status, Visibility
+from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Status, Visibility
 
 from hostdesk_query.domain.model import EntryKind, TicketRecord, TimelineEntry
 
-TICKET_COLUMNS = (
-    "ticket_id, tenant, number, subject, requester_id, requester_name, requester_email, requester_role, status,"
-    " priority, department, channel, cc, related_service, created_at, last_post_at, updated_at, version"
+TICKET_FIELDS = (
+    "ticket_id",
+    "tenant",
+    "number",
+    "subject",
+    "requester_id",
+    "requester_name",
+    "requester_email",
+    "requester_role",
+    "status",
+    "priority",
+    "department",
+    "channel",
+    "cc",
+    "related_service",
+    "created_at",
+    "last_post_at",
+    "updated_at",
+    "version",
+    "category",
+    "tags",
+    "assignee_id",
+    "assignee_name",
+    "archived",
+    "rating",
+    "rating_comment",
+    "status_label",
+    "merged_into_ticket_id",
+    "merged_into_number",
 )
-ENTRY_COLUMNS = (
-    "ticket_id, version, kind, occurred_at, actor_id, actor_name, actor_role, side, body, visibility, post_id,"
-    " from_status, to_status, reason"
+ENTRY_FIELDS = (
+    "ticket_id",
+    "version",
+    "kind",
+    "occurred_at",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "side",
+    "body",
+    "visibility",
+    "post_id",
+    "from_status",
+    "to_status",
+    "reason",
+    "part",
+    "status_label",
+    "from_value",
+    "to_value",
+    "from_label",
+    "to_label",
+    "from_values",
+    "to_values",
+    "related_ticket_id",
+    "related_number",
+    "automatic",
 )
+TICKET_COLUMNS = ", ".join(TICKET_FIELDS)
+ENTRY_COLUMNS = ", ".join(ENTRY_FIELDS)
+
+
+def _column(value: object) -> object:
+    """A record's value as its column takes it: an enumeration by its value, a tuple as an array."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 def ticket_args(ticket: TicketRecord) -> tuple[object, ...]:
-    return (
-        ticket.ticket_id,
-        ticket.tenant,
-        ticket.number,
-        ticket.subject,
-        ticket.requester_id,
-        ticket.requester_name,
-        ticket.requester_email,
-        ticket.requester_role.value,
-        ticket.status.value,
-        ticket.priority.value,
-        ticket.department,
-        ticket.channel.value,
-        list(ticket.cc),
-        ticket.related_service,
-        ticket.created_at,
-        ticket.last_post_at,
-        ticket.updated_at,
-        ticket.version,
-    )
+    """The ticket's row, in the order of ``TICKET_FIELDS``."""
+    return tuple(_column(getattr(ticket, name)) for name in TICKET_FIELDS)
 
 
 def entry_args(entry: TimelineEntry) -> tuple[object, ...]:
-    return (
-        entry.ticket_id,
-        entry.version,
-        entry.kind.value,
-        entry.occurred_at,
-        entry.actor_id,
-        entry.actor_name,
-        entry.actor_role.value,
-        entry.side.value,
-        entry.body,
-        None if entry.visibility is None else entry.visibility.value,
-        entry.post_id,
-        None if entry.from_status is None else entry.from_status.value,
-        None if entry.to_status is None else entry.to_status.value,
-        entry.reason,
-    )
+    """The entry's row, in the order of ``ENTRY_FIELDS``."""
+    return tuple(_column(getattr(entry, name)) for name in ENTRY_FIELDS)
 
 
 def ticket_of(row: asyncpg.Record) -> TicketRecord:
@@ -79,6 +109,16 @@ def ticket_of(row: asyncpg.Record) -> TicketRecord:
         last_post_at=row["last_post_at"],
         updated_at=row["updated_at"],
         version=row["version"],
+        category=row["category"],
+        tags=tuple(row["tags"]),
+        assignee_id=row["assignee_id"],
+        assignee_name=row["assignee_name"],
+        archived=row["archived"],
+        rating=None if row["rating"] is None else Rating(row["rating"]),
+        rating_comment=row["rating_comment"],
+        status_label=row["status_label"],
+        merged_into_ticket_id=row["merged_into_ticket_id"],
+        merged_into_number=row["merged_into_number"],
     )
 
 
@@ -98,4 +138,15 @@ def entry_of(row: asyncpg.Record) -> TimelineEntry:
         from_status=None if row["from_status"] is None else Status(row["from_status"]),
         to_status=None if row["to_status"] is None else Status(row["to_status"]),
         reason=row["reason"],
+        part=row["part"],
+        status_label=row["status_label"],
+        from_value=row["from_value"],
+        to_value=row["to_value"],
+        from_label=row["from_label"],
+        to_label=row["to_label"],
+        from_values=None if row["from_values"] is None else tuple(row["from_values"]),
+        to_values=None if row["to_values"] is None else tuple(row["to_values"]),
+        related_ticket_id=row["related_ticket_id"],
+        related_number=row["related_number"],
+        automatic=row["automatic"],
     )

@@ -1,9 +1,50 @@
-"""The read model's tables, created at start-up by idempotent DDL. Replicas may start together: the DDL runs
-under a transaction-level advisory lock."""
+"""The read model's tables, created at start-up by idempotent DDL, and the upgrade of tables an earlier version
+made. Replicas may start together: everything runs in one transaction under a transaction-level advisory lock,
+so one replica upgrades and the others then find nothing left to do."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import asyncpg
+
+if TYPE_CHECKING:
+    Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+
+# Columns added to the tables of the first version, each with its definition; a fresh schema has them too.
+_TICKET_COLUMNS_ADDED = {
+    "category": "text",
+    "tags": "text[] NOT NULL DEFAULT '{}'",
+    "assignee_id": "text",
+    "assignee_name": "text",
+    "archived": "boolean NOT NULL DEFAULT false",
+    "rating": "text",
+    "rating_comment": "text",
+    "status_label": "text",
+    "merged_into_ticket_id": "uuid",
+    "merged_into_number": "bigint",
+}
+_ENTRY_COLUMNS_ADDED = {
+    "part": "integer NOT NULL DEFAULT 0",  # one event may add several entries: a merge adds one per post
+    "status_label": "text",
+    "from_value": "text",
+    "to_value": "text",
+    "from_label": "text",
+    "to_label": "text",
+    "from_values": "text[]",
+    "to_values": "text[]",
+    "related_ticket_id": "uuid",
+    "related_number": "bigint",
+    "automatic": "boolean NOT NULL DEFAULT false",
+}
+# What a column added to existing rows must hold to tell their truth: a closed ticket was put in the archive.
+_BACKFILLS = {("tickets", "archived"): "UPDATE {table} SET archived = true WHERE status = 'closed'"}
+_ENTRY_KEY = ("ticket_id", "version", "part")
+
+
+def _added(columns: dict[str, str]) -> str:
+    return "".join(f",\n    {name} {definition}" for name, definition in columns.items())
+
 
 _DDL = """
 CREATE SCHEMA IF NOT EXISTS {schema};
@@ -26,7 +67,7 @@ CREATE TABLE IF NOT EXISTS {schema}.tickets (
     created_at      timestamptz NOT NULL,
     last_post_at    timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL,
-    version         integer NOT NULL
+    version         integer NOT NULL{ticket_columns_added}
 );
 CREATE INDEX IF NOT EXISTS tickets_by_tenant
     ON {schema}.tickets (tenant, updated_at DESC, ticket_id DESC);
@@ -49,8 +90,8 @@ CREATE TABLE IF NOT EXISTS {schema}.timeline (
     post_id     text,
     from_status text,
     to_status   text,
-    reason      text,
-    PRIMARY KEY (ticket_id, version)
+    reason      text{entry_columns_added},
+    PRIMARY KEY ({entry_key})
 );
 
 CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
@@ -64,6 +105,22 @@ CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
     received_at timestamptz NOT NULL DEFAULT now()
 );
 """
+# Made after the upgrade: they index columns an earlier version's tables lack.
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS tickets_by_assignee
+    ON {schema}.tickets (tenant, assignee_id, updated_at DESC, ticket_id DESC);
+"""
+_COLUMNS = "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
+_PRIMARY_KEY = """
+SELECT c.conname, array_agg(a.attname::text ORDER BY k.position) AS columns
+FROM pg_constraint c
+CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, position)
+JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+WHERE c.conrelid = $1::regclass AND c.contype = 'p'
+GROUP BY c.conname
+"""
+# An upgrade rebuilds the timeline's key over every row: far longer than a statement of the running service.
+_UPGRADE_TIMEOUT_SECONDS = 3_600.0
 
 
 def _quoted(identifier: str) -> str:
@@ -71,6 +128,50 @@ def _quoted(identifier: str) -> str:
 
 
 async def ensure_schema(pool: asyncpg.Pool, schema: str) -> None:
+    quoted = _quoted(schema)
     async with pool.acquire() as connection, connection.transaction():
-        await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"hostdesk-query-ddl:{schema}")
-        await connection.execute(_DDL.format(schema=_quoted(schema)))
+        await connection.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            f"hostdesk-query-ddl:{schema}",
+            timeout=_UPGRADE_TIMEOUT_SECONDS,
+        )
+        await connection.execute(
+            _DDL.format(
+                schema=quoted,
+                ticket_columns_added=_added(_TICKET_COLUMNS_ADDED),
+                entry_columns_added=_added(_ENTRY_COLUMNS_ADDED),
+                entry_key=", ".join(_ENTRY_KEY),
+            )
+        )
+        await _add_columns(connection, schema, "tickets", _TICKET_COLUMNS_ADDED)
+        await _add_columns(connection, schema, "timeline", _ENTRY_COLUMNS_ADDED)
+        await _rekey_timeline(connection, schema)
+        await connection.execute(_INDEXES.format(schema=quoted), timeout=_UPGRADE_TIMEOUT_SECONDS)
+
+
+async def _add_columns(connection: Connection, schema: str, table: str, columns: dict[str, str]) -> None:
+    present = {row["column_name"] for row in await connection.fetch(_COLUMNS, schema, table)}
+    qualified = f"{_quoted(schema)}.{_quoted(table)}"
+    for name, definition in columns.items():
+        if name in present:
+            continue
+        await connection.execute(
+            f"ALTER TABLE {qualified} ADD COLUMN IF NOT EXISTS {name} {definition}", timeout=_UPGRADE_TIMEOUT_SECONDS
+        )
+        backfill = _BACKFILLS.get((table, name))
+        if backfill is not None:
+            await connection.execute(backfill.format(table=qualified), timeout=_UPGRADE_TIMEOUT_SECONDS)
+
+
+async def _rekey_timeline(connection: Connection, schema: str) -> None:
+    """The first version keyed the timeline by (ticket_id, version), one entry per event."""
+    qualified = f"{_quoted(schema)}.timeline"
+    key = await connection.fetchrow(_PRIMARY_KEY, qualified)
+    if key is not None and tuple(key["columns"]) == _ENTRY_KEY:
+        return
+    if key is not None:
+        await connection.execute(f"ALTER TABLE {qualified} DROP CONSTRAINT {_quoted(key['conname'])}")
+    await connection.execute(
+        f"ALTER TABLE {qualified} ADD CONSTRAINT timeline_pkey PRIMARY KEY ({', '.join(_ENTRY_KEY)})",
+        timeout=_UPGRADE_TIMEOUT_SECONDS,
+    )

@@ -1,4 +1,7 @@
-"""What the HTTP API answers. Built from the read model's records, never the records themselves."""
+"""What the HTTP API answers. Built from the read model's records, never the records themselves.
+
+The handling side's own fields of a ticket (its assignee and tags) are left out of the answers to the requesting
+side: the routes leave out every field not set, and only staff answers set them."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from hostdesk_contracts.base import Channel, Priority, Role, Side, Status, Visibility
+from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Status, Visibility
 from pydantic import BaseModel, ConfigDict, Field
 
 from hostdesk_query.domain.model import EntryKind, TicketRecord, TicketView, TimelineEntry
@@ -33,71 +36,139 @@ class EntryActor(Schema):
     role: Role
 
 
+class AssigneeOut(Schema):
+    account_id: str
+    name: str | None
+
+
+class RatingOut(Schema):
+    rating: Rating
+    comment: str | None
+
+
+class TicketLink(Schema):
+    ticket_id: UUID
+    number: int
+
+
 class TicketOut(Schema):
     ticket_id: UUID
     number: int
     subject: str
     status: Status
+    status_label: str | None = Field(description="The provider's own label of the status, when it set one.")
     priority: Priority
     department: str | None
+    category: str | None
     channel: Channel
     requester: Requester
     cc: tuple[str, ...]
     related_service: str | None
+    archived: bool
+    rating: RatingOut | None = Field(description="The requester's rating of the support, once given.")
+    merged_into: TicketLink | None = Field(description="The ticket this one was merged into, if it was.")
+    assignee: AssigneeOut | None = Field(
+        default=None, description="Only for the handling side: the staff member handling the ticket, or null."
+    )
+    tags: tuple[str, ...] | None = Field(default=None, description="Only for the handling side: its own tags.")
     created_at: datetime
     last_post_at: datetime
     updated_at: datetime
     version: int = Field(description="The ticket's version: the number of events applied to it.")
 
     @classmethod
-    def of(cls, ticket: TicketRecord) -> TicketOut:
-        return cls(
-            ticket_id=ticket.ticket_id,
-            number=ticket.number,
-            subject=ticket.subject,
-            status=ticket.status,
-            priority=ticket.priority,
-            department=ticket.department,
-            channel=ticket.channel,
-            requester=Requester(
+    def of(cls, ticket: TicketRecord, *, handling: bool) -> TicketOut:
+        """``handling``: the reader is on the handling side, and reads its own fields."""
+        return cls(**cls.fields_of(ticket, handling=handling))
+
+    @staticmethod
+    def fields_of(ticket: TicketRecord, *, handling: bool) -> dict[str, object]:
+        fields: dict[str, object] = {
+            "ticket_id": ticket.ticket_id,
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "status_label": ticket.status_label,
+            "priority": ticket.priority,
+            "department": ticket.department,
+            "category": ticket.category,
+            "channel": ticket.channel,
+            "requester": Requester(
                 account_id=ticket.requester_id, name=ticket.requester_name, email=ticket.requester_email
             ),
-            cc=ticket.cc,
-            related_service=ticket.related_service,
-            created_at=ticket.created_at,
-            last_post_at=ticket.last_post_at,
-            updated_at=ticket.updated_at,
-            version=ticket.version,
-        )
+            "cc": ticket.cc,
+            "related_service": ticket.related_service,
+            "archived": ticket.archived,
+            "rating": None if ticket.rating is None else RatingOut(rating=ticket.rating, comment=ticket.rating_comment),
+            "merged_into": _link(ticket.merged_into_ticket_id, ticket.merged_into_number),
+            "created_at": ticket.created_at,
+            "last_post_at": ticket.last_post_at,
+            "updated_at": ticket.updated_at,
+            "version": ticket.version,
+        }
+        if handling:
+            fields["tags"] = ticket.tags
+            fields["assignee"] = (
+                None
+                if ticket.assignee_id is None
+                else AssigneeOut(account_id=ticket.assignee_id, name=ticket.assignee_name)
+            )
+        return fields
+
+
+def _link(ticket_id: UUID | None, number: int | None) -> TicketLink | None:
+    return None if ticket_id is None or number is None else TicketLink(ticket_id=ticket_id, number=number)
 
 
 class TimelineEntryOut(Schema):
-    version: int
+    version: int = Field(description="The version of the event that made the entry.")
+    part: int = Field(description="Which of the entries of that event: a merge of posts makes one per post.")
     kind: EntryKind
     occurred_at: datetime
     actor: EntryActor
     side: Side
-    body: str | None = None
-    visibility: Visibility | None = None
-    post_id: str | None = None
-    from_status: Status | None = None
-    to_status: Status | None = None
-    reason: str | None = None
+    visibility: Visibility | None = Field(description="Internal entries are never shown to the requesting side.")
+    body: str | None = Field(description="A post's text, or the comment of a rating.")
+    post_id: str | None
+    from_status: Status | None
+    to_status: Status | None
+    status_label: str | None = Field(description="The provider's own label of the new status.")
+    reason: str | None
+    from_value: str | None = Field(description="The value before: priority, department, category, assignee.")
+    to_value: str | None = Field(description="The value after, or the rating given.")
+    from_label: str | None = Field(description="The name of the value before, where it has one (an assignee).")
+    to_label: str | None = Field(description="The name of the value after, where it has one.")
+    from_values: tuple[str, ...] | None = Field(description="The list before: CC recipients or tags.")
+    to_values: tuple[str, ...] | None = Field(description="The list after.")
+    related_ticket: TicketLink | None = Field(
+        description="The other ticket of a merge: where this one went, or where a merged post came from."
+    )
+    automatic: bool = Field(description="Done by the system itself, e.g. a ticket closed after waiting.")
 
     @classmethod
     def of(cls, entry: TimelineEntry) -> TimelineEntryOut:
         return cls(
             version=entry.version,
+            part=entry.part,
             kind=entry.kind,
             occurred_at=entry.occurred_at,
             actor=EntryActor(account_id=entry.actor_id, name=entry.actor_name, role=entry.actor_role),
             side=entry.side,
-            body=entry.body,
             visibility=entry.visibility,
+            body=entry.body,
             post_id=entry.post_id,
             from_status=entry.from_status,
             to_status=entry.to_status,
+            status_label=entry.status_label,
             reason=entry.reason,
+            from_value=entry.from_value,
+            to_value=entry.to_value,
+            from_label=entry.from_label,
+            to_label=entry.to_label,
+            from_values=entry.from_values,
+            to_values=entry.to_values,
+            related_ticket=_link(entry.related_ticket_id, entry.related_number),
+            automatic=entry.automatic,
         )
 
 
@@ -105,9 +176,11 @@ class TicketDetailOut(TicketOut):
     timeline: tuple[TimelineEntryOut, ...]
 
     @classmethod
-    def of_view(cls, view: TicketView) -> TicketDetailOut:
-        summary = TicketOut.of(view.ticket)
-        return cls(**dict(summary), timeline=tuple(TimelineEntryOut.of(entry) for entry in view.timeline))
+    def of_view(cls, view: TicketView, *, handling: bool) -> TicketDetailOut:
+        return cls(
+            **cls.fields_of(view.ticket, handling=handling),
+            timeline=tuple(TimelineEntryOut.of(entry) for entry in view.timeline),
+        )
 
 
 class TicketPage(Schema):

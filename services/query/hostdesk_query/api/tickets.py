@@ -7,13 +7,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
-from hostdesk_contracts.base import Status
+from hostdesk_contracts.base import Priority, Status
 from hostdesk_contracts.problems import Problem
+from hostdesk_contracts.runtime.auth import ActorDep
 from hostdesk_contracts.runtime.problems import NotFound
 
 from hostdesk_query.api.deps import NoticesDep, ReaderDep, ScopeDep, SettingsDep
 from hostdesk_query.api.schemas import TicketDetailOut, TicketOut, TicketPage, TimelineOrder
 from hostdesk_query.domain.cursor import InvalidCursor, PageCursor, decode_cursor, encode_cursor
+from hostdesk_query.domain.listing import AssignedTo, TicketFilter
 from hostdesk_query.reading import Wait, read_ticket
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
@@ -25,38 +27,74 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 }
 
 
+_ASSIGNEE_HELP = (
+    "Only the handling side: ``me`` (tickets assigned to the caller), ``none`` (unassigned tickets) or an account id."
+)
+
+
+def _invalid(parameter: str, message: str, given: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", parameter), "msg": message, "input": given}]
+    )
+
+
 def _cursor(text: str | None) -> PageCursor | None:
     if text is None:
         return None
     try:
         return decode_cursor(text)
     except InvalidCursor as error:
-        raise RequestValidationError(
-            [{"type": "value_error", "loc": ("query", "cursor"), "msg": str(error), "input": text}]
-        ) from error
+        raise _invalid("cursor", str(error), text) from error
 
 
-@router.get("", response_model=TicketPage, responses=_PROBLEMS)
+def _assigned_to(text: str | None, *, caller: str, handling: bool) -> AssignedTo | None:
+    if text is None:
+        return None
+    if not handling:
+        # Assignment is the handling side's own: filtering on it would tell the requester what it may not see.
+        raise _invalid("assignee", "only the handling side filters on the assignee", text)
+    if text == "me":
+        return AssignedTo(caller)
+    return AssignedTo(None if text == "none" else text)
+
+
+@router.get("", response_model=TicketPage, response_model_exclude_unset=True, responses=_PROBLEMS)
 async def list_tickets(
     reader: ReaderDep,
     scope: ScopeDep,
+    actor: ActorDep,
     status: Annotated[list[Status] | None, Query(description="Only tickets in these statuses (repeatable).")] = None,
+    priority: Annotated[
+        list[Priority] | None, Query(description="Only tickets of these priorities (repeatable).")
+    ] = None,
+    archived: Annotated[
+        bool | None, Query(description="Only archived tickets (true) or only the others (false); absent: both.")
+    ] = None,
+    assignee: Annotated[str | None, Query(min_length=1, max_length=200, description=_ASSIGNEE_HELP)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(description="``next_cursor`` of the page before.")] = None,
 ) -> TicketPage:
     """The tickets the caller may read, the most recently updated first."""
-    tickets = await reader.list_tickets(scope, statuses=frozenset(status or ()), after=_cursor(cursor), limit=limit + 1)
+    filters = TicketFilter(
+        statuses=frozenset(status or ()),
+        priorities=frozenset(priority or ()),
+        archived=archived,
+        assignee=_assigned_to(assignee, caller=actor.account_id, handling=scope.sees_internal),
+    )
+    tickets = await reader.list_tickets(scope, filters=filters, after=_cursor(cursor), limit=limit + 1)
     page = tickets[:limit]
     next_cursor = None
     if len(tickets) > limit:
         last = page[-1]
         next_cursor = encode_cursor(PageCursor(updated_at=last.updated_at, ticket_id=last.ticket_id))
-    return TicketPage(items=tuple(TicketOut.of(ticket) for ticket in page), next_cursor=next_cursor)
+    items = tuple(TicketOut.of(ticket, handling=scope.sees_internal) for ticket in page)
+    return TicketPage(items=items, next_cursor=next_cursor)
 
 
 @router.get(
     "/{ticket_id}",
     response_model=TicketDetailOut,
+    response_model_exclude_unset=True,
     responses={**_PROBLEMS, 404: {"model": Problem, "description": "No such ticket, or not one the caller may read."}},
 )
 async def get_ticket(
@@ -72,7 +110,8 @@ async def get_ticket(
         int | None, Query(ge=1, description="Wait (a little) until the ticket has reached this version.")
     ] = None,
 ) -> TicketDetailOut:
-    """The ticket and its timeline. With ``min_version``, waits up to a couple of seconds for the read model to
+    """The ticket and its timeline, in time order. A ticket merged into another still answers, and names it
+    in ``merged_into``. With ``min_version``, waits up to a couple of seconds for the read model to
     reach it, then answers what it has; the ``version`` field says which."""
     wait = None
     if min_version is not None:
@@ -84,4 +123,4 @@ async def get_ticket(
     view = await read_ticket(reader, notices, scope, ticket_id, newest_first=order is TimelineOrder.DESC, wait=wait)
     if view is None:
         raise NotFound(f"There is no ticket {ticket_id}.")
-    return TicketDetailOut.of_view(view)
+    return TicketDetailOut.of_view(view, handling=scope.sees_internal)

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from hostdesk_contracts.base import Channel, Priority, Role, Side, Status, Visibility
+from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Status, Visibility
 
 
 class EntryKind(StrEnum):
@@ -16,6 +16,16 @@ class EntryKind(StrEnum):
     STATUS_CHANGED = "status_changed"
     CLOSED = "closed"
     REOPENED = "reopened"
+    ASSIGNED = "assigned"
+    PRIORITY_CHANGED = "priority_changed"
+    DEPARTMENT_CHANGED = "department_changed"
+    CATEGORY_CHANGED = "category_changed"
+    CC_CHANGED = "cc_changed"
+    TAGS_CHANGED = "tags_changed"
+    RATED = "rated"
+    ARCHIVED = "archived"
+    MERGED = "merged"  # this ticket went into another one
+    MERGED_POST = "merged_post"  # a post of another ticket merged into this one, at its own time
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +48,23 @@ class TicketRecord:
     last_post_at: datetime
     updated_at: datetime
     version: int
+    category: str | None
+    tags: tuple[str, ...]
+    assignee_id: str | None
+    assignee_name: str | None
+    archived: bool
+    rating: Rating | None
+    rating_comment: str | None
+    status_label: str | None  # the provider's own label of the status, when it set one
+    merged_into_ticket_id: UUID | None
+    merged_into_number: int | None
 
 
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
+    """One line of a ticket's timeline. An event makes one entry (``part`` 0), except a merge of posts, which
+    makes one per post (``part`` 0, 1, ...), each at the post's own time."""
+
     ticket_id: UUID
     version: int
     kind: EntryKind
@@ -51,11 +74,22 @@ class TimelineEntry:
     actor_role: Role
     side: Side
     body: str | None = None
-    visibility: Visibility | None = None
+    visibility: Visibility | None = None  # internal: never shown to the requesting side
     post_id: str | None = None
     from_status: Status | None = None
     to_status: Status | None = None
     reason: str | None = None
+    part: int = 0
+    status_label: str | None = None
+    from_value: str | None = None  # a single value changed: priority, department, category, assignee, rating
+    to_value: str | None = None
+    from_label: str | None = None  # the value's name, where it differs from the value (an assignee's name)
+    to_label: str | None = None
+    from_values: tuple[str, ...] | None = None  # a list changed: CC recipients, tags
+    to_values: tuple[str, ...] | None = None
+    related_ticket_id: UUID | None = None  # the other ticket of a merge
+    related_number: int | None = None
+    automatic: bool = False  # done by the system itself (a ticket closed after waiting on the requester)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,22 +5,38 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import assert_never
 from uuid import UUID
 
-from hostdesk_contracts.base import Status, Visibility
+from hostdesk_contracts.base import Status
 from hostdesk_contracts.events import (
+    AnyEvent,
+    CategoryChanged,
+    CcChanged,
+    DepartmentChanged,
+    PostsMerged,
+    PriorityChanged,
     ReplyPosted,
     StatusChanged,
+    TagsChanged,
+    TicketArchived,
+    TicketAssigned,
     TicketClosed,
     TicketEvent,
+    TicketMerged,
     TicketOpened,
+    TicketRated,
     TicketReopened,
 )
 
 from hostdesk_query.domain.gate import Decision, decide
-from hostdesk_query.domain.model import EntryKind, TicketRecord, TimelineEntry
+from hostdesk_query.domain.model import TicketRecord, TimelineEntry
+from hostdesk_query.domain.text import clean, clean_all, clean_optional
+from hostdesk_query.domain.timeline import entries_of
 
-KnownEvent = TicketOpened | ReplyPosted | StatusChanged | TicketClosed | TicketReopened
+# Every event the contracts publish (``hostdesk_contracts.events.EVENT_TYPES``), each with its own projection:
+# a type added to the contracts fails the type check of ``_changed`` and ``entries_of`` until it has one.
+KnownEvent = AnyEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +46,12 @@ class Change:
     ticket_id: UUID
     version: int
     occurred_at: datetime
-    opened: TicketRecord | None = None  # the ticket an opening event creates
-    status: Status | None = None  # the status the event moves the ticket to
-    is_post: bool = False
-    entry: TimelineEntry | None = None  # None for an event of a type this service does not know
+    event: KnownEvent | None = None  # None: an event of a type this service does not know, which only counts
+    entries: tuple[TimelineEntry, ...] = ()  # what the event adds to the timeline
 
     @property
     def opens(self) -> bool:
-        return self.opened is not None
+        return isinstance(self.event, TicketOpened)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,102 +62,9 @@ class BatchPlan:
     entries: tuple[TimelineEntry, ...]  # the timeline entries of the applied changes
 
 
-def _text(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; a stray one in a mail body must not keep the ticket out of the read model.
-    return value.replace("\x00", "\ufffd")
-
-
-def _optional_text(value: str | None) -> str | None:
-    return None if value is None else _text(value)
-
-
-def _entry(
-    event: TicketEvent,
-    kind: EntryKind,
-    *,
-    body: str | None = None,
-    visibility: Visibility | None = None,
-    post_id: str | None = None,
-    from_status: Status | None = None,
-    to_status: Status | None = None,
-    reason: str | None = None,
-) -> TimelineEntry:
-    return TimelineEntry(
-        ticket_id=event.ticket_id,
-        version=event.version,
-        kind=kind,
-        occurred_at=event.occurred_at,
-        actor_id=_text(event.actor.account_id),
-        actor_name=_optional_text(event.actor.display_name),
-        actor_role=event.actor.role,
-        side=event.side,
-        body=_optional_text(body),
-        visibility=visibility,
-        post_id=post_id,
-        from_status=from_status,
-        to_status=to_status,
-        reason=_optional_text(reason),
-    )
-
-
-def _opened(event: TicketOpened) -> Change:
-    ticket = TicketRecord(
-        ticket_id=event.ticket_id,
-        tenant=event.tenant,
-        number=event.number,
-        subject=_text(event.subject),
-        requester_id=_text(event.requester.account_id),
-        requester_name=_optional_text(event.requester.display_name),
-        requester_email=_optional_text(event.requester.email),
-        requester_role=event.requester.role,
-        status=event.status,
-        priority=event.priority,
-        department=_optional_text(event.department),
-        channel=event.channel,
-        cc=tuple(_text(address) for address in event.cc),
-        related_service=_optional_text(event.related_service),
-        created_at=event.occurred_at,
-        last_post_at=event.occurred_at,
-        updated_at=event.occurred_at,
-        version=event.version,
-    )
-    entry = _entry(
-        event,
-        EntryKind.OPENED,
-        body=event.body,
-        visibility=Visibility.PUBLIC,
-        post_id=event.post_id,
-        to_status=event.status,
-    )
-    return Change(event.ticket_id, event.version, event.occurred_at, opened=ticket, is_post=True, entry=entry)
-
-
 def change_of(event: KnownEvent) -> Change:
     """The change a known event makes."""
-    ticket_id, version, at = event.ticket_id, event.version, event.occurred_at
-    match event:
-        case TicketOpened():
-            return _opened(event)
-        case ReplyPosted():
-            entry = _entry(event, EntryKind.POST, body=event.body, visibility=event.visibility, post_id=event.post_id)
-            return Change(ticket_id, version, at, is_post=True, entry=entry)
-        case StatusChanged():
-            entry = _entry(
-                event,
-                EntryKind.STATUS_CHANGED,
-                from_status=event.from_status,
-                to_status=event.to_status,
-                reason=event.reason,
-            )
-            return Change(ticket_id, version, at, status=event.to_status, entry=entry)
-        case TicketClosed() | TicketReopened():
-            kind, to_status = (
-                (EntryKind.CLOSED, Status.CLOSED)
-                if isinstance(event, TicketClosed)
-                else (EntryKind.REOPENED, Status.OPEN)
-            )
-            entry = _entry(event, kind, from_status=event.from_status, to_status=to_status, reason=event.reason)
-            return Change(ticket_id, version, at, status=to_status, entry=entry)
+    return Change(event.ticket_id, event.version, event.occurred_at, event=event, entries=entries_of(event))
 
 
 def bump_of(envelope: TicketEvent) -> Change:
@@ -154,17 +75,97 @@ def bump_of(envelope: TicketEvent) -> Change:
 
 def evolve(ticket: TicketRecord | None, change: Change) -> TicketRecord:
     """The ticket once ``change`` is applied. The version gate has said it applies."""
-    if change.opened is not None:
-        return change.opened
+    if isinstance(change.event, TicketOpened):
+        return _opened(change.event)
     if ticket is None:
         raise ValueError(f"ticket {change.ticket_id} does not exist: only an opening event can create it")
-    return replace(
-        ticket,
-        version=change.version,
-        updated_at=change.occurred_at,
-        status=change.status or ticket.status,
-        last_post_at=change.occurred_at if change.is_post else ticket.last_post_at,
+    moved = replace(ticket, version=change.version, updated_at=change.occurred_at)
+    return moved if change.event is None else _changed(moved, change.event)
+
+
+def _opened(event: TicketOpened) -> TicketRecord:
+    return TicketRecord(
+        ticket_id=event.ticket_id,
+        tenant=event.tenant,
+        number=event.number,
+        subject=clean(event.subject),
+        requester_id=clean(event.requester.account_id),
+        requester_name=clean_optional(event.requester.display_name),
+        requester_email=clean_optional(event.requester.email),
+        requester_role=event.requester.role,
+        status=event.status,
+        priority=event.priority,
+        department=clean_optional(event.department),
+        channel=event.channel,
+        cc=clean_all(event.cc),
+        related_service=clean_optional(event.related_service),
+        created_at=event.occurred_at,
+        last_post_at=event.occurred_at,
+        updated_at=event.occurred_at,
+        version=event.version,
+        category=clean_optional(event.category),
+        tags=clean_all(event.tags),
+        assignee_id=None,
+        assignee_name=None,
+        archived=False,
+        rating=None,
+        rating_comment=None,
+        status_label=None,
+        merged_into_ticket_id=None,
+        merged_into_number=None,
     )
+
+
+def _changed(ticket: TicketRecord, event: KnownEvent) -> TicketRecord:
+    """What ``event`` changes in the ticket's fields, its version and update time already moved. The archive
+    flag follows the contracts: closing, archiving and merging set it, reopening clears it."""
+    match event:
+        case TicketOpened():
+            return _opened(event)
+        case ReplyPosted():
+            return replace(ticket, last_post_at=event.occurred_at)
+        case PostsMerged():
+            # Merged posts keep their own times, often older than this ticket's own last post.
+            latest = max((post.occurred_at for post in event.posts), default=ticket.last_post_at)
+            return replace(ticket, last_post_at=max(ticket.last_post_at, latest))
+        case StatusChanged():
+            return replace(ticket, status=event.to_status, status_label=clean_optional(event.status_label))
+        case TicketClosed():
+            return replace(ticket, status=Status.CLOSED, status_label=None, archived=True)
+        case TicketReopened():
+            return replace(ticket, status=Status.OPEN, status_label=None, archived=False)
+        case TicketArchived():
+            return replace(ticket, archived=True)
+        case TicketMerged():
+            return replace(
+                ticket,
+                status=Status.CLOSED,
+                status_label=None,
+                archived=True,
+                merged_into_ticket_id=event.into_ticket_id,
+                merged_into_number=event.into_number,
+            )
+        case TicketAssigned():
+            assignee = event.assignee
+            if assignee is None:
+                return replace(ticket, assignee_id=None, assignee_name=None)
+            return replace(
+                ticket, assignee_id=clean(assignee.account_id), assignee_name=clean_optional(assignee.display_name)
+            )
+        case PriorityChanged():
+            return replace(ticket, priority=event.to_priority)
+        case DepartmentChanged():
+            return replace(ticket, department=clean(event.to_department))
+        case CategoryChanged():
+            return replace(ticket, category=clean(event.to_category))
+        case CcChanged():
+            return replace(ticket, cc=clean_all(event.cc))
+        case TagsChanged():
+            return replace(ticket, tags=clean_all(event.tags))
+        case TicketRated():
+            return replace(ticket, rating=event.rating, rating_comment=clean_optional(event.comment))
+        case _:
+            assert_never(event)
 
 
 def plan_batch(existing: Mapping[UUID, TicketRecord], changes: Sequence[Change]) -> BatchPlan:
@@ -183,8 +184,7 @@ def plan_batch(existing: Mapping[UUID, TicketRecord], changes: Sequence[Change])
         decisions.append(decision)
         if decision is Decision.APPLY:
             state[change.ticket_id] = touched[change.ticket_id] = evolve(current, change)
-            if change.entry is not None:
-                entries.append(change.entry)
+            entries.extend(change.entries)
     ordered = sorted(touched.values(), key=lambda ticket: ticket.ticket_id)
     return BatchPlan(
         decisions=tuple(decisions),
