@@ -85,3 +85,16 @@ async def test_a_customer_reply_mails_the_assignee_and_nobody_on_the_requesting_
 
     assert "Still down for me." in mail.body
     assert [r["recipient"] for r in await tables.outbox(story.ticket_id)] == [ASSIGNEE_EMAIL]
+
+
+async def test_a_reply_with_nul_characters_is_mailed_and_the_tickets_later_events_still_mail(
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+) -> None:
+    async with running_notify(notify_settings):
+        for event in (story.opened(cc=()), story.staff_reply("Log:\x00 disk full"), story.resolved()):
+            await relay.publish(event)
+        resolved = await smtp_sink.mailbox.wait_for_async(lambda m: "is now: resolved" in m.body, within=WAIT)
+        reply = await smtp_sink.mailbox.wait_for_async(lambda m: "disk full" in m.body, within=WAIT)
+
+    assert reply.body.startswith("Log: disk full")
+    assert addressed_to(REQUESTER_EMAIL, story)(resolved)

@@ -94,3 +94,12 @@ def test_an_event_that_changes_no_address_only_moves_the_version_on() -> None:
     after = contact_after(known, story.priority_changed())
 
     assert after == replace(known, version=2)
+
+
+def test_nul_characters_in_a_tickets_subject_and_addresses_are_not_kept() -> None:
+    story = TicketStory(subject="Down\x00 again")
+    known = contact_from_opened(story.opened(cc=("boss@example.com\x00",)))
+
+    after = contact_after(known, story.assigned(email="kim@hostdesk.test\x00"))
+
+    assert (after.subject, after.cc, after.assignee_email) == ("Down again", ("boss@example.com",), ASSIGNEE_EMAIL)

@@ -54,11 +54,13 @@ def contact_after(known: TicketContact | None, event: TicketEvent) -> TicketCont
         raise ValueError(f"event {event.event_id} is about a ticket not opened yet")
     match event:
         case CcChanged(cc=cc):
-            known = replace(known, cc=cc)  # the new list replaces the old one whole
+            known = replace(known, cc=_storable_all(cc))  # the new list replaces the old one whole
         case TicketAssigned(assignee=None):
             known = replace(known, assignee_id=None, assignee_email=None)
         case TicketAssigned(assignee=assignee) if assignee is not None:
-            known = replace(known, assignee_id=assignee.account_id, assignee_email=assignee.email)
+            known = replace(
+                known, assignee_id=storable(assignee.account_id), assignee_email=_storable_or_none(assignee.email)
+            )
     return replace(known, version=event.version)
 
 
@@ -67,8 +69,22 @@ def contact_from_opened(event: TicketOpened) -> TicketContact:
         ticket_id=event.ticket_id,
         tenant=event.tenant,
         number=event.number,
-        subject=event.subject,
-        requester_email=event.requester.email,
-        cc=event.cc,
+        subject=storable(event.subject),
+        requester_email=_storable_or_none(event.requester.email),
+        cc=_storable_all(event.cc),
         version=event.version,
     )
+
+
+def storable(text: str) -> str:
+    """Without NUL characters, which PostgreSQL's text refuses and no mail may carry: a pasted NUL would
+    otherwise stop every later event of its ticket, each waiting for the one that cannot be kept."""
+    return text.replace("\x00", "")
+
+
+def _storable_or_none(text: str | None) -> str | None:
+    return None if text is None else storable(text)
+
+
+def _storable_all(texts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(storable(text) for text in texts)

@@ -8,7 +8,7 @@ from string import Template
 from hostdesk_contracts.base import Status
 from hostdesk_contracts.events import ReplyPosted, StatusChanged, TicketClosed, TicketEvent, TicketMerged
 
-from hostdesk_notify.domain.contacts import TicketContact
+from hostdesk_notify.domain.contacts import TicketContact, storable
 from hostdesk_notify.domain.recipients import MailKind
 
 SUPPORTED_LANGUAGES = ("en", "fr")
@@ -183,7 +183,9 @@ def _one_line(text: str) -> str:
 def render(template: MailTemplate, *, ticket: TicketContact, event: TicketEvent) -> RenderedMail:
     language = template.language
     values = {"number": str(ticket.number), "subject": _one_line(ticket.subject)} | _event_values(event, language)
-    return RenderedMail(subject=template.subject.substitute(values), body=template.body.substitute(values))
+    return RenderedMail(
+        subject=storable(template.subject.substitute(values)), body=storable(template.body.substitute(values))
+    )
 
 
 def _event_values(event: TicketEvent, language: str) -> dict[str, str]:
