@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import asyncpg
 import httpx
@@ -22,7 +23,7 @@ from hostdesk_contracts.runtime.nats import ensure_streams
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_query.main import create_app
 from hostdesk_query.settings import Settings
-from hostdesk_query.testing import TicketStory, account
+from hostdesk_query.testing import TicketStory, account, every_kind_of_event
 from nats.js import JetStreamContext
 
 SECRET = "integration-test-secret-0123456789abcdef"
@@ -269,3 +270,53 @@ async def test_the_consumer_resumes_where_it_stopped_after_a_restart(service: Se
     await service.start()
 
     await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(2))
+
+
+async def test_a_ticket_through_every_kind_of_event_shows_each_side_what_it_may_see(
+    service: Service, tenant: str
+) -> None:
+    lifecycle = every_kind_of_event(tenant)
+    target = f"/v1/tickets/{lifecycle.target.ticket_id}"
+    for event in lifecycle.events:
+        await service.publish(event)
+
+    for_staff = (await service.eventually(target, lifecycle.agent, at_version(lifecycle.target.version))).json()
+    for_requester = (await service.get(target, lifecycle.requester)).json()
+    source = (await service.get(f"/v1/tickets/{lifecycle.source.ticket_id}", lifecycle.requester)).json()
+
+    for ticket in (for_staff, for_requester):
+        assert (ticket["status"], ticket["archived"], ticket["priority"], ticket["category"]) == (
+            "closed",
+            True,
+            "high",
+            "Refunds",
+        )
+        assert ticket["rating"] == {"rating": "unsatisfied", "comment": "Two days without mail."}
+    assert (for_staff["tags"], for_staff["assignee"]) == (["vps", "refund"], None)
+    assert {"tags", "assignee"}.isdisjoint(for_requester)
+    assert {entry["kind"] for entry in for_staff["timeline"]} - {
+        entry["kind"] for entry in for_requester["timeline"]
+    } == {
+        "assigned",
+        "tags_changed",
+    }
+    assert source["merged_into"] == {"ticket_id": str(lifecycle.target.ticket_id), "number": lifecycle.target.number}
+    times = [datetime.fromisoformat(entry["occurred_at"]) for entry in for_staff["timeline"]]
+    assert times == sorted(times)
+
+
+async def test_the_list_filters_on_the_archive_and_the_assignee(service: Service, tenant: str) -> None:
+    customer, agent = account(tenant), account(tenant, Role.AGENT)
+    archived, assigned = TicketStory(customer), TicketStory(customer)
+    for event in (archived.opened(), archived.close(agent), assigned.opened(), assigned.assign(agent, agent)):
+        await service.publish(event)
+    await service.eventually(f"/v1/tickets/{assigned.ticket_id}", agent, at_version(2))
+    await service.eventually(f"/v1/tickets/{archived.ticket_id}", agent, at_version(2))
+
+    async def listed(**params: object) -> list[str]:
+        return [item["ticket_id"] for item in (await service.get("/v1/tickets", agent, **params)).json()["items"]]
+
+    assert await listed(archived="true") == [str(archived.ticket_id)]
+    assert await listed(archived="false") == [str(assigned.ticket_id)]
+    assert await listed(assignee="me") == [str(assigned.ticket_id)]
+    assert await listed(assignee="none") == [str(archived.ticket_id)]

@@ -1,18 +1,20 @@
 """The in-memory fake and the PostgreSQL read model keep the same promises: one suite runs against both."""
 
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
-from hostdesk_contracts.base import Role, Status, Visibility
+from hostdesk_contracts.base import Priority, Role, Status, Visibility
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_query.adapters.memory import InMemoryReadModel
 from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.gate import Decision
-from hostdesk_query.domain.listing import TicketFilter
+from hostdesk_query.domain.listing import AssignedTo, TicketFilter
+from hostdesk_query.domain.model import EntryKind
 from hostdesk_query.domain.projection import change_of
 from hostdesk_query.domain.visibility import scope_of
-from hostdesk_query.testing import TicketStory, account
+from hostdesk_query.testing import TicketStory, account, every_kind_of_event
 
 ReadModel = InMemoryReadModel | PostgresReadModel
 
@@ -99,3 +101,43 @@ async def test_nobody_reads_a_ticket_outside_their_scope(model: ReadModel, tenan
     for stranger in (account(tenant), account(f"{tenant}-x", Role.AGENT)):
         assert await model.ticket_view(scope_of(stranger), story.ticket_id, newest_first=False) is None
         assert await model.list_tickets(scope_of(stranger), filters=TicketFilter(), after=None, limit=10) == []
+
+
+async def test_the_list_keeps_only_the_tickets_each_filter_asks_for(model: ReadModel, tenant: str) -> None:
+    agent = account(tenant, Role.AGENT)
+    plain, urgent, archived, assigned = (TicketStory(account(tenant)) for _ in range(4))
+    await apply(model, *(story.opened() for story in (plain, urgent, archived, assigned)))
+    await apply(
+        model,
+        urgent.priority_change(agent, Priority.URGENT),
+        archived.status_change(agent, Status.RESOLVED),
+        archived.archive(agent),
+        assigned.assign(agent, agent),
+    )
+
+    async def kept(**conditions: object) -> set[UUID]:
+        filters = TicketFilter(**conditions)  # type: ignore[arg-type]
+        return {t.ticket_id for t in await model.list_tickets(scope_of(agent), filters=filters, after=None, limit=10)}
+
+    assert await kept(priorities=frozenset({Priority.URGENT, Priority.HIGH})) == {urgent.ticket_id}
+    assert await kept(archived=True) == {archived.ticket_id}
+    assert await kept(archived=False) == {plain.ticket_id, urgent.ticket_id, assigned.ticket_id}
+    assert await kept(assignee=AssignedTo(agent.account_id)) == {assigned.ticket_id}
+    assert await kept(assignee=AssignedTo(None)) == {plain.ticket_id, urgent.ticket_id, archived.ticket_id}
+    assert await kept(assignee=AssignedTo(None), archived=False, statuses=frozenset({Status.OPEN})) == {
+        plain.ticket_id,
+        urgent.ticket_id,
+    }
+
+
+async def test_a_timeline_comes_in_time_order_with_merged_posts_in_place(model: ReadModel, tenant: str) -> None:
+    lifecycle = every_kind_of_event(tenant)
+    await apply(model, *lifecycle.events)
+
+    for newest_first in (False, True):
+        view = await model.ticket_view(scope_of(lifecycle.agent), lifecycle.target.ticket_id, newest_first=newest_first)
+
+        assert view is not None
+        keys = [(entry.occurred_at, entry.version, entry.part) for entry in view.timeline]
+        assert keys == sorted(keys, reverse=newest_first)
+        assert sum(entry.kind is EntryKind.MERGED_POST for entry in view.timeline) == len(lifecycle.source.posts)
