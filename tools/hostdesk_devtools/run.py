@@ -2,7 +2,7 @@
 
 PostgreSQL and NATS are found or started (see ``servers``), an SMTP sink catches every mail in
 ``.run/mail/``, the four services start as processes, and a demo customer and staff member get tokens
-(printed, and written to ``.run/demo.env``) and a first ticket.
+(printed, and written to ``.run/demo.env``) and a few tickets.
 """
 
 from __future__ import annotations
@@ -73,22 +73,48 @@ def _demo_tokens(secret: str) -> dict[str, str]:
     }
 
 
-def _demo_ticket(config: SystemConfig, tokens: dict[str, str]) -> str:
-    customer = {"Authorization": f"Bearer {tokens['CUSTOMER_TOKEN']}", "Idempotency-Key": "demo-ticket-1"}
-    response = httpx.post(
-        f"{config.url('intake')}/v1/tickets",
-        headers=customer,
-        json={
+def _demo_tickets(config: SystemConfig, tokens: dict[str, str]) -> str:
+    """A few tickets in the states a support team sees every day: picked up and labelled, resolved and rated,
+    answered and archived. Idempotency keys make a second ``make run`` on the same database add nothing."""
+    intake = config.url("intake")
+
+    def send(token: str, key: str, method: str, path: str, body: dict[str, object] | None = None) -> str:
+        headers = {"Authorization": f"Bearer {tokens[token]}", "Idempotency-Key": key}
+        response = httpx.request(method, f"{intake}{path}", headers=headers, json=body, timeout=30)
+        if response.status_code == 202:  # stored, applied shortly: wait for the outcome
+            response = httpx.get(f"{intake}{response.headers['Location']}", headers=headers, timeout=30)
+        response.raise_for_status()
+        return str(response.json()["ticket_id"])
+
+    vps = send(
+        "CUSTOMER_TOKEN",
+        "demo-ticket-1",
+        "POST",
+        "/v1/tickets",
+        {
             "subject": "My VPS does not answer",
             "body": "Since this morning vps-1042 answers no ping and no SSH.",
             "priority": "high",
             "department": "Technical Support",
             "related_service": "vps-1042",
         },
-        timeout=30,
     )
-    response.raise_for_status()
-    return str(response.json()["ticket_id"])
+    send("STAFF_TOKEN", "demo-ticket-1-pickup", "POST", f"/v1/tickets/{vps}/pickup")
+    send("STAFF_TOKEN", "demo-ticket-1-label", "POST", f"/v1/tickets/{vps}/status", {"label": "Validation"})
+    invoice = send(
+        "CUSTOMER_TOKEN",
+        "demo-ticket-2",
+        "POST",
+        "/v1/tickets",
+        {"subject": "Invoice twice", "body": "I was billed twice for March.", "department": "Billing"},
+    )
+    send("STAFF_TOKEN", "demo-ticket-2-reply", "POST", f"/v1/tickets/{invoice}/replies", {"body": "Refunded."})
+    send("CUSTOMER_TOKEN", "demo-ticket-2-resolve", "POST", f"/v1/tickets/{invoice}/resolve")
+    send("CUSTOMER_TOKEN", "demo-ticket-2-rate", "POST", f"/v1/tickets/{invoice}/rating", {"rating": "satisfied"})
+    dns = send("CUSTOMER_TOKEN", "demo-ticket-3", "POST", "/v1/tickets", {"subject": "DNS", "body": "Where are my NS?"})
+    send("STAFF_TOKEN", "demo-ticket-3-reply", "POST", f"/v1/tickets/{dns}/replies", {"body": "ns1/ns2.example."})
+    send("CUSTOMER_TOKEN", "demo-ticket-3-archive", "POST", f"/v1/tickets/{dns}/archive")
+    return vps
 
 
 def _stop(*_: object) -> None:
@@ -143,7 +169,7 @@ def main() -> None:
         system = System(config)
         system.start()
         tokens = _demo_tokens(secret)
-        ticket_id = _demo_ticket(config, tokens)
+        ticket_id = _demo_tickets(config, tokens)
         lines = [f"{name}={value}" for name, value in tokens.items()]
         lines += [f"{service.upper()}_URL={config.url(service)}" for service in config.ports]
         lines.append(f"DEMO_TICKET_ID={ticket_id}")
