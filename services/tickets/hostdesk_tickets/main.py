@@ -1,4 +1,5 @@
-"""The tickets service: the command consumer, the relay, and a small HTTP surface for health."""
+"""The tickets service: the command consumer, the relay, auto-close, and an HTTP surface for health and the
+history of a ticket."""
 
 from __future__ import annotations
 
@@ -6,23 +7,41 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from fastapi import FastAPI
 from hostdesk_contracts.runtime.nats import connect, ensure_streams, outcomes_bucket
 from hostdesk_contracts.runtime.problems import install_problem_handlers
 
+from hostdesk_tickets.adapters.auto_close import AutoCloser
 from hostdesk_tickets.adapters.commands import CommandConsumer
 from hostdesk_tickets.adapters.event_store import build_application
 from hostdesk_tickets.adapters.relay import Relay
 from hostdesk_tickets.api.health import router as health_router
+from hostdesk_tickets.api.history import router as history_router
 from hostdesk_tickets.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> FastAPI:
+class Worker(Protocol):
+    """A task the service runs for its whole life, until asked to stop."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+    """The app. ``clock`` tells auto-close what time it is (tests move it forward)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         instance = settings.instance or f"tickets-{uuid.uuid4().hex[:8]}"
@@ -47,16 +66,26 @@ def create_app(settings: Settings) -> FastAPI:
             batch=settings.relay_batch,
             idle_poll_seconds=settings.relay_idle_poll_seconds,
         )
+        auto_closer = AutoCloser(
+            app=tickets,
+            database_url=settings.database_url,
+            schema=settings.db_schema,
+            lock_key=settings.auto_close_lock_key,
+            idle=timedelta(seconds=settings.auto_close_after_seconds),
+            interval_seconds=settings.auto_close_interval_seconds,
+            clock=clock,
+        )
         app.state.tickets, app.state.nc, app.state.relay = tickets, nc, relay
-        tasks = [asyncio.create_task(consumer.run(), name="commands"), asyncio.create_task(relay.run(), name="relay")]
+        workers: dict[str, Worker] = {"commands": consumer, "relay": relay, "auto-close": auto_closer}
+        tasks = [asyncio.create_task(worker.run(), name=name) for name, worker in workers.items()]
         for task in tasks:
             task.add_done_callback(_report_end)
         app.state.tasks = tasks
         try:
             yield
         finally:
-            consumer.stop()
-            relay.stop()
+            for worker in workers.values():
+                worker.stop()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
             with contextlib.suppress(Exception):
@@ -67,6 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.jwt_secret = settings.jwt_secret.get_secret_value()
     install_problem_handlers(app)
     app.include_router(health_router)
+    app.include_router(history_router)
     return app
 
 

@@ -21,3 +21,14 @@ class Settings(CommonSettings):
     relay_batch: int = Field(default=500, ge=1, le=10_000)
     relay_idle_poll_seconds: float = Field(default=0.2, gt=0)
     relay_lock_key: int = Field(default=0x7469636B, description="The advisory lock that elects the relay leader.")
+    auto_close_after_seconds: int = Field(
+        default=7 * 86_400,
+        ge=60,
+        description="How long an answered ticket waits for its requester before it closes by itself.",
+    )
+    auto_close_interval_seconds: float = Field(
+        default=30.0, gt=0, description="How often a replica (one at a time) looks for idle answered tickets to close."
+    )
+    auto_close_lock_key: int = Field(
+        default=0x636C6F73, description="The advisory lock that lets one replica at a time close idle answered tickets."
+    )
