@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ from hostdesk_contracts.base import Role, Side, Status, Visibility
 from hostdesk_contracts.events import ReplyPosted, StatusChanged, TicketClosed, TicketEvent
 from hostdesk_contracts.runtime.nats import connect
 from hostdesk_contracts.subjects import Subjects
-from hostdesk_tickets.adapters.auto_close import AutoCloser, Pass
+from hostdesk_tickets.adapters.auto_close import AutoCloser, Pass, Verdict
 from hostdesk_tickets.adapters.event_store import build_application
 from hostdesk_tickets.application import TicketsApplication
 from hostdesk_tickets.mapping import to_public
@@ -170,6 +171,25 @@ async def test_another_public_answer_moves_the_deadline_and_an_internal_note_doe
     assert (before.closed, after.closed) == (0, 1)
     (closed,) = await desk.closes(ticket_id)
     assert closed.command_id == f"auto-close:{ticket_id}:3"  # still answered at version 3, only later
+
+
+async def test_an_answer_recorded_after_the_catch_up_still_keeps_the_ticket_open(desk: Desk) -> None:
+    ticket_id = await desk.answered_ticket()
+    first_due = await desk.due(ticket_id)
+    await desk.passes_at(first_due - TICK)
+    await desk.post(ticket_id, by_staff=True)  # not yet in the deadlines
+    second_due = await desk.due(ticket_id)
+
+    desk.clock.now = first_due
+    swept = await desk.closer.sweep(desk.connection)  # a sweep that missed the answer
+    left = await desk.deadlines()
+    caught_up = await desk.passes_at(first_due)
+    closing = await desk.passes_at(second_due)
+
+    assert (swept, left) == (Counter({Verdict.LATER: 1}), {ticket_id: 3})
+    assert (caught_up.applied, caught_up.closed, caught_up.deferred) == (1, 0, 0)
+    assert closing.closed == 1
+    assert len(await desk.closes(ticket_id)) == 1
 
 
 async def test_answering_again_after_a_requester_reply_starts_a_new_wait_at_the_new_version(desk: Desk) -> None:

@@ -14,9 +14,10 @@ from hostdesk_tickets.domain.deadlines import (
     Postponed,
     auto_close_command,
     deadline_changes,
+    deadline_since_answer,
     idle_time_in_words,
 )
-from hostdesk_tickets.domain.errors import TransitionForbidden
+from hostdesk_tickets.domain.errors import StaleVersion, TransitionForbidden
 from hostdesk_tickets.domain.ticket import Ticket
 from hostdesk_tickets.mapping import to_public
 
@@ -194,8 +195,8 @@ def test_the_system_closes_a_ticket_past_its_deadline_once_with_the_reason_recor
     (deadline,) = deadline_changes([answer], idle=WEEK)
     assert isinstance(deadline, Deadline)
 
-    first = auto_close_command(deadline, idle=WEEK, now=NOW)
-    again = auto_close_command(deadline, idle=WEEK, now=NOW + timedelta(minutes=1))
+    first = auto_close_command(deadline, idle=WEEK, now=NOW, at_version=3)
+    again = auto_close_command(deadline, idle=WEEK, now=NOW + timedelta(minutes=1), at_version=3)
     ticket.auto_close(first)
     ticket.auto_close(again)
 
@@ -215,4 +216,30 @@ def test_the_ticket_refuses_a_close_for_an_answer_it_has_moved_past() -> None:
     answered(ticket)
 
     with pytest.raises(TransitionForbidden, match="answered again at version 7"):
-        ticket.auto_close(auto_close_command(deadline, idle=WEEK, now=NOW))
+        ticket.auto_close(auto_close_command(deadline, idle=WEEK, now=NOW, at_version=7))
+
+
+def test_a_close_decided_before_another_answer_is_refused_as_stale() -> None:
+    ticket = opened_ticket()
+    (deadline,) = deadline_changes([answered(ticket)], idle=WEEK)
+    assert isinstance(deadline, Deadline)
+    decided = auto_close_command(deadline, idle=WEEK, now=NOW, at_version=ticket.version)
+    ticket.reply(reply(ticket, STAFF))  # still answered at version 3: only the fence tells
+
+    with pytest.raises(StaleVersion):
+        ticket.auto_close(decided)
+
+
+def test_the_deadline_since_an_answer_follows_later_answers_and_ends_with_the_wait() -> None:
+    ticket = opened_ticket()
+    answer = answered(ticket)
+    ticket.reply(reply(ticket, STAFF, visibility=Visibility.INTERNAL))
+    ticket.reply(reply(ticket, STAFF))
+    since = [answer, *recorded(ticket)]
+
+    moved = deadline_since_answer(since, idle=WEEK)
+    ticket.reply(reply(ticket, CUSTOMER))
+    ended = deadline_since_answer([*since, *recorded(ticket)], idle=WEEK)
+
+    assert moved == waiting(ticket, since=since[-1], version=3)
+    assert ended is None

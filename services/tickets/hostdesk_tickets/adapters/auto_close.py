@@ -1,15 +1,16 @@
 """Answered tickets left unanswered by their requester close by themselves (rules in ``domain/deadlines``).
 
-- The deadlines are a projection of the event log kept in the tickets schema: ``auto_close_deadlines``
-  (a row per ticket waiting for its requester) and ``auto_close_position`` (the log position applied last),
-  written in one transaction. A restart resumes after that position: no event applied twice, none missed.
+- The deadlines are a projection of the event log (``deadline_table``), caught up from the position saved with
+  them: after a restart, no event is applied twice and none is missed.
 - Every interval, each replica tries to take a PostgreSQL advisory lock; the one that gets it makes a pass and
   lets it go: it catches the deadlines up with the log, then closes the tickets whose deadline has passed by
   its clock. Catching up first means it never closes a ticket on a deadline that the log has already moved.
   Passes never overlap, and no replica stands in for a dead one: the next pass is any replica's.
-- Each close is a command whose id names the ticket and the answer it waited on: the ticket applies it once
-  however often it is issued, and refuses it if it moved on. Committed or refused, the deadline goes (the
-  log says what comes next). The relay publishes the ``TicketClosed`` like any other event.
+- Each passed deadline is checked against the ticket's own events since its answer (an answer recorded after
+  the catch-up moves it), and the close is a command fenced on the version those events reach, whose id names
+  the ticket and the answer it waited on: the ticket applies it once however often it is issued, refuses it
+  if it moved on (the deadline goes: the log says what comes next), and refuses it as stale if anything was
+  recorded meanwhile (the deadline stays for the next pass). The relay publishes the ``TicketClosed``.
 """
 
 from __future__ import annotations
@@ -17,24 +18,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
+from uuid import UUID
 
 import asyncpg
 from eventsourcing.persistence import PersistenceError
 from eventsourcing.utils import get_topic
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.outcomes import Refusal
 
+from hostdesk_tickets.adapters.deadline_table import DeadlineTable
 from hostdesk_tickets.application import TicketsApplication
-from hostdesk_tickets.domain.deadlines import (
-    Deadline,
-    DeadlineChange,
-    Lifted,
-    Postponed,
-    auto_close_command,
-    deadline_changes,
-)
+from hostdesk_tickets.domain.deadlines import Deadline, auto_close_command, deadline_changes, deadline_since_answer
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.domain.ticket import Ticket
 from hostdesk_tickets.mapping import to_public
@@ -54,85 +53,14 @@ TOPICS = [
         Ticket.Merged,  # type: ignore[attr-defined]
     )
 ]
-TRACKING_NAME = "deadlines"
 
 
-class DeadlineTable:
-    """The deadlines and the position of the log they reflect, in the tickets schema."""
+class Verdict(Enum):
+    """What became of a deadline found passed."""
 
-    def __init__(self, schema: str) -> None:
-        self.deadlines = f'"{schema}".auto_close_deadlines'
-        self.tracking = f'"{schema}".auto_close_position'
-
-    async def create(self, connection: asyncpg.Connection) -> None:
-        async with connection.transaction():
-            # The lock the event store takes for its own schema work: replicas starting at once wait in turn.
-            await connection.execute("SELECT pg_advisory_xact_lock(hashtext('hostdesk-tickets-schema'))")
-            await connection.execute(
-                f"""CREATE TABLE IF NOT EXISTS {self.deadlines} (
-                        ticket_id uuid PRIMARY KEY,
-                        tenant text NOT NULL,
-                        answered_version integer NOT NULL,
-                        due_at timestamptz NOT NULL)"""
-            )
-            await connection.execute(
-                f"CREATE INDEX IF NOT EXISTS auto_close_deadlines_due_at ON {self.deadlines} (due_at)"
-            )
-            await connection.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.tracking} (name text PRIMARY KEY, position bigint NOT NULL)"
-            )
-            await connection.execute(
-                f"INSERT INTO {self.tracking} (name, position) VALUES ($1, 0) ON CONFLICT DO NOTHING", TRACKING_NAME
-            )
-
-    async def locked_position(self, connection: asyncpg.Connection) -> int:
-        """The position applied last, locked until the transaction ends: two followers never apply one batch."""
-        position: int = await connection.fetchval(
-            f"SELECT position FROM {self.tracking} WHERE name = $1 FOR UPDATE", TRACKING_NAME
-        )
-        return position
-
-    async def apply(self, connection: asyncpg.Connection, changes: Sequence[DeadlineChange], *, position: int) -> None:
-        """Write ``changes`` and the position they bring the table to (in the caller's transaction)."""
-        deadlines = [c for c in changes if isinstance(c, Deadline)]
-        postponed = [c for c in changes if isinstance(c, Postponed)]
-        lifted = [c for c in changes if isinstance(c, Lifted)]
-        if deadlines:
-            await connection.executemany(
-                f"""INSERT INTO {self.deadlines} (ticket_id, tenant, answered_version, due_at)
-                    VALUES ($1, $2, $3, $4)
-                    ON CONFLICT (ticket_id) DO UPDATE SET tenant = excluded.tenant,
-                        answered_version = excluded.answered_version, due_at = excluded.due_at""",
-                [(d.ticket_id, d.tenant, d.answered_version, d.due_at) for d in deadlines],
-            )
-        if postponed:
-            await connection.executemany(
-                f"UPDATE {self.deadlines} SET due_at = greatest(due_at, $2) WHERE ticket_id = $1",
-                [(p.ticket_id, p.due_at) for p in postponed],
-            )
-        if lifted:
-            await connection.executemany(
-                f"DELETE FROM {self.deadlines} WHERE ticket_id = $1", [(gone.ticket_id,) for gone in lifted]
-            )
-        await connection.execute(f"UPDATE {self.tracking} SET position = $2 WHERE name = $1", TRACKING_NAME, position)
-
-    async def due(self, connection: asyncpg.Connection, *, now: datetime, limit: int) -> list[Deadline]:
-        rows = await connection.fetch(
-            f"""SELECT ticket_id, tenant, answered_version, due_at FROM {self.deadlines}
-                WHERE due_at <= $1 ORDER BY due_at LIMIT $2""",
-            now,
-            limit,
-        )
-        return [Deadline(**dict(row)) for row in rows]
-
-    async def remove(self, connection: asyncpg.Connection, deadline: Deadline) -> None:
-        """Remove ``deadline``, unless the log has replaced it meanwhile."""
-        await connection.execute(
-            f"DELETE FROM {self.deadlines} WHERE ticket_id = $1 AND answered_version = $2 AND due_at = $3",
-            deadline.ticket_id,
-            deadline.answered_version,
-            deadline.due_at,
-        )
+    CLOSED = "closed"
+    MOVED_ON = "moved on"  # the ticket no longer waited at that answer: the deadline goes
+    LATER = "later"  # the ticket changed meanwhile: the deadline stays for the next pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +70,7 @@ class Pass:
     applied: int  # ticket events applied to the deadlines
     closed: int  # tickets closed
     refused: int  # deadlines the ticket had moved past
+    deferred: int  # deadlines left for the next pass, the ticket having changed meanwhile
 
 
 class AutoCloser:
@@ -184,8 +113,13 @@ class AutoCloser:
             await self.table.create(connection)
             while not self.stopping.is_set():
                 done = await self.work_if_elected(connection)
-                if done is not None and (done.closed or done.refused):
-                    log.info("auto-close: %d tickets closed, %d had moved on", done.closed, done.refused)
+                if done is not None and (done.closed or done.refused or done.deferred):
+                    log.info(
+                        "auto-close: %d tickets closed, %d had moved on, %d left for the next pass",
+                        done.closed,
+                        done.refused,
+                        done.deferred,
+                    )
                 await self._pause(self.interval_seconds)
         finally:
             with contextlib.suppress(Exception):
@@ -204,8 +138,13 @@ class AutoCloser:
     async def work(self, connection: asyncpg.Connection) -> Pass:
         """One pass: catch the deadlines up with the log, then close the tickets whose deadline has passed."""
         applied = await self.follow(connection)
-        closed, refused = await self.sweep(connection)
-        return Pass(applied=applied, closed=closed, refused=refused)
+        verdicts = await self.sweep(connection)
+        return Pass(
+            applied=applied,
+            closed=verdicts[Verdict.CLOSED],
+            refused=verdicts[Verdict.MOVED_ON],
+            deferred=verdicts[Verdict.LATER],
+        )
 
     async def follow(self, connection: asyncpg.Connection) -> int:
         """Apply the log's new ticket events to the deadlines, up to its end; the number applied."""
@@ -228,34 +167,46 @@ class AutoCloser:
         events = [to_public(self.app.mapper.to_domain_event(notification)) for notification in notifications]
         return (notifications[-1].id if notifications else position), events
 
-    async def sweep(self, connection: asyncpg.Connection) -> tuple[int, int]:
-        """Close every ticket whose deadline has passed: how many closed, and how many had moved on."""
-        closed = refused = 0
+    async def sweep(self, connection: asyncpg.Connection) -> Counter[Verdict]:
+        """Close every ticket whose deadline has passed; what became of each deadline."""
+        verdicts: Counter[Verdict] = Counter()
+        now = self.clock()
+        after: tuple[datetime, UUID] | None = None
         while not self.stopping.is_set():
-            now = self.clock()
-            due = await self.table.due(connection, now=now, limit=self.batch)
+            due = await self.table.due(connection, now=now, after=after, limit=self.batch)
             for deadline in due:
-                if await self._close(deadline, now=now):
-                    closed += 1
-                else:
-                    refused += 1
-                await self.table.remove(connection, deadline)
+                verdict = await self._close(deadline, now=now)
+                if verdict is not Verdict.LATER:
+                    await self.table.remove(connection, deadline)
+                verdicts[verdict] += 1
             if len(due) < self.batch:
                 break
-        return closed, refused
+            after = (due[-1].due_at, due[-1].ticket_id)
+        return verdicts
 
-    async def _close(self, deadline: Deadline, *, now: datetime) -> bool:
-        command = auto_close_command(deadline, idle=self.idle, now=now)
+    async def _close(self, deadline: Deadline, *, now: datetime) -> Verdict:
+        truth, version = await asyncio.to_thread(self._as_the_ticket_says, deadline)
+        if truth is None or truth.answered_version != deadline.answered_version or truth.due_at > now:
+            return Verdict.LATER  # recorded since the deadlines were caught up: the next pass sees it
+        command = auto_close_command(truth, idle=self.idle, now=now, at_version=version)
         try:
             outcome = await asyncio.to_thread(self.app.handle, command)
         except TicketNotFound:
             log.warning("ticket %s had a deadline but is not in the log", deadline.ticket_id)
-            return False
-        if outcome.result == "refused":
-            log.info("ticket %s not closed: %s", deadline.ticket_id, outcome.detail)
-            return False
-        log.info("ticket %s closed for want of a reply (version %s)", deadline.ticket_id, outcome.version)
-        return True
+            return Verdict.MOVED_ON
+        if outcome.result == "committed":
+            log.info("ticket %s closed for want of a reply (version %s)", deadline.ticket_id, outcome.version)
+            return Verdict.CLOSED
+        if outcome.refusal is Refusal.STALE:
+            return Verdict.LATER  # the ticket changed while this pass looked at it
+        log.info("ticket %s not closed: %s", deadline.ticket_id, outcome.detail)
+        return Verdict.MOVED_ON
+
+    def _as_the_ticket_says(self, deadline: Deadline) -> tuple[Deadline | None, int]:
+        """The deadline that the ticket's own events since ``deadline``'s answer set, and the version they reach."""
+        stored = list(self.app.repository.event_store.get(deadline.ticket_id, gt=deadline.answered_version - 1))
+        truth = deadline_since_answer([to_public(event) for event in stored], idle=self.idle)
+        return truth, (stored[-1].originator_version if stored else deadline.answered_version)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -5,11 +5,15 @@ A ticket that becomes ``answered`` waits for its requester, and closes by itself
 Another public answer while it waits gives the requester the idle time again from that answer (the ticket
 stays answered at the same version, so the deadline moves without a new one). Any other status, a close, a
 reopening or a merge lifts the deadline. Pure: ticket events in, changes to the table of deadlines out.
+
+The ticket itself checks only that it is still answered at the same version when the close comes, and a later
+answer does not change that version. So the close is decided on the ticket's own events since its answer and
+fenced on the version they bring it to: anything recorded in between makes the ticket refuse it as stale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -91,6 +95,15 @@ def deadline_changes(events: Iterable[TicketEvent], *, idle: timedelta) -> list[
     return list(net.values())
 
 
+def deadline_since_answer(events: Sequence[TicketEvent], *, idle: timedelta) -> Deadline | None:
+    """The deadline that ``events`` (one ticket's, from the answer that set its deadline on) leave it with,
+    or None when they lift it."""
+    changes = deadline_changes(events, idle=idle)
+    if len(changes) == 1 and isinstance(changes[0], Deadline):
+        return changes[0]
+    return None
+
+
 def idle_time_in_words(idle: timedelta) -> str:
     """``7 days``, ``36 hours``, ``90 minutes``: the largest whole unit, as a person would say it."""
     seconds = int(idle.total_seconds())
@@ -101,17 +114,18 @@ def idle_time_in_words(idle: timedelta) -> str:
     return f"{seconds} second" + ("" if seconds == 1 else "s")
 
 
-def auto_close_command(deadline: Deadline, *, idle: timedelta, now: datetime) -> AutoCloseTicket:
-    """The system's command closing the ticket of a passed ``deadline``.
+def auto_close_command(deadline: Deadline, *, idle: timedelta, now: datetime, at_version: int) -> AutoCloseTicket:
+    """The system's command closing the ticket of a passed ``deadline``, decided on the ticket at ``at_version``.
 
     Its id names the ticket and the answer it waited on, so however many times and by however many
-    replicas it is issued, the ticket applies it once; and if the ticket moved on, the ticket refuses it.
+    replicas it is issued, the ticket applies it once; if the ticket moved on, the ticket refuses it.
     """
     return AutoCloseTicket(
         command_id=f"auto-close:{deadline.ticket_id}:{deadline.answered_version}",
         ticket_id=deadline.ticket_id,
         actor=Actor(account_id=SYSTEM_ACCOUNT, tenant=deadline.tenant, role=Role.SYSTEM, display_name=SYSTEM_NAME),
         issued_at=now,
+        expected_version=at_version,
         answered_version=deadline.answered_version,
         reason=f"No reply from the requester for {idle_time_in_words(idle)}",
     )
