@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from hostdesk_contracts.auth import Claims
 from hostdesk_contracts.base import Actor, Role
-from hostdesk_contracts.runtime.problems import Unauthorized
+from hostdesk_contracts.runtime.problems import Forbidden, Unauthorized
 
 ALGORITHM = "HS256"
 
@@ -74,7 +74,12 @@ async def current_actor(
     if credentials is None:
         raise Unauthorized("This endpoint needs an 'Authorization: Bearer <token>' header.")
     secret: str = request.app.state.jwt_secret
-    return _checked(credentials.credentials, secret)[1]
+    actor = _checked(credentials.credentials, secret)[1]
+    if actor.role is Role.SYSTEM:
+        # Only the product itself acts as the system (closing tickets left unanswered): nobody may pass off
+        # their requests as the system's, whatever a token says.
+        raise Forbidden("Tokens with the role 'system' are refused; only the product acts as the system.")
+    return actor
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

@@ -37,6 +37,15 @@ class Unauthorized(ProblemError):
     headers = {"WWW-Authenticate": "Bearer"}
 
 
+class Forbidden(ProblemError):
+    """The caller's role may never do this, whatever the ticket: saying so reveals nothing about any ticket."""
+
+    status, title = 403, "Forbidden"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, type="urn:hostdesk:problem:role-forbidden")
+
+
 class NotFound(ProblemError):
     status, title = 404, "Not found"
 

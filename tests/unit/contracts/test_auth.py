@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
+from fastapi.security import HTTPAuthorizationCredentials
 from hostdesk_contracts.base import Role
 from hostdesk_contracts.runtime import auth
 from hostdesk_contracts.runtime.auth import issue_token, verify_token
-from hostdesk_contracts.runtime.problems import Unauthorized
+from hostdesk_contracts.runtime.problems import Forbidden, Unauthorized
 
 SECRET = "unit-secret-0123456789abcdefghijklmnop"
 
@@ -37,3 +39,12 @@ def test_a_remembered_token_is_refused_once_it_expires(monkeypatch: pytest.Monke
 
     with pytest.raises(Unauthorized):
         verify_token(token, SECRET)
+
+
+async def test_a_token_claiming_the_system_role_is_refused_by_every_service() -> None:
+    token = issue_token(secret=SECRET, account_id="me", tenant="acme", role=Role.SYSTEM)
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(jwt_secret=SECRET)))
+    credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+
+    with pytest.raises(Forbidden):
+        await auth.current_actor(request, credentials)  # type: ignore[arg-type]

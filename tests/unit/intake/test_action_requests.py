@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hostdesk_contracts.base import Actor, Assignee, Priority, Rating, Role, Status
 from hostdesk_contracts.commands import ArchiveTicket
+from hostdesk_contracts.runtime.problems import Forbidden
 from hostdesk_intake.api.action_schemas import (
     AssigneeRequest,
     BulkArchiveRequest,
@@ -21,7 +22,7 @@ from hostdesk_intake.api.action_schemas import (
     resolve_command,
     unassign_command,
 )
-from hostdesk_intake.api.problems import Forbidden, InvalidField
+from hostdesk_intake.api.problems import InvalidField
 from hostdesk_intake.domain.commands import Envelope
 from hostdesk_intake.domain.status_labels import PLANETHOSTER_LABELS, StatusLabels
 from pydantic import BaseModel, ValidationError

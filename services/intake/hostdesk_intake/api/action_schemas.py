@@ -18,9 +18,10 @@ from hostdesk_contracts.commands import (
     UpdateTicket,
 )
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
+from hostdesk_contracts.runtime.problems import Forbidden
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from hostdesk_intake.api.problems import Forbidden, InvalidField
+from hostdesk_intake.api.problems import InvalidField
 from hostdesk_intake.api.schemas import (
     CommandRequest,
     Label,

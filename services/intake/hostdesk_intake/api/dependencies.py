@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from hostdesk_contracts.base import Actor, Role
+from hostdesk_contracts.base import Actor
 from hostdesk_contracts.runtime.auth import ActorDep
+from hostdesk_contracts.runtime.problems import Forbidden
 
 from hostdesk_intake.adapters.command_bus import CommandBus
-from hostdesk_intake.api.problems import Forbidden, TooManyRequests
+from hostdesk_intake.api.problems import TooManyRequests
 from hostdesk_intake.domain.commands import IDEMPOTENCY_KEY_PATTERN, Envelope, command_id_for
 from hostdesk_intake.domain.rate_limit import RateLimiter
 from hostdesk_intake.domain.status_labels import StatusLabels
@@ -34,13 +35,8 @@ async def get_status_labels(request: Request) -> StatusLabels:
 
 
 async def rate_limited_caller(request: Request, actor: ActorDep) -> Actor:
-    """The authenticated caller, once its account's rate allows another request.
-
-    Only the product itself acts as the system (closing tickets left unanswered): a token that claims the
-    role is refused, so nobody can pass off their commands as the system's.
-    """
-    if actor.role is Role.SYSTEM:
-        raise Forbidden("Tokens with the role 'system' cannot be used here; only the product acts as the system.")
+    """The authenticated caller (never the system: ``current_actor`` refuses it), once its account's rate allows
+    another request."""
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.take(f"{actor.tenant}:{actor.account_id}")
     if wait > 0:

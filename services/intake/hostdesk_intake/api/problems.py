@@ -24,15 +24,6 @@ class IdempotencyKeyReused(ProblemError):
         super().__init__(detail, type="urn:hostdesk:problem:idempotency-key-reused")
 
 
-class Forbidden(ProblemError):
-    """The caller's role may never do this, whatever the ticket: saying so reveals nothing about any ticket."""
-
-    status, title = 403, "Forbidden"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, type="urn:hostdesk:problem:role-forbidden")
-
-
 class InvalidField(ProblemError):
     """A field that is well-formed but not acceptable, found after the request's own validation."""
 
