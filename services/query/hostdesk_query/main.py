@@ -13,6 +13,7 @@ import asyncpg
 from fastapi import FastAPI
 from hostdesk_contracts.runtime.nats import connect, ensure_streams
 
+from hostdesk_query.adapters.catchup import CatchUp
 from hostdesk_query.adapters.health import ServerHealth
 from hostdesk_query.adapters.jetstream import EventConsumer, consumer_config
 from hostdesk_query.adapters.notices import PostgresVersionNotices, notify_channel
@@ -70,22 +71,40 @@ async def _lifespan(settings: Settings, app: FastAPI) -> AsyncIterator[None]:
         ),
         stopping=stopping,
     )
-    consumer = EventConsumer(
-        js,
+    durable = consumer_config(
+        name=settings.consumer_name,
+        filter_subject=settings.subjects.all_events,
+        max_deliver=settings.max_deliver,
+        ack_wait=settings.ack_wait_seconds,
+        max_ack_pending=settings.fetch_batch * 8,
+    )
+    catch_up = CatchUp(
+        pool=pool,
+        nc=nc,
+        store=read_model,
+        schema=settings.db_schema,
         stream=settings.subjects.events_stream,
-        config=consumer_config(
-            name=settings.consumer_name,
-            filter_subject=settings.subjects.all_events,
-            max_deliver=settings.max_deliver,
-            ack_wait=settings.ack_wait_seconds,
-            max_ack_pending=settings.fetch_batch * 8,
-        ),
-        batch=settings.fetch_batch,
-        fetch_timeout=settings.fetch_timeout_seconds,
-        handle=projector.handle,
+        durable=durable,
         stopping=stopping,
     )
-    consuming = asyncio.create_task(consumer.run(), name="query-consumer")
+
+    async def consume() -> None:
+        """A fresh read model first catches up in bulk; then the durable consumer takes over."""
+        config = await catch_up.run()
+        if config is None:
+            return
+        consumer = EventConsumer(
+            js,
+            stream=settings.subjects.events_stream,
+            config=config,
+            batch=settings.fetch_batch,
+            fetch_timeout=settings.fetch_timeout_seconds,
+            handle=projector.handle,
+            stopping=stopping,
+        )
+        await consumer.run()
+
+    consuming = asyncio.create_task(consume(), name="query-consumer")
     consuming.add_done_callback(_report_end)
 
     app.state.reader = read_model
