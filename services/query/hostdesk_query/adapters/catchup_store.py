@@ -20,15 +20,20 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from hostdesk_query.adapters.catchup_plan import ChunkPlan, Pending, plan_chunk, resume_seq
-from hostdesk_query.adapters.rows import ENTRY_COLUMNS, TICKET_COLUMNS, entry_args, ticket_args, ticket_of
+from hostdesk_query.adapters.rows import (
+    ENTRY_FIELDS,
+    TICKET_COLUMNS,
+    TICKET_FIELDS,
+    entry_args,
+    ticket_args,
+    ticket_of,
+)
 from hostdesk_query.domain.projection import BatchPlan
 
 if TYPE_CHECKING:
     Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record] | asyncpg.Connection[asyncpg.Record]
 
 PROGRESS_TABLE = "catchup_progress"
-_TICKET_FIELDS = tuple(name.strip() for name in TICKET_COLUMNS.split(","))
-_ENTRY_FIELDS = tuple(name.strip() for name in ENTRY_COLUMNS.split(","))
 _UPDATES = "catchup_ticket_updates"
 
 _PROGRESS_DDL = f"""
@@ -69,9 +74,9 @@ _FINISH = f"UPDATE {PROGRESS_TABLE} SET finished_at = clock_timestamp() WHERE st
 _SELECT_TICKETS = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE ticket_id = ANY($1::uuid[])"
 _UPDATE_FROM = (
     "UPDATE tickets AS t SET ("
-    + ", ".join(name for name in _TICKET_FIELDS if name != "ticket_id")
+    + ", ".join(name for name in TICKET_FIELDS if name != "ticket_id")
     + ") = ("
-    + ", ".join(f"u.{name}" for name in _TICKET_FIELDS if name != "ticket_id")
+    + ", ".join(f"u.{name}" for name in TICKET_FIELDS if name != "ticket_id")
     + f") FROM {_UPDATES} AS u WHERE t.ticket_id = u.ticket_id AND t.version < u.version"
 )
 
@@ -134,12 +139,12 @@ class CatchUpStore:
     async def _write_plan(self, plan: BatchPlan) -> None:
         copy = self._connection.copy_records_to_table
         if plan.created:
-            await copy("tickets", records=[ticket_args(ticket) for ticket in plan.created], columns=_TICKET_FIELDS)
+            await copy("tickets", records=[ticket_args(ticket) for ticket in plan.created], columns=TICKET_FIELDS)
         if plan.updated:
-            await copy(_UPDATES, records=[ticket_args(ticket) for ticket in plan.updated], columns=_TICKET_FIELDS)
+            await copy(_UPDATES, records=[ticket_args(ticket) for ticket in plan.updated], columns=TICKET_FIELDS)
             await self._connection.execute(_UPDATE_FROM)
         if plan.entries:
-            await copy("timeline", records=[entry_args(entry) for entry in plan.entries], columns=_ENTRY_FIELDS)
+            await copy("timeline", records=[entry_args(entry) for entry in plan.entries], columns=ENTRY_FIELDS)
 
     async def advance(self, advance: Advance) -> None:
         await self._connection.execute(_ADVANCE, *self._key, advance.read_seq, advance.resume_seq, advance.messages)

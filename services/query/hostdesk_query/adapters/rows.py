@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from collections.abc import Callable
+from operator import attrgetter
 
 import asyncpg
 from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Status, Visibility
@@ -70,23 +71,20 @@ TICKET_COLUMNS = ", ".join(TICKET_FIELDS)
 ENTRY_COLUMNS = ", ".join(ENTRY_FIELDS)
 
 
-def _column(value: object) -> object:
-    """A record's value as its column takes it: an enumeration by its value, a tuple as an array."""
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, tuple):
-        return list(value)
-    return value
+# asyncpg takes a StrEnum as the text it is and a tuple as an array, so a record's values go into its row as they
+# are, read in one call: the catch-up builds a row for every event it writes.
+_ticket_values: Callable[[TicketRecord], tuple[object, ...]] = attrgetter(*TICKET_FIELDS)
+_entry_values: Callable[[TimelineEntry], tuple[object, ...]] = attrgetter(*ENTRY_FIELDS)
 
 
 def ticket_args(ticket: TicketRecord) -> tuple[object, ...]:
     """The ticket's row, in the order of ``TICKET_FIELDS``."""
-    return tuple(_column(getattr(ticket, name)) for name in TICKET_FIELDS)
+    return _ticket_values(ticket)
 
 
 def entry_args(entry: TimelineEntry) -> tuple[object, ...]:
     """The entry's row, in the order of ``ENTRY_FIELDS``."""
-    return tuple(_column(getattr(entry, name)) for name in ENTRY_FIELDS)
+    return _entry_values(entry)
 
 
 def ticket_of(row: asyncpg.Record) -> TicketRecord:
