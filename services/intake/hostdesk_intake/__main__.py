@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import math
+import socket
 
 import uvicorn
 
@@ -21,7 +22,7 @@ def main() -> None:
     # Objects made at start-up live for ever: keep the collector from walking them again and again,
     # which shows as a tail in request latencies.
     gc.freeze()
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
@@ -29,6 +30,19 @@ def main() -> None:
         access_log=False,
         timeout_graceful_shutdown=grace,
     )
+    sockets = [shared_socket(settings.host, settings.port)] if settings.reuse_port else None
+    uvicorn.Server(config).run(sockets=sockets)
+
+
+def shared_socket(host: str, port: int) -> socket.socket:
+    """A listening socket that other intake processes may bind too: each is a whole process of its own, so one
+    killed leaves the others serving, and the kernel spreads new connections among those alive."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind((host, port))
+    listener.set_inheritable(True)
+    return listener
 
 
 if __name__ == "__main__":

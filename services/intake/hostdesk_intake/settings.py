@@ -16,6 +16,11 @@ class Settings(CommonSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", populate_by_name=True)
 
     port: int = Field(default=8001, ge=1, le=65_535)
+    reuse_port: bool = Field(
+        default=False,
+        description="Let several intake processes listen on the same port (SO_REUSEPORT); the kernel spreads the "
+        "connections among them. One process per core lifts intake's ceiling on one machine.",
+    )
     commit_wait_seconds: float = Field(
         default=5.0, ge=0, le=60, description="How long a request waits for the tickets service before a 202."
     )

@@ -32,7 +32,7 @@ from hostdesk_devtools.bench.options import Options, describe, parse_options
 from hostdesk_devtools.bench.phases import Phase, Settled, load_phase, quiesce
 from hostdesk_devtools.bench.rebuild import rebuild_read_model
 from hostdesk_devtools.bench.report import TARGET_RATE_FOR_LATENCY, Results, dumps, table
-from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage
+from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage, start_intakes
 from hostdesk_devtools.bench.traffic import open_requests, reply_requests
 from hostdesk_devtools.bench.wrk import GeneratorMissing, Request, ensure_wrk
 
@@ -152,6 +152,7 @@ class Bench:
         stage, options = self.stage, self.options
         self.step("starting the services")
         await asyncio.to_thread(stage.system.start)
+        await asyncio.to_thread(start_intakes, stage.system, options.intake_processes)
         for name, process in stage.system.processes.items():
             self.memory.watch(name, process.pid)
             self.cpu.watch(name, process.pid)
@@ -199,7 +200,7 @@ def _write(results: Results, console: Console) -> None:
 async def _main(options: Options, console: Console) -> Results:
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     mail = MailClock()
-    stage = await open_stage(stamp, RUN_DIR, on_mail=mail.on_mail)
+    stage = await open_stage(stamp, RUN_DIR, on_mail=mail.on_mail, intake_processes=options.intake_processes)
     columns = (TextColumn("{task.description:<58}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     bench: Bench | None = None
     try:

@@ -28,6 +28,7 @@ class Options:
     reply_rates: tuple[float, ...]
     settle_within: float
     rebuild_within: float
+    intake_processes: int = 1  # intake processes sharing its port
 
     @property
     def steps(self) -> int:
@@ -43,6 +44,12 @@ def parse_options(argv: list[str] | None) -> Options:
     parser.add_argument("--quick", action="store_true", help="short phases and fewer samples: a smoke run")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per load phase (20; 5 with --quick)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections, one per thread (64)")
+    parser.add_argument(
+        "--intake-processes",
+        type=int,
+        default=2,
+        help="intake processes sharing its port, as one per core on one machine (2)",
+    )
     arguments = parser.parse_args(argv)
     quick: bool = arguments.quick
     seconds: float = arguments.seconds or (5.0 if quick else 20.0)
@@ -50,6 +57,8 @@ def parse_options(argv: list[str] | None) -> Options:
         parser.error("--seconds must be between 1 and 120")
     if not 1 <= arguments.connections <= 512:
         parser.error("--connections must be between 1 and 512")
+    if not 1 <= arguments.intake_processes <= 16:
+        parser.error("--intake-processes must be between 1 and 16")
     return Options(
         seconds=seconds,
         connections=arguments.connections,
@@ -61,6 +70,7 @@ def parse_options(argv: list[str] | None) -> Options:
         reply_rates=(float(TARGET_RATE_FOR_LATENCY),),
         settle_within=30.0 if quick else 60.0,
         rebuild_within=60.0 if quick else 120.0,
+        intake_processes=arguments.intake_processes,
     )
 
 

@@ -44,7 +44,8 @@ class Results:
 
     @property
     def http_limit(self) -> Limit:
-        """Every open and reply is one HTTP request to one intake process: none can beat the trivial endpoint.
+        """Every open and reply is one HTTP request: the trivial endpoint, one process, is the generator's ceiling
+        and one intake process's; several intake processes sharing a port may pass it.
         (The single-operation PostgreSQL and JetStream figures are no such cap: the services batch both.)"""
         return Limit("HTTP", self.ceiling.rate)
 

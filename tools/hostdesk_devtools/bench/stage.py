@@ -59,8 +59,15 @@ async def _admin(server_url: str, sql: str) -> None:
         await connection.close()
 
 
-async def open_stage(stamp: str, run_dir: Path, *, on_mail: Callable[[ReceivedMail, Path | None], None]) -> Stage:
-    """Servers found or started, the bench database created, the sink listening; the services not yet."""
+async def open_stage(
+    stamp: str,
+    run_dir: Path,
+    *,
+    on_mail: Callable[[ReceivedMail, Path | None], None],
+    intake_processes: int = 1,
+) -> Stage:
+    """Servers found or started, the bench database created, the sink listening; the services not yet.
+    With several ``intake_processes`` intake listens with SO_REUSEPORT, so that ``start_intakes`` may add more."""
     postgres = await asyncio.to_thread(find_or_start_postgres, run_dir / "servers")
     try:
         nats_server = await asyncio.to_thread(find_or_start_nats, run_dir / "servers")
@@ -86,7 +93,7 @@ async def open_stage(stamp: str, run_dir: Path, *, on_mail: Callable[[ReceivedMa
         log_dir=run_dir / stamp / "logs",
         subject_root=subjects.root,
         ports={service: free_port() for service in SERVICES},
-        extra_env=dict(UNLIMITED),
+        extra_env=dict(UNLIMITED) | ({"INTAKE_REUSE_PORT": "true"} if intake_processes > 1 else {}),
     )
     return Stage(
         stamp=stamp,
@@ -99,6 +106,14 @@ async def open_stage(stamp: str, run_dir: Path, *, on_mail: Callable[[ReceivedMa
         sink=sink,
         system=System(config),
     )
+
+
+def start_intakes(system: System, processes: int) -> None:
+    """The intake processes beyond the first, on the same port (the kernel spreads connections among them)."""
+    for number in range(2, processes + 1):
+        name = f"intake-{number}"
+        system.start_replica("intake", name=name, port=system.config.ports["intake"])
+        system.wait_ready(name)
 
 
 async def delete_streams(nats_url: str, streams: list[str]) -> None:

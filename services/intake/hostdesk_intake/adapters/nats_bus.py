@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -46,9 +47,10 @@ SETUP_RETRY_PAUSE = 1.0
 
 
 def inbox_token(instance: str) -> str:
-    """This instance's inbox: its name made a safe subject token, or a random one."""
-    token = re.sub(r"[^A-Za-z0-9_-]", "_", instance)
-    return token or secrets.token_hex(8)
+    """This process's inbox: its instance name made a safe subject token, or a random one, and its process id,
+    so that processes sharing a name (several on one port) never receive each other's outcomes."""
+    token = re.sub(r"[^A-Za-z0-9_-]", "_", instance) or secrets.token_hex(8)
+    return f"{token}_{os.getpid()}"
 
 
 @dataclass(frozen=True)
