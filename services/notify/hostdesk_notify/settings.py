@@ -31,7 +31,7 @@ class Settings(CommonSettings):
     retry_max_seconds: float = Field(default=600.0, gt=0)
     sweep_interval: float = Field(default=5.0, gt=0, description="How often pending mail is looked for.")
 
-    fetch_batch: int = Field(default=20, ge=1, le=500)
+    fetch_batch: int = Field(default=100, ge=1, le=500)
     max_deliver: int = Field(default=10, ge=6, le=100)
     unseen_ticket_delay: float = Field(
         default=1.0, gt=0, description="Wait before retrying an event ahead of an earlier one of its ticket."

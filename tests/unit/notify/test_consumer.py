@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -120,3 +121,51 @@ async def test_an_unreachable_database_hands_the_message_back_and_says_so() -> N
     handled = await consumer_for(MemoryStore(), database_down=True).process(message)
 
     assert (handled, message.answers) == (False, ["nak 2.0"])
+
+
+class ScriptedSubscription:
+    """One fetch of ``messages``, then the consumer is told to stop."""
+
+    def __init__(self, consumer: EventConsumer, messages: list[FakeMessage]) -> None:
+        self.consumer, self.messages = consumer, messages
+
+    async def fetch(self, batch: int, timeout: float) -> list[FakeMessage]:  # noqa: ASYNC109 - nats-py's signature
+        self.consumer.stop()
+        messages, self.messages = self.messages, []
+        return messages
+
+
+def on_ticket(event: Any) -> FakeMessage:
+    return FakeMessage(event.model_dump_json().encode(), headers={"Ticket-Id": str(event.ticket_id)})
+
+
+async def test_a_batch_is_handled_ticket_by_ticket_each_in_order_while_tickets_overlap() -> None:
+    store = MemoryStore()
+    first, second = TicketStory(), TicketStory()
+    messages = [on_ticket(e) for e in (first.opened(), first.staff_reply(), second.opened(), second.staff_reply())]
+    started: list[str] = []
+    consumer = consumer_for(store)
+    handle = consumer._handle
+
+    async def observed(event: KnownEvent) -> Handled:
+        started.append(f"{event.ticket_id}:{event.version}")
+        await asyncio.sleep(0)  # let another ticket's handling begin meanwhile
+        return await handle(event)
+
+    consumer._handle = observed
+
+    await consumer._pump(ScriptedSubscription(consumer, messages))  # type: ignore[arg-type]
+
+    assert [message.answers for message in messages] == [["ack"]] * 4  # no reply came before its opening
+    one, two = (f"{story.ticket_id}:1" for story in (first, second))
+    assert started[:2] == [one, two]  # the second ticket did not wait for the first one's reply
+
+
+async def test_an_unreachable_database_hands_back_the_rest_of_that_ticket_in_order() -> None:
+    story = TicketStory()
+    messages = [on_ticket(story.opened()), on_ticket(story.staff_reply())]
+    consumer = consumer_for(MemoryStore(), database_down=True)
+
+    await consumer._pump(ScriptedSubscription(consumer, messages))  # type: ignore[arg-type]
+
+    assert [message.answers for message in messages] == [["nak 2.0"], ["nak 2.0"]]

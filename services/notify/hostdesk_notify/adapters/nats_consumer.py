@@ -1,6 +1,8 @@
 """The durable pull consumer ``notify`` on the ticket events stream.
 
-Each message is handled in one PostgreSQL transaction and acknowledged only after its commit. Garbage is
+Each message is handled in one PostgreSQL transaction and acknowledged only after its commit. The messages of
+a fetched batch are handled ticket by ticket: one ticket's in stream order, different tickets' at the same time
+(each its own connection), so a burst of new tickets does not wait on one round trip after another. Garbage is
 dead-lettered and terminated so that it never blocks the events behind it; an event of a type this version
 does not know is acknowledged and passed over; an event that comes before an earlier one of its ticket (a
 reply before the ticket's opening) comes back after a short delay. A NATS or PostgreSQL outage pauses the
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 import asyncpg
 import nats.errors
 from hostdesk_contracts.runtime.nats import fetch_batch
-from hostdesk_contracts.subjects import Subjects
+from hostdesk_contracts.subjects import TICKET_ID, Subjects
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -57,6 +59,16 @@ class ConsumerSettings:
 
 
 EventHandler = Callable[[KnownEvent], Awaitable[Handled]]
+
+
+def _by_ticket(messages: list[Msg]) -> list[list[Msg]]:
+    """The messages grouped by their ticket (the ``Ticket-Id`` header), each group in stream order. A message
+    without the header (not from the tickets service) is a group of its own."""
+    groups: dict[str, list[Msg]] = {}
+    for message in messages:
+        ticket = (message.headers or {}).get(TICKET_ID) or f"message:{id(message)}"
+        groups.setdefault(ticket, []).append(message)
+    return list(groups.values())
 
 
 class EventConsumer:
@@ -113,13 +125,19 @@ class EventConsumer:
     async def _pump(self, subscription: JetStreamContext.PullSubscription) -> None:
         while not self._stopped.is_set():
             messages = await fetch_batch(subscription, batch=self._settings.batch, wait=self._settings.fetch_timeout)
-            for index, message in enumerate(messages):
-                if not await self.process(message):
-                    # PostgreSQL is away: hand the rest back in order, and wait before fetching again.
-                    for later in messages[index + 1 :]:
-                        await later.nak(delay=self._settings.transient_delay)
-                    await self._pause(self._settings.transient_delay)
-                    break
+            reached = await asyncio.gather(*(self._process_in_order(same) for same in _by_ticket(messages)))
+            if not all(reached):
+                await self._pause(self._settings.transient_delay)  # PostgreSQL is away: wait before fetching again
+
+    async def _process_in_order(self, messages: list[Msg]) -> bool:
+        """Handle one ticket's messages in order; False when PostgreSQL could not be reached, the rest of them
+        then handed back in order."""
+        for index, message in enumerate(messages):
+            if not await self.process(message):
+                for later in messages[index + 1 :]:
+                    await later.nak(delay=self._settings.transient_delay)
+                return False
+        return True
 
     async def process(self, message: Msg) -> bool:
         """Handle one message; False when PostgreSQL could not be reached."""
