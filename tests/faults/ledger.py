@@ -3,10 +3,14 @@ the mail sink.
 
 A command is the set of requests sent with one account and one key. It is *accepted* when one of them got 201,
 or 202 and then committed; *rejected* when every answer was a 4xx or a 5xx from an attempt that cannot have
-been half-received; *unanswered* otherwise. Accepted: exactly one event in the log (``TicketOpened`` or
-``ReplyPosted`` with its command id), exactly one timeline entry in the read model (the ``opened`` entry or the
-post whose ``post_id`` is the command id), and for a staff reply one mail to each address of the requesting
-side. Rejected: no trace anywhere. Unanswered: at most one event.
+been half-received; *unanswered* otherwise.
+
+Accepted: each event it must record (``effects_of``) exactly once in the log under its command id; at that
+event's version, exactly one timeline entry in the read model, of the event's kind and as the request asked
+(the post whose ``post_id`` is the command id, the status and label set, the category, the tags, the staff
+member assigned); for a staff reply, one mail to each address of the requesting side. Rejected: no trace of it
+(its marker, or for an assignment its ticket, who assigned and whom) in the log or the read model. Unanswered:
+each of its events at most once.
 """
 
 from __future__ import annotations
@@ -23,19 +27,108 @@ from typing import Any
 from hostdesk_contracts.base import Role
 
 from tests.faults.harness import Deployment
-from tests.faults.load import Load, Sent
+from tests.faults.load import ASSIGNING, Kind, Load, Request, Sent
 from tests.support import eventually
 
 MARKER = re.compile(r"m\d{5}x[0-9a-f]{6}")
-EFFECTS = (":Ticket.Opened", ":Ticket.ReplyPosted")
 SETTLE_WITHIN = 120.0
+
+# The events the load's requests record, and the kind of timeline entry query makes of each.
+ENTRY_KINDS = {
+    "Opened": "opened",
+    "ReplyPosted": "post",
+    "StatusChanged": "status_changed",
+    "CategoryChanged": "category_changed",
+    "TagsChanged": "tags_changed",
+    "Assigned": "assigned",
+}
+UPDATED_FIELDS = {"category": "CategoryChanged", "tags": "TagsChanged"}
+# Where an event or an entry of each kind carries the marker of the request that made it.
+MARKED_IN_EVENT = {"Opened": "body", "ReplyPosted": "body", "StatusChanged": "reason", "CategoryChanged": "to_category"}
+MARKED_IN_ENTRY = {"opened": "body", "post": "body", "status_changed": "reason", "category_changed": "to_value"}
+# How the report names each kind of request.
+KIND_NAMES: dict[Kind, str] = {
+    "open": "opens",
+    "customer_reply": "customer replies",
+    "staff_reply": "staff replies",
+    "update": "staff updates",
+    "status_change": "status changes",
+    "pickup": "pick-ups",
+    "assignment": "assignments",
+    "unassignment": "unassignments",
+}
+
+
+def effects_of(request: Request) -> tuple[str, ...]:
+    """The events an accepted ``request`` records, one of each."""
+    match request.kind:
+        case "open":
+            return ("Opened",)
+        case "customer_reply" | "staff_reply":
+            return ("ReplyPosted",)
+        case "update":
+            assert request.payload is not None
+            return tuple(UPDATED_FIELDS[name] for name in request.payload)
+        case "status_change":
+            return ("StatusChanged",)
+    return ("Assigned",)
+
+
+def assignment_trace(ticket_id: str, by: str, to: str | None) -> str:
+    return f"{ticket_id}: {by} assigned {to or 'nobody'}"
+
+
+def trace_of(request: Request) -> str:
+    """By what the request's events and entries are known: its marker, or who it assigned to whom."""
+    if request.kind in ASSIGNING:
+        assert request.ticket is not None
+        return assignment_trace(request.ticket.ticket_id, request.account.account_id, request.assignee)
+    return request.marker
+
+
+def _marker_in(text: str | None) -> str:
+    found = MARKER.findall(text or "")
+    return found[0] if found else ""
+
+
+def _event_trace(ticket_id: str, effect: str, state: dict[str, Any]) -> str:
+    if effect == "Assigned":
+        assignee = state["assignee"]
+        return assignment_trace(ticket_id, state["actor"]["account_id"], assignee and assignee["account_id"])
+    if effect == "TagsChanged":
+        return _marker_in(" ".join(state["tags"]))
+    return _marker_in(state.get(MARKED_IN_EVENT[effect]))
+
+
+def _entry_trace(ticket_id: str, entry: dict[str, Any]) -> str:
+    kind = entry["kind"]
+    if kind == "assigned":
+        return assignment_trace(ticket_id, entry["actor"]["account_id"], entry["to_value"])
+    if kind == "tags_changed":
+        return _marker_in(" ".join(entry["to_values"] or ()))
+    return _marker_in(entry.get(MARKED_IN_ENTRY.get(kind, "body")))
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    ticket_id: str
+    version: int
+    effect: str  # the event's name, e.g. "ReplyPosted"
+    command_id: str
+    trace: str  # see ``trace_of``; empty when the event carries none (the status change a reply makes)
 
 
 @dataclass
 class LogEvents:
-    by_command: Counter[str] = field(default_factory=Counter)
-    by_marker: Counter[str] = field(default_factory=Counter)
+    events: list[LogEvent] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)
+
+    def by_effect(self) -> dict[tuple[str, str], list[LogEvent]]:
+        """(command id, event name) -> the events of that name the command recorded."""
+        index: dict[tuple[str, str], list[LogEvent]] = defaultdict(list)
+        for event in self.events:
+            index[(event.command_id, event.effect)].append(event)
+        return index
 
 
 async def read_event_log(deployment: Deployment) -> LogEvents:
@@ -48,12 +141,13 @@ async def read_event_log(deployment: Deployment) -> LogEvents:
         await connection.close()
     log = LogEvents()
     for row in rows:
-        ticket_id = str(row["originator_id"])
-        log.versions[ticket_id] = max(log.versions.get(ticket_id, 0), row["originator_version"])
-        if row["topic"].endswith(EFFECTS):
+        ticket_id, version = str(row["originator_id"]), row["originator_version"]
+        log.versions[ticket_id] = max(log.versions.get(ticket_id, 0), version)
+        effect = row["topic"].rpartition(".")[2]
+        if effect in ENTRY_KINDS:
             state = json.loads(bytes(row["state"]))
-            log.by_command[state["command_id"]] += 1
-            log.by_marker.update(MARKER.findall(state.get("body", "")))
+            trace = _event_trace(ticket_id, effect, state)
+            log.events.append(LogEvent(ticket_id, version, effect, state["command_id"], trace))
     return log
 
 
@@ -65,7 +159,7 @@ async def settle_pending(deployment: Deployment, load: Load) -> None:
         async def settle(sent: Sent) -> bool:
             response = await intake.get(
                 f"/v1/commands/{sent.answer['command_id']}",
-                headers={"Authorization": f"Bearer {sent.account.token}"},
+                headers={"Authorization": f"Bearer {sent.request.account.token}"},
             )
             if response.status_code == 202:
                 return False
@@ -103,6 +197,10 @@ class Command:
     @property
     def first(self) -> Sent:
         return self.requests[0]
+
+    @property
+    def request(self) -> Request:
+        return self.first.request
 
     @property
     def command_id(self) -> str | None:
@@ -155,10 +253,9 @@ async def audit(deployment: Deployment, load: Load, *, fault: str, mail_resends_
     """Settle every 202, wait for the read model and the mail to catch up, then count."""
     report = Report(fault)
     sent = load.sent
-    kinds = Counter(s.kind for s in sent if not s.resend)
     report.add(
-        f"requests {len(sent)}: opens {kinds['open']}, customer replies {kinds['customer_reply']}, "
-        f"staff replies {kinds['staff_reply']}, sent again with their key {sum(s.resend for s in sent)}"
+        f"requests {len(sent)} ({sum(s.resend for s in sent)} sent again with their key): "
+        f"{_kinds(s.request for s in sent if not s.resend)}"
     )
     report.add(f"answers: {_statuses(sent)}")
     await settle_pending(deployment, load)
@@ -171,54 +268,129 @@ async def audit(deployment: Deployment, load: Load, *, fault: str, mail_resends_
     report.problem(len(refused), "valid requests refused with a 4xx (at once or after a 202)", refused)
 
     commands = commands_of(load)
-    accepted = [c for c in commands if c.accepted]
+    accepted = [c for c in commands if c.accepted and c.command_id]
     rejected = [c for c in commands if not c.accepted and c.rejected]
     unanswered = [c for c in commands if not c.accepted and not c.rejected]
     log = await read_event_log(deployment)
     views = await read_model(deployment, log.versions)
 
-    ids = [c.command_id for c in accepted if c.command_id]
-    once, missing, doubled = _tally(log.by_command, ids)
+    # Each event an accepted command must record, named "<marker> <event>".
+    expected = {f"{c.request.marker} {effect}": (c, effect) for c in accepted for effect in effects_of(c.request)}
+    recorded = log.by_effect()
+    in_log = Counter({name: len(recorded[(c.command_id or "", effect)]) for name, (c, effect) in expected.items()})
+    once, missing, doubled = _tally(in_log, list(expected))
+    report.add(f"commands accepted {len(accepted)} (201, or 202 then committed): {_kinds(c.request for c in accepted)}")
     report.add(
-        f"commands accepted {len(accepted)} (201, or 202 then committed): in the event log exactly once "
-        f"{len(once)}, missing {len(missing)}, more than once {len(doubled)}"
+        f"their {len(expected)} events in the event log: exactly once {len(once)}, missing {len(missing)}, "
+        f"more than once {len(doubled)}"
     )
-    report.problem(len(missing), "accepted commands missing from the event log", missing)
-    report.problem(len(doubled), "accepted commands more than once in the event log", doubled)
+    report.problem(len(missing), "events of accepted commands missing from the event log", missing)
+    report.problem(len(doubled), "events of accepted commands more than once in the event log", doubled)
 
-    entries: Counter[str] = Counter()
-    model_markers: Counter[str] = Counter()
+    _count_read_model(views, log, expected, recorded, report)
+    await _count_mail(deployment, accepted, rejected, report, mail_resends_possible=mail_resends_possible)
+    _count_strays(views, log, accepted, rejected, unanswered, report)
+    return report
+
+
+def _count_read_model(
+    views: dict[str, dict[str, Any]],
+    log: LogEvents,
+    expected: dict[str, tuple[Command, str]],
+    recorded: dict[tuple[str, str], list[LogEvent]],
+    report: Report,
+) -> None:
+    """Each expected event's entry, found at the event's version in the read model, exactly once and as sent."""
+    at: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for ticket_id, view in views.items():
-        versions = [entry["version"] for entry in view["timeline"]]
-        if versions != list(range(1, log.versions[ticket_id] + 1)):
+        # In time order; one entry a version while nothing is merged.
+        positions = sorted((entry["version"], entry["part"]) for entry in view["timeline"])
+        if positions != [(version, 0) for version in range(1, log.versions[ticket_id] + 1)]:
             report.problem(1, "read-model timelines that are not the log's versions", [ticket_id])
         for entry in view["timeline"]:
-            if entry["kind"] in ("opened", "post") and entry.get("post_id"):
-                entries[entry["post_id"]] += 1
-                model_markers.update(MARKER.findall(entry.get("body") or ""))
-    once, missing, doubled = _tally(entries, ids)
+            at[(ticket_id, entry["version"])].append(entry)
+
+    in_model: Counter[str] = Counter()
+    unlike: list[str] = []
+    for name, (command, effect) in expected.items():
+        for event in recorded[(command.command_id or "", effect)]:
+            entries = [e for e in at[(event.ticket_id, event.version)] if e["kind"] == ENTRY_KINDS[effect]]
+            like = [e for e in entries if _as_sent(e, command.request, event.command_id)]
+            in_model[name] += len(like)
+            if len(like) < len(entries):
+                unlike.append(name)
+    once, missing, doubled = _tally(in_model, list(expected))
     report.add(
-        f"read model ({len(views)} tickets caught up with the log): exactly once {len(once)}, "
-        f"missing {len(missing)}, more than once {len(doubled)}"
+        f"in the read model ({len(views)} tickets caught up with the log): exactly once {len(once)}, "
+        f"missing {len(missing)}, more than once {len(doubled)}, not as the request asked {len(unlike)}"
     )
-    report.problem(len(missing), "accepted commands missing from the read model", missing)
-    report.problem(len(doubled), "accepted commands more than once in the read model", doubled)
+    report.problem(len(missing), "events of accepted commands missing from the read model", missing)
+    report.problem(len(doubled), "events of accepted commands more than once in the read model", doubled)
+    report.problem(len(unlike), "read-model entries unlike what their request asked", unlike)
 
-    await _count_mail(deployment, load, accepted, rejected, report, mail_resends_possible=mail_resends_possible)
 
-    markers = [c.first.marker for c in rejected]
-    in_log = [m for m in markers if log.by_marker[m]]
-    in_model = [m for m in markers if model_markers[m]]
+def _as_sent(entry: dict[str, Any], request: Request, command_id: str) -> bool:
+    """The timeline ``entry`` shows what ``request`` asked."""
+    asked = request.payload or {}
+    match entry["kind"]:
+        case "opened" | "post":
+            return bool(entry["post_id"] == command_id and request.marker in (entry["body"] or ""))
+        case "status_changed":
+            return bool(
+                request.status is not None
+                and entry["to_status"] == request.status.value
+                and entry["status_label"] == request.label
+                and request.marker in (entry["reason"] or "")
+            )
+        case "category_changed":
+            return bool(entry["to_value"] == asked["category"])
+        case "tags_changed":
+            return bool(list(entry["to_values"] or ()) == asked["tags"])
+        case "assigned":
+            return bool(
+                entry["to_value"] == request.assignee and entry["actor"]["account_id"] == request.account.account_id
+            )
+    return False
+
+
+def _count_strays(
+    views: dict[str, dict[str, Any]],
+    log: LogEvents,
+    accepted: list[Command],
+    rejected: list[Command],
+    unanswered: list[Command],
+    report: Report,
+) -> None:
+    """What no accepted command recorded: none of it from a rejected command, at most once from an unanswered."""
+    accepted_ids = {c.command_id for c in accepted}
+    in_log = Counter((event.trace, event.effect) for event in log.events if event.command_id not in accepted_ids)
+    theirs = {(event.ticket_id, event.version) for event in log.events if event.command_id in accepted_ids}
+    in_model = Counter(
+        _entry_trace(ticket_id, entry)
+        for ticket_id, view in views.items()
+        for entry in view["timeline"]
+        if (ticket_id, entry["version"]) not in theirs
+    )
+
+    def left_in_log(command: Command) -> int:
+        return max(in_log[(trace_of(command.request), effect)] for effect in effects_of(command.request))
+
+    logged = [trace_of(c.request) for c in rejected if left_in_log(c)]
+    shown = [trace_of(c.request) for c in rejected if in_model[trace_of(c.request)]]
     report.add(
         f"rejected {len(rejected)} ({_statuses(c.requests[-1] for c in rejected)}): "
-        f"traces in the event log {len(in_log)}, in the read model {len(in_model)}"
+        f"traces in the event log {len(logged)}, in the read model {len(shown)}"
     )
-    report.problem(len(in_log), "rejected requests applied anyway (event log)", in_log)
-    report.problem(len(in_model), "rejected requests applied anyway (read model)", in_model)
-    doubled_unanswered = [c.first.marker for c in unanswered if log.by_marker[c.first.marker] > 1]
-    report.add(f"unanswered {len(unanswered)}: more than once in the event log {len(doubled_unanswered)}")
-    report.problem(len(doubled_unanswered), "unanswered requests applied more than once", doubled_unanswered)
-    return report
+    report.problem(len(logged), "rejected requests applied anyway (event log)", logged)
+    report.problem(len(shown), "rejected requests applied anyway (read model)", shown)
+    doubled = [trace_of(c.request) for c in unanswered if left_in_log(c) > 1]
+    report.add(f"unanswered {len(unanswered)}: more than once in the event log {len(doubled)}")
+    report.problem(len(doubled), "unanswered requests applied more than once", doubled)
+
+
+def _kinds(requests: Iterable[Request]) -> str:
+    counts = Counter(request.kind for request in requests)
+    return ", ".join(f"{name} {counts[kind]}" for kind, name in KIND_NAMES.items())
 
 
 def _statuses(sent: Iterable[Sent]) -> str:
@@ -242,22 +414,20 @@ def _mails_by_marker(deployment: Deployment, markers: set[str]) -> dict[tuple[st
 
 async def _count_mail(
     deployment: Deployment,
-    load: Load,
     accepted: list[Command],
     rejected: list[Command],
     report: Report,
     *,
     mail_resends_possible: bool,
 ) -> None:
-    tickets = {ticket.ticket_id: ticket for ticket in load.tickets}
     expected: set[tuple[str, str]] = set()
     for command in accepted:
-        if command.first.kind == "staff_reply":
-            ticket = tickets[command.first.path.split("/")[3]]
+        ticket = command.request.ticket
+        if command.request.kind == "staff_reply" and ticket is not None:
             assert ticket.owner.email is not None
-            expected |= {(command.first.marker, ticket.owner.email), (command.first.marker, ticket.cc)}
+            expected |= {(command.request.marker, ticket.owner.email), (command.request.marker, ticket.cc)}
     replies = {marker for marker, _ in expected}
-    refused = {c.first.marker for c in rejected if c.first.kind == "staff_reply"}
+    refused = {c.request.marker for c in rejected if c.request.kind == "staff_reply"}
 
     async def all_arrived() -> bool:
         return expected <= _mails_by_marker(deployment, replies).keys()

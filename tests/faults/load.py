@@ -1,10 +1,18 @@
-"""A steady, bounded load of opened tickets and replies against intake, recording what became of each request.
+"""A steady, bounded load of tickets opened, written in and handled against intake, recording what became of
+each request.
 
 Customers open tickets (each with a CC address) and reply to their own; staff reply publicly to any ticket,
-which mails the requester and the CC. Every request carries an ``Idempotency-Key``, and one request in ten
-sends an earlier one again with its key. A request that meets a connection error is sent again with the same
-key, as a real client would; so is a 5xx after an attempt that may have arrived. Each body carries a marker
-unique to its request, by which its traces are found later.
+which mails the requester and the CC. Staff also handle tickets: they change the category and the tags, set the
+status to ``in_progress`` or ``on_hold`` (by name or by one of the provider's default labels), pick tickets up,
+assign them to a colleague and leave them unassigned. Every one of these changes something, so that every
+accepted one records an event: a field update sets a value unique to its request, and the load knows each
+ticket's status and assignee as its own commands left them (see ``Handling``).
+
+Every request carries an ``Idempotency-Key``, and one request in ten sends an earlier one again with its key. A
+request that meets a connection error is sent again with the same key, as a real client would; so is a 5xx
+after an attempt that may have arrived. Each request carries a marker unique to it (in a body, a reason, a
+category, a tag), by which its traces are found later; an assignment is known by its ticket, who assigned and
+whom.
 """
 
 from __future__ import annotations
@@ -18,16 +26,22 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
-from hostdesk_contracts.base import Role
+from hostdesk_contracts.base import Role, Status
 
 from tests.faults.harness import Deployment
 
-Kind = Literal["open", "customer_reply", "staff_reply"]
+Kind = Literal[
+    "open", "customer_reply", "staff_reply", "update", "status_change", "pickup", "assignment", "unassignment"
+]
+ASSIGNING: tuple[Kind, ...] = ("pickup", "assignment", "unassignment")
 
 RETRY_PAUSE = 0.25
 ANSWER_WITHIN = 60.0  # a request still unanswered after this is recorded as "no answer"
 # Errors after which the request cannot have reached intake: sending again is plainly safe.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+# The two statuses a status change alternates between, each with the labels every tenant has by default.
+HOLDING_STATUSES = {Status.IN_PROGRESS: ("Validation", "Install request"), Status.ON_HOLD: ("To do",)}
 
 
 @dataclass(frozen=True)
@@ -39,16 +53,55 @@ class Account:
 
 
 @dataclass
-class Sent:
-    """One request as the client saw it."""
+class Handling:
+    """A ticket's status and assignee as the load's own status changes and assignments left them.
 
-    number: int
+    Replies never set ``in_progress`` or ``on_hold`` and nothing else assigns, so a status change to the other of
+    the two and an assignment to someone else always change the ticket, as long as each waits until the one
+    before it on the ticket was committed. One that was not (202, refused, unanswered) leaves its ticket out of
+    further commands of its sort: the load no longer knows what they would change."""
+
+    status: Status | None = None  # the last status the load set on the ticket
+    assignee: str | None = None  # the staff member the ticket is assigned to
+    status_free: bool = True  # no status change in flight or of unknown outcome
+    assignee_free: bool = True
+
+
+@dataclass(frozen=True)
+class OpenedTicket:
+    ticket_id: str
+    owner: Account
+    cc: str
+    handling: Handling = field(default_factory=Handling, compare=False)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request to send, and what it is meant to do."""
+
     kind: Kind
     account: Account
     key: str
     marker: str
+    method: str
     path: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None
+    ticket: OpenedTicket | None = None  # the ticket it acts on; None for an open
+    status: Status | None = None  # the status a status change sets
+    assignee: str | None = None  # the staff member an assignment, a pick-up or (None) an unassignment leaves
+
+    @property
+    def label(self) -> str | None:
+        """The provider's label a status change gives instead of the status's name."""
+        return None if self.payload is None else self.payload.get("label")
+
+
+@dataclass
+class Sent:
+    """One request as the client saw it."""
+
+    number: int
+    request: Request
     resend: bool = False
     status: int | None = None  # the last answer; None when none came
     answer: dict[str, Any] = field(default_factory=dict)
@@ -58,16 +111,17 @@ class Sent:
     pending: bool = False  # answered 202: its ``status`` is then what polling its outcome said
 
     @property
+    def kind(self) -> Kind:
+        return self.request.kind
+
+    @property
+    def marker(self) -> str:
+        return self.request.marker
+
+    @property
     def command(self) -> tuple[str, str]:
         """Requests with the same account and key are one command."""
-        return self.account.account_id, self.key
-
-
-@dataclass(frozen=True)
-class OpenedTicket:
-    ticket_id: str
-    owner: Account
-    cc: str
+        return self.request.account.account_id, self.request.key
 
 
 class Load:
@@ -81,7 +135,7 @@ class Load:
         self.customers = [self._account(f"cust-{n}", Role.CUSTOMER) for n in range(customers)]
         self.staff = [self._account(f"agent-{n}", Role.AGENT) for n in range(staff)]
         self.sent: list[Sent] = []
-        self.tickets: list[OpenedTicket] = []  # opened with a 201: the targets of replies
+        self.tickets: list[OpenedTicket] = []  # opened with a 201: the targets of everything else
         self.opened_by_marker: dict[str, OpenedTicket] = {}
         self._numbers = itertools.count(1)
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -132,29 +186,81 @@ class Load:
         draw = self.random.random()
         answered = [sent for sent in self.sent if sent.status in (201, 202) and not sent.resend]
         if answered and draw < 0.1:
-            first = self.random.choice(answered)
-            return Sent(number, first.kind, first.account, first.key, first.marker, first.path, first.payload, True)
+            return Sent(number, self.random.choice(answered).request, resend=True)
         marker = f"m{number:05d}x{uuid.uuid4().hex[:6]}"
         key = f"key-{marker}"
-        if not self.tickets or draw < 0.35:
+        if not self.tickets or draw < 0.32:
             account = self.random.choice(self.customers)
             payload = {"subject": f"Load {marker}", "body": f"Opened {marker}", "cc": [f"cc-{marker}@watch.example"]}
-            return Sent(number, "open", account, key, marker, "/v1/tickets", payload)
+            return Sent(number, Request("open", account, key, marker, "POST", "/v1/tickets", payload))
         ticket = self.random.choice(self.tickets)
-        path = f"/v1/tickets/{ticket.ticket_id}/replies"
-        if draw < 0.65:
-            return Sent(number, "customer_reply", ticket.owner, key, marker, path, {"body": f"Reply {marker}"})
         staff = self.random.choice(self.staff)
-        return Sent(number, "staff_reply", staff, key, marker, path, {"body": f"Reply {marker}"})
+        if draw < 0.68:
+            kind: Kind = "customer_reply" if draw < 0.5 else "staff_reply"
+            author = ticket.owner if kind == "customer_reply" else staff
+            path = f"/v1/tickets/{ticket.ticket_id}/replies"
+            return Sent(number, Request(kind, author, key, marker, "POST", path, {"body": f"Reply {marker}"}, ticket))
+        request = None
+        if draw >= 0.9:
+            request = self._assigning(staff, key, marker)
+        elif draw >= 0.8:
+            request = self._status_change(staff, key, marker)
+        return Sent(number, request or self._update(ticket, staff, key, marker))
+
+    def _update(self, ticket: OpenedTicket, staff: Account, key: str, marker: str) -> Request:
+        """A category, a tag or both, named after the request: a value the ticket never had."""
+        fields = self.random.choice([("category",), ("tags",), ("category", "tags")])
+        payload: dict[str, Any] = {}
+        if "category" in fields:
+            payload["category"] = f"Load {marker}"
+        if "tags" in fields:
+            payload["tags"] = [marker]
+        return Request("update", staff, key, marker, "PATCH", f"/v1/tickets/{ticket.ticket_id}", payload, ticket)
+
+    def _status_change(self, staff: Account, key: str, marker: str) -> Request | None:
+        """``in_progress`` or ``on_hold``, whichever the ticket was not last set to, by name or by a label."""
+        free = [ticket for ticket in self.tickets if ticket.handling.status_free]
+        if not free:
+            return None
+        ticket = self.random.choice(free)
+        ticket.handling.status_free = False
+        status = Status.ON_HOLD if ticket.handling.status is Status.IN_PROGRESS else Status.IN_PROGRESS
+        labels = HOLDING_STATUSES[status]
+        named = self.random.random() < 0.5
+        payload = {"status": status.value} if named else {"label": self.random.choice(labels)}
+        payload["reason"] = f"Load {marker}"
+        path = f"/v1/tickets/{ticket.ticket_id}/status"
+        return Request("status_change", staff, key, marker, "POST", path, payload, ticket, status=status)
+
+    def _assigning(self, staff: Account, key: str, marker: str) -> Request | None:
+        """The caller picks the ticket up, assigns it to a colleague or leaves it unassigned: never to whom it
+        already has."""
+        free = [ticket for ticket in self.tickets if ticket.handling.assignee_free]
+        if not free:
+            return None
+        ticket = self.random.choice(free)
+        ticket.handling.assignee_free = False
+        path = f"/v1/tickets/{ticket.ticket_id}/assignee"
+        current = ticket.handling.assignee
+        if current is not None and self.random.random() < 0.2:
+            return Request("unassignment", staff, key, marker, "DELETE", path, None, ticket)
+        others = [account.account_id for account in self.staff if account.account_id != current]
+        assignee = self.random.choice(others)
+        if assignee == staff.account_id:
+            path = f"/v1/tickets/{ticket.ticket_id}/pickup"
+            return Request("pickup", staff, key, marker, "POST", path, None, ticket, assignee=assignee)
+        payload = {"account_id": assignee}
+        return Request("assignment", staff, key, marker, "PUT", path, payload, ticket, assignee=assignee)
 
     async def _send(self, sent: Sent) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ANSWER_WITHIN
-        headers = {"Authorization": f"Bearer {sent.account.token}", "Idempotency-Key": sent.key}
+        request = sent.request
+        headers = {"Authorization": f"Bearer {request.account.token}", "Idempotency-Key": request.key}
         while True:
             sent.attempts += 1
             try:
-                response = await self._http.post(sent.path, json=sent.payload, headers=headers)
+                response = await self._http.request(request.method, request.path, json=request.payload, headers=headers)
             except NOT_SENT:
                 pass
             except httpx.TransportError:
@@ -171,7 +277,17 @@ class Load:
     def _record(self, sent: Sent, response: httpx.Response) -> None:
         with contextlib.suppress(ValueError):
             sent.answer = response.json()
-        if sent.kind == "open" and response.status_code == 201 and sent.marker not in self.opened_by_marker:
-            ticket = OpenedTicket(sent.answer["ticket_id"], sent.account, sent.payload["cc"][0])
+        request = sent.request
+        committed = response.status_code in (200, 201)
+        if request.kind == "open" and committed and request.marker not in self.opened_by_marker:
+            assert request.payload is not None
+            ticket = OpenedTicket(sent.answer["ticket_id"], request.account, request.payload["cc"][0])
             self.tickets.append(ticket)
-            self.opened_by_marker[sent.marker] = ticket
+            self.opened_by_marker[request.marker] = ticket
+        if sent.resend or not committed or request.ticket is None:
+            return
+        handling = request.ticket.handling
+        if request.kind == "status_change":
+            handling.status, handling.status_free = request.status, True
+        elif request.kind in ASSIGNING:
+            handling.assignee, handling.assignee_free = request.assignee, True
