@@ -9,7 +9,6 @@ import pytest
 from hostdesk_contracts.base import Role
 from hostdesk_contracts.events import AnyEvent
 from hostdesk_query.adapters.postgres import PostgresReadModel
-from hostdesk_query.adapters.rows import entry_args, ticket_args
 from hostdesk_query.adapters.schema import ensure_schema
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.model import TicketRecord, TicketView, TimelineEntry
@@ -191,10 +190,10 @@ async def _store_as_the_first_version(
     pool: asyncpg.Pool, ticket: TicketRecord, entries: Sequence[TimelineEntry]
 ) -> None:
     """The rows the first version wrote for ``ticket``: today's rows cut to the first version's columns."""
-    ticket_row = ticket_args(ticket)[:FIRST_VERSION_TICKET_COLUMNS]
+    ticket_row = ticket[:FIRST_VERSION_TICKET_COLUMNS]
     await pool.execute(f"INSERT INTO tickets VALUES ({_placeholders(len(ticket_row))})", *ticket_row)
     for entry in entries:
-        entry_row = entry_args(entry)[:FIRST_VERSION_ENTRY_COLUMNS]
+        entry_row = entry[:FIRST_VERSION_ENTRY_COLUMNS]
         await pool.execute(f"INSERT INTO timeline VALUES ({_placeholders(len(entry_row))})", *entry_row)
 
 

@@ -1,7 +1,6 @@
 """What each event of a ticket's lifecycle does to the ticket as lists show it, and to its timeline."""
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import get_args
 
@@ -262,7 +261,7 @@ def test_merged_posts_fall_in_place_among_the_targets_own_posts() -> None:
 def test_entries_of_the_same_moment_keep_the_order_of_their_events() -> None:
     story = TicketStory(CUSTOMER)
     _, entries = project(story.opened(), story.reply(AGENT), story.status_change(AGENT, Status.ANSWERED))
-    same_moment = [replace(entry, occurred_at=story.start) for entry in entries]
+    same_moment = [entry._replace(occurred_at=story.start) for entry in entries]
 
     ordered = in_time_order(reversed(same_moment), newest_first=False)
 

@@ -1,5 +1,3 @@
-from dataclasses import replace
-
 import pytest
 from hostdesk_contracts.base import Role, Visibility
 from hostdesk_query.domain.model import EntryKind, TicketRecord, TimelineEntry
@@ -12,7 +10,7 @@ TENANT = "acme"
 
 def _ticket(requester_id: str = "customer-1") -> TicketRecord:
     story = TicketStory(account(TENANT))
-    return replace(evolve(None, change_of(story.opened())), requester_id=requester_id)
+    return evolve(None, change_of(story.opened()))._replace(requester_id=requester_id)
 
 
 def _note(visibility: Visibility) -> TimelineEntry:

@@ -24,9 +24,7 @@ from hostdesk_query.adapters.rows import (
     ENTRY_FIELDS,
     TICKET_COLUMNS,
     TICKET_FIELDS,
-    entry_args,
     entry_of,
-    ticket_args,
     ticket_of,
 )
 from hostdesk_query.domain.cursor import PageCursor
@@ -144,11 +142,11 @@ class PostgresReadModel:
             rows = await connection.fetch(_SELECT_FOR_APPLY, ticket_ids)
             plan = plan_batch({row["ticket_id"]: ticket_of(row) for row in rows}, changes)
             if plan.created:
-                await connection.executemany(_INSERT_TICKET, [ticket_args(ticket) for ticket in plan.created])
+                await connection.executemany(_INSERT_TICKET, plan.created)
             if plan.updated:
-                await connection.executemany(_UPDATE_TICKET, [ticket_args(ticket) for ticket in plan.updated])
+                await connection.executemany(_UPDATE_TICKET, plan.updated)
             if plan.entries:
-                await connection.executemany(_INSERT_ENTRY, [entry_args(entry) for entry in plan.entries])
+                await connection.executemany(_INSERT_ENTRY, plan.entries)
             notices = [f"{ticket.ticket_id}:{ticket.version}" for ticket in (*plan.created, *plan.updated)]
             if notices:
                 await connection.execute(_NOTIFY, self._notify_channel, notices)

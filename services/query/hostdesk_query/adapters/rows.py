@@ -2,89 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from operator import attrgetter
-
 import asyncpg
 from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Status, Visibility
 
 from hostdesk_query.domain.model import EntryKind, TicketRecord, TimelineEntry
 
-TICKET_FIELDS = (
-    "ticket_id",
-    "tenant",
-    "number",
-    "subject",
-    "requester_id",
-    "requester_name",
-    "requester_email",
-    "requester_role",
-    "status",
-    "priority",
-    "department",
-    "channel",
-    "cc",
-    "related_service",
-    "created_at",
-    "last_post_at",
-    "updated_at",
-    "version",
-    "category",
-    "tags",
-    "assignee_id",
-    "assignee_name",
-    "archived",
-    "rating",
-    "rating_comment",
-    "status_label",
-    "merged_into_ticket_id",
-    "merged_into_number",
-)
-ENTRY_FIELDS = (
-    "ticket_id",
-    "version",
-    "kind",
-    "occurred_at",
-    "actor_id",
-    "actor_name",
-    "actor_role",
-    "side",
-    "body",
-    "visibility",
-    "post_id",
-    "from_status",
-    "to_status",
-    "reason",
-    "part",
-    "status_label",
-    "from_value",
-    "to_value",
-    "from_label",
-    "to_label",
-    "from_values",
-    "to_values",
-    "related_ticket_id",
-    "related_number",
-    "automatic",
-)
+# A record is its own row: its fields are the columns, in order (``domain.model``), and asyncpg takes its
+# enumerations as the text they are and its tuples as arrays.
+TICKET_FIELDS: tuple[str, ...] = TicketRecord._fields
+ENTRY_FIELDS: tuple[str, ...] = TimelineEntry._fields
 TICKET_COLUMNS = ", ".join(TICKET_FIELDS)
 ENTRY_COLUMNS = ", ".join(ENTRY_FIELDS)
-
-
-# asyncpg takes a StrEnum as the text it is and a tuple as an array, so a record's values go into its row as they
-# are, read in one call: the catch-up builds a row for every event it writes.
-_ticket_values: Callable[[TicketRecord], tuple[object, ...]] = attrgetter(*TICKET_FIELDS)
-_entry_values: Callable[[TimelineEntry], tuple[object, ...]] = attrgetter(*ENTRY_FIELDS)
-
-
-def ticket_args(ticket: TicketRecord) -> tuple[object, ...]:
-    """The ticket's row, in the order of ``TICKET_FIELDS``."""
-    return _ticket_values(ticket)
-
-
-def entry_args(entry: TimelineEntry) -> tuple[object, ...]:
-    """The entry's row, in the order of ``ENTRY_FIELDS``."""
-    return _entry_values(entry)
 
 
 def ticket_of(row: asyncpg.Record) -> TicketRecord:

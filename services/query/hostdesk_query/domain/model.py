@@ -1,10 +1,16 @@
-"""The read model's records: a ticket as lists show it, and one entry of its timeline."""
+"""The read model's records: a ticket as lists show it, and one entry of its timeline.
+
+Each is a named tuple whose fields are its table's columns, in order: a record is its own row. A catch-up makes
+one of each for every event; a named tuple is made in a quarter of the time of a frozen dataclass of as many
+fields, and copied with a change (``_replace``) in a sixth.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 from uuid import UUID
 
 from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Status, Visibility
@@ -28,8 +34,7 @@ class EntryKind(StrEnum):
     MERGED_POST = "merged_post"  # a post of another ticket merged into this one, at its own time
 
 
-@dataclass(frozen=True, slots=True)
-class TicketRecord:
+class TicketRecord(NamedTuple):
     ticket_id: UUID
     tenant: str
     number: int
@@ -60,8 +65,7 @@ class TicketRecord:
     merged_into_number: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
+class TimelineEntry(NamedTuple):
     """One line of a ticket's timeline. An event makes one entry (``part`` 0), except a merge of posts, which
     makes one per post (``part`` 0, 1, ...), each at the post's own time."""
 
