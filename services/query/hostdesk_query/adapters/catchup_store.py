@@ -24,6 +24,7 @@ from hostdesk_query.adapters.rows import (
     ENTRY_FIELDS,
     TICKET_COLUMNS,
     TICKET_FIELDS,
+    rows_of,
     ticket_of,
 )
 from hostdesk_query.domain.projection import BatchPlan
@@ -137,12 +138,12 @@ class CatchUpStore:
     async def _write_plan(self, plan: BatchPlan) -> None:
         copy = self._connection.copy_records_to_table
         if plan.created:
-            await copy("tickets", records=plan.created, columns=TICKET_FIELDS)
+            await copy("tickets", records=rows_of(plan.created), columns=TICKET_FIELDS)
         if plan.updated:
-            await copy(_UPDATES, records=plan.updated, columns=TICKET_FIELDS)
+            await copy(_UPDATES, records=rows_of(plan.updated), columns=TICKET_FIELDS)
             await self._connection.execute(_UPDATE_FROM)
         if plan.entries:
-            await copy("timeline", records=plan.entries, columns=ENTRY_FIELDS)
+            await copy("timeline", records=rows_of(plan.entries), columns=ENTRY_FIELDS)
 
     async def advance(self, advance: Advance) -> None:
         await self._connection.execute(_ADVANCE, *self._key, advance.read_seq, advance.resume_seq, advance.messages)

@@ -25,6 +25,7 @@ from hostdesk_query.adapters.rows import (
     TICKET_COLUMNS,
     TICKET_FIELDS,
     entry_of,
+    rows_of,
     ticket_of,
 )
 from hostdesk_query.domain.cursor import PageCursor
@@ -142,11 +143,11 @@ class PostgresReadModel:
             rows = await connection.fetch(_SELECT_FOR_APPLY, ticket_ids)
             plan = plan_batch({row["ticket_id"]: ticket_of(row) for row in rows}, changes)
             if plan.created:
-                await connection.executemany(_INSERT_TICKET, plan.created)
+                await connection.executemany(_INSERT_TICKET, rows_of(plan.created))
             if plan.updated:
-                await connection.executemany(_UPDATE_TICKET, plan.updated)
+                await connection.executemany(_UPDATE_TICKET, rows_of(plan.updated))
             if plan.entries:
-                await connection.executemany(_INSERT_ENTRY, plan.entries)
+                await connection.executemany(_INSERT_ENTRY, rows_of(plan.entries))
             notices = [f"{ticket.ticket_id}:{ticket.version}" for ticket in (*plan.created, *plan.updated)]
             if notices:
                 await connection.execute(_NOTIFY, self._notify_channel, notices)

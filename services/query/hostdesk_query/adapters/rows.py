@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import asyncpg
 from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Status, Visibility
 
 from hostdesk_query.domain.model import EntryKind, TicketRecord, TimelineEntry
 
-# A record is its own row: its fields are the columns, in order (``domain.model``), and asyncpg takes its
+# A record's values are its row: its fields are the columns, in order (``domain.model``), and asyncpg takes its
 # enumerations as the text they are and its tuples as arrays.
 TICKET_FIELDS: tuple[str, ...] = TicketRecord._fields
 ENTRY_FIELDS: tuple[str, ...] = TimelineEntry._fields
 TICKET_COLUMNS = ", ".join(TICKET_FIELDS)
 ENTRY_COLUMNS = ", ".join(ENTRY_FIELDS)
+
+
+def rows_of(records: Iterable[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """Records as the plain tuples asyncpg writes fastest: it reads a named tuple's values through the generic
+    sequence protocol, which made COPY take half as much CPU again."""
+    return [tuple(record) for record in records]
 
 
 def ticket_of(row: asyncpg.Record) -> TicketRecord:

@@ -1,6 +1,6 @@
 """The read model's records: a ticket as lists show it, and one entry of its timeline.
 
-Each is a named tuple whose fields are its table's columns, in order: a record is its own row. A catch-up makes
+Each is a named tuple whose fields are its table's columns, in order: its values are its row. A catch-up makes
 one of each for every event; a named tuple is made in a quarter of the time of a frozen dataclass of as many
 fields, and copied with a change (``_replace``) in a sixth.
 """
