@@ -203,7 +203,9 @@ def plan_batch(existing: Mapping[UUID, TicketRecord], changes: Sequence[Change])
         if decision is Decision.APPLY:
             state[change.ticket_id] = touched[change.ticket_id] = evolve(current, change)
             entries.extend(change.entries)
-    ordered = sorted(touched.values(), key=lambda ticket: ticket.ticket_id)
+    # In the order of their ids (two writers lock rows in one order), sorted by the ids' integers: UUIDs compare
+    # through a Python method: a tenth of a chunk's planning.
+    ordered = sorted(touched.values(), key=lambda ticket: ticket.ticket_id.int)
     return BatchPlan(
         decisions=tuple(decisions),
         created=tuple(t for t in ordered if t.ticket_id not in existing),
