@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from hostdesk_contracts.base import Contract, Status
+from hostdesk_contracts.commands import CommandBase, command_type_token
 
 
 class Refusal(StrEnum):
@@ -28,3 +30,25 @@ class CommandOutcome(Contract):
     detail: str | None = None
     current_status: Status | None = None
     current_version: int | None = None
+    command_type: str | None = Field(default=None, description="The command's type, e.g. ticket.reply.v1.")
+    request_digest: str | None = Field(
+        default=None,
+        description="SHA-256 of what the command asked (all of it but its time): the same Idempotency-Key sent "
+        "again with another request is told apart from a retry.",
+    )
+
+    @classmethod
+    def of(cls, command: CommandBase, **fields: Any) -> CommandOutcome:
+        """The outcome of ``command``, naming it, its issuer, its type and its request's digest."""
+        return cls(
+            command_id=command.command_id,
+            account_id=command.actor.account_id,
+            command_type=command_type_token(command),
+            request_digest=request_digest(command),
+            **fields,
+        )
+
+
+def request_digest(command: CommandBase) -> str:
+    """What ``command`` asks, as a digest: equal for a retry of the same request, whenever it is sent."""
+    return hashlib.sha256(command.model_dump_json(exclude={"issued_at"}).encode()).hexdigest()

@@ -236,9 +236,8 @@ def _result(command: AnyCommand, decided: TicketRefusal | Ticket) -> CommandOutc
 
 
 def _committed(command: AnyCommand, ticket: Ticket) -> CommandOutcome:
-    return CommandOutcome(
-        command_id=command.command_id,
-        account_id=command.actor.account_id,
+    return CommandOutcome.of(
+        command,
         ticket_id=ticket.id,
         result="committed",
         version=ticket.applied.get(command.command_id, ticket.version),
@@ -247,9 +246,8 @@ def _committed(command: AnyCommand, ticket: Ticket) -> CommandOutcome:
 
 
 def _refused(command: AnyCommand, refusal: TicketRefusal) -> CommandOutcome:
-    return CommandOutcome(
-        command_id=command.command_id,
-        account_id=command.actor.account_id,
+    return CommandOutcome.of(
+        command,
         ticket_id=command.ticket_id,
         result="refused",
         refusal=refusal.refusal,

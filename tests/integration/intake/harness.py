@@ -32,9 +32,8 @@ Decide = Callable[[CommandBase], CommandOutcome]
 
 def commit(command: CommandBase) -> CommandOutcome:
     """Every command commits: an open at version 1, anything else at version 2."""
-    return CommandOutcome(
-        command_id=command.command_id,
-        account_id=command.actor.account_id,
+    return CommandOutcome.of(
+        command,
         ticket_id=command.ticket_id,
         result="committed",
         version=1 if isinstance(command, OpenTicket) else 2,

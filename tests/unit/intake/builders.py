@@ -42,9 +42,8 @@ def close_command(ticket_id: UUID) -> CloseTicket:
 
 
 def committed(command: CommandBase, *, version: int = 1, number: int = 482913) -> CommandOutcome:
-    return CommandOutcome(
-        command_id=command.command_id,
-        account_id=command.actor.account_id,
+    return CommandOutcome.of(
+        command,
         ticket_id=command.ticket_id,
         result="committed",
         version=version,
@@ -60,9 +59,8 @@ def refused(
     current_version: int | None = None,
     detail: str | None = None,
 ) -> CommandOutcome:
-    return CommandOutcome(
-        command_id=command.command_id,
-        account_id=command.actor.account_id,
+    return CommandOutcome.of(
+        command,
         ticket_id=command.ticket_id,
         result="refused",
         refusal=refusal,

@@ -67,6 +67,38 @@ async def test_the_same_idempotency_key_twice_is_one_command_and_one_ticket(
     assert len(bus.sent) == 1
 
 
+async def test_the_same_idempotency_key_with_another_request_is_422_and_sends_nothing_more(
+    client: httpx.AsyncClient, bus: FakeCommandBus
+) -> None:
+    opened = await client.post("/v1/tickets", json=OPEN, headers=token_for())
+    replies = f"/v1/tickets/{opened.json()['ticket_id']}/replies"
+    headers = token_for() | {"Idempotency-Key": "reply-form-1"}
+    first = await client.post(replies, json={"body": "It is down again."}, headers=headers)
+
+    again = await client.post(replies, json={"body": "It is down again."}, headers=headers)
+    other = await client.post(replies, json={"body": "Something else entirely."}, headers=headers)
+
+    assert (first.status_code, again.status_code, other.status_code) == (201, 201, 422)
+    assert other.headers["content-type"].startswith("application/problem+json")
+    assert "Idempotency-Key" in other.json()["detail"]
+    assert len(bus.sent) == 2  # the open and the first reply
+
+
+async def test_a_polled_outcome_answers_as_its_request_did(client: httpx.AsyncClient, bus: FakeCommandBus) -> None:
+    opened = await client.post("/v1/tickets", json=OPEN, headers=token_for())
+    ticket = f"/v1/tickets/{opened.json()['ticket_id']}"
+    replied = await client.post(f"{ticket}/replies", json={"body": "More."}, headers=token_for())
+    closed = await client.post(f"{ticket}/close", headers=token_for())
+
+    polled = [
+        await client.get(f"/v1/commands/{r.json()['command_id']}", headers=token_for())
+        for r in (opened, replied, closed)
+    ]
+
+    assert [r.status_code for r in polled] == [201, 201, 200]
+    assert [r.status_code for r in (opened, replied, closed)] == [201, 201, 200]
+
+
 async def test_if_match_becomes_the_expected_version_of_a_reply(client: httpx.AsyncClient, bus: FakeCommandBus) -> None:
     opened = await client.post("/v1/tickets", json=OPEN, headers=token_for())
     ticket_id = opened.json()["ticket_id"]

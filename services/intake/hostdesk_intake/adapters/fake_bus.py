@@ -56,18 +56,16 @@ class FakeCommandBus:
             self._numbers.setdefault(ticket_id, 100_000 + len(self._numbers))
             self._versions.setdefault(ticket_id, 1)
         elif ticket_id not in self._versions:
-            return CommandOutcome(
-                command_id=command.command_id,
-                account_id=command.actor.account_id,
+            return CommandOutcome.of(
+                command,
                 ticket_id=ticket_id,
                 result="refused",
                 refusal=Refusal.NOT_FOUND,
             )
         else:
             self._versions[ticket_id] += 1
-        return CommandOutcome(
-            command_id=command.command_id,
-            account_id=command.actor.account_id,
+        return CommandOutcome.of(
+            command,
             ticket_id=ticket_id,
             result="committed",
             version=self._versions[ticket_id],

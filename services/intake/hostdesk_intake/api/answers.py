@@ -4,9 +4,12 @@ Committed: 201 for an open (with the new ticket's ``Location``) and for every ot
 Refused: ``not_found`` 404, ``conflict`` 409 naming the ticket's ``current_status``, ``stale`` 409 naming
 its ``current_version``. Not yet decided: 202 with the ``Location`` to ask again.
 
-A caller who polls ``/v1/commands/{id}`` gets the same answer, with one exception: an outcome does not say
-which command it was, so any committed command but an open read there answers 200 rather than 201. An open is
-recognised, because its ticket id derives from its command id.
+A caller who polls ``/v1/commands/{id}`` gets the same answer: the outcome names its command's type. (An outcome
+stored by an earlier version names none: an open is still recognised, since its ticket id derives from its
+command id, and any other committed command answers 200.)
+
+The same Idempotency-Key sent again with another request finds the first request's outcome: its digest of the
+request differs, and the caller gets a 422 instead of an outcome that is not theirs.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi.responses import JSONResponse
-from hostdesk_contracts.commands import CloseTicket, CommandBase, OpenTicket, ticket_id_for
-from hostdesk_contracts.outcomes import CommandOutcome, Refusal
+from hostdesk_contracts.commands import CloseTicket, CommandBase, OpenTicket, command_type_token, ticket_id_for
+from hostdesk_contracts.outcomes import CommandOutcome, Refusal, request_digest
 from hostdesk_contracts.runtime.problems import Conflict, NotFound, ProblemError
 
 from hostdesk_intake.api.problems import IdempotencyKeyReused
@@ -24,6 +27,7 @@ from hostdesk_intake.api.schemas import Committed, Pending
 TICKET_STATUS_PROBLEM = "urn:hostdesk:problem:ticket-status"
 STALE_VERSION_PROBLEM = "urn:hostdesk:problem:stale-version"
 POLL_SECONDS = 1
+OPEN, CLOSE = command_type_token(OpenTicket), command_type_token(CloseTicket)
 
 
 def answer(outcome: CommandOutcome, *, command: CommandBase | None) -> JSONResponse:
@@ -38,11 +42,10 @@ def answer(outcome: CommandOutcome, *, command: CommandBase | None) -> JSONRespo
     body = Committed(
         command_id=outcome.command_id, ticket_id=outcome.ticket_id, number=outcome.number, version=outcome.version
     ).model_dump(mode="json")
-    opened = isinstance(command, OpenTicket) if command is not None else _made_by_open(outcome)
-    if opened:
+    command_type = command_type_token(command) if command is not None else outcome.command_type
+    if command_type == OPEN or (command_type is None and _made_by_open(outcome)):
         return JSONResponse(body, status_code=201, headers={"Location": f"/v1/tickets/{outcome.ticket_id}"})
-    replied = command is not None and not isinstance(command, CloseTicket)
-    return JSONResponse(body, status_code=201 if replied else 200)
+    return JSONResponse(body, status_code=200 if command_type in (CLOSE, None) else 201)
 
 
 def pending(command_id: str, ticket_id: UUID | None) -> JSONResponse:
@@ -82,7 +85,12 @@ def _made_by_open(outcome: CommandOutcome) -> bool:
 
 def _ensure_same_request(outcome: CommandOutcome, command: CommandBase) -> None:
     """A key sent again with another request finds the first request's outcome: say so, do not pass it off."""
-    if outcome.ticket_id != command.ticket_id or _made_by_open(outcome) != isinstance(command, OpenTicket):
+    digest_differs = outcome.request_digest is not None and outcome.request_digest != request_digest(command)
+    if (
+        digest_differs
+        or outcome.ticket_id != command.ticket_id
+        or _made_by_open(outcome) != isinstance(command, OpenTicket)
+    ):
         raise IdempotencyKeyReused(
             "This Idempotency-Key was first used for another request, whose outcome this is not. "
             "Use a new key for a new request."
