@@ -195,7 +195,7 @@ def _print_welcome(config: SystemConfig, tokens: dict[str, str], ticket_id: str)
 HostDesk is running.
   intake  (commands)  {config.url("intake")}/docs
   query   (reads)     {config.url("query")}/docs
-  tickets (log)       {config.url("tickets")}/readyz
+  tickets (log)       {config.url("tickets")}/docs  (a ticket as it was at a version or a moment)
   notify  (mail)      {config.url("notify")}/docs
   mail sink           SMTP 127.0.0.1:{SMTP_PORT}, every mail in .run/mail/
   logs                .run/logs/
@@ -209,6 +209,7 @@ Try:
   curl -s -H "Authorization: Bearer $CUSTOMER_TOKEN" $QUERY_URL/v1/tickets
   curl -s -H "Authorization: Bearer $STAFF_TOKEN" -H 'Content-Type: application/json' \\
        -d '{{"body": "Rebooted the host; it answers again."}}' $INTAKE_URL/v1/tickets/{ticket_id}/replies
+  curl -s -H "Authorization: Bearer $STAFF_TOKEN" "$TICKETS_URL/v1/tickets/{ticket_id}/history?version=2"
   ls .run/mail/
 
 Ctrl-C stops everything.

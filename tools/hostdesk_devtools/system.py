@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from hostdesk_devtools.servers import port_open
+
 SERVICES = ("tickets", "query", "notify", "intake")  # started in this order: consumers before the front door
 DEFAULT_PORTS = {"intake": 8001, "tickets": 8002, "notify": 8003, "query": 8004}
 
@@ -58,6 +60,10 @@ class System:
 
     def start(self, *, ready_within: float = 60.0) -> None:
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        # Something else answering on a service's port would pass its readiness check for it.
+        taken = [f"{service} {port}" for service, port in self.config.ports.items() if port_open("127.0.0.1", port)]
+        if taken:
+            raise RuntimeError(f"ports in use by another process: {', '.join(taken)}; stop it, or pick other ports")
         for service in SERVICES:
             self.start_service(service)
         for service in SERVICES:
