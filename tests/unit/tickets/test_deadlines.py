@@ -11,13 +11,12 @@ from hostdesk_contracts.events import TicketClosed, TicketEvent
 from hostdesk_tickets.domain.deadlines import (
     Deadline,
     Lifted,
-    Postponed,
+    Renewed,
     auto_close_command,
     deadline_changes,
-    deadline_since_answer,
     idle_time_in_words,
 )
-from hostdesk_tickets.domain.errors import StaleVersion, TransitionForbidden
+from hostdesk_tickets.domain.errors import TransitionForbidden
 from hostdesk_tickets.domain.ticket import Ticket
 from hostdesk_tickets.mapping import to_public
 
@@ -73,7 +72,9 @@ def test_another_public_answer_moves_the_deadline_to_the_idle_time_after_it() ->
     events = recorded(ticket)
 
     assert [type(event).__name__ for event in events] == ["ReplyPosted"]  # still answered: no status change
-    assert deadline_changes(events, idle=WEEK) == [Postponed(ticket_id=ticket.id, due_at=events[0].occurred_at + WEEK)]
+    renewed = Renewed(ticket_id=ticket.id, answered_version=4, due_at=events[0].occurred_at + WEEK)
+    assert deadline_changes(events, idle=WEEK) == [renewed]
+    assert ticket.answered_version == 4  # the ticket waits on the same answer as its deadline
 
 
 def test_answers_in_one_run_net_to_one_deadline_at_the_last_answer() -> None:
@@ -84,7 +85,8 @@ def test_answers_in_one_run_net_to_one_deadline_at_the_last_answer() -> None:
 
     changes = deadline_changes(events, idle=WEEK)
 
-    assert changes == [waiting(ticket, since=events[-1], version=3)]
+    assert changes == [waiting(ticket, since=events[-1], version=4)]
+    assert ticket.answered_version == 4
 
 
 def test_an_internal_note_leaves_the_deadline_as_it_is() -> None:
@@ -195,8 +197,16 @@ def test_the_system_closes_a_ticket_past_its_deadline_once_with_the_reason_recor
     (deadline,) = deadline_changes([answer], idle=WEEK)
     assert isinstance(deadline, Deadline)
 
-    first = auto_close_command(deadline, idle=WEEK, now=NOW, at_version=3)
-    again = auto_close_command(deadline, idle=WEEK, now=NOW + timedelta(minutes=1), at_version=3)
+    first = auto_close_command(
+        deadline,
+        idle=WEEK,
+        now=NOW,
+    )
+    again = auto_close_command(
+        deadline,
+        idle=WEEK,
+        now=NOW + timedelta(minutes=1),
+    )
     ticket.auto_close(first)
     ticket.auto_close(again)
 
@@ -216,30 +226,29 @@ def test_the_ticket_refuses_a_close_for_an_answer_it_has_moved_past() -> None:
     answered(ticket)
 
     with pytest.raises(TransitionForbidden, match="answered again at version 7"):
-        ticket.auto_close(auto_close_command(deadline, idle=WEEK, now=NOW, at_version=7))
+        ticket.auto_close(auto_close_command(deadline, idle=WEEK, now=NOW))
 
 
-def test_a_close_decided_before_another_answer_is_refused_as_stale() -> None:
+def test_a_close_for_an_answer_followed_by_another_is_refused() -> None:
     ticket = opened_ticket()
     (deadline,) = deadline_changes([answered(ticket)], idle=WEEK)
     assert isinstance(deadline, Deadline)
-    decided = auto_close_command(deadline, idle=WEEK, now=NOW, at_version=ticket.version)
-    ticket.reply(reply(ticket, STAFF))  # still answered at version 3: only the fence tells
+    ticket.reply(reply(ticket, STAFF))  # still answered, at a later answer
 
-    with pytest.raises(StaleVersion):
-        ticket.auto_close(decided)
+    with pytest.raises(TransitionForbidden, match="answered again at version 4"):
+        ticket.auto_close(auto_close_command(deadline, idle=WEEK, now=NOW))
 
 
-def test_the_deadline_since_an_answer_follows_later_answers_and_ends_with_the_wait() -> None:
+def test_the_deadline_follows_later_answers_and_ends_with_the_wait() -> None:
     ticket = opened_ticket()
     answer = answered(ticket)
     ticket.reply(reply(ticket, STAFF, visibility=Visibility.INTERNAL))
     ticket.reply(reply(ticket, STAFF))
     since = [answer, *recorded(ticket)]
 
-    moved = deadline_since_answer(since, idle=WEEK)
+    moved = deadline_changes(since, idle=WEEK)
     ticket.reply(reply(ticket, CUSTOMER))
-    ended = deadline_since_answer([*since, *recorded(ticket)], idle=WEEK)
+    ended = deadline_changes([*since, *recorded(ticket)], idle=WEEK)
 
-    assert moved == waiting(ticket, since=since[-1], version=3)
-    assert ended is None
+    assert moved == [waiting(ticket, since=since[-1], version=5)]
+    assert ended == [Lifted(ticket_id=ticket.id)]

@@ -6,11 +6,11 @@
   lets it go: it catches the deadlines up with the log, then closes the tickets whose deadline has passed by
   its clock. Catching up first means it never closes a ticket on a deadline that the log has already moved.
   Passes never overlap, and no replica stands in for a dead one: the next pass is any replica's.
-- Each passed deadline is checked against the ticket's own events since its answer (an answer recorded after
-  the catch-up moves it), and the close is a command fenced on the version those events reach, whose id names
-  the ticket and the answer it waited on: the ticket applies it once however often it is issued, refuses it
-  if it moved on (the deadline goes: the log says what comes next), and refuses it as stale if anything was
-  recorded meanwhile (the deadline stays for the next pass). The relay publishes the ``TicketClosed``.
+- The close is a command whose id names the ticket and the answer it waited on: the ticket applies it once
+  however often it is issued, and refuses it if it moved on, answered again included (it knows the version of
+  the answer its requester has not replied to). A closed ticket's deadline goes at once; a refused one stays
+  until the next catch-up, where what the ticket recorded since (a reply, another status, a later answer) lifts
+  or renews it. The relay publishes the ``TicketClosed``.
 """
 
 from __future__ import annotations
@@ -29,11 +29,10 @@ import asyncpg
 from eventsourcing.persistence import PersistenceError
 from eventsourcing.utils import get_topic
 from hostdesk_contracts.events import TicketEvent
-from hostdesk_contracts.outcomes import Refusal
 
 from hostdesk_tickets.adapters.deadline_table import DeadlineTable
 from hostdesk_tickets.application import TicketsApplication
-from hostdesk_tickets.domain.deadlines import Deadline, auto_close_command, deadline_changes, deadline_since_answer
+from hostdesk_tickets.domain.deadlines import Deadline, auto_close_command, deadline_changes
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.domain.ticket import Ticket
 from hostdesk_tickets.mapping import to_public
@@ -59,8 +58,8 @@ class Verdict(Enum):
     """What became of a deadline found passed."""
 
     CLOSED = "closed"
-    MOVED_ON = "moved on"  # the ticket no longer waited at that answer: the deadline goes
-    LATER = "later"  # the ticket changed meanwhile: the deadline stays for the next pass
+    MOVED_ON = "moved on"  # the ticket no longer waited at that answer: the next catch-up settles its deadline
+    NOT_IN_LOG = "not in the log"  # nothing will ever settle it: the deadline goes
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +69,6 @@ class Pass:
     applied: int  # ticket events applied to the deadlines
     closed: int  # tickets closed
     refused: int  # deadlines the ticket had moved past
-    deferred: int  # deadlines left for the next pass, the ticket having changed meanwhile
 
 
 class AutoCloser:
@@ -113,13 +111,8 @@ class AutoCloser:
             await self.table.create(connection)
             while not self.stopping.is_set():
                 done = await self.work_if_elected(connection)
-                if done is not None and (done.closed or done.refused or done.deferred):
-                    log.info(
-                        "auto-close: %d tickets closed, %d had moved on, %d left for the next pass",
-                        done.closed,
-                        done.refused,
-                        done.deferred,
-                    )
+                if done is not None and (done.closed or done.refused):
+                    log.info("auto-close: %d tickets closed, %d had moved on", done.closed, done.refused)
                 await self._pause(self.interval_seconds)
         finally:
             with contextlib.suppress(Exception):
@@ -142,8 +135,7 @@ class AutoCloser:
         return Pass(
             applied=applied,
             closed=verdicts[Verdict.CLOSED],
-            refused=verdicts[Verdict.MOVED_ON],
-            deferred=verdicts[Verdict.LATER],
+            refused=verdicts[Verdict.MOVED_ON] + verdicts[Verdict.NOT_IN_LOG],
         )
 
     async def follow(self, connection: asyncpg.Connection) -> int:
@@ -176,7 +168,7 @@ class AutoCloser:
             due = await self.table.due(connection, now=now, after=after, limit=self.batch)
             for deadline in due:
                 verdict = await self._close(deadline, now=now)
-                if verdict is not Verdict.LATER:
+                if verdict is not Verdict.MOVED_ON:
                     await self.table.remove(connection, deadline)
                 verdicts[verdict] += 1
             if len(due) < self.batch:
@@ -185,28 +177,17 @@ class AutoCloser:
         return verdicts
 
     async def _close(self, deadline: Deadline, *, now: datetime) -> Verdict:
-        truth, version = await asyncio.to_thread(self._as_the_ticket_says, deadline)
-        if truth is None or truth.answered_version != deadline.answered_version or truth.due_at > now:
-            return Verdict.LATER  # recorded since the deadlines were caught up: the next pass sees it
-        command = auto_close_command(truth, idle=self.idle, now=now, at_version=version)
+        command = auto_close_command(deadline, idle=self.idle, now=now)
         try:
             outcome = await asyncio.to_thread(self.app.handle, command)
         except TicketNotFound:
             log.warning("ticket %s had a deadline but is not in the log", deadline.ticket_id)
-            return Verdict.MOVED_ON
+            return Verdict.NOT_IN_LOG
         if outcome.result == "committed":
             log.info("ticket %s closed for want of a reply (version %s)", deadline.ticket_id, outcome.version)
             return Verdict.CLOSED
-        if outcome.refusal is Refusal.STALE:
-            return Verdict.LATER  # the ticket changed while this pass looked at it
         log.info("ticket %s not closed: %s", deadline.ticket_id, outcome.detail)
         return Verdict.MOVED_ON
-
-    def _as_the_ticket_says(self, deadline: Deadline) -> tuple[Deadline | None, int]:
-        """The deadline that the ticket's own events since ``deadline``'s answer set, and the version they reach."""
-        stored = list(self.app.repository.event_store.get(deadline.ticket_id, gt=deadline.answered_version - 1))
-        truth = deadline_since_answer([to_public(event) for event in stored], idle=self.idle)
-        return truth, (stored[-1].originator_version if stored else deadline.answered_version)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

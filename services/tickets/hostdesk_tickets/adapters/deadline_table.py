@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from hostdesk_tickets.domain.deadlines import Deadline, DeadlineChange, Lifted, Postponed
+from hostdesk_tickets.domain.deadlines import Deadline, DeadlineChange, Lifted, Renewed
 
 TRACKING_NAME = "deadlines"
 
@@ -56,7 +56,7 @@ class DeadlineTable:
     async def apply(self, connection: asyncpg.Connection, changes: Sequence[DeadlineChange], *, position: int) -> None:
         """Write ``changes`` and the position they bring the table to (in the caller's transaction)."""
         deadlines = [c for c in changes if isinstance(c, Deadline)]
-        postponed = [c for c in changes if isinstance(c, Postponed)]
+        renewed = [c for c in changes if isinstance(c, Renewed)]
         lifted = [c for c in changes if isinstance(c, Lifted)]
         if deadlines:
             await connection.executemany(
@@ -66,10 +66,10 @@ class DeadlineTable:
                         answered_version = excluded.answered_version, due_at = excluded.due_at""",
                 [(d.ticket_id, d.tenant, d.answered_version, d.due_at) for d in deadlines],
             )
-        if postponed:
+        if renewed:
             await connection.executemany(
-                f"UPDATE {self.deadlines} SET due_at = greatest(due_at, $2) WHERE ticket_id = $1",
-                [(p.ticket_id, p.due_at) for p in postponed],
+                f"UPDATE {self.deadlines} SET answered_version = $2, due_at = $3 WHERE ticket_id = $1",
+                [(r.ticket_id, r.answered_version, r.due_at) for r in renewed],
             )
         if lifted:
             await connection.executemany(

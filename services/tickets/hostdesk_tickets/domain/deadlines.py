@@ -2,18 +2,18 @@
 for a configurable time close by themselves, with the reason recorded").
 
 A ticket that becomes ``answered`` waits for its requester, and closes by itself once the idle time has passed.
-Another public answer while it waits gives the requester the idle time again from that answer (the ticket
-stays answered at the same version, so the deadline moves without a new one). Any other status, a close, a
-reopening or a merge lifts the deadline. Pure: ticket events in, changes to the table of deadlines out.
+Another public answer while it waits starts the wait again, at that answer's version (a ticket that does not
+wait has no deadline to renew). Any other status, a
+close, a reopening or a merge lifts the deadline. Pure: ticket events in, changes to the table of deadlines out.
 
-The ticket itself checks only that it is still answered at the same version when the close comes, and a later
-answer does not change that version. So the close is decided on the ticket's own events since its answer and
-fenced on the version they bring it to: anything recorded in between makes the ticket refuse it as stale.
+The ticket records the version of the answer its requester has not replied to (``Ticket.answered_version``),
+the same version a deadline holds: it refuses a close for any earlier answer, so a deadline the table has not
+caught up with yet never closes a ticket answered since.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -44,10 +44,11 @@ class Deadline:
 
 
 @dataclass(frozen=True, slots=True)
-class Postponed:
-    """Another public answer while the ticket waits: its deadline, if it has one, moves to ``due_at``."""
+class Renewed:
+    """Another public answer: a ticket that waits for its requester waits again from this answer."""
 
     ticket_id: UUID
+    answered_version: int
     due_at: datetime
 
 
@@ -58,7 +59,7 @@ class Lifted:
     ticket_id: UUID
 
 
-DeadlineChange = Deadline | Postponed | Lifted
+DeadlineChange = Deadline | Renewed | Lifted
 
 
 def deadline_change(event: TicketEvent, *, idle: timedelta) -> DeadlineChange | None:
@@ -74,7 +75,7 @@ def deadline_change(event: TicketEvent, *, idle: timedelta) -> DeadlineChange | 
         case StatusChanged() | TicketClosed() | TicketReopened() | TicketMerged():
             return Lifted(ticket_id=event.ticket_id)
         case ReplyPosted(side=Side.HANDLER, visibility=Visibility.PUBLIC):
-            return Postponed(ticket_id=event.ticket_id, due_at=event.occurred_at + idle)
+            return Renewed(ticket_id=event.ticket_id, answered_version=event.version, due_at=event.occurred_at + idle)
     return None
 
 
@@ -86,22 +87,13 @@ def deadline_changes(events: Iterable[TicketEvent], *, idle: timedelta) -> list[
         if change is None:
             continue
         before = net.get(change.ticket_id)
-        if isinstance(change, Postponed):
+        if isinstance(change, Renewed):
             if isinstance(before, Lifted):
-                continue  # no deadline left to move
-            if isinstance(before, Deadline | Postponed):
-                change = replace(before, due_at=max(before.due_at, change.due_at))
+                continue  # no wait left to renew
+            if isinstance(before, Deadline):
+                change = replace(before, answered_version=change.answered_version, due_at=change.due_at)
         net[change.ticket_id] = change
     return list(net.values())
-
-
-def deadline_since_answer(events: Sequence[TicketEvent], *, idle: timedelta) -> Deadline | None:
-    """The deadline that ``events`` (one ticket's, from the answer that set its deadline on) leave it with,
-    or None when they lift it."""
-    changes = deadline_changes(events, idle=idle)
-    if len(changes) == 1 and isinstance(changes[0], Deadline):
-        return changes[0]
-    return None
 
 
 def idle_time_in_words(idle: timedelta) -> str:
@@ -114,8 +106,8 @@ def idle_time_in_words(idle: timedelta) -> str:
     return f"{seconds} second" + ("" if seconds == 1 else "s")
 
 
-def auto_close_command(deadline: Deadline, *, idle: timedelta, now: datetime, at_version: int) -> AutoCloseTicket:
-    """The system's command closing the ticket of a passed ``deadline``, decided on the ticket at ``at_version``.
+def auto_close_command(deadline: Deadline, *, idle: timedelta, now: datetime) -> AutoCloseTicket:
+    """The system's command closing the ticket of a passed ``deadline``.
 
     Its id names the ticket and the answer it waited on, so however many times and by however many
     replicas it is issued, the ticket applies it once; if the ticket moved on, the ticket refuses it.
@@ -125,7 +117,6 @@ def auto_close_command(deadline: Deadline, *, idle: timedelta, now: datetime, at
         ticket_id=deadline.ticket_id,
         actor=Actor(account_id=SYSTEM_ACCOUNT, tenant=deadline.tenant, role=Role.SYSTEM, display_name=SYSTEM_NAME),
         issued_at=now,
-        expected_version=at_version,
         answered_version=deadline.answered_version,
         reason=f"No reply from the requester for {idle_time_in_words(idle)}",
     )

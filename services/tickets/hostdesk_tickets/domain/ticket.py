@@ -141,7 +141,7 @@ class Ticket(Aggregate):
         self.rating: dict[str, Any] | None = None
         self.rated = False  # rated since the ticket was last resolved
         self.merged_into: str | None = None
-        self.answered_version: int | None = None  # the version at which the ticket became answered
+        self.answered_version: int | None = None  # the version of the answer the requester has not replied to
         self.post_ids = [post_id]
         self.applied: dict[str, int] = {command_id: 1}
 
@@ -380,6 +380,12 @@ class Ticket(Aggregate):
         self, *, post_id: str, body: str, visibility: str, side: str, actor: ActorState, command_id: str
     ) -> None:
         self.post_ids.append(post_id)
+        if (
+            side == Side.HANDLER.value
+            and visibility == Visibility.PUBLIC.value
+            and self.status == Status.ANSWERED.value
+        ):
+            self.answered_version = self.version + 1  # answered again: the requester's wait starts over
         self._mark(command_id)
 
     class StatusChanged(Aggregate.Event):
