@@ -50,7 +50,11 @@ def query_only(postgres_server: Server, nats_url: str, subjects: Subjects, tmp_p
         subject_root=subjects.root,
         log_dir=tmp_path / "logs",
         services=("query",),
-        extra_env={"QUERY_GAP_RETRY_SECONDS": "0.25", "QUERY_GAP_RETRY_MAX_SECONDS": "1"},
+        extra_env={
+            "QUERY_GAP_RETRY_SECONDS": "0.25",
+            "QUERY_GAP_RETRY_MAX_SECONDS": "1",
+            "QUERY_ACK_WAIT_SECONDS": "3",
+        },
     ) as deployment:
         yield deployment
 
@@ -63,7 +67,11 @@ def notify_only(postgres_server: Server, nats_url: str, subjects: Subjects, tmp_
         subject_root=subjects.root,
         log_dir=tmp_path / "logs",
         services=("notify",),
-        extra_env={"NOTIFY_UNSEEN_TICKET_DELAY": "0.5"},
+        extra_env={
+            "NOTIFY_GAP_RETRY_SECONDS": "0.5",
+            "NOTIFY_GAP_RETRY_MAX_SECONDS": "1",
+            "NOTIFY_ACK_WAIT_SECONDS": "3",
+        },
     ) as deployment:
         yield deployment
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
+from hostdesk_contracts.runtime.consumer import DurableConsumer, Redelivery
 from hostdesk_contracts.subjects import Subjects
 
 LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -24,3 +27,47 @@ class CommonSettings(BaseSettings):
     @property
     def subjects(self) -> Subjects:
         return Subjects(root=self.subject_root)
+
+
+class ConsumerSettings(BaseSettings):
+    """How a service reads a stream, under its own prefix (``NOTIFY_MAX_DELIVER``, ``QUERY_ACK_WAIT_SECONDS``...).
+
+    A message not ready yet (an event ahead of an earlier one of its ticket) comes back after
+    ``gap_retry_seconds``, doubled at each delivery up to ``gap_retry_max_seconds``, and is dead-lettered at its
+    ``max_deliver``-th delivery; all those waits together must outlast two ``ack_wait_seconds`` (see
+    ``DurableConsumer``), which the defaults do with room to spare (92 s against 60 s).
+    """
+
+    fetch_batch: int = Field(default=100, ge=1, le=1_000)
+    fetch_timeout_seconds: float = Field(default=1.0, gt=0)
+    max_deliver: int = Field(default=10, ge=2, le=100)
+    # How long a delivered message stays with this replica before JetStream hands it to another (a replica that
+    # died mid-batch).
+    ack_wait_seconds: float = Field(default=30.0, gt=0)
+    gap_retry_seconds: float = Field(default=0.25, gt=0)
+    gap_retry_max_seconds: float = Field(default=30.0, gt=0)
+
+    def durable(
+        self, *, stream: str, name: str, filter_subject: str, max_ack_pending: int | None = None
+    ) -> DurableConsumer:
+        return DurableConsumer(
+            stream=stream,
+            name=name,
+            filter_subject=filter_subject,
+            ack_wait=self.ack_wait_seconds,
+            max_ack_pending=max_ack_pending or self.fetch_batch * 8,
+            redelivery=self.redelivery,
+        )
+
+    @property
+    def redelivery(self) -> Redelivery:
+        return Redelivery(
+            max_deliver=self.max_deliver, first_delay=self.gap_retry_seconds, max_delay=self.gap_retry_max_seconds
+        )
+
+    @model_validator(mode="after")
+    def _redelivery_outlasts_the_ack_wait(self) -> Self:
+        DurableConsumer(
+            stream="-", name="-", filter_subject="-", ack_wait=self.ack_wait_seconds, redelivery=self.redelivery
+        )
+        return self

@@ -9,16 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
+from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.runtime.consumer import PullConsumer
 from hostdesk_contracts.runtime.nats import connect, ensure_streams
 from nats.aio.client import Client
 
-from hostdesk_notify.adapters.nats_consumer import ConsumerSettings, EventConsumer
+from hostdesk_notify.adapters.ports import CONSUMER
 from hostdesk_notify.adapters.postgres import PostgresStore, create_pool
 from hostdesk_notify.adapters.schema import migrate
 from hostdesk_notify.adapters.smtp import SmtpMailer
-from hostdesk_notify.domain.decoding import KnownEvent
 from hostdesk_notify.domain.mail import Envelope
 from hostdesk_notify.domain.retry import RetryPolicy
+from hostdesk_notify.entrypoints.events import TicketEvents
 from hostdesk_notify.service_layer.handlers import Handled, MailSettings, handle_event
 from hostdesk_notify.service_layer.sender import OutboxSender, SendLoop
 from hostdesk_notify.settings import Settings
@@ -37,7 +39,7 @@ class Runtime:
     pool: asyncpg.Pool
     nats: Client
     store: PostgresStore
-    consumer: EventConsumer
+    consumer: PullConsumer
     send_loop: SendLoop
     tasks: tuple[asyncio.Task[None], ...]
 
@@ -108,24 +110,29 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     envelope = Envelope(from_address=settings.from_address, reply_to=settings.support_address)
     mail_settings = MailSettings(default_language=settings.default_language, domain=envelope.domain)
 
-    async def handle(event: KnownEvent) -> Handled:
+    async def handle(event: TicketEvent) -> Handled:
         return await handle_event(event, store=store, settings=mail_settings, now=clock())
 
     sender = OutboxSender(
         store=store, mailer=_mailer(settings), envelope=envelope, retry=_retry_policy(settings), clock=clock
     )
     send_loop = SendLoop(sender, sweep_interval=settings.sweep_interval)
-    consumer = EventConsumer(
-        js=client.jetstream(),
-        subjects=settings.subjects,
-        store=store,
-        handle=handle,
-        on_queued=send_loop.wake,
-        settings=ConsumerSettings(
-            batch=settings.fetch_batch,
-            max_deliver=settings.max_deliver,
-            unseen_ticket_delay=settings.unseen_ticket_delay,
+    stopping = asyncio.Event()
+    events = TicketEvents(
+        store=store, handle=handle, on_queued=send_loop.wake, redelivery=settings.redelivery, stopping=stopping
+    )
+    consumer = PullConsumer(
+        client.jetstream(),
+        spec=settings.durable(
+            stream=settings.subjects.events_stream,
+            name=CONSUMER,
+            filter_subject=settings.subjects.all_events,
+            max_ack_pending=1000,
         ),
+        handle=events.handle_batch,
+        batch=settings.fetch_batch,
+        fetch_wait=settings.fetch_timeout_seconds,
+        stopping=stopping,
     )
     tasks = (
         asyncio.create_task(consumer.run(), name="event consumer"),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from hostdesk_contracts.runtime.settings import CommonSettings
+from hostdesk_contracts.runtime.settings import CommonSettings, ConsumerSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 
-class Settings(CommonSettings):
+class Settings(CommonSettings, ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_")
 
     port: int = 8003
@@ -30,9 +30,3 @@ class Settings(CommonSettings):
     retry_base_seconds: float = Field(default=2.0, gt=0, description="Pause after the first failed send; doubles.")
     retry_max_seconds: float = Field(default=600.0, gt=0)
     sweep_interval: float = Field(default=5.0, gt=0, description="How often pending mail is looked for.")
-
-    fetch_batch: int = Field(default=100, ge=1, le=500)
-    max_deliver: int = Field(default=10, ge=6, le=100)
-    unseen_ticket_delay: float = Field(
-        default=1.0, gt=0, description="Wait before retrying an event ahead of an earlier one of its ticket."
-    )

@@ -11,16 +11,18 @@ from functools import partial
 
 import asyncpg
 from fastapi import FastAPI
+from hostdesk_contracts.runtime.consumer import PullConsumer
 from hostdesk_contracts.runtime.nats import connect, ensure_streams
+from nats.aio.msg import Msg
 
 from hostdesk_query.adapters.catchup import CatchUp
 from hostdesk_query.adapters.health import ServerHealth
-from hostdesk_query.adapters.jetstream import EventConsumer, consumer_config
+from hostdesk_query.adapters.jetstream import JetStreamDelivery
 from hostdesk_query.adapters.notices import PostgresVersionNotices, notify_channel
 from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.adapters.schema import ensure_schema
 from hostdesk_query.api.app import build_api
-from hostdesk_query.projector import Projector, RetryPolicy
+from hostdesk_query.projector import Projector
 from hostdesk_query.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,21 +64,9 @@ async def _lifespan(settings: Settings, app: FastAPI) -> AsyncIterator[None]:
     notices = PostgresVersionNotices(settings.database_url, channel=channel)
     notices.start()
     stopping = asyncio.Event()
-    projector = Projector(
-        read_model,
-        policy=RetryPolicy(
-            max_deliver=settings.max_deliver,
-            gap_retry_seconds=settings.gap_retry_seconds,
-            gap_retry_max_seconds=settings.gap_retry_max_seconds,
-        ),
-        stopping=stopping,
-    )
-    durable = consumer_config(
-        name=settings.consumer_name,
-        filter_subject=settings.subjects.all_events,
-        max_deliver=settings.max_deliver,
-        ack_wait=settings.ack_wait_seconds,
-        max_ack_pending=settings.fetch_batch * 8,
+    projector = Projector(read_model, redelivery=settings.redelivery, stopping=stopping)
+    durable = settings.durable(
+        stream=settings.subjects.events_stream, name=settings.consumer_name, filter_subject=settings.subjects.all_events
     )
     catch_up = CatchUp(
         pool=pool,
@@ -84,7 +74,7 @@ async def _lifespan(settings: Settings, app: FastAPI) -> AsyncIterator[None]:
         store=read_model,
         schema=settings.db_schema,
         stream=settings.subjects.events_stream,
-        durable=durable,
+        durable=durable.config(),
         stopping=stopping,
     )
 
@@ -93,13 +83,17 @@ async def _lifespan(settings: Settings, app: FastAPI) -> AsyncIterator[None]:
         config = await catch_up.run()
         if config is None:
             return
-        consumer = EventConsumer(
+
+        async def project(messages: list[Msg]) -> None:
+            await projector.handle([JetStreamDelivery(message) for message in messages])
+
+        consumer = PullConsumer(
             js,
-            stream=settings.subjects.events_stream,
+            spec=durable,
             config=config,
+            handle=project,
             batch=settings.fetch_batch,
-            fetch_timeout=settings.fetch_timeout_seconds,
-            handle=projector.handle,
+            fetch_wait=settings.fetch_timeout_seconds,
             stopping=stopping,
         )
         await consumer.run()

@@ -11,33 +11,21 @@ an outage never uses up their deliveries.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
+from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_event
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.runtime.consumer import Redelivery, hold
 
 from hostdesk_query.adapters.ports import DeadLetter, Delivery, ProjectionStore, Rejected, StoreUnavailable
-from hostdesk_query.domain.decoding import Known, Undecodable, Unknown, decode
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.projection import Change, bump_of, change_of
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    max_deliver: int = 10
-    gap_retry_seconds: float = 0.25
-    gap_retry_max_seconds: float = 5.0
-    store_retry_max_seconds: float = 5.0
-
-    def gap_delay(self, deliveries: int) -> float:
-        return min(self.gap_retry_seconds * 2.0 ** max(deliveries - 1, 0), self.gap_retry_max_seconds)
 
 
 def _dead_letter(delivery: Delivery, error: str) -> DeadLetter:
@@ -52,17 +40,25 @@ def _dead_letter(delivery: Delivery, error: str) -> DeadLetter:
 
 
 class Projector:
-    def __init__(self, store: ProjectionStore, *, policy: RetryPolicy, stopping: asyncio.Event) -> None:
+    def __init__(
+        self,
+        store: ProjectionStore,
+        *,
+        redelivery: Redelivery,
+        stopping: asyncio.Event,
+        store_retry_max_seconds: float = 5.0,
+    ) -> None:
         self._store = store
-        self._policy = policy
+        self._redelivery = redelivery
         self._stopping = stopping
+        self._store_retry_max_seconds = store_retry_max_seconds
 
     async def handle(self, batch: Sequence[Delivery]) -> None:
         work: list[tuple[Delivery, Change]] = []
         letters: list[tuple[Delivery, DeadLetter]] = []
         settled: list[Delivery] = []
         for delivery in batch:
-            match decode(delivery.data):
+            match decode_event(delivery.data):
                 case Known(event):
                     work.append((delivery, change_of(event)))
                 case Unknown(envelope=TicketEvent() as envelope):
@@ -80,7 +76,7 @@ class Projector:
                 letters.append((delivery, _dead_letter(delivery, f"refused by the database: {outcome.reason}")))
             elif outcome is not Decision.GAP:
                 settled.append(delivery)
-            elif delivery.deliveries >= self._policy.max_deliver:
+            elif self._redelivery.exhausted(delivery.deliveries):
                 error = f"ticket {change.ticket_id} never reached version {change.version - 1}"
                 letters.append((delivery, _dead_letter(delivery, error)))
             else:
@@ -89,7 +85,7 @@ class Projector:
         for delivery in settled:
             await delivery.ack()
         for delivery in retries:
-            await delivery.nak(self._policy.gap_delay(delivery.deliveries))
+            await delivery.nak(self._redelivery.delay(delivery.deliveries))
         if letters:
             await self._until_stored(
                 lambda: self._store.keep_dead_letters([letter for _, letter in letters]),
@@ -100,18 +96,12 @@ class Projector:
                 await delivery.term()
 
     async def _until_stored(self, attempt: Callable[[], Awaitable[T]], held: Sequence[Delivery]) -> T:
-        """Try ``attempt`` until the store answers. Raises StoreUnavailable when asked to stop meanwhile: the
-        held messages then come back to some replica once their ack wait is over."""
-        delay = 0.1
-        while True:
-            try:
-                return await attempt()
-            except StoreUnavailable as error:
-                if self._stopping.is_set():
-                    raise
-                log.warning("the read model is unavailable, holding %d messages: %s", len(held), error)
-            for delivery in held:
-                await delivery.in_progress()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
-            delay = min(delay * 2, self._policy.store_retry_max_seconds)
+        """Try ``attempt`` until the store answers, the held messages told meanwhile they are in progress."""
+        return await hold(
+            attempt,
+            held=held,
+            unavailable=(StoreUnavailable,),
+            stopping=self._stopping,
+            max_delay=self._store_retry_max_seconds,
+            what="the read model",
+        )

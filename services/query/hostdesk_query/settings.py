@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from hostdesk_contracts.runtime.settings import CommonSettings
+from hostdesk_contracts.runtime.settings import CommonSettings, ConsumerSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 CONSUMER_NAME = "query"
 
 
-class Settings(CommonSettings):
+class Settings(CommonSettings, ConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="QUERY_")
 
     port: int = Field(default=8004, ge=1, le=65_535)
@@ -20,15 +20,6 @@ class Settings(CommonSettings):
 
     consumer_name: str = Field(default=CONSUMER_NAME, pattern=r"^[A-Za-z0-9_-]+$")
     fetch_batch: int = Field(default=256, ge=1, le=1_000)
-    fetch_timeout_seconds: float = Field(default=1.0, gt=0)
-    max_deliver: int = Field(default=10, ge=2)
-    # How long a delivered message stays with this replica before JetStream hands it to another (a replica that
-    # died mid-batch). No ``backoff`` list on purpose: NATS adds backoff[n] - backoff[0] to the delay of every
-    # nak, which would turn the short retry of a gap into tens of seconds (seen on nats-server 2.9.10).
-    ack_wait_seconds: float = Field(default=30.0, gt=0)
-    # A gap (an event ahead of the ticket's version) comes back after this, doubled at each delivery.
-    gap_retry_seconds: float = Field(default=0.25, gt=0)
-    gap_retry_max_seconds: float = Field(default=5.0, gt=0)
 
     read_your_writes_timeout_seconds: float = Field(default=2.0, ge=0, le=30)
     # Without a notification, a reader waiting for a version looks again this often.

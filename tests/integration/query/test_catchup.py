@@ -16,10 +16,10 @@ import pytest
 from hostdesk_contracts import subjects as headers
 from hostdesk_contracts.base import Role, Status
 from hostdesk_contracts.events import AnyEvent, TicketEvent, event_type_token
+from hostdesk_contracts.runtime.consumer import DurableConsumer
 from hostdesk_contracts.runtime.nats import ensure_streams
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_query.adapters.catchup import CatchUp
-from hostdesk_query.adapters.jetstream import consumer_config
 from hostdesk_query.adapters.notices import notify_channel
 from hostdesk_query.adapters.ports import DeadLetter, Outcome, ProjectionStore
 from hostdesk_query.adapters.postgres import PostgresReadModel
@@ -114,7 +114,8 @@ async def query_service(database_url: str, nats_url: str, subjects: Subjects, na
         consumer_name=name,
         fetch_timeout_seconds=0.2,
         gap_retry_seconds=0.05,
-        gap_retry_max_seconds=0.2,
+        gap_retry_max_seconds=1.0,
+        ack_wait_seconds=2.0,  # the waits of a gap (5.6 s in all) outlast two of these
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -190,9 +191,9 @@ def catch_up(
         store=store,
         schema=name,
         stream=subjects.events_stream,
-        durable=consumer_config(
-            name=name, filter_subject=subjects.all_events, max_deliver=10, ack_wait=30, max_ack_pending=2048
-        ),
+        durable=DurableConsumer(
+            stream=subjects.events_stream, name=name, filter_subject=subjects.all_events, max_ack_pending=2048
+        ).config(),
         stopping=asyncio.Event(),
         chunk_events=chunk_events,
         fetch_batch=chunk_events // 2,
@@ -230,9 +231,9 @@ async def test_a_fresh_read_model_catches_up_to_what_the_live_path_builds(
     live, fresh = fresh_name(), fresh_name()
     await stream.js.add_consumer(
         subjects.events_stream,
-        consumer_config(
-            name=live, filter_subject=subjects.all_events, max_deliver=10, ack_wait=30, max_ack_pending=2048
-        ),
+        DurableConsumer(
+            stream=subjects.events_stream, name=live, filter_subject=subjects.all_events, max_ack_pending=2048
+        ).config(),
     )
 
     async with query_service(database_url, nats_url, subjects, live):

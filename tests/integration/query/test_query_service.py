@@ -109,7 +109,8 @@ async def service(
         HOSTDESK_SUBJECT_ROOT=subjects.root,
         fetch_timeout_seconds=0.2,
         gap_retry_seconds=0.05,
-        gap_retry_max_seconds=0.2,
+        gap_retry_max_seconds=1.0,
+        ack_wait_seconds=2.0,  # the waits of a gap (5.6 s in all) outlast two of these
     )
     nc = await nats.connect(nats_url)
     js = nc.jetstream()

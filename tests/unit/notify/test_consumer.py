@@ -1,4 +1,4 @@
-"""What the consumer answers JetStream for each kind of message, with fake messages and a fake store."""
+"""What notify answers JetStream for each kind of message, with fake messages and a fake store."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from hostdesk_contracts.subjects import Subjects
+import pytest
+from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.runtime.consumer import DurableConsumer, Redelivery
 from hostdesk_notify.adapters.memory import MemoryStore
-from hostdesk_notify.adapters.nats_consumer import ConsumerSettings, EventConsumer
-from hostdesk_notify.domain.decoding import KnownEvent
+from hostdesk_notify.entrypoints.events import TicketEvents
 from hostdesk_notify.service_layer.handlers import Handled, MailSettings, handle_event
 
 from tests.unit.notify.builders import NOW, TicketStory
 
-SETTINGS = ConsumerSettings(max_deliver=5, unseen_ticket_delay=0.5, transient_delay=2.0)
+REDELIVERY = Redelivery(max_deliver=5, first_delay=0.5, max_delay=4.0)
 
 
 @dataclass
@@ -25,6 +26,7 @@ class FakeMessage:
     subject: str = "tickets.events.acme.reply_posted.v1"
     headers: dict[str, str] = field(default_factory=lambda: {"Nats-Msg-Id": "x"})
     answers: list[str] = field(default_factory=list)
+    progress: int = 0
 
     @property
     def metadata(self) -> Any:
@@ -41,6 +43,9 @@ class FakeMessage:
     async def term(self) -> None:
         self.answers.append("term")
 
+    async def in_progress(self) -> None:
+        self.progress += 1
+
 
 class Woken:
     def __init__(self) -> None:
@@ -50,19 +55,18 @@ class Woken:
         self.times += 1
 
 
-def consumer_for(store: MemoryStore, woken: Woken | None = None, *, database_down: bool = False) -> EventConsumer:
-    async def handle(event: KnownEvent) -> Handled:
-        if database_down:
+def consumer_for(store: MemoryStore, woken: Woken | None = None, *, database_down_for: int = 0) -> TicketEvents:
+    """``database_down_for``: how many attempts find PostgreSQL away before it answers again."""
+    down = [database_down_for]
+
+    async def handle(event: TicketEvent) -> Handled:
+        if down[0]:
+            down[0] -= 1
             raise ConnectionRefusedError("PostgreSQL is restarting")
         return await handle_event(event, store=store, settings=MailSettings("en", "h.test"), now=NOW)
 
-    return EventConsumer(
-        js=None,  # never fetches in these tests
-        subjects=Subjects(),
-        store=store,
-        handle=handle,
-        on_queued=woken or Woken(),
-        settings=SETTINGS,
+    return TicketEvents(
+        store=store, handle=handle, on_queued=woken or Woken(), redelivery=REDELIVERY, stopping=asyncio.Event()
     )
 
 
@@ -85,7 +89,7 @@ async def test_garbage_is_dead_lettered_with_its_bytes_and_terminated() -> None:
 
     assert garbage.answers == ["term"]
     [letter] = store.dead_letters
-    assert (letter.payload, letter.stream_seq, letter.headers) == (b"{not json", 7, {"Nats-Msg-Id": "x"})
+    assert (letter.data, letter.stream_seq, letter.headers) == (b"{not json", 7, {"Nats-Msg-Id": "x"})
 
 
 async def test_an_event_type_from_a_newer_publisher_is_acknowledged_and_not_dead_lettered() -> None:
@@ -97,42 +101,56 @@ async def test_an_event_type_from_a_newer_publisher_is_acknowledged_and_not_dead
     assert (newer.answers, store.dead_letters) == (["ack"], [])
 
 
-async def test_a_reply_to_a_ticket_not_seen_yet_comes_back_after_a_short_delay() -> None:
-    reply = FakeMessage(TicketStory().staff_reply().model_dump_json().encode())
+async def test_a_reply_to_a_ticket_not_seen_yet_comes_back_later_at_each_delivery_up_to_the_longest_delay() -> None:
+    delays = []
+    for deliveries in range(1, REDELIVERY.max_deliver):
+        reply = FakeMessage(TicketStory().staff_reply().model_dump_json().encode(), num_delivered=deliveries)
+        await consumer_for(MemoryStore()).process(reply)
+        delays.extend(reply.answers)
 
-    await consumer_for(MemoryStore()).process(reply)
-
-    assert reply.answers == ["nak 0.5"]
+    assert delays == ["nak 0.5", "nak 1.0", "nak 2.0", "nak 4.0"]
 
 
 async def test_a_reply_whose_ticket_never_shows_up_is_dead_lettered_at_its_last_delivery() -> None:
     store = MemoryStore()
-    reply = FakeMessage(TicketStory().staff_reply().model_dump_json().encode(), num_delivered=SETTINGS.max_deliver)
+    reply = FakeMessage(TicketStory().staff_reply().model_dump_json().encode(), num_delivered=REDELIVERY.max_deliver)
 
     await consumer_for(store).process(reply)
 
     assert reply.answers == ["term"]
-    assert "an earlier event of its ticket never came" in store.dead_letters[0].error
+    assert "an earlier event of ticket" in store.dead_letters[0].error
+    assert "never came" in store.dead_letters[0].error
 
 
-async def test_an_unreachable_database_hands_the_message_back_and_says_so() -> None:
+def test_a_wait_for_an_earlier_event_shorter_than_two_ack_waits_is_refused() -> None:
+    with pytest.raises(ValueError, match="less than twice the ack wait"):
+        DurableConsumer(stream="S", name="notify", filter_subject="s.>", ack_wait=30.0, redelivery=REDELIVERY)
+
+
+def test_the_default_wait_for_an_earlier_event_outlasts_two_ack_waits() -> None:
+    durable = DurableConsumer(stream="S", name="notify", filter_subject="s.>")
+
+    assert durable.redelivery.patience >= 2 * durable.ack_wait
+
+
+async def test_an_unreachable_database_holds_the_message_in_progress_and_handles_it_once_back() -> None:
+    store, story = MemoryStore(), TicketStory()
+    message = FakeMessage(story.opened().model_dump_json().encode())
+
+    handled = await consumer_for(store, database_down_for=3).process(message)
+
+    assert (handled, message.answers, message.progress) == (True, ["ack"], 3)
+    assert await store.ticket_in_tenant(story.ticket_id, story.tenant)
+
+
+async def test_a_database_away_when_asked_to_stop_leaves_the_message_unsettled_to_come_back() -> None:
     message = FakeMessage(TicketStory().opened().model_dump_json().encode())
+    consumer = consumer_for(MemoryStore(), database_down_for=1_000)
+    consumer._stopping.set()
 
-    handled = await consumer_for(MemoryStore(), database_down=True).process(message)
+    handled = await consumer.process(message)
 
-    assert (handled, message.answers) == (False, ["nak 2.0"])
-
-
-class ScriptedSubscription:
-    """One fetch of ``messages``, then the consumer is told to stop."""
-
-    def __init__(self, consumer: EventConsumer, messages: list[FakeMessage]) -> None:
-        self.consumer, self.messages = consumer, messages
-
-    async def fetch(self, batch: int, timeout: float) -> list[FakeMessage]:  # noqa: ASYNC109 - nats-py's signature
-        self.consumer.stop()
-        messages, self.messages = self.messages, []
-        return messages
+    assert (handled, message.answers) == (False, [])
 
 
 def on_ticket(event: Any) -> FakeMessage:
@@ -147,25 +165,24 @@ async def test_a_batch_is_handled_ticket_by_ticket_each_in_order_while_tickets_o
     consumer = consumer_for(store)
     handle = consumer._handle
 
-    async def observed(event: KnownEvent) -> Handled:
+    async def observed(event: TicketEvent) -> Handled:
         started.append(f"{event.ticket_id}:{event.version}")
         await asyncio.sleep(0)  # let another ticket's handling begin meanwhile
         return await handle(event)
 
     consumer._handle = observed
 
-    await consumer._pump(ScriptedSubscription(consumer, messages))  # type: ignore[arg-type]
+    await consumer.handle_batch(messages)  # type: ignore[arg-type]
 
     assert [message.answers for message in messages] == [["ack"]] * 4  # no reply came before its opening
     one, two = (f"{story.ticket_id}:1" for story in (first, second))
     assert started[:2] == [one, two]  # the second ticket did not wait for the first one's reply
 
 
-async def test_an_unreachable_database_hands_back_the_rest_of_that_ticket_in_order() -> None:
-    story = TicketStory()
+async def test_an_unreachable_database_holds_the_rest_of_that_ticket_too_and_handles_it_in_order() -> None:
+    store, story = MemoryStore(), TicketStory()
     messages = [on_ticket(story.opened()), on_ticket(story.staff_reply())]
-    consumer = consumer_for(MemoryStore(), database_down=True)
 
-    await consumer._pump(ScriptedSubscription(consumer, messages))  # type: ignore[arg-type]
+    await consumer_for(store, database_down_for=2).handle_batch(messages)  # type: ignore[arg-type]
 
-    assert [message.answers for message in messages] == [["nak 2.0"], ["nak 2.0"]]
+    assert [(message.answers, message.progress) for message in messages] == [(["ack"], 2), (["ack"], 2)]

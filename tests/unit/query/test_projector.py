@@ -4,15 +4,16 @@ from dataclasses import dataclass, field
 
 from hostdesk_contracts.base import Role, Status
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.runtime.consumer import Redelivery
 from hostdesk_query.adapters.memory import InMemoryReadModel
 from hostdesk_query.adapters.ports import DeadLetter, Outcome, Rejected, StoreUnavailable
 from hostdesk_query.domain.projection import Change
-from hostdesk_query.projector import Projector, RetryPolicy
+from hostdesk_query.projector import Projector
 from hostdesk_query.testing import TicketStory, account
 
 TENANT = "acme"
 AGENT = account(TENANT, Role.AGENT)
-POLICY = RetryPolicy(max_deliver=5, gap_retry_seconds=0.5, gap_retry_max_seconds=4.0, store_retry_max_seconds=0.05)
+POLICY = Redelivery(max_deliver=5, first_delay=0.5, max_delay=4.0)
 
 
 @dataclass
@@ -62,7 +63,7 @@ class RefusingStore(InMemoryReadModel):
 
 
 def projector(store: InMemoryReadModel) -> Projector:
-    return Projector(store, policy=POLICY, stopping=asyncio.Event())
+    return Projector(store, redelivery=POLICY, stopping=asyncio.Event(), store_retry_max_seconds=0.05)
 
 
 async def test_applied_events_are_acknowledged() -> None:

@@ -34,8 +34,7 @@ from hostdesk_contracts import subjects as headers
 from hostdesk_contracts.base import Role, Status
 from hostdesk_contracts.events import AnyEvent, event_type_token
 from hostdesk_contracts.runtime.nats import ensure_streams
-from hostdesk_query.adapters.jetstream import consumer_config
-from hostdesk_query.settings import Settings
+from hostdesk_contracts.runtime.settings import ConsumerSettings
 from hostdesk_query.testing import TicketStory, account
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
@@ -136,15 +135,9 @@ async def _timeline_rows(connection: asyncpg.Connection, schema: str) -> int:
         return 0
 
 
-def _durable_as_the_service_makes_it(name: str, filter_subject: str) -> ConsumerConfig:
-    fields = Settings.model_fields
-    return consumer_config(
-        name=name,
-        filter_subject=filter_subject,
-        max_deliver=fields["max_deliver"].default,
-        ack_wait=fields["ack_wait_seconds"].default,
-        max_ack_pending=fields["fetch_batch"].default * 8,
-    )
+def _durable_as_the_service_makes_it(stream: str, name: str, filter_subject: str) -> ConsumerConfig:
+    """The query service's defaults (``ConsumerSettings``, a fetch batch of 256)."""
+    return ConsumerSettings(fetch_batch=256).durable(stream=stream, name=name, filter_subject=filter_subject).config()
 
 
 async def rebuild_read_model(
@@ -159,7 +152,7 @@ async def rebuild_read_model(
         state = (await js.stream_info(stream)).state
         events, first_seq = int(state.messages), int(state.first_seq)
         if live_path:
-            await js.add_consumer(stream, _durable_as_the_service_makes_it(schema, stage.subjects.all_events))
+            await js.add_consumer(stream, _durable_as_the_service_makes_it(stream, schema, stage.subjects.all_events))
             follow: _AckFloor | _ProgressRow = _AckFloor(js, stream, schema, events=events, first_seq=first_seq)
         else:
             follow = _ProgressRow(connection, schema, schema)

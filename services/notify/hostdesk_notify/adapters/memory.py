@@ -10,7 +10,9 @@ from datetime import datetime
 from email.message import EmailMessage
 from uuid import UUID
 
-from hostdesk_notify.adapters.ports import DeadLetter, Delivery, DeliveryStatus, OutboxClaim, UnitOfWork
+from hostdesk_contracts.runtime.consumer import DeadLetter
+
+from hostdesk_notify.adapters.ports import Delivery, DeliveryStatus, OutboxClaim, UnitOfWork
 from hostdesk_notify.adapters.smtp import DeliveryFailed
 from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.mail import OutgoingMail

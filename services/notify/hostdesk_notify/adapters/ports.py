@@ -10,6 +10,8 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
+from hostdesk_contracts.runtime.consumer import DeadLetter
+
 from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.mail import OutgoingMail
 
@@ -34,18 +36,6 @@ class Delivery:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """A stream message notify could not use, kept with its raw bytes so that it can be replayed."""
-
-    stream: str
-    stream_seq: int
-    subject: str
-    headers: dict[str, str]
-    payload: bytes
-    error: str
 
 
 class UnitOfWork(Protocol):

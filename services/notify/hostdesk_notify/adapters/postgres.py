@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import asyncpg
+from hostdesk_contracts.runtime.consumer import DeadLetter
 
-from hostdesk_notify.adapters.ports import CONSUMER, DeadLetter, Delivery, DeliveryStatus, OutboxClaim, UnitOfWork
+from hostdesk_notify.adapters.ports import CONSUMER, Delivery, DeliveryStatus, OutboxClaim, UnitOfWork
 from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.mail import OutgoingMail
 from hostdesk_notify.domain.recipients import MailKind
@@ -186,8 +187,8 @@ class PostgresStore:
             letter.stream,
             letter.stream_seq,
             letter.subject,
-            json.dumps(letter.headers),
-            letter.payload,
+            json.dumps(dict(letter.headers)),
+            letter.data,
             letter.error,
         )
 

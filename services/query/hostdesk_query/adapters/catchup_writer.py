@@ -13,6 +13,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_event
 from hostdesk_contracts.events import TicketEvent
 
 from hostdesk_query.adapters.catchup_plan import Pending, in_ticket_order, resume_seq
@@ -20,7 +21,6 @@ from hostdesk_query.adapters.catchup_store import Advance, CatchUpStore, Start
 from hostdesk_query.adapters.catchup_stream import Batch, StreamMessage
 from hostdesk_query.adapters.ports import DeadLetter, ProjectionStore, Rejected
 from hostdesk_query.adapters.postgres import REFUSED_ERRORS
-from hostdesk_query.domain.decoding import Known, Undecodable, Unknown, decode
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.projection import bump_of, change_of
 
@@ -94,7 +94,7 @@ class CatchUpWriter:
     def _decode(self, message: StreamMessage, chunk: _Chunk) -> None:
         chunk.count += 1
         chunk.last_seq = message.seq
-        match decode(message.data):
+        match decode_event(message.data):
             case Known(event):
                 chunk.events.append(Pending(message.seq, change_of(event), message))
             case Unknown(envelope=TicketEvent() as envelope):

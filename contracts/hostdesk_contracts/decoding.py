@@ -1,15 +1,18 @@
-"""Telling apart, in a message from the events stream, an event to apply, an event of a type this service does
-not know yet (a newer publisher), and bytes that are no event at all."""
+"""Reading a message of the events stream: an event this version knows, an event of a type published after
+this version was built, or bytes that are no event at all.
+
+Subscribers may use it too: an unknown type is to be passed over (its envelope, when it has one, still moves
+its ticket a version on), and only undecodable bytes are an error.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from hostdesk_contracts.events import EVENT_ADAPTER, EVENT_TYPES, TicketEvent
 from pydantic import ValidationError
 
-from hostdesk_query.domain.projection import KnownEvent
+from hostdesk_contracts.events import EVENT_ADAPTER, EVENT_TYPES, AnyEvent, TicketEvent
 
 KNOWN_TYPES = frozenset(event_type.model_fields["type"].default for event_type in EVENT_TYPES)
 _MAX_ERROR_LENGTH = 2_000
@@ -17,13 +20,13 @@ _MAX_ERROR_LENGTH = 2_000
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    event: KnownEvent
+    event: AnyEvent
 
 
 @dataclass(frozen=True, slots=True)
 class Unknown:
-    """An event type added after this service was built. Its envelope, when it has one, still moves the
-    ticket's version."""
+    """An event type added after this version was built. Its envelope, when it has one, still tells the
+    ticket and the version it moves that ticket to."""
 
     type: str
     envelope: TicketEvent | None
@@ -37,7 +40,7 @@ class Undecodable:
 Decoded = Known | Unknown | Undecodable
 
 
-def decode(data: bytes) -> Decoded:
+def decode_event(data: bytes) -> Decoded:
     try:
         return Known(EVENT_ADAPTER.validate_json(data))
     except ValidationError as error:
@@ -53,4 +56,9 @@ def decode(data: bytes) -> Decoded:
         except ValidationError:
             envelope = None
         return Unknown(event_type, envelope)
-    return Undecodable(f"not a ticket event: {invalid}"[:_MAX_ERROR_LENGTH])
+    return Undecodable(f"not a ticket event: {_summary(invalid)}"[:_MAX_ERROR_LENGTH])
+
+
+def _summary(error: ValidationError) -> str:
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or '<payload>'}: {e['msg']}" for e in error.errors()[:5]]
+    return "; ".join(parts)
