@@ -412,6 +412,44 @@ def _mails_by_marker(deployment: Deployment, markers: set[str]) -> dict[tuple[st
     return index
 
 
+async def _where_missing_mail_is(deployment: Deployment, missing: list[str]) -> list[str]:
+    """Each missing mail with what notify has of it: its outbox row (state, attempts, last error) or, without
+    one, whether its event is in notify's inbox, dead-lettered (and why), or never handled."""
+    connection = await deployment.connect()
+    try:
+        explained = []
+        for line in missing:
+            marker, _, recipient = line.partition(" to ")
+            outbox = await connection.fetchrow(
+                "SELECT event_id, status, attempts, last_error FROM notify.outbox"
+                " WHERE recipient = $1 AND strpos(body, $2) > 0",
+                recipient,
+                marker,
+            )
+            if outbox is not None:
+                where = (
+                    f"outbox {outbox['event_id']}: {outbox['status']} after {outbox['attempts']} attempts"
+                    f" ({outbox['last_error']})"
+                )
+            else:
+                letters = await connection.fetch(
+                    "SELECT stream_seq, error FROM notify.dead_letters WHERE position($1::bytea in payload) > 0",
+                    marker.encode(),
+                )
+                handled = await connection.fetchval(
+                    "SELECT count(*) FROM notify.inbox i JOIN tickets.tickets_events e"
+                    " ON i.event_id = e.originator_id::text || ':' || e.originator_version"
+                    " WHERE strpos(convert_from(e.state, 'UTF8'), $1) > 0",
+                    marker,
+                )
+                dead = "; ".join(f"dead-lettered at stream seq {r['stream_seq']}: {r['error']}" for r in letters)
+                where = dead or ("in the inbox with no outbox row" if handled else "never handled by notify")
+            explained.append(f"{line}: {where}")
+        return explained
+    finally:
+        await connection.close()
+
+
 async def _count_mail(
     deployment: Deployment,
     accepted: list[Command],
@@ -447,7 +485,7 @@ async def _count_mail(
         f"{len(resent)}, to an address not of the requesting side {len(unexpected)}, for rejected requests "
         f"{len(refused_mailed)}"
     )
-    report.problem(len(missing), "mails never received", missing)
+    report.problem(len(missing), "mails never received", await _where_missing_mail_is(deployment, missing))
     report.problem(len(several), "recipients mailed more than once for one event", several)
     report.problem(len(unexpected), "mails to unexpected addresses", unexpected)
     report.problem(len(refused_mailed), "mails for rejected requests", refused_mailed)
