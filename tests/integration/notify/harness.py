@@ -42,7 +42,7 @@ class Relay:
     """Publishes events the way the tickets service's relay does: subject, payload and headers."""
 
     def __init__(self, js: JetStreamContext, subjects: Subjects) -> None:
-        self._js = js
+        self.js = js
         self._subjects = subjects
         self._positions = itertools.count(1)
 
@@ -55,10 +55,10 @@ class Relay:
             ES_POSITION: str(next(self._positions)),
         }
         subject = self._subjects.event(event.tenant, event)
-        await self._js.publish(subject, event.model_dump_json().encode(), headers=headers)
+        await self.js.publish(subject, event.model_dump_json().encode(), headers=headers)
 
     async def publish_raw(self, subject: str, payload: bytes, *, msg_id: str) -> None:
-        await self._js.publish(subject, payload, headers={MSG_ID: msg_id, ES_POSITION: str(next(self._positions))})
+        await self.js.publish(subject, payload, headers={MSG_ID: msg_id, ES_POSITION: str(next(self._positions))})
 
 
 class NotifyTables:

@@ -6,6 +6,7 @@ from hostdesk_contracts.events import ReplyPosted
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_devtools.servers import free_port
 from hostdesk_devtools.smtp_sink import ReceivedMail, SmtpSink
+from hostdesk_notify.adapters.ports import CONSUMER
 from hostdesk_notify.settings import Settings
 
 from tests.integration.notify.conftest import SettingsFactory
@@ -183,3 +184,29 @@ async def test_a_mail_arrives_after_retries_when_the_mail_server_comes_up_late(
             await eventually(marked_sent, within=WAIT)
 
     assert about(story) in mail.subject
+
+
+async def test_a_reply_whose_opening_died_with_another_replica_still_mails_once_the_opening_comes_back(
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, tables: NotifyTables, story: TicketStory
+) -> None:
+    """A replica killed while it held the ticket's opening: the opening comes back only after the ack wait,
+    and the reply, delivered meanwhile, must wait for it rather than be set aside."""
+    opened, reply = story.opened(cc=()), story.staff_reply("Your VPS is back.")
+    durable = notify_settings.durable(
+        stream=notify_settings.subjects.events_stream, name=CONSUMER, filter_subject=notify_settings.subjects.all_events
+    )
+    await relay.js.add_consumer(durable.stream, durable.config())
+    await relay.publish(opened)
+    await relay.publish(reply)
+    dead_replica = await relay.js.pull_subscribe_bind(consumer=CONSUMER, stream=durable.stream)
+    [held] = await dead_replica.fetch(batch=1, timeout=5)
+    assert held.data == opened.model_dump_json().encode()
+    await dead_replica.unsubscribe()  # it dies holding the opening: no ack, no nak
+
+    async with running_notify(notify_settings):
+        mail = await smtp_sink.mailbox.wait_for_async(
+            addressed_to(REQUESTER_EMAIL, story), within=WAIT + 2 * durable.ack_wait
+        )
+
+    assert mail.body.startswith("Your VPS is back.")
+    assert await tables.dead_letters() == []
