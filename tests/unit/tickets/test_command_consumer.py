@@ -1,12 +1,11 @@
-"""The commands consumer keeps consuming whatever a fetch throws at it, and answers a command delivered again."""
+"""The commands consumer answers a command delivered again with its first answer."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import Any
 
-import nats.errors
-import pytest
+from eventsourcing.persistence import PersistenceError
 from hostdesk_contracts.base import Rating
 from hostdesk_contracts.commands import CommandBase, RateTicket
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
@@ -18,47 +17,6 @@ from nats.js.errors import KeyNotFoundError
 from .builders import CUSTOMER, command, opened_ticket
 
 
-class ScriptedSubscription:
-    """Answers each fetch with the next item of a script: an exception to raise, or messages to return."""
-
-    def __init__(self, consumer: list[CommandConsumer], script: list[Any]) -> None:
-        self.consumer = consumer
-        self.script = script
-
-    async def fetch(self, batch: int, timeout: float) -> list[Any]:  # noqa: ASYNC109 - nats-py's signature
-        if not self.script:
-            self.consumer[0].stop()
-            return []
-        step = self.script.pop(0)
-        if isinstance(step, BaseException):
-            raise step
-        return list(step)
-
-
-@pytest.mark.parametrize("failure", [nats.errors.TimeoutError(), TimeoutError()], ids=["nats", "asyncio"])
-async def test_a_fetch_that_times_out_in_any_flavour_is_followed_by_the_next_fetch(failure: BaseException) -> None:
-    handled: list[str] = []
-    holder: list[CommandConsumer] = []
-    consumer = CommandConsumer(
-        app=None,  # type: ignore[arg-type]
-        nc=None,  # type: ignore[arg-type]
-        js=None,  # type: ignore[arg-type]
-        outcomes=None,  # type: ignore[arg-type]
-        subjects=Subjects("unit"),
-        settings=Settings(HOSTDESK_JWT_SECRET="unit-secret-0123456789abcdefghijklmnop"),
-    )
-    holder.append(consumer)
-
-    async def handle_batch(messages: list[Any]) -> None:
-        handled.extend(messages)
-
-    consumer.handle_batch = handle_batch  # type: ignore[method-assign]
-
-    await consumer._consume(ScriptedSubscription(holder, [failure, ["first"], failure, ["second"]]))  # type: ignore[arg-type]
-
-    assert handled == ["first", "second"]
-
-
 class Message:
     """A delivered command, as much of nats-py's Msg as the consumer reads."""
 
@@ -67,9 +25,13 @@ class Message:
         self.headers: dict[str, str] = {}
         self.metadata = SimpleNamespace(num_delivered=deliveries, sequence=SimpleNamespace(stream=1))
         self.acked = False
+        self.progress = 0
 
     async def ack(self) -> None:
         self.acked = True
+
+    async def in_progress(self) -> None:
+        self.progress += 1
 
 
 class Outcomes:
@@ -131,3 +93,35 @@ async def test_a_refused_command_delivered_again_gets_its_first_answer_and_is_no
     assert app.decided == [fresh.command_id]  # no stored outcome: decided
     assert CommandOutcome.model_validate_json(outcomes.stored[rating.command_id]) == first_answer
     assert (again.acked, new.acked) == (True, True)
+
+
+class AwayThenBack(DecidingApp):
+    """The event store away for the first ``failures`` batches."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def handle_batch(self, commands: list[Any]) -> list[CommandOutcome]:
+        if self.failures:
+            self.failures -= 1
+            raise PersistenceError("connection refused")
+        return super().handle_batch(commands)
+
+
+async def test_commands_are_held_while_the_event_store_is_away_and_decided_once_it_is_back() -> None:
+    rating = command(RateTicket, opened_ticket(), CUSTOMER, rating=Rating.SATISFIED)
+    app = AwayThenBack(failures=2)
+    consumer = CommandConsumer(
+        app=app,  # type: ignore[arg-type]
+        nc=None,  # type: ignore[arg-type]
+        js=None,  # type: ignore[arg-type]
+        outcomes=Outcomes({}),  # type: ignore[arg-type]
+        subjects=Subjects("unit"),
+        settings=Settings(HOSTDESK_JWT_SECRET="unit-secret-0123456789abcdefghijklmnop"),
+    )
+    message = Message(rating, deliveries=1)
+
+    await consumer.handle_batch([message])  # type: ignore[list-item]
+
+    assert (app.decided, message.acked, message.progress) == ([rating.command_id], True, 2)

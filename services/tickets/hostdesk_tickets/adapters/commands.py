@@ -8,19 +8,17 @@ outcomes bucket for callers that come back later; the message is acknowledged on
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from eventsourcing.persistence import PersistenceError
 from hostdesk_contracts.commands import COMMAND_ADAPTER, AnyCommand
 from hostdesk_contracts.outcomes import CommandOutcome
-from hostdesk_contracts.runtime.nats import fetch_batch
+from hostdesk_contracts.runtime.consumer import DurableConsumer, PullConsumer, Redelivery, hold
 from hostdesk_contracts.subjects import REPLY_TO, Subjects
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 from pydantic import ValidationError
@@ -35,6 +33,8 @@ DURABLE = "tickets"
 
 
 class CommandConsumer:
+    """The durable consumer ``tickets`` of the commands stream, through the shared pull-consumer loop."""
+
     def __init__(
         self,
         *,
@@ -47,64 +47,24 @@ class CommandConsumer:
     ) -> None:
         self.app = app
         self.nc = nc
-        self.js = js
         self.outcomes = outcomes
-        self.subjects = subjects
         self.settings = settings
         self.stopping = asyncio.Event()
+        spec = DurableConsumer(
+            stream=subjects.commands_stream,
+            name=DURABLE,
+            filter_subject=subjects.all_commands,
+            redelivery=Redelivery(max_deliver=settings.command_max_deliver),
+        )
+        self._loop = PullConsumer(
+            js, spec=spec, handle=self.handle_batch, batch=settings.command_batch, stopping=self.stopping
+        )
 
     def stop(self) -> None:
         self.stopping.set()
 
     async def run(self) -> None:
-        while not self.stopping.is_set():
-            subscription = await self._subscribe()
-            try:
-                await self._consume(subscription)
-            except Exception:
-                log.exception("the commands consumer failed; starting it again")
-                await asyncio.sleep(1)
-            finally:
-                with contextlib.suppress(NatsError):
-                    await subscription.unsubscribe()  # a pull subscription left open holds up the drain
-
-    async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
-        while not self.stopping.is_set():
-            try:
-                messages = await fetch_batch(subscription, batch=self.settings.command_batch, wait=1)
-            except NatsError as error:
-                log.warning("fetching commands failed (%s); retrying", error)
-                await asyncio.sleep(0.5)
-                continue
-            if not messages:
-                continue
-            try:
-                await self.handle_batch(messages)
-            except Exception:
-                # A bug or an unforeseen failure must not stop the consumer: the messages come back later and,
-                # after max_deliver attempts, stay in the stream for staff to look at.
-                log.exception("a batch of %d commands failed", len(messages))
-                for message in messages:
-                    with contextlib.suppress(NatsError):
-                        await message.nak(delay=2)
-
-    async def _subscribe(self) -> JetStreamContext.PullSubscription:
-        config = ConsumerConfig(
-            durable_name=DURABLE,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=30,
-            max_deliver=self.settings.command_max_deliver,
-            max_ack_pending=1000,
-        )
-        while True:
-            try:
-                return await self.js.pull_subscribe(
-                    self.subjects.all_commands, durable=DURABLE, stream=self.subjects.commands_stream, config=config
-                )
-            except NatsError as error:
-                log.warning("cannot bind the commands consumer yet (%s)", error)
-                await asyncio.sleep(0.5)
+        await self._loop.run()
 
     async def handle_batch(self, messages: list[Msg]) -> None:
         """Apply a fetched batch in order, in one event-store transaction, then answer every command."""
@@ -120,13 +80,18 @@ class CommandConsumer:
         carriers = await self._already_decided(carriers)
         if not carriers:
             return
+        commands = [command for _, command in carriers]
         try:
-            results = await asyncio.to_thread(self.app.handle_batch, [command for _, command in carriers])
-        except PersistenceError as error:
-            log.warning("event store unavailable for %d commands (%s); will retry", len(carriers), error)
-            for message, _ in carriers:
-                await message.nak(delay=1)
-            return
+            # The event store away: the batch is held, so an outage never uses up the commands' deliveries.
+            results = await hold(
+                lambda: asyncio.to_thread(self.app.handle_batch, commands),
+                held=[message for message, _ in carriers],
+                unavailable=(PersistenceError,),
+                stopping=self.stopping,
+                what="the event store",
+            )
+        except PersistenceError:
+            return  # stopping: the commands come back after their ack wait
         answers = []
         for (message, command), result in zip(carriers, results, strict=True):
             outcome = await self._missing_ticket(message, command) if isinstance(result, TicketNotFound) else result
