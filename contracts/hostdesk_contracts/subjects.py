@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hostdesk_contracts.commands import COMMAND_NAMES, CommandBase
-from hostdesk_contracts.events import TicketEvent, event_name
+from hostdesk_contracts.events import TicketEvent, event_name, event_type_token
 
 # Message headers.
 MSG_ID = "Nats-Msg-Id"
@@ -24,6 +24,20 @@ TICKET_ID = "Ticket-Id"
 TICKET_VERSION = "Ticket-Version"
 EVENT_TYPE = "Event-Type"
 REPLY_TO = "Outcome-Reply-To"  # where tickets sends the outcome of a command
+
+
+def event_headers(event: TicketEvent, *, position: int | None = None) -> dict[str, str]:
+    """The headers every event travels with: its id (JetStream's de-duplication key), its ticket, version and
+    type, and, when the relay publishes it, its position in the tickets service's log."""
+    headers = {
+        MSG_ID: event.event_id,
+        TICKET_ID: str(event.ticket_id),
+        TICKET_VERSION: str(event.version),
+        EVENT_TYPE: event_type_token(event),
+    }
+    if position is not None:
+        headers[ES_POSITION] = str(position)
+    return headers
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from uuid import UUID
 
 import nats
 from hostdesk_contracts.base import Actor, Channel, Priority, Role, Side, Status, Visibility
-from hostdesk_contracts.events import ReplyPosted, TicketEvent, TicketOpened, event_id_of, event_type_token
-from hostdesk_contracts.subjects import EVENT_TYPE, MSG_ID, TICKET_ID, TICKET_VERSION, Subjects
+from hostdesk_contracts.events import ReplyPosted, TicketEvent, TicketOpened, event_id_of
+from hostdesk_contracts.subjects import Subjects, event_headers
 
 
 def opened(tenant: str, ticket_id: UUID, *, requester_email: str, number: int | None = None) -> TicketOpened:
@@ -59,14 +59,8 @@ async def publish(nats_url: str, subjects: Subjects, events: list[TicketEvent]) 
         js = nc.jetstream()
         sequences = []
         for event in events:
-            headers = {
-                MSG_ID: event.event_id,
-                TICKET_ID: str(event.ticket_id),
-                TICKET_VERSION: str(event.version),
-                EVENT_TYPE: event_type_token(event),
-            }
             ack = await js.publish(
-                subjects.event(event.tenant, event), event.model_dump_json().encode(), headers=headers
+                subjects.event(event.tenant, event), event.model_dump_json().encode(), headers=event_headers(event)
             )
             sequences.append(ack.seq)
         return sequences

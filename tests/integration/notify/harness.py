@@ -12,9 +12,9 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 from hostdesk_contracts.base import Role
-from hostdesk_contracts.events import TicketEvent, event_type_token
+from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.auth import issue_token
-from hostdesk_contracts.subjects import ES_POSITION, EVENT_TYPE, MSG_ID, TICKET_ID, TICKET_VERSION, Subjects
+from hostdesk_contracts.subjects import ES_POSITION, MSG_ID, Subjects, event_headers
 from hostdesk_notify.main import create_app
 from hostdesk_notify.settings import Settings
 from nats.js import JetStreamContext
@@ -47,13 +47,7 @@ class Relay:
         self._positions = itertools.count(1)
 
     async def publish(self, event: TicketEvent, *, msg_id: str | None = None) -> None:
-        headers = {
-            MSG_ID: msg_id or event.event_id,
-            TICKET_ID: str(event.ticket_id),
-            TICKET_VERSION: str(event.version),
-            EVENT_TYPE: event_type_token(event),
-            ES_POSITION: str(next(self._positions)),
-        }
+        headers = event_headers(event, position=next(self._positions)) | ({MSG_ID: msg_id} if msg_id else {})
         subject = self._subjects.event(event.tenant, event)
         await self.js.publish(subject, event.model_dump_json().encode(), headers=headers)
 

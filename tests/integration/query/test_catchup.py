@@ -15,7 +15,7 @@ import nats
 import pytest
 from hostdesk_contracts import subjects as headers
 from hostdesk_contracts.base import Role, Status
-from hostdesk_contracts.events import AnyEvent, TicketEvent, event_type_token
+from hostdesk_contracts.events import AnyEvent, TicketEvent
 from hostdesk_contracts.runtime.consumer import DurableConsumer
 from hostdesk_contracts.runtime.nats import ensure_streams
 from hostdesk_contracts.subjects import Subjects
@@ -58,12 +58,7 @@ class Stream:
         ack = await self.js.publish(
             subject,
             data,
-            headers={
-                headers.MSG_ID: msg_id,
-                headers.TICKET_ID: str(event.ticket_id),
-                headers.TICKET_VERSION: str(event.version),
-                headers.EVENT_TYPE: event_type_token(event),
-            },
+            headers=headers.event_headers(event) | {headers.MSG_ID: msg_id},
         )
         return ack.seq
 

@@ -32,7 +32,7 @@ import asyncpg
 import nats
 from hostdesk_contracts import subjects as headers
 from hostdesk_contracts.base import Role, Status
-from hostdesk_contracts.events import AnyEvent, event_type_token
+from hostdesk_contracts.events import AnyEvent
 from hostdesk_contracts.runtime.nats import ensure_streams
 from hostdesk_contracts.runtime.settings import ConsumerSettings
 from hostdesk_query.testing import TicketStory, account
@@ -217,12 +217,7 @@ async def publish_synthetic(stage: Stage, *, events: int, seed: int = 1) -> int:
                 await js.publish_async(
                     stage.subjects.event(tenant, event),
                     event.model_dump_json().encode(),
-                    headers={
-                        headers.MSG_ID: event.event_id,
-                        headers.TICKET_ID: str(event.ticket_id),
-                        headers.TICKET_VERSION: str(event.version),
-                        headers.EVENT_TYPE: event_type_token(event),
-                    },
+                    headers=headers.event_headers(event),
                 )
                 published += 1
         await js.publish_async_completed()

@@ -18,8 +18,7 @@ from typing import Any
 
 import asyncpg
 from eventsourcing.persistence import Notification
-from hostdesk_contracts.events import event_type_token
-from hostdesk_contracts.subjects import ES_POSITION, EVENT_TYPE, MSG_ID, TICKET_ID, TICKET_VERSION, Subjects
+from hostdesk_contracts.subjects import ES_POSITION, Subjects, event_headers
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
@@ -127,14 +126,8 @@ class Relay:
         pending = []
         for offset, notification in enumerate(notifications):
             event = to_public(self.app.mapper.to_domain_event(notification))
-            headers = {
-                MSG_ID: event.event_id,
-                ES_POSITION: str(notification.id),
-                TICKET_ID: str(event.ticket_id),
-                TICKET_VERSION: str(event.version),
-                EVENT_TYPE: event_type_token(event),
-                EXPECTED_LAST_SEQUENCE: str(last_sequence + offset),
-            }
+            headers = event_headers(event, position=notification.id)
+            headers[EXPECTED_LAST_SEQUENCE] = str(last_sequence + offset)
             subject = self.subjects.event(event.tenant, event)
             pending.append(await self.js.publish_async(subject, event.model_dump_json().encode(), headers=headers))
         acks = await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), timeout=PUBLISH_TIMEOUT)
