@@ -22,11 +22,23 @@ class CommonSettings(BaseSettings):
     jwt_secret: SecretStr = Field(validation_alias="HOSTDESK_JWT_SECRET", min_length=32)
     subject_root: str = Field(default="tickets", validation_alias="HOSTDESK_SUBJECT_ROOT", pattern=r"^[a-z0-9_]+$")
     host: str = "127.0.0.1"
+    # Read with each service's prefix (``INTAKE_PORT``, ``INTAKE_REUSE_PORT``...); each sets its own port.
+    port: int = Field(default=8000, ge=1, le=65_535)
+    reuse_port: bool = Field(
+        default=False,
+        description="Let several processes of the service listen on the same port (SO_REUSEPORT); the kernel "
+        "spreads the connections among them. One process per core lifts a service's ceiling on one machine.",
+    )
     instance: str = Field(default="", description="This replica's name; a random one when empty.")
 
     @property
     def subjects(self) -> Subjects:
         return Subjects(root=self.subject_root)
+
+    def shutdown_grace_seconds(self) -> int:
+        """How long ``serve`` lets requests in flight finish on SIGTERM; a service whose requests wait longer
+        says so by overriding this."""
+        return 30
 
 
 class ConsumerSettings(BaseSettings):

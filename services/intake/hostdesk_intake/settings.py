@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from hostdesk_contracts.base import Status
 from hostdesk_contracts.runtime.settings import CommonSettings
 from pydantic import Field, field_validator
@@ -16,11 +18,6 @@ class Settings(CommonSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", populate_by_name=True)
 
     port: int = Field(default=8001, ge=1, le=65_535)
-    reuse_port: bool = Field(
-        default=False,
-        description="Let several intake processes listen on the same port (SO_REUSEPORT); the kernel spreads the "
-        "connections among them. One process per core lifts intake's ceiling on one machine.",
-    )
     commit_wait_seconds: float = Field(
         default=5.0, ge=0, le=60, description="How long a request waits for the tickets service before a 202."
     )
@@ -50,3 +47,7 @@ class Settings(CommonSettings):
     def _valid_labels(cls, labels: dict[str, dict[str, Status]]) -> dict[str, dict[str, Status]]:
         StatusLabels(labels)  # raises ValueError naming what is wrong, so a bad configuration stops start-up
         return labels
+
+    def shutdown_grace_seconds(self) -> int:
+        # A request in flight waits at most this long for its outcome (a commit wait after its publish's retries).
+        return math.ceil(self.commit_wait_seconds + 3 * self.publish_timeout_seconds) + 1

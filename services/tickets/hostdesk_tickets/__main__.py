@@ -1,24 +1,11 @@
-"""``python -m hostdesk_tickets``: run the tickets service with settings from the environment."""
+"""``python -m hostdesk_tickets``: run the tickets service with settings from the environment, until SIGTERM."""
 
 from __future__ import annotations
 
-import gc
-import logging
-
-import uvicorn
+from hostdesk_contracts.runtime.serve import serve
 
 from hostdesk_tickets.main import create_app
 from hostdesk_tickets.settings import Settings
 
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings()
-    # Objects made at start-up live for ever: keep the collector from walking them again and again,
-    # which shows as a tail in request latencies.
-    gc.freeze()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False)
-
-
 if __name__ == "__main__":
-    main()
+    serve(create_app, Settings)
