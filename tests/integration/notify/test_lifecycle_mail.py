@@ -96,5 +96,5 @@ async def test_a_reply_with_nul_characters_is_mailed_and_the_tickets_later_event
         resolved = await smtp_sink.mailbox.wait_for_async(lambda m: "is now: resolved" in m.body, within=WAIT)
         reply = await smtp_sink.mailbox.wait_for_async(lambda m: "disk full" in m.body, within=WAIT)
 
-    assert reply.body.startswith("Log: disk full")
+    assert reply.body.startswith("Log:\ufffd disk full")
     assert addressed_to(REQUESTER_EMAIL, story)(resolved)

@@ -227,3 +227,26 @@ def test_a_bulk_archive_is_one_command_a_ticket_in_order_with_ids_derived_from_t
 )
 def test_a_bulk_archive_is_confirmed_and_names_each_ticket_once(fields: dict[str, Any], invalid: set[str]) -> None:
     assert invalid_fields(BulkArchiveRequest, fields) == invalid
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "invalid"),
+    [
+        (AssigneeRequest, {"account_id": "agent\x00-9"}, "account_id"),
+        (AssigneeRequest, {"account_id": "agent-9", "display_name": "Kim\x00"}, "display_name"),
+        (UpdateTicketRequest, {"department": "Billing\x00"}, "department"),
+        (UpdateTicketRequest, {"category": "Mail\x00"}, "category"),
+        (UpdateTicketRequest, {"tags": ["a\x00b"]}, "tags.0"),
+        (ChangeStatusRequest, {"status": "on_hold", "reason": "Waiting\x00"}, "reason"),
+        (RatingRequest, {"rating": "unsatisfied", "comment": "Slow\x00"}, "comment"),
+    ],
+)
+def test_text_the_database_cannot_store_is_refused_naming_its_field(
+    model: type[BaseModel], fields: dict[str, Any], invalid: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        model.model_validate(fields)
+
+    (error,) = raised.value.errors()
+    assert ".".join(str(part) for part in error["loc"]) == invalid
+    assert "NUL" in error["msg"]

@@ -96,10 +96,14 @@ def test_an_event_that_changes_no_address_only_moves_the_version_on() -> None:
     assert after == replace(known, version=2)
 
 
-def test_nul_characters_in_a_tickets_subject_and_addresses_are_not_kept() -> None:
+def test_nul_characters_in_a_tickets_subject_and_addresses_are_replaced_by_the_replacement_character() -> None:
     story = TicketStory(subject="Down\x00 again")
     known = contact_from_opened(story.opened(cc=("boss@example.com\x00",)))
 
     after = contact_after(known, story.assigned(email="kim@hostdesk.test\x00"))
 
-    assert (after.subject, after.cc, after.assignee_email) == ("Down again", ("boss@example.com",), ASSIGNEE_EMAIL)
+    assert (after.subject, after.cc, after.assignee_email) == (
+        "Down\ufffd again",
+        ("boss@example.com\ufffd",),
+        "kim@hostdesk.test\ufffd",
+    )

@@ -19,6 +19,7 @@ from hostdesk_contracts.commands import (
 )
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 from hostdesk_contracts.runtime.problems import Forbidden
+from hostdesk_contracts.runtime.text import refuse_unstorable
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from hostdesk_intake.api.problems import InvalidField
@@ -66,7 +67,9 @@ def resolve_command(envelope: Envelope, ticket_id: UUID) -> ChangeStatus:
 
 
 class AssigneeRequest(CommandRequest):
-    account_id: Annotated[str, StringConstraints(strip_whitespace=True), Field(min_length=1, max_length=ID_LENGTH)]
+    account_id: Annotated[
+        str, StringConstraints(strip_whitespace=True), Field(min_length=1, max_length=ID_LENGTH), Readable
+    ]
     display_name: (
         Annotated[str, StringConstraints(strip_whitespace=True), Field(max_length=NAME_LENGTH), Readable] | None
     ) = None
@@ -121,8 +124,8 @@ class RatingRequest(CommandRequest):
     @field_validator("comment")
     @classmethod
     def _complaint_when_unsatisfied(cls, comment: str | None, info: ValidationInfo) -> str | None:
-        if comment is not None and "\x00" in comment:
-            raise ValueError("must not contain NUL characters")
+        if comment is not None:
+            refuse_unstorable(comment)
         written = (comment or "").strip() or None
         if written is None and info.data.get("rating") is Rating.UNSATISFIED:
             raise ValueError("an unsatisfied rating needs a written complaint")

@@ -21,6 +21,7 @@ from hostdesk_contracts.commands import (
     Tag,
     ticket_id_for,
 )
+from hostdesk_contracts.runtime.text import refuse_unstorable
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -38,8 +39,7 @@ from hostdesk_intake.domain.status_labels import SETTABLE_STATUSES, StatusLabels
 
 
 def _readable(value: str) -> str:
-    if "\x00" in value:  # PostgreSQL text cannot hold it; refuse it here rather than fail downstream
-        raise ValueError("must not contain NUL characters")
+    refuse_unstorable(value)  # refused here, named, rather than made storable downstream
     if not value.strip():
         raise ValueError("must not be blank")
     return value

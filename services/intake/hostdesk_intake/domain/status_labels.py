@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hostdesk_contracts.base import TENANT_PATTERN, Status
+from hostdesk_contracts.runtime.text import NUL
 
 ANY_TENANT = "*"
 MAX_LABEL_LENGTH = 100  # a status label is a contracts ``Name``
@@ -75,7 +76,7 @@ def _key(label: str) -> str:
 
 def _checked(tenant: str, label: str, status: Status) -> StatusLabel:
     name = label.strip()
-    if not name or len(name) > MAX_LABEL_LENGTH or "\x00" in name:
+    if not name or len(name) > MAX_LABEL_LENGTH or NUL in name:
         raise ValueError(f"tenant {tenant!r}: a label is 1 to {MAX_LABEL_LENGTH} characters, not {label!r}")
     if status not in SETTABLE_STATUSES:
         settable = ", ".join(each.value for each in SETTABLE_STATUSES)

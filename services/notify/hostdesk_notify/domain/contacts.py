@@ -7,6 +7,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from hostdesk_contracts.events import CcChanged, TicketAssigned, TicketEvent, TicketOpened
+from hostdesk_contracts.runtime.text import storable, storable_all, storable_or_none
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,12 +55,12 @@ def contact_after(known: TicketContact | None, event: TicketEvent) -> TicketCont
         raise ValueError(f"event {event.event_id} is about a ticket not opened yet")
     match event:
         case CcChanged(cc=cc):
-            known = replace(known, cc=_storable_all(cc))  # the new list replaces the old one whole
+            known = replace(known, cc=storable_all(cc))  # the new list replaces the old one whole
         case TicketAssigned(assignee=None):
             known = replace(known, assignee_id=None, assignee_email=None)
         case TicketAssigned(assignee=assignee) if assignee is not None:
             known = replace(
-                known, assignee_id=storable(assignee.account_id), assignee_email=_storable_or_none(assignee.email)
+                known, assignee_id=storable(assignee.account_id), assignee_email=storable_or_none(assignee.email)
             )
     return replace(known, version=event.version)
 
@@ -70,21 +71,7 @@ def contact_from_opened(event: TicketOpened) -> TicketContact:
         tenant=event.tenant,
         number=event.number,
         subject=storable(event.subject),
-        requester_email=_storable_or_none(event.requester.email),
-        cc=_storable_all(event.cc),
+        requester_email=storable_or_none(event.requester.email),
+        cc=storable_all(event.cc),
         version=event.version,
     )
-
-
-def storable(text: str) -> str:
-    """Without NUL characters, which PostgreSQL's text refuses and no mail may carry: a pasted NUL would
-    otherwise stop every later event of its ticket, each waiting for the one that cannot be kept."""
-    return text.replace("\x00", "")
-
-
-def _storable_or_none(text: str | None) -> str | None:
-    return None if text is None else storable(text)
-
-
-def _storable_all(texts: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(storable(text) for text in texts)

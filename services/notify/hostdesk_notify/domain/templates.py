@@ -7,8 +7,9 @@ from string import Template
 
 from hostdesk_contracts.base import Status
 from hostdesk_contracts.events import ReplyPosted, StatusChanged, TicketClosed, TicketEvent, TicketMerged
+from hostdesk_contracts.runtime.text import storable
 
-from hostdesk_notify.domain.contacts import TicketContact, storable
+from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.recipients import MailKind
 
 SUPPORTED_LANGUAGES = ("en", "fr")

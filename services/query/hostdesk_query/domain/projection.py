@@ -28,10 +28,10 @@ from hostdesk_contracts.events import (
     TicketRated,
     TicketReopened,
 )
+from hostdesk_contracts.runtime.text import storable, storable_all, storable_or_none
 
 from hostdesk_query.domain.gate import Decision, decide
 from hostdesk_query.domain.model import TicketRecord, TimelineEntry
-from hostdesk_query.domain.text import clean, clean_all, clean_optional
 from hostdesk_query.domain.timeline import entries_of
 
 # Every event the contracts publish (``hostdesk_contracts.events.EVENT_TYPES``), each with its own projection:
@@ -89,23 +89,23 @@ def _opened(event: TicketOpened) -> TicketRecord:
         ticket_id=event.ticket_id,
         tenant=event.tenant,
         number=event.number,
-        subject=clean(event.subject),
-        requester_id=clean(event.requester.account_id),
-        requester_name=clean_optional(event.requester.display_name),
-        requester_email=clean_optional(event.requester.email),
+        subject=storable(event.subject),
+        requester_id=storable(event.requester.account_id),
+        requester_name=storable_or_none(event.requester.display_name),
+        requester_email=storable_or_none(event.requester.email),
         requester_role=event.requester.role,
         status=event.status,
         priority=event.priority,
-        department=clean_optional(event.department),
+        department=storable_or_none(event.department),
         channel=event.channel,
-        cc=clean_all(event.cc),
-        related_service=clean_optional(event.related_service),
+        cc=storable_all(event.cc),
+        related_service=storable_or_none(event.related_service),
         created_at=event.occurred_at,
         last_post_at=event.occurred_at,
         updated_at=event.occurred_at,
         version=event.version,
-        category=clean_optional(event.category),
-        tags=clean_all(event.tags),
+        category=storable_or_none(event.category),
+        tags=storable_all(event.tags),
         assignee_id=None,
         assignee_name=None,
         archived=False,
@@ -150,7 +150,7 @@ def _changes(ticket: TicketRecord, event: KnownEvent) -> _Changes:
             latest = max((post.occurred_at for post in event.posts), default=ticket.last_post_at)
             return {"last_post_at": max(ticket.last_post_at, latest)}
         case StatusChanged():
-            return {"status": event.to_status, "status_label": clean_optional(event.status_label)}
+            return {"status": event.to_status, "status_label": storable_or_none(event.status_label)}
         case TicketClosed():
             return {"status": Status.CLOSED, "status_label": None, "archived": True}
         case TicketReopened():
@@ -169,19 +169,22 @@ def _changes(ticket: TicketRecord, event: KnownEvent) -> _Changes:
             assignee = event.assignee
             if assignee is None:
                 return {"assignee_id": None, "assignee_name": None}
-            return {"assignee_id": clean(assignee.account_id), "assignee_name": clean_optional(assignee.display_name)}
+            return {
+                "assignee_id": storable(assignee.account_id),
+                "assignee_name": storable_or_none(assignee.display_name),
+            }
         case PriorityChanged():
             return {"priority": event.to_priority}
         case DepartmentChanged():
-            return {"department": clean(event.to_department)}
+            return {"department": storable(event.to_department)}
         case CategoryChanged():
-            return {"category": clean(event.to_category)}
+            return {"category": storable(event.to_category)}
         case CcChanged():
-            return {"cc": clean_all(event.cc)}
+            return {"cc": storable_all(event.cc)}
         case TagsChanged():
-            return {"tags": clean_all(event.tags)}
+            return {"tags": storable_all(event.tags)}
         case TicketRated():
-            return {"rating": event.rating, "rating_comment": clean_optional(event.comment)}
+            return {"rating": event.rating, "rating_comment": storable_or_none(event.comment)}
         case _:
             assert_never(event)
 

@@ -30,9 +30,9 @@ from hostdesk_contracts.events import (
     TicketRated,
     TicketReopened,
 )
+from hostdesk_contracts.runtime.text import storable, storable_all, storable_or_none
 
 from hostdesk_query.domain.model import EntryKind, TimelineEntry
-from hostdesk_query.domain.text import clean, clean_all, clean_optional
 
 
 def entries_of(event: AnyEvent) -> tuple[TimelineEntry, ...]:
@@ -186,24 +186,24 @@ def _entry(
         version=event.version,
         kind=kind,
         occurred_at=at or event.occurred_at,
-        actor_id=clean(actor.account_id),
-        actor_name=clean_optional(actor.display_name),
+        actor_id=storable(actor.account_id),
+        actor_name=storable_or_none(actor.display_name),
         actor_role=actor.role,
         side=side or event.side,
-        body=clean_optional(body),
+        body=storable_or_none(body),
         visibility=visibility,
-        post_id=clean_optional(post_id),
+        post_id=storable_or_none(post_id),
         from_status=from_status,
         to_status=to_status,
-        reason=clean_optional(reason),
+        reason=storable_or_none(reason),
         part=part,
-        status_label=clean_optional(status_label),
-        from_value=clean_optional(from_value),
-        to_value=clean_optional(to_value),
-        from_label=clean_optional(from_label),
-        to_label=clean_optional(to_label),
-        from_values=None if from_values is None else clean_all(from_values),
-        to_values=None if to_values is None else clean_all(to_values),
+        status_label=storable_or_none(status_label),
+        from_value=storable_or_none(from_value),
+        to_value=storable_or_none(to_value),
+        from_label=storable_or_none(from_label),
+        to_label=storable_or_none(to_label),
+        from_values=None if from_values is None else storable_all(from_values),
+        to_values=None if to_values is None else storable_all(to_values),
         related_ticket_id=related_ticket_id,
         related_number=related_number,
         automatic=automatic,
