@@ -18,7 +18,7 @@ from hostdesk_contracts.subjects import Subjects
 from hostdesk_tickets.adapters.auto_close import AutoCloser, Pass, Verdict
 from hostdesk_tickets.adapters.event_store import build_application
 from hostdesk_tickets.application import TicketsApplication
-from hostdesk_tickets.mapping import to_public
+from hostdesk_tickets.public_events import to_public
 from hostdesk_tickets.settings import Settings
 from nats.js.errors import NotFoundError
 

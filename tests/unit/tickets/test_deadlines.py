@@ -18,7 +18,7 @@ from hostdesk_tickets.domain.deadlines import (
 )
 from hostdesk_tickets.domain.errors import TransitionForbidden
 from hostdesk_tickets.domain.ticket import Ticket
-from hostdesk_tickets.mapping import to_public
+from hostdesk_tickets.public_events import to_public
 
 from .builders import CUSTOMER, NOW, STAFF, close, command, opened_ticket, reply
 

@@ -18,7 +18,7 @@ from hostdesk_tickets.api.history import AsOf, HandlerTicketState, read_history
 from hostdesk_tickets.api.history import router as history_router
 from hostdesk_tickets.application import TicketsApplication
 from hostdesk_tickets.domain.disclosure import timeline_for
-from hostdesk_tickets.mapping import to_public
+from hostdesk_tickets.public_events import to_public
 
 from .builders import CUSTOMER, FOREIGN_STAFF, NOW, OTHER_CUSTOMER, STAFF, new_id, open_command
 from .test_group_commit import CountingNumbers

@@ -35,7 +35,7 @@ from hostdesk_tickets.application import TicketsApplication
 from hostdesk_tickets.domain.deadlines import Deadline, auto_close_command, deadline_changes
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.domain.ticket import Ticket
-from hostdesk_tickets.mapping import to_public
+from hostdesk_tickets.public_events import to_public
 
 log = logging.getLogger(__name__)
 

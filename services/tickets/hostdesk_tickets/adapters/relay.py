@@ -24,7 +24,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
 from hostdesk_tickets.application import TicketsApplication
-from hostdesk_tickets.mapping import to_public
+from hostdesk_tickets.public_events import to_public
 
 log = logging.getLogger(__name__)
 

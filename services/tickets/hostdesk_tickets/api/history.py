@@ -26,7 +26,7 @@ from hostdesk_tickets.domain.access import side_of
 from hostdesk_tickets.domain.disclosure import timeline_for
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.domain.ticket import Ticket
-from hostdesk_tickets.mapping import to_public
+from hostdesk_tickets.public_events import to_public
 
 router = APIRouter(prefix="/v1/tickets", tags=["history"])
 
