@@ -20,6 +20,7 @@ from hostdesk_contracts.runtime.consumer import DurableConsumer
 from hostdesk_contracts.runtime.nats import ensure_streams
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_query.adapters.catchup import CatchUp
+from hostdesk_query.adapters.catchup_stream import Batch, StreamRange
 from hostdesk_query.adapters.notices import notify_channel
 from hostdesk_query.adapters.ports import DeadLetter, Outcome, ProjectionStore
 from hostdesk_query.adapters.postgres import PostgresReadModel
@@ -235,7 +236,8 @@ async def test_a_fresh_read_model_catches_up_to_what_the_live_path_builds(
         await eventually(lambda: stream.settled(live), "the live path applied every event")
     async with schema_pool(database_url, fresh) as pool:
         store = PostgresReadModel(pool, notify_channel=notify_channel(fresh))
-        config = await catch_up(pool, stream.nc, store, subjects, fresh, chunk_events=16).run()
+        async with asyncio.timeout(DEADLINE_SECONDS):
+            config = await catch_up(pool, stream.nc, store, subjects, fresh, chunk_events=16).run()
     async with query_service(database_url, nats_url, subjects, fresh):  # binds to the consumer made by the catch-up
         await eventually(lambda: stream.settled(fresh), "the consumer after the catch-up settled every event")
 
@@ -291,10 +293,11 @@ async def test_a_catch_up_that_crashed_midway_resumes_after_its_last_chunk(
         live = PostgresReadModel(pool, notify_channel=notify_channel(name))
         crashing = CrashingStore(live)
 
-        with pytest.raises(ExceptionGroup) as crash:
-            await catch_up(pool, nc, crashing, subjects, name).run()
-        stopped_at = await progress(pool, name)
-        config = await catch_up(pool, nc, live, subjects, name).run()
+        async with asyncio.timeout(DEADLINE_SECONDS):
+            with pytest.raises(ExceptionGroup) as crash:
+                await catch_up(pool, nc, crashing, subjects, name).run()
+            stopped_at = await progress(pool, name)
+            config = await catch_up(pool, nc, live, subjects, name).run()
         finished = await progress(pool, name)
         tickets, timeline, letters = await read_model(pool, name)
     await nc.close()
@@ -318,12 +321,15 @@ async def test_of_two_replicas_starting_together_one_catches_up_and_both_bind_to
     name = fresh_name()
     nc = await nats.connect(nats_url)
     async with schema_pool(database_url, name) as first, schema_pool(database_url, name) as second:
-        configs = await asyncio.gather(
-            *(
-                catch_up(pool, nc, PostgresReadModel(pool, notify_channel=notify_channel(name)), subjects, name).run()
-                for pool in (first, second)
+        async with asyncio.timeout(DEADLINE_SECONDS):
+            configs = await asyncio.gather(
+                *(
+                    catch_up(
+                        pool, nc, PostgresReadModel(pool, notify_channel=notify_channel(name)), subjects, name
+                    ).run()
+                    for pool in (first, second)
+                )
             )
-        )
         row = await progress(first, name)
         tickets, timeline, _ = await read_model(first, name)
     await nc.close()
@@ -332,3 +338,51 @@ async def test_of_two_replicas_starting_together_one_catches_up_and_both_bind_to
     assert row is not None
     assert row["messages"] == last_seq  # read by one of them only
     assert (len(tickets), len(timeline)) == (100, 300)
+
+
+async def read_range(stream: Stream, *, first: int, last: int, batch: int) -> list[Batch]:
+    """What the catch-up's reader puts on its queue for messages ``first`` to ``last``, up to its end."""
+    reader = StreamRange(
+        stream.nc,
+        stream=stream.subjects.events_stream,
+        filter_subject=stream.subjects.all_events,
+        first=first,
+        last=last,
+        batch=batch,
+        name=fresh_name(),
+    )
+    out: asyncio.Queue[Batch | None] = asyncio.Queue()
+    async with asyncio.timeout(DEADLINE_SECONDS):
+        await reader.read_into(out)
+    batches: list[Batch] = []
+    while (taken := out.get_nowait()) is not None:
+        batches.append(taken)
+    return batches
+
+
+async def test_the_reader_takes_requests_filled_by_their_count_in_its_stride(stream: Stream, tenant: str) -> None:
+    """Requests of 7 small messages: each ends by its count (a 409 Batch Completed after it on NATS 2.10 and
+    later) and the next one goes on."""
+    last_seq = await stream.publish_all(conversations(tenant, 30))
+    await stream.publish_all(conversations(tenant, 5))  # after the range
+
+    batches = await read_range(stream, first=3, last=last_seq, batch=7)
+
+    assert [message.seq for batch in batches for message in batch] == list(range(3, last_seq + 1))
+
+
+async def test_the_reader_takes_requests_closed_by_their_bytes_in_its_stride(stream: Stream, tenant: str) -> None:
+    """Messages of 600 kB, requests of 4 MiB and 512 messages: each request ends by its bytes, with a 409
+    Message Size Exceeds MaxBytes, and the next one takes the message that did not fit."""
+    story = TicketStory(account(tenant))
+    opened = story.opened()
+    subject = stream.subjects.event(tenant, opened)
+    seqs = [
+        await stream.publish_raw(subject, bytes([n]) * 600_000, event=opened, msg_id=f"large-{n}") for n in range(20)
+    ]
+
+    batches = await read_range(stream, first=seqs[0], last=seqs[-1], batch=512)
+
+    read = [message for batch in batches for message in batch]
+    assert [message.seq for message in read] == seqs
+    assert [message.data[:1] for message in read] == [bytes([n]) for n in range(20)]
