@@ -100,7 +100,7 @@ class Desk:
         return [event for event in await self.events(ticket_id) if isinstance(event, TicketClosed)]
 
     async def status(self, ticket_id: UUID) -> Status:
-        return (await asyncio.to_thread(self.app.get_ticket, ticket_id)).state
+        return (await asyncio.to_thread(self.app.get_ticket, ticket_id)).status
 
     async def deadlines(self) -> dict[UUID, int]:
         rows = await self.connection.fetch(
@@ -142,7 +142,7 @@ async def test_an_answered_ticket_closes_by_itself_once_its_idle_time_has_passed
     assert (closed.actor.role, closed.actor.account_id, closed.from_status) == (Role.SYSTEM, "system", Status.ANSWERED)
     assert closed.command_id == f"auto-close:{ticket_id}:3"
     ticket = await asyncio.to_thread(desk.app.get_ticket, ticket_id)
-    assert (ticket.state, ticket.archived) == (Status.CLOSED, True)
+    assert (ticket.status, ticket.archived) == (Status.CLOSED, True)
     assert await desk.deadlines() == {}
 
 

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
-from hostdesk_contracts.base import Visibility
+from hostdesk_contracts.base import Status, Visibility
 from hostdesk_contracts.commands import CloseTicket, PostReply
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 from hostdesk_tickets.application import TicketsApplication
@@ -52,7 +52,7 @@ def test_an_open_and_a_reply_to_it_in_one_batch_both_apply(app: TicketsApplicati
 
     assert committed(opened).version == 1
     assert committed(answered).version == 3
-    assert app.get_ticket(opening.ticket_id).status == "answered"
+    assert app.get_ticket(opening.ticket_id).status is Status.ANSWERED
 
 
 def test_a_batch_of_opens_takes_its_ticket_numbers_in_one_round_trip(app: TicketsApplication) -> None:

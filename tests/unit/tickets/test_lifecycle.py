@@ -42,7 +42,7 @@ def refused(ticket: Ticket, decide: object, *args: object) -> TransitionForbidde
     with pytest.raises(TransitionForbidden) as refusal:
         decide(*args)  # type: ignore[operator]
     assert ticket.version == version, "a refused command records nothing"
-    assert refusal.value.current_status is ticket.state
+    assert refusal.value.current_status is ticket.status
     return refusal.value
 
 
@@ -55,7 +55,7 @@ def test_staff_set_in_progress_or_on_hold_without_a_reply(status: Status) -> Non
 
     ticket.change_status(command(ChangeStatus, ticket, STAFF, status=status))
 
-    assert ticket.state is status
+    assert ticket.status is status
     assert event_names(ticket)[1:] == ["StatusChanged"]
 
 
@@ -64,7 +64,7 @@ def test_a_provider_label_is_kept_with_its_canonical_status() -> None:
 
     ticket.change_status(command(ChangeStatus, ticket, STAFF, status=Status.IN_PROGRESS, status_label="Validation"))
 
-    assert (ticket.state, ticket.status_label, ticket.shown_status) == (Status.IN_PROGRESS, "Validation", "Validation")
+    assert (ticket.status, ticket.status_label, ticket.shown_status) == (Status.IN_PROGRESS, "Validation", "Validation")
 
 
 def test_a_new_label_of_the_same_status_is_a_change() -> None:
@@ -96,7 +96,7 @@ def test_a_staff_reply_may_set_a_status_instead_of_answered() -> None:
         command(PostReply, ticket, STAFF, body="Looking.", status=Status.IN_PROGRESS, status_label="Validation")
     )
 
-    assert (ticket.state, ticket.status_label) == (Status.IN_PROGRESS, "Validation")
+    assert (ticket.status, ticket.status_label) == (Status.IN_PROGRESS, "Validation")
 
 
 def test_an_internal_note_cannot_set_a_status() -> None:
@@ -114,7 +114,7 @@ def test_the_requester_marks_the_ticket_resolved() -> None:
 
     ticket.change_status(command(ChangeStatus, ticket, CUSTOMER, status=Status.RESOLVED))
 
-    assert ticket.state is Status.RESOLVED
+    assert ticket.status is Status.RESOLVED
 
 
 @pytest.mark.parametrize("status", [Status.IN_PROGRESS, Status.ON_HOLD, Status.OPEN, Status.ANSWERED])
@@ -264,17 +264,17 @@ def test_closing_archives_and_a_post_brings_the_ticket_back_open() -> None:
 
     ticket.reply(reply(ticket, CUSTOMER))
 
-    assert (ticket.state, ticket.archived) == (Status.OPEN, False)
+    assert (ticket.status, ticket.archived) == (Status.OPEN, False)
 
 
 @pytest.mark.parametrize("ticket_of", [answered_ticket, resolved_ticket])
 def test_answered_or_resolved_tickets_are_archived_keeping_their_status(ticket_of: object) -> None:
     ticket: Ticket = ticket_of()  # type: ignore[operator]
-    status = ticket.state
+    status = ticket.status
 
     ticket.archive(command(ArchiveTicket, ticket, CUSTOMER))
 
-    assert (ticket.archived, ticket.state) == (True, status)
+    assert (ticket.archived, ticket.status) == (True, status)
 
 
 def test_an_open_ticket_is_not_archived_and_the_refusal_names_its_status() -> None:
@@ -293,7 +293,7 @@ def test_a_staff_reply_to_an_archived_ticket_brings_it_back_and_answers_it() -> 
     ticket.reply(reply(ticket, STAFF))
 
     assert event_names(ticket) == ["Reopened", "ReplyPosted", "StatusChanged"]
-    assert (ticket.state, ticket.archived) == (Status.ANSWERED, False)
+    assert (ticket.status, ticket.archived) == (Status.ANSWERED, False)
 
 
 def test_an_internal_note_leaves_an_archived_ticket_in_the_archive() -> None:
@@ -315,7 +315,7 @@ def test_the_system_closes_a_ticket_still_answered_at_the_same_version() -> None
 
     ticket.auto_close(command(AutoCloseTicket, ticket, SYSTEM, answered_version=3, reason="No reply for 7 days"))
 
-    assert (ticket.state, ticket.archived) == (Status.CLOSED, True)
+    assert (ticket.status, ticket.archived) == (Status.CLOSED, True)
     (closed,) = ticket.collect_events()
     assert (closed.automatic, closed.reason) == (True, "No reply for 7 days")  # type: ignore[attr-defined]
 
@@ -361,4 +361,4 @@ def test_a_command_delivered_again_after_others_is_still_applied_once() -> None:
 
     ticket.change_status(first)
 
-    assert ticket.state is Status.CUSTOMER_REPLY
+    assert ticket.status is Status.CUSTOMER_REPLY

@@ -55,14 +55,14 @@ def test_the_target_gains_the_source_posts_in_time_order_and_the_source_links_to
     assert outcome.result == "committed"
     merged_source = app.get_ticket(source.ticket_id)
     merged_target = app.get_ticket(target.ticket_id)
-    assert (merged_source.state, merged_source.archived) == (Status.CLOSED, True)
+    assert (merged_source.status, merged_source.archived) == (Status.CLOSED, True)
     assert merged_source.merged_into == str(target.ticket_id)
     last = to_public(list(app.repository.event_store.get(target.ticket_id))[-1])
     posts = last.posts  # type: ignore[attr-defined]
     assert [p.body for p in posts] == [source.body, "source note"]
     assert [p.visibility for p in posts] == [Visibility.PUBLIC, Visibility.INTERNAL]
     assert posts[0].occurred_at < posts[1].occurred_at
-    assert merged_target.state is Status.ANSWERED  # a merge changes the target's status in no way
+    assert merged_target.status is Status.ANSWERED  # a merge changes the target's status in no way
 
 
 def test_a_merge_delivered_twice_is_applied_once(app: TicketsApplication) -> None:

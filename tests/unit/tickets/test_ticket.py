@@ -17,7 +17,7 @@ def event_names(ticket: Ticket) -> list[str]:
 def test_a_new_ticket_is_open_at_version_one() -> None:
     ticket = opened_ticket()
 
-    assert ticket.state is Status.OPEN
+    assert ticket.status is Status.OPEN
     assert ticket.version == 1
     assert ticket.number == 482913
 
@@ -27,7 +27,7 @@ def test_a_staff_public_reply_makes_the_ticket_answered() -> None:
 
     ticket.reply(reply(ticket, STAFF))
 
-    assert ticket.state is Status.ANSWERED
+    assert ticket.status is Status.ANSWERED
     assert event_names(ticket)[1:] == ["ReplyPosted", "StatusChanged"]
 
 
@@ -37,7 +37,7 @@ def test_a_customer_reply_to_an_answered_ticket_waits_for_staff_again() -> None:
 
     ticket.reply(reply(ticket, CUSTOMER))
 
-    assert ticket.state is Status.CUSTOMER_REPLY
+    assert ticket.status is Status.CUSTOMER_REPLY
 
 
 def test_a_customer_reply_to_an_open_ticket_marks_it_customer_reply() -> None:
@@ -45,7 +45,7 @@ def test_a_customer_reply_to_an_open_ticket_marks_it_customer_reply() -> None:
 
     ticket.reply(reply(ticket, CUSTOMER))
 
-    assert ticket.state is Status.CUSTOMER_REPLY
+    assert ticket.status is Status.CUSTOMER_REPLY
 
 
 def test_a_second_staff_reply_records_no_second_status_change() -> None:
@@ -63,7 +63,7 @@ def test_an_internal_note_changes_no_status() -> None:
 
     ticket.reply(reply(ticket, STAFF, visibility=Visibility.INTERNAL))
 
-    assert ticket.state is Status.ANSWERED
+    assert ticket.status is Status.ANSWERED
     assert event_names(ticket)[-1] == "ReplyPosted"
 
 
@@ -73,7 +73,7 @@ def test_an_internal_note_on_a_closed_ticket_does_not_reopen_it() -> None:
 
     ticket.reply(reply(ticket, STAFF, visibility=Visibility.INTERNAL))
 
-    assert ticket.state is Status.CLOSED
+    assert ticket.status is Status.CLOSED
 
 
 def test_the_requester_cannot_write_internal_notes() -> None:
@@ -90,8 +90,8 @@ def test_either_side_may_close_a_ticket() -> None:
     by_customer.close(close(by_customer, CUSTOMER))
     by_staff.close(close(by_staff, STAFF))
 
-    assert by_customer.state is Status.CLOSED
-    assert by_staff.state is Status.CLOSED
+    assert by_customer.status is Status.CLOSED
+    assert by_staff.status is Status.CLOSED
 
 
 def test_closing_a_closed_ticket_is_refused_naming_its_status() -> None:
@@ -110,7 +110,7 @@ def test_a_customer_reply_to_a_closed_ticket_reopens_it_as_open() -> None:
 
     ticket.reply(reply(ticket, CUSTOMER))
 
-    assert ticket.state is Status.OPEN
+    assert ticket.status is Status.OPEN
     assert event_names(ticket)[-2:] == ["Reopened", "ReplyPosted"]
 
 
@@ -120,7 +120,7 @@ def test_a_staff_reply_to_a_closed_ticket_reopens_it_and_answers_it() -> None:
 
     ticket.reply(reply(ticket, STAFF))
 
-    assert ticket.state is Status.ANSWERED
+    assert ticket.status is Status.ANSWERED
     assert event_names(ticket)[-3:] == ["Reopened", "ReplyPosted", "StatusChanged"]
 
 

@@ -100,7 +100,7 @@ class TicketMachine(RuleBasedStateMachine):
         if internal:
             assert (after.status, after.archived) == (before.status, before.archived), "a note changes nothing"
         if outcome.result == "committed" and not internal and actor != CUSTOMER and status is None:
-            assert after.state is Status.ANSWERED
+            assert after.status is Status.ANSWERED
 
     @rule(which=st.integers(0, 1), actor=ACTORS, status=st.sampled_from(Status), label=LABELS)
     def change_status(self, which: int, actor: Actor, status: Status, label: str | None) -> None:
@@ -117,7 +117,7 @@ class TicketMachine(RuleBasedStateMachine):
         ticket = self.app.get_ticket(self.ticket_ids[which])
         answered = (ticket.answered_version or 1) if current else ticket.version + 1
         outcome = self.send(AutoCloseTicket, which, SYSTEM, answered_version=answered, reason="idle")
-        assert (outcome.result == "committed") == (current and ticket.state is Status.ANSWERED)
+        assert (outcome.result == "committed") == (current and ticket.status is Status.ANSWERED)
 
     @rule(which=st.integers(0, 1), actor=ACTORS, assignee=ASSIGNEES)
     def assign(self, which: int, actor: Actor, assignee: Assignee | None) -> None:
@@ -169,12 +169,12 @@ class TicketMachine(RuleBasedStateMachine):
     def the_archived_flag_matches_the_rules(self) -> None:
         for ticket_id in self.ticket_ids:
             ticket = self.app.get_ticket(ticket_id)
-            if ticket.state is Status.CLOSED:
+            if ticket.status is Status.CLOSED:
                 assert ticket.archived
             if ticket.archived:
-                assert ticket.state in (Status.ANSWERED, Status.RESOLVED, Status.CLOSED)
+                assert ticket.status in (Status.ANSWERED, Status.RESOLVED, Status.CLOSED)
             if ticket.merged_into is not None:
-                assert (ticket.state, ticket.archived) == (Status.CLOSED, True)
+                assert (ticket.status, ticket.archived) == (Status.CLOSED, True)
 
     @invariant()
     def a_ticket_rebuilt_from_all_its_events_equals_the_live_one(self) -> None:

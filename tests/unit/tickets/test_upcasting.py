@@ -81,7 +81,7 @@ def test_version_1_events_load_with_the_fields_version_2_added(app: TicketsAppli
     assert [to_public(event).version for event in events] == [1, 2, 3, 4]
     rebuilt = reduce(lambda state, event: event.mutate(state), events, None)
     assert isinstance(rebuilt, Ticket)
-    assert (rebuilt.state, rebuilt.archived, rebuilt.status_label) == (Status.CLOSED, True, None)
+    assert (rebuilt.status, rebuilt.archived, rebuilt.status_label) == (Status.CLOSED, True, None)
 
 
 def test_a_version_1_snapshot_loads_with_the_lifecycle_fields_at_their_first_values(app: TicketsApplication) -> None:

@@ -1,7 +1,8 @@
 """The ticket aggregate. Public methods decide; private ``@event`` methods only record.
 
-A recorded body is replayed on every load: it never raises, reads the clock or makes an id. Every event
-records the command that caused it, so a command delivered twice is recognised and changes nothing.
+A recorded body is replayed on every load: it never raises, reads the clock or makes an id. Every public
+decision goes through ``@decision`` (a command already applied records nothing; any other is admitted first),
+and every event records its command, which ``Ticket.Event.apply`` marks applied, live and on replay alike.
 
 The rules (SPEC section 2):
 - A new ticket is ``open``. A public reply from the handling side makes it ``answered`` (or the status the
@@ -17,8 +18,10 @@ The rules (SPEC section 2):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -51,9 +54,50 @@ ARCHIVABLE = frozenset({Status.ANSWERED, Status.RESOLVED})
 RATEABLE = frozenset({Status.RESOLVED, Status.CLOSED})
 
 
+C = TypeVar("C", bound=CommandBase)
+P = ParamSpec("P")
+
+
 def actor_state(actor: Actor) -> ActorState:
     state: ActorState = actor.model_dump(mode="json")
     return state
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A command the ticket decides: the side its actor speaks for, and the envelope (that side, the actor, the
+    command id) that every event it records carries."""
+
+    side: Side
+    envelope: dict[str, Any]
+
+
+def decision(
+    decide: Callable[Concatenate[Ticket, C, Admitted, P], None],
+) -> Callable[Concatenate[Ticket, C, P], None]:
+    """The one way into a public decision, so that none can skip it. A command already applied (a redelivery)
+    records nothing. Any other is admitted: its actor must be one who may see the ticket, and the version it
+    expects, when it names this ticket, must be the ticket's. The target of a merge is named by the command's
+    ``into_ticket_id``, so the version a merge expects is the source's alone."""
+
+    @functools.wraps(decide)
+    def admit_then_decide(ticket: Ticket, command: C, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        side = side_of(command.actor, tenant=ticket.tenant, requester_id=ticket.requester_id)
+        if side is None:
+            raise TicketNotFound(ticket.id)
+        if command.command_id in ticket.applied:
+            return
+        expected = command.expected_version
+        if expected is not None and command.ticket_id == ticket.id and expected != ticket.version:
+            raise StaleVersion(
+                f"The ticket is at version {ticket.version}, not {expected}.",
+                current_status=ticket.status,
+                current_version=ticket.version,
+            )
+        envelope = {"side": side.value, "actor": actor_state(command.actor), "command_id": command.command_id}
+        decide(ticket, command, Admitted(side=side, envelope=envelope), *args, **kwargs)
+
+    return admit_then_decide
 
 
 class Ticket(Aggregate):
@@ -77,6 +121,21 @@ class Ticket(Aggregate):
     @staticmethod
     def create_id(ticket_id: UUID) -> UUID:
         return ticket_id  # derived from the command id by intake: opening twice names one ticket
+
+    class Event(Aggregate.Event):
+        """The base of every event of a ticket, those named in ``@event`` and the classes declared here alike.
+
+        Applying an event, when it is recorded and whenever it is replayed from the store, marks its command
+        applied at the version the event gives the ticket. Each event declares ``command_id`` itself: declared
+        here, it would move ahead of the event's own fields in every event stored from then on.
+        """
+
+        if TYPE_CHECKING:
+            command_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.applied[self.command_id] = self.originator_version
+            super().apply(aggregate)
 
     class Opened(Aggregate.Created):
         ticket_id: UUID
@@ -134,7 +193,7 @@ class Ticket(Aggregate):
         self.cc = list(cc)
         self.related_service = related_service
         self.tags = list(tags)
-        self.status = Status.OPEN.value
+        self.status = Status.OPEN
         self.status_label: str | None = None
         self.assignee: dict[str, Any] | None = None
         self.archived = False
@@ -143,7 +202,7 @@ class Ticket(Aggregate):
         self.merged_into: str | None = None
         self.answered_version: int | None = None  # the version of the answer the requester has not replied to
         self.post_ids = [post_id]
-        self.applied: dict[str, int] = {command_id: 1}
+        self.applied: dict[str, int] = {}  # command id -> the version its last event gave; see Event.apply
 
     # -- decisions ---------------------------------------------------------------------------------------
 
@@ -169,10 +228,9 @@ class Ticket(Aggregate):
             actor=actor_state(actor),
         )
 
-    def reply(self, command: PostReply) -> None:
-        side, common = self._admit(command)
-        if command.command_id in self.applied:
-            return
+    @decision
+    def reply(self, command: PostReply, admitted: Admitted) -> None:
+        side = admitted.side
         self._refuse_if_merged()
         internal = command.visibility is Visibility.INTERNAL
         if internal and side is Side.REQUESTER:
@@ -181,124 +239,114 @@ class Ticket(Aggregate):
             if internal:
                 raise self._forbidden("An internal note changes no status; post it without one.")
             self._check_settable(command.status, side)
-        reopens = not internal and (self.state is Status.CLOSED or self.archived)
+        reopens = not internal and (self.status is Status.CLOSED or self.archived)
         if reopens:
-            reason = "a reply was posted to the closed ticket" if self.state is Status.CLOSED else None
+            reason = "a reply was posted to the closed ticket" if self.status is Status.CLOSED else None
             self._reopened(
-                from_status=self.status, reason=reason or "a reply was posted to the archived ticket", **common
+                from_status=self.status.value,
+                reason=reason or "a reply was posted to the archived ticket",
+                **admitted.envelope,
             )
-        self._reply_posted(post_id=command.command_id, body=command.body, visibility=command.visibility.value, **common)
+        self._reply_posted(
+            post_id=command.command_id, body=command.body, visibility=command.visibility.value, **admitted.envelope
+        )
         if internal:
             return  # an internal note changes no status
         if side is Side.HANDLER:
-            self._change_status(command.status or Status.ANSWERED, command.status_label, None, common)
+            self._change_status(command.status or Status.ANSWERED, command.status_label, None, admitted.envelope)
         elif not reopens:  # a reopened ticket waits for staff as "open"
-            self._change_status(Status.CUSTOMER_REPLY, None, None, common)
+            self._change_status(Status.CUSTOMER_REPLY, None, None, admitted.envelope)
 
-    def change_status(self, command: ChangeStatus) -> None:
-        side, common = self._admit(command)
-        if command.command_id in self.applied:
-            return
+    @decision
+    def change_status(self, command: ChangeStatus, admitted: Admitted) -> None:
         self._refuse_if_merged()
-        if self.state is Status.CLOSED:
+        if self.status is Status.CLOSED:
             raise self._forbidden(f"Ticket #{self.number} is closed; a reply reopens it.")
         if self.archived:
             raise self._forbidden(f"Ticket #{self.number} is in the archive; a reply brings it back.")
-        self._check_settable(command.status, side)
-        if command.status is self.state and command.status_label == self.status_label:
+        self._check_settable(command.status, admitted.side)
+        if command.status is self.status and command.status_label == self.status_label:
             raise self._forbidden(f"Ticket #{self.number} is already {self.shown_status}.")
         self._status_changed(
-            from_status=self.status,
+            from_status=self.status.value,
             to_status=command.status.value,
             status_label=command.status_label,
             reason=command.reason,
-            **common,
+            **admitted.envelope,
         )
 
-    def close(self, command: CloseTicket) -> None:
-        _, common = self._admit(command)
-        if command.command_id in self.applied:
-            return
-        if self.state is Status.CLOSED:
+    @decision
+    def close(self, command: CloseTicket, admitted: Admitted) -> None:
+        if self.status is Status.CLOSED:
             raise self._forbidden(f"Ticket #{self.number} is already closed.")
-        self._closed(from_status=self.status, reason=command.reason, automatic=False, **common)
+        self._closed(from_status=self.status.value, reason=command.reason, automatic=False, **admitted.envelope)
 
-    def auto_close(self, command: AutoCloseTicket) -> None:
+    @decision
+    def auto_close(self, command: AutoCloseTicket, admitted: Admitted) -> None:
         """Close a ticket the requester left unanswered, unless it moved on since it was found idle."""
-        _, common = self._admit(command)
-        if command.command_id in self.applied:
-            return
         if command.actor.role is not Role.SYSTEM:
             raise self._forbidden("Only the system closes tickets for want of a reply.")
-        if self.state is not Status.ANSWERED:
+        if self.status is not Status.ANSWERED:
             raise self._forbidden(f"Ticket #{self.number} is {self.shown_status}, no longer waiting for a reply.")
         if self.answered_version not in (None, command.answered_version):
             raise self._forbidden(f"Ticket #{self.number} was answered again at version {self.answered_version}.")
-        self._closed(from_status=self.status, reason=command.reason, automatic=True, **common)
+        self._closed(from_status=self.status.value, reason=command.reason, automatic=True, **admitted.envelope)
 
-    def assign(self, command: AssignTicket) -> None:
-        side, common = self._admit(command)
-        if command.command_id in self.applied:
-            return
-        if side is not Side.HANDLER:
+    @decision
+    def assign(self, command: AssignTicket, admitted: Admitted) -> None:
+        if admitted.side is not Side.HANDLER:
             raise self._forbidden("Only the handling side assigns tickets.")
         assignee = None if command.assignee is None else command.assignee.model_dump(mode="json")
         if assignee != self.assignee:
-            self._assigned(assignee=assignee, from_assignee=self.assignee, **common)
+            self._assigned(assignee=assignee, from_assignee=self.assignee, **admitted.envelope)
 
-    def update(self, command: UpdateTicket) -> None:
+    @decision
+    def update(self, command: UpdateTicket, admitted: Admitted) -> None:
         """Change the fields the command gives; one event per field that really changes."""
-        side, common = self._admit(command)
-        if command.command_id in self.applied:
-            return
         staff_fields = (command.priority, command.department, command.category, command.tags)
-        if side is Side.REQUESTER and any(field is not None for field in staff_fields):
+        if admitted.side is Side.REQUESTER and any(field is not None for field in staff_fields):
             raise self._forbidden("The requesting side may change only the CC recipients.")
         if command.priority is not None and command.priority.value != self.priority:
-            self._priority_changed(from_priority=self.priority, to_priority=command.priority.value, **common)
+            self._priority_changed(from_priority=self.priority, to_priority=command.priority.value, **admitted.envelope)
         if command.department is not None and command.department != self.department:
-            self._department_changed(from_department=self.department, to_department=command.department, **common)
+            self._department_changed(
+                from_department=self.department, to_department=command.department, **admitted.envelope
+            )
         if command.category is not None and command.category != self.category:
-            self._category_changed(from_category=self.category, to_category=command.category, **common)
+            self._category_changed(from_category=self.category, to_category=command.category, **admitted.envelope)
         if command.cc is not None and list(command.cc) != self.cc:
-            self._cc_changed(from_cc=self.cc, cc=list(command.cc), **common)
+            self._cc_changed(from_cc=self.cc, cc=list(command.cc), **admitted.envelope)
         if command.tags is not None and list(command.tags) != self.tags:
-            self._tags_changed(from_tags=self.tags, tags=list(command.tags), **common)
+            self._tags_changed(from_tags=self.tags, tags=list(command.tags), **admitted.envelope)
 
-    def rate(self, command: RateTicket) -> None:
-        side, common = self._admit(command)
-        if command.command_id in self.applied:
-            return
-        if side is not Side.REQUESTER:
+    @decision
+    def rate(self, command: RateTicket, admitted: Admitted) -> None:
+        if admitted.side is not Side.REQUESTER:
             raise self._forbidden("Only the requester rates the support.")
-        if self.state not in RATEABLE:
+        if self.status not in RATEABLE:
             raise self._forbidden(f"Ticket #{self.number} is {self.shown_status}; rate it once it is resolved.")
         if self.rated:
             raise self._forbidden(f"Ticket #{self.number} is already rated for this resolution.")
         comment = (command.comment or "").strip() or None
         if command.rating is Rating.UNSATISFIED and comment is None:
             raise self._forbidden("An unsatisfied rating needs a written complaint.")
-        self._rated(rating=command.rating.value, comment=comment, **common)
+        self._rated(rating=command.rating.value, comment=comment, **admitted.envelope)
 
-    def archive(self, command: ArchiveTicket) -> None:
-        _, common = self._admit(command)
-        if command.command_id in self.applied:
-            return
+    @decision
+    def archive(self, command: ArchiveTicket, admitted: Admitted) -> None:
         if self.archived:
             raise self._forbidden(f"Ticket #{self.number} is already in the archive.")
-        if self.state not in ARCHIVABLE:
+        if self.status not in ARCHIVABLE:
             raise self._forbidden(
                 f"Ticket #{self.number} is {self.shown_status}: only answered or resolved tickets can be archived."
             )
-        self._archived(status=self.status, **common)
+        self._archived(status=self.status.value, **admitted.envelope)
 
-    def merge_into(self, command: MergeTicket, target: Ticket) -> None:
+    @decision
+    def merge_into(self, command: MergeTicket, admitted: Admitted, target: Ticket) -> None:
         """The source side of a merge: closed, archived, and linked to ``target``. Every check of both sides
         is made here, before anything is recorded on either."""
-        side, common = self._admit(command)
-        if command.command_id in self.applied:
-            return
-        if side is not Side.HANDLER:
+        if admitted.side is not Side.HANDLER:
             raise self._forbidden("Only the handling side merges tickets.")
         if side_of(command.actor, tenant=target.tenant, requester_id=target.requester_id) is not Side.HANDLER:
             raise MergeTargetNotFound(target.id)
@@ -307,52 +355,38 @@ class Ticket(Aggregate):
         self._refuse_if_merged()
         if target.merged_into is not None:
             raise self._forbidden(f"Ticket #{target.number} was itself merged; merge into the ticket it went into.")
-        self._merged(from_status=self.status, into_ticket_id=target.id, into_number=target.number, **common)
+        self._merged(
+            from_status=self.status.value, into_ticket_id=target.id, into_number=target.number, **admitted.envelope
+        )
 
-    def absorb(self, command: MergeTicket, source: Ticket, posts: Sequence[PostState]) -> None:
-        """The target side of a merge, once ``source.merge_into`` accepted it: the source's posts join this
-        ticket's timeline. The command's expected version is the source's, not this ticket's."""
-        if command.command_id in self.applied:
-            return
-        common: dict[str, Any] = {
-            "side": Side.HANDLER.value,
-            "actor": actor_state(command.actor),
-            "command_id": command.command_id,
-        }
-        self._posts_merged(from_ticket_id=source.id, from_number=source.number, posts=list(posts), **common)
+    @decision
+    def absorb(self, command: MergeTicket, admitted: Admitted, source: Ticket, posts: Sequence[PostState]) -> None:
+        """The target side of a merge, once ``source.merge_into`` accepted it (its actor handles this ticket too):
+        the source's posts join this ticket's timeline."""
+        self._posts_merged(from_ticket_id=source.id, from_number=source.number, posts=list(posts), **admitted.envelope)
 
     # -- reading -----------------------------------------------------------------------------------------
 
     @property
-    def state(self) -> Status:
-        return Status(self.status)
+    def status(self) -> Status:
+        return Status(self.__dict__["status"])
+
+    @status.setter
+    def status(self, status: Status) -> None:
+        self.__dict__["status"] = status.value  # its plain value: the shape snapshots have always stored
 
     @property
     def shown_status(self) -> str:
         """The status as people see it: the provider's label, or the canonical name."""
-        return self.status_label or self.status
+        return self.status_label or self.status.value
 
     @property
     def requester_id(self) -> str:
         account_id: str = self.requester["account_id"]
         return account_id
 
-    def _admit(self, command: CommandBase) -> tuple[Side, dict[str, Any]]:
-        """The side ``command``'s actor speaks for, and the fields every event of the command records."""
-        side = side_of(command.actor, tenant=self.tenant, requester_id=self.requester_id)
-        if side is None:
-            raise TicketNotFound(self.id)
-        expected = command.expected_version
-        if expected is not None and expected != self.version and command.command_id not in self.applied:
-            raise StaleVersion(
-                f"The ticket is at version {self.version}, not {expected}.",
-                current_status=self.state,
-                current_version=self.version,
-            )
-        return side, {"side": side.value, "actor": actor_state(command.actor), "command_id": command.command_id}
-
     def _forbidden(self, detail: str) -> TransitionForbidden:
-        return TransitionForbidden(detail, current_status=self.state, current_version=self.version)
+        return TransitionForbidden(detail, current_status=self.status, current_version=self.version)
 
     def _refuse_if_merged(self) -> None:
         if self.merged_into is not None:
@@ -364,29 +398,23 @@ class Ticket(Aggregate):
             names = ", ".join(sorted(s.value for s in allowed))
             raise self._forbidden(f"The {side.value} side may set the status only to {names}, not {status.value}.")
 
-    def _change_status(self, to_status: Status, label: str | None, reason: str | None, common: dict[str, Any]) -> None:
-        if to_status is not self.state or label != self.status_label:
+    def _change_status(
+        self, to_status: Status, label: str | None, reason: str | None, envelope: dict[str, Any]
+    ) -> None:
+        if to_status is not self.status or label != self.status_label:
             self._status_changed(
-                from_status=self.status, to_status=to_status.value, status_label=label, reason=reason, **common
+                from_status=self.status.value, to_status=to_status.value, status_label=label, reason=reason, **envelope
             )
 
     # -- records -----------------------------------------------------------------------------------------
-
-    def _mark(self, command_id: str) -> None:
-        self.applied[command_id] = self.version + 1  # the version this event gives the ticket
 
     @event("ReplyPosted")
     def _reply_posted(
         self, *, post_id: str, body: str, visibility: str, side: str, actor: ActorState, command_id: str
     ) -> None:
         self.post_ids.append(post_id)
-        if (
-            side == Side.HANDLER.value
-            and visibility == Visibility.PUBLIC.value
-            and self.status == Status.ANSWERED.value
-        ):
+        if side == Side.HANDLER.value and visibility == Visibility.PUBLIC.value and self.status is Status.ANSWERED:
             self.answered_version = self.version + 1  # answered again: the requester's wait starts over
-        self._mark(command_id)
 
     class StatusChanged(Aggregate.Event):
         from_status: str
@@ -414,13 +442,12 @@ class Ticket(Aggregate):
         actor: ActorState,
         command_id: str,
     ) -> None:
-        self.status = to_status
+        self.status = Status(to_status)
         self.status_label = status_label
         if to_status == Status.ANSWERED.value:
             self.answered_version = self.version + 1
         if to_status != Status.RESOLVED.value:
             self.rated = False  # a new resolution may be rated again
-        self._mark(command_id)
 
     class Closed(Aggregate.Event):
         from_status: str
@@ -439,18 +466,16 @@ class Ticket(Aggregate):
     def _closed(
         self, *, from_status: str, reason: str | None, automatic: bool, side: str, actor: ActorState, command_id: str
     ) -> None:
-        self.status = Status.CLOSED.value
+        self.status = Status.CLOSED
         self.status_label = None
         self.archived = True
-        self._mark(command_id)
 
     @event("Reopened")
     def _reopened(self, *, from_status: str, reason: str | None, side: str, actor: ActorState, command_id: str) -> None:
-        self.status = Status.OPEN.value
+        self.status = Status.OPEN
         self.status_label = None
         self.archived = False
         self.rated = False
-        self._mark(command_id)
 
     @event("Assigned")
     def _assigned(
@@ -463,51 +488,43 @@ class Ticket(Aggregate):
         command_id: str,
     ) -> None:
         self.assignee = assignee
-        self._mark(command_id)
 
     @event("PriorityChanged")
     def _priority_changed(
         self, *, from_priority: str, to_priority: str, side: str, actor: ActorState, command_id: str
     ) -> None:
         self.priority = to_priority
-        self._mark(command_id)
 
     @event("DepartmentChanged")
     def _department_changed(
         self, *, from_department: str | None, to_department: str, side: str, actor: ActorState, command_id: str
     ) -> None:
         self.department = to_department
-        self._mark(command_id)
 
     @event("CategoryChanged")
     def _category_changed(
         self, *, from_category: str | None, to_category: str, side: str, actor: ActorState, command_id: str
     ) -> None:
         self.category = to_category
-        self._mark(command_id)
 
     @event("CcChanged")
     def _cc_changed(self, *, from_cc: list[str], cc: list[str], side: str, actor: ActorState, command_id: str) -> None:
         self.cc = list(cc)
-        self._mark(command_id)
 
     @event("TagsChanged")
     def _tags_changed(
         self, *, from_tags: list[str], tags: list[str], side: str, actor: ActorState, command_id: str
     ) -> None:
         self.tags = list(tags)
-        self._mark(command_id)
 
     @event("Rated")
     def _rated(self, *, rating: str, comment: str | None, side: str, actor: ActorState, command_id: str) -> None:
         self.rating = {"rating": rating, "comment": comment}
         self.rated = True
-        self._mark(command_id)
 
     @event("Archived")
     def _archived(self, *, status: str, side: str, actor: ActorState, command_id: str) -> None:
         self.archived = True
-        self._mark(command_id)
 
     @event("Merged")
     def _merged(
@@ -520,11 +537,10 @@ class Ticket(Aggregate):
         actor: ActorState,
         command_id: str,
     ) -> None:
-        self.status = Status.CLOSED.value
+        self.status = Status.CLOSED
         self.status_label = None
         self.archived = True
         self.merged_into = str(into_ticket_id)
-        self._mark(command_id)
 
     @event("PostsMerged")
     def _posts_merged(
@@ -538,4 +554,3 @@ class Ticket(Aggregate):
         command_id: str,
     ) -> None:
         self.post_ids.extend(post["post_id"] for post in posts)
-        self._mark(command_id)

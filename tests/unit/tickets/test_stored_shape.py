@@ -1,0 +1,198 @@
+"""What the store holds keeps its shape: the ticket stores its events and snapshots as they are already stored
+(topics, fields and their order), and events and a snapshot in that shape load into the same ticket."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import reduce
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+from hostdesk_contracts.base import Assignee, Status
+from hostdesk_contracts.commands import AssignTicket
+from hostdesk_tickets.application import TicketsApplication
+from hostdesk_tickets.domain.ticket import Ticket
+
+from .builders import CUSTOMER, NOW, STAFF, close, command, open_command, reply
+from .test_group_commit import CountingNumbers
+from .test_ticket_stateful import state_of
+
+TOPIC = "hostdesk_tickets.domain.ticket:Ticket"
+CUSTOMER_STATE = {
+    "account_id": "cust-1",
+    "tenant": "acme",
+    "role": "customer",
+    "display_name": None,
+    "email": "jo@example.com",
+}
+STAFF_STATE = {"account_id": "agent-1", "tenant": "acme", "role": "agent", "display_name": "Sam", "email": None}
+ASSIGNEE_STATE = {"account_id": "agent-1", "display_name": None, "email": None}
+# The stored state of each event and of the snapshot, less their times, in the order the store holds them.
+STORED: list[tuple[int, str, dict[str, Any]]] = [
+    (
+        1,
+        f"{TOPIC}.Opened",
+        {
+            "originator_topic": TOPIC,
+            "ticket_id": {"_type_": "uuid_hex", "_data_": "a0cd625f1282575f8d051ae3778cae45"},
+            "tenant": "acme",
+            "number": 482913,
+            "subject": "Website down",
+            "body": "example.com answers 502 since this morning.",
+            "post_id": "open-1",
+            "requester": CUSTOMER_STATE,
+            "priority": "normal",
+            "department": None,
+            "category": None,
+            "channel": "web",
+            "cc": [],
+            "related_service": None,
+            "tags": [],
+            "command_id": "open-1",
+            "actor": CUSTOMER_STATE,
+            "class_version": 2,
+        },
+    ),
+    (
+        2,
+        f"{TOPIC}.ReplyPosted",
+        {
+            "post_id": "reply-1",
+            "body": "Some words.",
+            "visibility": "public",
+            "side": "handler",
+            "actor": STAFF_STATE,
+            "command_id": "reply-1",
+        },
+    ),
+    (
+        3,
+        f"{TOPIC}.StatusChanged",
+        {
+            "from_status": "open",
+            "to_status": "answered",
+            "status_label": None,
+            "reason": None,
+            "side": "handler",
+            "actor": STAFF_STATE,
+            "command_id": "reply-1",
+            "class_version": 2,
+        },
+    ),
+    (
+        4,
+        f"{TOPIC}.Assigned",
+        {
+            "assignee": ASSIGNEE_STATE,
+            "from_assignee": None,
+            "side": "handler",
+            "actor": STAFF_STATE,
+            "command_id": "assign-1",
+        },
+    ),
+    (
+        5,
+        f"{TOPIC}.Closed",
+        {
+            "from_status": "answered",
+            "reason": None,
+            "automatic": False,
+            "side": "requester",
+            "actor": CUSTOMER_STATE,
+            "command_id": "close-1",
+            "class_version": 2,
+        },
+    ),
+    (
+        5,
+        "eventsourcing.domain:Snapshot",
+        {
+            "topic": TOPIC,
+            "state": {
+                "tenant": "acme",
+                "number": 482913,
+                "subject": "Website down",
+                "requester": CUSTOMER_STATE,
+                "priority": "normal",
+                "department": None,
+                "category": None,
+                "channel": "web",
+                "cc": [],
+                "related_service": None,
+                "tags": [],
+                "status": "closed",
+                "status_label": None,
+                "assignee": ASSIGNEE_STATE,
+                "archived": True,
+                "rating": None,
+                "rated": False,
+                "merged_into": None,
+                "answered_version": 3,
+                "post_ids": ["open-1", "reply-1"],
+                "applied": {"open-1": 1, "reply-1": 3, "assign-1": 4, "close-1": 5},
+                "class_version": 2,
+            },
+        },
+    ),
+]
+TIMES = ("timestamp", "_created_on", "_modified_on")
+
+
+@pytest.fixture
+def app() -> Iterator[TicketsApplication]:
+    application = TicketsApplication(numbers=CountingNumbers(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    yield application
+    application.close()
+
+
+def without_times(state: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The state's fields in their stored order, its times left out (and a snapshot's ticket likewise)."""
+    return [
+        (name, without_times(value) if name == "state" else value) for name, value in state.items() if name not in TIMES
+    ]
+
+
+def decided_ticket() -> Ticket:
+    ticket = Ticket.open(open_command(command_id="open-1"), number=482913)
+    ticket.reply(reply(ticket, STAFF, command_id="reply-1"))
+    ticket.assign(command(AssignTicket, ticket, STAFF, command_id="assign-1", assignee=Assignee(account_id="agent-1")))
+    ticket.close(close(ticket, CUSTOMER, command_id="close-1"))
+    return ticket
+
+
+def test_a_ticket_stores_its_events_and_snapshot_in_the_shape_already_stored(app: TicketsApplication) -> None:
+    ticket = decided_ticket()
+    stored = [app.mapper.to_stored_event(event) for event in ticket.collect_events()]
+    stored.append(app.mapper.to_stored_event(Ticket.Snapshot.take(ticket)))
+
+    assert [(item.originator_version, item.topic, without_times(json.loads(item.state))) for item in stored] == [
+        (version, topic, without_times(state)) for version, topic, state in STORED
+    ]
+
+
+def test_events_and_a_snapshot_in_the_stored_shape_load_into_the_same_ticket(app: TicketsApplication) -> None:
+    moment = {"_type_": "datetime_iso", "_data_": NOW.isoformat()}
+    ticket_id = decided_ticket().id
+    loaded: list[Any] = []
+    for version, topic, state in STORED:
+        if "state" in state:
+            state = {**state, "state": {"_created_on": moment, "_modified_on": moment, **state["state"]}}
+        stored = StoredEvent(
+            originator_id=ticket_id,
+            originator_version=version,
+            topic=topic,
+            state=json.dumps({"timestamp": moment, **state}, separators=(",", ":")).encode(),
+        )
+        loaded.append(app.mapper.to_domain_event(stored))
+    *events, snapshot = loaded
+
+    rebuilt = reduce(lambda state, event: event.mutate(state), events, None)
+    from_snapshot = snapshot.mutate(None)
+
+    assert isinstance(rebuilt, Ticket)
+    assert isinstance(from_snapshot, Ticket)
+    assert state_of(rebuilt) == state_of(from_snapshot)
+    assert (rebuilt.status, from_snapshot.status) == (Status.CLOSED, Status.CLOSED)
+    assert rebuilt.applied == {"open-1": 1, "reply-1": 3, "assign-1": 4, "close-1": 5}
