@@ -30,6 +30,9 @@ class CommonSettings(BaseSettings):
         "spreads the connections among them. One process per core lifts a service's ceiling on one machine.",
     )
     instance: str = Field(default="", description="This replica's name; a random one when empty.")
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="The largest request body the service reads; a larger one is a 413."
+    )
 
     @property
     def subjects(self) -> Subjects:

@@ -5,30 +5,27 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from hostdesk_contracts.runtime.clock import Clock, utc_now
+from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 
 from hostdesk_intake.adapters.command_bus import CommandBus
 from hostdesk_intake.adapters.nats_bus import nats_command_bus
 from hostdesk_intake.api.actions import router as actions_router
-from hostdesk_intake.api.health import router as health_router
+from hostdesk_intake.api.health import readiness
 from hostdesk_intake.api.routes import router as commands_router
 from hostdesk_intake.domain.rate_limit import RateLimiter
 from hostdesk_intake.domain.status_labels import StatusLabels
 from hostdesk_intake.settings import Settings
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def create_app(
     settings: Settings,
     *,
     bus: CommandBus | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock = utc_now,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> FastAPI:
     """The app. ``bus`` replaces NATS (unit tests pass a fake); the clocks stamp commands and meter rates."""
@@ -56,7 +53,7 @@ def create_app(
     app.state.status_labels = StatusLabels(settings.status_labels)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.include_router(health_router)
+    app.include_router(health_router(readiness))
     app.include_router(commands_router)
     app.include_router(actions_router)
     return app

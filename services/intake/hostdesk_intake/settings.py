@@ -27,7 +27,7 @@ class Settings(CommonSettings):
     startup_wait_seconds: float = Field(
         default=5.0, ge=0, description="How long start-up waits for NATS; requests answer 503 until it is reached."
     )
-    max_body_bytes: int = Field(default=MIB, ge=1024)
+    max_body_bytes: int = Field(default=MIB, ge=1024)  # a ticket's body may be long
     max_waiting_commands: int = Field(
         default=10_000, ge=1, description="Requests waiting for an outcome at once, beyond which intake answers 503."
     )

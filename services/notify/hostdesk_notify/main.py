@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from hostdesk_contracts.runtime.clock import Clock, utc_now
+from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 
 from hostdesk_notify import runtime
+from hostdesk_notify.api.health import readiness
 from hostdesk_notify.api.routes import router
-from hostdesk_notify.runtime import Clock, utc_now
 from hostdesk_notify.settings import Settings
-
-MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
@@ -29,7 +29,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
 
     app = FastAPI(title="HostDesk notify", version="1", lifespan=lifespan)
     app.state.jwt_secret = settings.jwt_secret.get_secret_value()
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
+    app.include_router(health_router(readiness))
     app.include_router(router)
     return app

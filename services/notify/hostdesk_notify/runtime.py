@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import asyncpg
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.runtime.clock import Clock, utc_now
 from hostdesk_contracts.runtime.consumer import PullConsumer
 from hostdesk_contracts.runtime.nats import connect, ensure_streams
 from nats.aio.client import Client
@@ -26,12 +25,6 @@ from hostdesk_notify.service_layer.sender import OutboxSender, SendLoop
 from hostdesk_notify.settings import Settings
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -24,5 +24,3 @@ class Settings(CommonSettings, ConsumerSettings):
     read_your_writes_timeout_seconds: float = Field(default=2.0, ge=0, le=30)
     # Without a notification, a reader waiting for a version looks again this often.
     read_your_writes_poll_seconds: float = Field(default=0.25, gt=0)
-
-    max_body_bytes: int = Field(default=64 * 1024, ge=1)

@@ -7,20 +7,22 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from fastapi import FastAPI
+from hostdesk_contracts.runtime.clock import Clock, utc_now
+from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.nats import connect, ensure_streams, outcomes_bucket
-from hostdesk_contracts.runtime.problems import install_problem_handlers
+from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 
 from hostdesk_tickets.adapters.auto_close import AutoCloser
 from hostdesk_tickets.adapters.commands import CommandConsumer
 from hostdesk_tickets.adapters.event_store import build_application
 from hostdesk_tickets.adapters.relay import Relay
-from hostdesk_tickets.api.health import router as health_router
+from hostdesk_tickets.api.health import readiness
 from hostdesk_tickets.api.history import router as history_router
 from hostdesk_tickets.settings import Settings
 
@@ -35,11 +37,7 @@ class Worker(Protocol):
     def stop(self) -> None: ...
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     """The app. ``clock`` tells auto-close what time it is (tests move it forward)."""
 
     @asynccontextmanager
@@ -95,7 +93,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
     app = FastAPI(title="HostDesk tickets", version="0.1.0", lifespan=lifespan)
     app.state.jwt_secret = settings.jwt_secret.get_secret_value()
     install_problem_handlers(app)
-    app.include_router(health_router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health_router(readiness))
     app.include_router(history_router)
     return app
 

@@ -24,7 +24,6 @@ from hostdesk_intake.main import create_app
 from hostdesk_intake.settings import Settings
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.kv import KeyValue
 
 Decide = Callable[[CommandBase], CommandOutcome]
@@ -60,7 +59,7 @@ class StandIn:
         while True:
             try:
                 messages = await subscription.fetch(batch=10, timeout=0.5)
-            except NatsTimeoutError:
+            except TimeoutError:  # nats' own, or asyncio's when a fetch ends on its deadline
                 continue
             for message in messages:
                 await self.gate.wait()

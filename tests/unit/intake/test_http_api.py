@@ -186,6 +186,7 @@ async def test_an_unreachable_bus_answers_503_with_retry_after(client: httpx.Asy
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
     assert readiness.status_code == 503
+    assert readiness.json()["reasons"] == ["NATS is not reachable"]
 
 
 async def test_past_the_burst_an_account_gets_429_with_retry_after(

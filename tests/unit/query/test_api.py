@@ -3,6 +3,7 @@ import uuid
 
 import pytest
 from hostdesk_contracts.base import Actor, Role, Status, Visibility
+from hostdesk_query.settings import Settings
 from hostdesk_query.testing import TicketStory, account
 
 from .serving import TENANT, Api
@@ -168,10 +169,19 @@ async def test_invalid_ticket_parameters_answer_422(api: Api, params: dict[str, 
 
 
 async def test_readiness_names_what_does_not_answer(api: Api) -> None:
-    api.health.down = ["postgresql"]
+    api.health.reasons = ["PostgreSQL does not answer"]
 
     response = await api.client.get("/readyz")
 
     assert response.status_code == 503
     assert response.headers["retry-after"]
-    assert response.json()["unreachable"] == ["postgresql"]
+    assert response.json()["reasons"] == ["PostgreSQL does not answer"]
+
+
+async def test_a_body_over_the_services_limit_answers_413_before_it_is_read(api: Api) -> None:
+    limit = Settings.model_fields["max_body_bytes"].default
+
+    response = await api.client.request("GET", "/v1/tickets", content=b"x" * (limit + 1))
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.runtime.auth import ActorDep
+from hostdesk_contracts.runtime.clock import Clock
 from hostdesk_contracts.runtime.problems import Forbidden
 
 from hostdesk_intake.adapters.command_bus import CommandBus
@@ -20,8 +19,6 @@ from hostdesk_intake.domain.status_labels import StatusLabels
 
 # A version, bare or as an entity tag (strong or weak), or "*" for any version.
 IF_MATCH_PATTERN = r'^(?:\*|[1-9][0-9]{0,17}|(?:W/)?"[1-9][0-9]{0,17}")$'
-
-Clock = Callable[[], datetime]
 
 
 async def get_bus(request: Request) -> CommandBus:

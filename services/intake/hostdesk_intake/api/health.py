@@ -1,22 +1,11 @@
-"""Liveness and readiness, for Kubernetes probes. Intake has no database: ready means NATS is linked."""
+"""Intake's readiness, for Kubernetes probes. Intake has no database: ready means NATS is linked."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from hostdesk_contracts.runtime.problems import Unavailable
+from hostdesk_contracts.runtime.health import Readiness
 
 from hostdesk_intake.api.dependencies import BusDep
 
-router = APIRouter(tags=["health"])
 
-
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-@router.get("/readyz")
-async def readyz(bus: BusDep) -> dict[str, str]:
-    if not bus.ready:
-        raise Unavailable("NATS is not reachable.")
-    return {"status": "ready"}
+async def readiness(bus: BusDep) -> Readiness:
+    return Readiness(reasons=() if bus.ready else ("NATS is not reachable",))

@@ -6,24 +6,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from hostdesk_contracts.runtime.problems import NotFound, Unavailable
+from hostdesk_contracts.runtime.problems import NotFound
 
-from hostdesk_notify.api.deps import ReadinessDep, StaffDep, StoreDep
-from hostdesk_notify.api.schemas import DeliveriesOut, DeliveryOut, Health
+from hostdesk_notify.api.deps import StaffDep, StoreDep
+from hostdesk_notify.api.schemas import DeliveriesOut, DeliveryOut
 
 router = APIRouter()
-
-
-@router.get("/healthz")
-async def healthz() -> Health:
-    return Health(status="ok")
-
-
-@router.get("/readyz")
-async def readyz(readiness: ReadinessDep) -> Health:
-    if reasons := await readiness.unready_reasons():
-        raise Unavailable("; ".join(reasons) + ".")
-    return Health(status="ready")
 
 
 @router.get("/v1/deliveries")

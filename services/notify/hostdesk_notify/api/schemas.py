@@ -26,7 +26,3 @@ class DeliveryOut(BaseModel):
 class DeliveriesOut(BaseModel):
     ticket_id: UUID
     deliveries: list[DeliveryOut]
-
-
-class Health(BaseModel):
-    status: str

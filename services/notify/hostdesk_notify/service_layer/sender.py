@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import asyncpg
+from hostdesk_contracts.runtime.clock import Clock
 
 from hostdesk_notify.adapters.ports import NotifyStore, OutboxClaim
 from hostdesk_notify.adapters.smtp import DeliveryFailed, Mailer
@@ -18,7 +17,6 @@ from hostdesk_notify.domain.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 # Mails sent between two looks at the stop flag: bounds how long a shutdown waits for the sender.
 BATCH = 10
 

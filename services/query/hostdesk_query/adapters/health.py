@@ -15,12 +15,12 @@ class ServerHealth:
         self._nats = nats
         self._consumer = consumer
 
-    async def unreachable(self) -> list[str]:
-        down = []
+    async def unready_reasons(self) -> list[str]:
+        reasons = []
         if not await self._read_model.answers():
-            down.append("postgresql")
+            reasons.append("PostgreSQL does not answer")
         if not self._nats.is_connected:
-            down.append("nats")
+            reasons.append("NATS is not connected")
         if self._consumer.done():
-            down.append("consumer")
-        return down
+            reasons.append("the consumer has stopped")
+        return reasons

@@ -83,8 +83,8 @@ class InMemoryReadModel:
 
 
 class StaticHealth:
-    def __init__(self, *unreachable: str) -> None:
-        self.down = list(unreachable)
+    def __init__(self, *reasons: str) -> None:
+        self.reasons = list(reasons)
 
-    async def unreachable(self) -> list[str]:
-        return list(self.down)
+    async def unready_reasons(self) -> list[str]:
+        return list(self.reasons)

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from hostdesk_contracts.runtime.clock import pause
 
 from hostdesk_query.adapters.postgres import UNAVAILABLE_ERRORS
 
@@ -77,8 +78,7 @@ class PostgresVersionNotices:
             for watchers in self._watchers.values():
                 for changed in watchers:
                     changed.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+            await pause(self._stopping, delay)
             delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
 
     async def _listen_once(self) -> None:

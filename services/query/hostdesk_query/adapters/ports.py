@@ -95,6 +95,6 @@ class VersionNotices(Protocol):
 
 
 class HealthCheck(Protocol):
-    async def unreachable(self) -> list[str]:
-        """The names of the dependencies that do not answer now."""
+    async def unready_reasons(self) -> list[str]:
+        """Why the service cannot serve now (what does not answer, what stopped); nothing when it can."""
         ...

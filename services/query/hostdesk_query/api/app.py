@@ -8,10 +8,12 @@ from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, Unavailable, install_problem_handlers, problem_response
 
 from hostdesk_query.adapters.ports import StoreUnavailable
-from hostdesk_query.api import health, tickets
+from hostdesk_query.api import tickets
+from hostdesk_query.api.health import readiness
 from hostdesk_query.settings import Settings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -34,6 +36,6 @@ def build_api(settings: Settings, *, lifespan: Lifespan | None = None) -> FastAP
     install_problem_handlers(app)
     app.add_exception_handler(StoreUnavailable, _on_store_unavailable)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.include_router(health.router)
+    app.include_router(health_router(readiness))
     app.include_router(tickets.router)
     return app

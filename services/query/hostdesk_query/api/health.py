@@ -1,23 +1,11 @@
-"""``/healthz``: the process answers. ``/readyz``: PostgreSQL and NATS answer too."""
+"""Query's readiness: PostgreSQL and NATS answer, and the consumer runs."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from hostdesk_contracts.runtime.problems import Unavailable
+from hostdesk_contracts.runtime.health import Readiness
 
 from hostdesk_query.api.deps import HealthDep
 
-router = APIRouter(tags=["health"])
 
-
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-@router.get("/readyz")
-async def readyz(health: HealthDep) -> dict[str, str]:
-    unreachable = await health.unreachable()
-    if unreachable:
-        raise Unavailable(f"Not ready: {', '.join(unreachable)} unreachable.", unreachable=unreachable)
-    return {"status": "ready"}
+async def readiness(health: HealthDep) -> Readiness:
+    return Readiness(reasons=await health.unready_reasons())

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -29,6 +28,7 @@ import asyncpg
 from eventsourcing.persistence import PersistenceError
 from eventsourcing.utils import get_topic
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.runtime.clock import Clock, pause
 
 from hostdesk_tickets.adapters.deadline_table import DeadlineTable
 from hostdesk_tickets.application import TicketsApplication
@@ -39,7 +39,6 @@ from hostdesk_tickets.public_events import to_public
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 
 # The stored events that can start, move or end a ticket's wait for its requester.
 TOPICS = [
@@ -103,7 +102,7 @@ class AutoCloser:
                 await self._serve()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, PersistenceError) as error:
                 log.warning("auto-close paused: %s", error)
-            await self._pause(1.0)
+            await pause(self.stopping, 1.0)
 
     async def _serve(self) -> None:
         connection = await asyncpg.connect(self.database_url, timeout=5)
@@ -113,7 +112,7 @@ class AutoCloser:
                 done = await self.work_if_elected(connection)
                 if done is not None and (done.closed or done.refused):
                     log.info("auto-close: %d tickets closed, %d had moved on", done.closed, done.refused)
-                await self._pause(self.interval_seconds)
+                await pause(self.stopping, self.interval_seconds)
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(), timeout=2)
@@ -188,7 +187,3 @@ class AutoCloser:
             return Verdict.CLOSED
         log.info("ticket %s not closed: %s", deadline.ticket_id, outcome.detail)
         return Verdict.MOVED_ON
-
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)

@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 from eventsourcing.persistence import Notification
+from hostdesk_contracts.runtime.clock import pause
 from hostdesk_contracts.subjects import ES_POSITION, Subjects, event_headers
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
@@ -71,7 +72,7 @@ class Relay:
                 log.warning("relay paused: %s", error)
             finally:
                 self.is_leader = False
-            await self._pause(1.0)
+            await pause(self.stopping, 1.0)
 
     async def _campaign(self) -> None:
         connection = await asyncpg.connect(self.database_url, timeout=5)
@@ -82,7 +83,7 @@ class Relay:
                     log.info("relay leading")
                     await self._lead(connection)
                     return
-                await self._pause(1.0)  # a standby: another replica leads
+                await pause(self.stopping, 1.0)  # a standby: another replica leads
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(), timeout=2)
@@ -141,7 +142,3 @@ class Relay:
             last_sequence = ack.seq
             self.position = notification.id
         return last_sequence
-
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)

@@ -1,30 +1,24 @@
-"""Liveness and readiness, for Kubernetes probes and the launcher."""
+"""The tickets service's readiness, for Kubernetes probes and the launcher; it also tells whether this replica leads
+the relay."""
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request
-from hostdesk_contracts.runtime.problems import Unavailable
-
-router = APIRouter(tags=["health"])
+from fastapi import Request
+from hostdesk_contracts.runtime.health import Readiness
 
 
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-@router.get("/readyz")
-async def readyz(request: Request) -> dict[str, object]:
-    if not request.app.state.nc.is_connected:
-        raise Unavailable("NATS is not connected.")
-    stopped = [task.get_name() for task in request.app.state.tasks if task.done()]
+async def readiness(request: Request) -> Readiness:
+    state = request.app.state
+    reasons = []
+    if not state.nc.is_connected:
+        reasons.append("NATS is not connected")
+    stopped = [task.get_name() for task in state.tasks if task.done()]
     if stopped:
-        raise Unavailable(f"These workers stopped: {', '.join(stopped)}.")
-    tickets = request.app.state.tickets
+        reasons.append(f"these workers stopped: {', '.join(stopped)}")
     try:
-        await asyncio.to_thread(tickets.recorder.max_notification_id)
-    except Exception as error:
-        raise Unavailable(f"The event store cannot be read: {type(error).__name__}.") from error
-    return {"status": "ready", "relay_leader": request.app.state.relay.is_leader}
+        await asyncio.to_thread(state.tickets.recorder.max_notification_id)
+    except Exception as error:  # noqa: BLE001 - whatever the store raises, it cannot be read: not ready, and why
+        reasons.append(f"the event store cannot be read: {type(error).__name__}")
+    return Readiness(reasons=reasons, details={"relay_leader": state.relay.is_leader})
