@@ -1,4 +1,5 @@
-"""Stories of tickets told as public events, for tests and demo data: each call is the ticket's next event."""
+"""Stories of tickets told as public events (``hostdesk_contracts`` only), for tests, benchmarks and demo data:
+each call is the ticket's next event."""
 
 from __future__ import annotations
 

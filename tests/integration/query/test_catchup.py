@@ -19,6 +19,7 @@ from hostdesk_contracts.events import AnyEvent, TicketEvent
 from hostdesk_contracts.runtime.consumer import DurableConsumer
 from hostdesk_contracts.runtime.nats import ensure_streams
 from hostdesk_contracts.subjects import Subjects
+from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
 from hostdesk_query.adapters.catchup import CatchUp
 from hostdesk_query.adapters.catchup_stream import Batch, StreamRange
 from hostdesk_query.adapters.notices import notify_channel
@@ -29,7 +30,6 @@ from hostdesk_query.adapters.schema import ensure_schema
 from hostdesk_query.domain.projection import Change
 from hostdesk_query.main import create_app
 from hostdesk_query.settings import Settings
-from hostdesk_query.testing import TicketStory, account, every_kind_of_event
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError

@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 from hostdesk_contracts.base import Role
 from hostdesk_contracts.events import AnyEvent
+from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
 from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.adapters.schema import ensure_schema
 from hostdesk_query.domain.gate import Decision
@@ -15,7 +16,6 @@ from hostdesk_query.domain.model import TicketRecord, TicketView, TimelineEntry
 from hostdesk_query.domain.projection import change_of, plan_batch
 from hostdesk_query.domain.timeline import in_time_order
 from hostdesk_query.domain.visibility import ReadScope, scope_of, shows
-from hostdesk_query.testing import TicketStory, account, every_kind_of_event
 
 # The tables as the first version of the read model made them (its adapters/schema.py, word for word).
 FIRST_VERSION_DDL = """

@@ -4,6 +4,7 @@ import uuid
 import asyncpg
 from hostdesk_contracts.base import Role, Status
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_devtools.stories import TicketStory, account
 from hostdesk_query.adapters.notices import PostgresVersionNotices, notify_channel
 from hostdesk_query.adapters.ports import Rejected
 from hostdesk_query.adapters.postgres import PostgresReadModel
@@ -11,7 +12,6 @@ from hostdesk_query.adapters.schema import ensure_schema
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.projection import Change, change_of
 from hostdesk_query.domain.visibility import ReadScope
-from hostdesk_query.testing import TicketStory, account
 
 
 def changes(*events: TicketEvent) -> list[Change]:

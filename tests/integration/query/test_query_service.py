@@ -21,9 +21,9 @@ from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_contracts.runtime.nats import ensure_streams
 from hostdesk_contracts.subjects import Subjects
+from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
 from hostdesk_query.main import create_app
 from hostdesk_query.settings import Settings
-from hostdesk_query.testing import TicketStory, account, every_kind_of_event
 from nats.js import JetStreamContext
 
 SECRET = "integration-test-secret-0123456789abcdef"

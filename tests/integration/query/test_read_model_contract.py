@@ -6,6 +6,7 @@ from uuid import UUID
 import pytest
 from hostdesk_contracts.base import Priority, Role, Status, Visibility
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
 from hostdesk_query.adapters.memory import InMemoryReadModel
 from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.domain.cursor import PageCursor
@@ -14,7 +15,6 @@ from hostdesk_query.domain.listing import AssignedTo, TicketFilter
 from hostdesk_query.domain.model import EntryKind
 from hostdesk_query.domain.projection import change_of
 from hostdesk_query.domain.visibility import scope_of
-from hostdesk_query.testing import TicketStory, account, every_kind_of_event
 
 ReadModel = InMemoryReadModel | PostgresReadModel
 

@@ -7,7 +7,7 @@ import pytest
 from hostdesk_contracts.base import Role
 from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_event
 from hostdesk_contracts.events import EVENT_TYPES, AnyEvent, ReplyPosted
-from hostdesk_query.testing import TicketStory, account
+from hostdesk_devtools.stories import TicketStory, account
 
 from tests.unit.notify.builders import TicketStory as EveryKindStory
 

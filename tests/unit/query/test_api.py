@@ -3,8 +3,8 @@ import uuid
 
 import pytest
 from hostdesk_contracts.base import Actor, Role, Status, Visibility
+from hostdesk_devtools.stories import TicketStory, account
 from hostdesk_query.settings import Settings
-from hostdesk_query.testing import TicketStory, account
 
 from .serving import TENANT, Api
 

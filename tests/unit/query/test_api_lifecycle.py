@@ -2,7 +2,7 @@
 
 import pytest
 from hostdesk_contracts.base import Actor, Priority, Rating, Role, Status, Visibility
-from hostdesk_query.testing import Lifecycle, TicketStory, account, every_kind_of_event
+from hostdesk_devtools.stories import Lifecycle, TicketStory, account, every_kind_of_event
 
 from .serving import TENANT, Api
 

@@ -3,11 +3,11 @@
 import pytest
 from hostdesk_contracts.base import Role, Status
 from hostdesk_contracts.events import AnyEvent
+from hostdesk_devtools.stories import TicketStory, account
 from hostdesk_query.adapters.catchup_plan import Pending, plan_chunk, resume_seq
 from hostdesk_query.adapters.catchup_stream import ReadInterrupted, StreamMessage, position_of
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.projection import change_of, plan_batch
-from hostdesk_query.testing import TicketStory, account
 
 TENANT = "acme"
 AGENT = account(TENANT, Role.AGENT)

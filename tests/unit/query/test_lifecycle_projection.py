@@ -7,11 +7,11 @@ from typing import get_args
 import pytest
 from hostdesk_contracts.base import Priority, Rating, Role, Side, Status, Visibility
 from hostdesk_contracts.events import EVENT_TYPES, TicketEvent
+from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.model import EntryKind, TicketRecord, TimelineEntry
 from hostdesk_query.domain.projection import KnownEvent, change_of, plan_batch
 from hostdesk_query.domain.timeline import in_time_order
-from hostdesk_query.testing import TicketStory, account, every_kind_of_event
 
 TENANT = "acme"
 CUSTOMER = account(TENANT, name="Carol")

@@ -2,10 +2,10 @@ from datetime import timedelta
 
 from hostdesk_contracts.base import Role, Status, Visibility
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_devtools.stories import TicketStory, account
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.model import EntryKind
 from hostdesk_query.domain.projection import bump_of, change_of, plan_batch
-from hostdesk_query.testing import TicketStory, account
 
 TENANT = "acme"
 AGENT = account(TENANT, Role.AGENT, name="Alice")

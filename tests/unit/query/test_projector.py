@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 from hostdesk_contracts.base import Role, Status
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.consumer import Redelivery
+from hostdesk_devtools.stories import TicketStory, account
 from hostdesk_query.adapters.memory import InMemoryReadModel
 from hostdesk_query.adapters.ports import DeadLetter, Outcome, Rejected, StoreUnavailable
 from hostdesk_query.domain.projection import Change
 from hostdesk_query.projector import Projector
-from hostdesk_query.testing import TicketStory, account
 
 TENANT = "acme"
 AGENT = account(TENANT, Role.AGENT)

@@ -4,9 +4,9 @@ from enum import StrEnum
 from typing import cast
 
 import asyncpg
+from hostdesk_devtools.stories import every_kind_of_event
 from hostdesk_query.adapters.rows import ENTRY_FIELDS, TICKET_FIELDS, entry_of, ticket_of
 from hostdesk_query.domain.projection import change_of, plan_batch
-from hostdesk_query.testing import every_kind_of_event
 
 
 def _text(value: object) -> object:

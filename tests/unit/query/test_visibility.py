@@ -1,9 +1,9 @@
 import pytest
 from hostdesk_contracts.base import Role, Visibility
+from hostdesk_devtools.stories import Lifecycle, TicketStory, account, every_kind_of_event
 from hostdesk_query.domain.model import EntryKind, TicketRecord, TimelineEntry
 from hostdesk_query.domain.projection import change_of, evolve, plan_batch
 from hostdesk_query.domain.visibility import may_read, scope_of, shows
-from hostdesk_query.testing import Lifecycle, TicketStory, account, every_kind_of_event
 
 TENANT = "acme"
 

@@ -35,7 +35,6 @@ from hostdesk_contracts.base import Role, Status
 from hostdesk_contracts.events import AnyEvent
 from hostdesk_contracts.runtime.nats import ensure_streams
 from hostdesk_contracts.runtime.settings import ConsumerSettings
-from hostdesk_query.testing import TicketStory, account
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 from nats.js.errors import NotFoundError
@@ -45,6 +44,7 @@ from hostdesk_devtools.bench.limits import start_process, stop_process
 from hostdesk_devtools.bench.memory import PeakMemory
 from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage
 from hostdesk_devtools.servers import free_port
+from hostdesk_devtools.stories import TicketStory, account
 
 POLL_SECONDS = 0.05
 REBUILDER = "query (rebuild)"
