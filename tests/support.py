@@ -7,10 +7,18 @@ import time
 from collections.abc import Awaitable, Callable
 
 
-async def eventually(condition: Callable[[], Awaitable[bool]], *, within: float = 30.0, every: float = 0.05) -> None:
-    """Wait until ``condition()`` is true; fail the test if it is not within ``within`` seconds."""
+async def eventually(
+    condition: Callable[[], Awaitable[bool]],
+    *,
+    within: float = 30.0,
+    every: float = 0.05,
+    what: str | Callable[[], str] = "condition met",
+) -> None:
+    """Wait until ``condition()`` is true; fail the test if it is not within ``within`` seconds, saying ``what``
+    was awaited (a callable tells what it saw last)."""
     deadline = time.monotonic() + within
     while not await condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within:.0f}s")
+            said = what() if callable(what) else what
+            raise AssertionError(f"not within {within:.0f}s: {said}")
         await asyncio.sleep(every)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -33,6 +33,8 @@ from hostdesk_query.settings import Settings
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
+
+from tests.support import eventually
 
 SECRET = "integration-test-secret-0123456789abcdef"
 DEADLINE_SECONDS = 30.0
@@ -84,14 +86,6 @@ async def stream(nats_url: str, subjects: Subjects) -> AsyncIterator[Stream]:
     await ensure_streams(nc.jetstream(), subjects)
     yield Stream(nc, subjects)
     await nc.close()
-
-
-async def eventually(condition: Callable[[], Awaitable[bool]], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE_SECONDS
-    while not await condition():
-        assert loop.time() < deadline, f"not within {DEADLINE_SECONDS:.0f}s: {what}"
-        await asyncio.sleep(0.05)
 
 
 def fresh_name() -> str:
@@ -233,13 +227,19 @@ async def test_a_fresh_read_model_catches_up_to_what_the_live_path_builds(
     )
 
     async with query_service(database_url, nats_url, subjects, live):
-        await eventually(lambda: stream.settled(live), "the live path applied every event")
+        await eventually(
+            lambda: stream.settled(live), within=DEADLINE_SECONDS, what="the live path applied every event"
+        )
     async with schema_pool(database_url, fresh) as pool:
         store = PostgresReadModel(pool, notify_channel=notify_channel(fresh))
         async with asyncio.timeout(DEADLINE_SECONDS):
             config = await catch_up(pool, stream.nc, store, subjects, fresh, chunk_events=16).run()
     async with query_service(database_url, nats_url, subjects, fresh):  # binds to the consumer made by the catch-up
-        await eventually(lambda: stream.settled(fresh), "the consumer after the catch-up settled every event")
+        await eventually(
+            lambda: stream.settled(fresh),
+            within=DEADLINE_SECONDS,
+            what="the consumer after the catch-up settled every event",
+        )
 
     assert await read_model(db_pool, fresh) == await read_model(db_pool, live)
     tickets, timeline, letters = await read_model(db_pool, fresh)
@@ -262,10 +262,12 @@ async def test_events_published_after_the_catch_up_come_through_the_live_consume
     name = fresh_name()
 
     async with query_service(database_url, nats_url, subjects, name):
-        await eventually(lambda: caught_up(db_pool, name), "the catch-up finished")
+        await eventually(lambda: caught_up(db_pool, name), within=DEADLINE_SECONDS, what="the catch-up finished")
         later = [story.reply(agent, "Looking into it.") for story in stories] + [TicketStory(account(tenant)).opened()]
         last_seq = await stream.publish_all(later)
-        await eventually(lambda: stream.settled(name), "the live consumer settled the later events")
+        await eventually(
+            lambda: stream.settled(name), within=DEADLINE_SECONDS, what="the live consumer settled the later events"
+        )
         info = await stream.js.consumer_info(subjects.events_stream, name)
 
     assert info.config.opt_start_seq == caught_up_to + 1

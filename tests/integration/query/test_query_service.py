@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import uuid
@@ -25,6 +24,8 @@ from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
 from hostdesk_query.main import create_app
 from hostdesk_query.settings import Settings
 from nats.js import JetStreamContext
+
+from tests.support import eventually
 
 SECRET = "integration-test-secret-0123456789abcdef"
 DEADLINE_SECONDS = 15.0
@@ -84,14 +85,17 @@ class Service:
     async def eventually(
         self, path: str, caller: Actor, until: Callable[[httpx.Response], bool], **params: object
     ) -> httpx.Response:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + DEADLINE_SECONDS
-        while True:
-            response = await self.get(path, caller, **params)
-            if until(response):
-                return response
-            assert loop.time() < deadline, f"still {response.status_code} {response.text[:300]}"
-            await asyncio.sleep(0.02)
+        seen: list[httpx.Response] = []
+
+        async def answered() -> bool:
+            seen[:] = [await self.get(path, caller, **params)]
+            return until(seen[0])
+
+        def last() -> str:
+            return f"still {seen[0].status_code} {seen[0].text[:300]}"
+
+        await eventually(answered, within=DEADLINE_SECONDS, every=0.02, what=last)
+        return seen[0]
 
 
 def at_version(version: int) -> Callable[[httpx.Response], bool]:
