@@ -21,6 +21,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError
 
+from hostdesk_contracts.runtime.clock import pause
 from hostdesk_contracts.runtime.nats import fetch_batch
 
 log = logging.getLogger(__name__)
@@ -122,13 +123,6 @@ class DeadLetter:
 
 class Held(Protocol):
     async def in_progress(self) -> None: ...
-
-
-async def pause(stopping: asyncio.Event, seconds: float) -> bool:
-    """Wait ``seconds`` unless asked to stop meanwhile; whether stopping was asked."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), timeout=seconds)
-    return stopping.is_set()
 
 
 async def hold(
