@@ -11,6 +11,7 @@ from hostdesk_contracts.base import Role
 from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_intake.adapters.fake_bus import FakeCommandBus
 from hostdesk_intake.main import create_app
+from hostdesk_intake.runtime import Runtime
 from hostdesk_intake.settings import Settings
 
 from .builders import NOW
@@ -31,7 +32,8 @@ async def serving(
     bus: FakeCommandBus, *, monotonic: Callable[[], float] = time.monotonic, **overrides: object
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Intake over ``bus``, its lifespan running, reached in process."""
-    app = create_app(settings(**overrides), bus=bus, clock=lambda: NOW, monotonic=monotonic)
+    configured = settings(**overrides)
+    app = create_app(configured, runtime=Runtime.over(bus, configured, clock=lambda: NOW, monotonic=monotonic))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as client,

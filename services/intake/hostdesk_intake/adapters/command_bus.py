@@ -29,3 +29,7 @@ class CommandBus(Protocol):
     async def outcome(self, command_id: str) -> CommandOutcome | None:
         """The recorded outcome of a command, or ``None`` while there is none. Raises ``BusUnavailable``."""
         ...
+
+    async def stop(self) -> None:
+        """Let go of the bus once no request uses it any more (NATS: stop linking, drain the connection)."""
+        ...

@@ -46,6 +46,9 @@ class FakeCommandBus:
             raise BusUnavailable("the fake bus is unreachable")
         return self.outcomes.get(command_id)
 
+    async def stop(self) -> None:
+        """Nothing to let go of."""
+
     def complete(self, outcome: CommandOutcome) -> None:
         """The tickets service has decided: record the outcome where a caller who comes back finds it."""
         self.outcomes[outcome.command_id] = outcome

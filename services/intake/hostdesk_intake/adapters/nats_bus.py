@@ -18,8 +18,6 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from hostdesk_contracts.commands import CommandBase
@@ -37,7 +35,6 @@ from pydantic import ValidationError
 
 from hostdesk_intake.adapters.command_bus import BusUnavailable
 from hostdesk_intake.adapters.waiting import OutcomeWaiters
-from hostdesk_intake.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -206,24 +203,6 @@ class NatsCommandBus:
         except ValidationError as error:
             log.error("the stored outcome of %s is malformed: %s", command_id, error)
             return None
-
-
-@asynccontextmanager
-async def nats_command_bus(settings: Settings) -> AsyncIterator[NatsCommandBus]:
-    """The bus for this instance, linked (or linking) for the life of the block."""
-    bus = NatsCommandBus(
-        url=settings.nats_url,
-        subjects=settings.subjects,
-        inbox=inbox_token(settings.instance),
-        commit_wait=settings.commit_wait_seconds,
-        timeout=settings.publish_timeout_seconds,
-        max_waiting=settings.max_waiting_commands,
-    )
-    await bus.start(wait=settings.startup_wait_seconds)
-    try:
-        yield bus
-    finally:
-        await bus.stop()
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

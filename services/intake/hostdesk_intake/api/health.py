@@ -1,11 +1,11 @@
-"""Intake's readiness, for Kubernetes probes. Intake has no database: ready means NATS is linked."""
+"""Intake's readiness, for Kubernetes probes, as its runtime tells it."""
 
 from __future__ import annotations
 
 from hostdesk_contracts.runtime.health import Readiness
 
-from hostdesk_intake.api.dependencies import BusDep
+from hostdesk_intake.api.dependencies import ReadinessDep
 
 
-async def readiness(bus: BusDep) -> Readiness:
-    return Readiness(reasons=() if bus.ready else ("NATS is not reachable",))
+async def readiness(probe: ReadinessDep) -> Readiness:
+    return await probe.readiness()

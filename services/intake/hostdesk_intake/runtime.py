@@ -1,0 +1,67 @@
+"""Everything intake runs on while it is up: the command bus to the tickets service, its clocks, the rate
+limiter and the providers' status labels."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hostdesk_contracts.runtime.clock import Clock, utc_now
+from hostdesk_contracts.runtime.health import Readiness
+
+from hostdesk_intake.adapters.command_bus import CommandBus
+from hostdesk_intake.adapters.nats_bus import NatsCommandBus, inbox_token
+from hostdesk_intake.domain.rate_limit import RateLimiter
+from hostdesk_intake.domain.status_labels import StatusLabels
+from hostdesk_intake.settings import Settings
+
+
+@dataclass
+class Runtime:
+    bus: CommandBus
+    clock: Clock  # stamps every command
+    rate_limiter: RateLimiter
+    status_labels: StatusLabels
+
+    @classmethod
+    def over(
+        cls,
+        bus: CommandBus,
+        settings: Settings,
+        *,
+        clock: Clock = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> Runtime:
+        """Intake over ``bus`` (unit tests pass a fake), its rate limit metered by ``monotonic``."""
+        limiter = RateLimiter(
+            rate=settings.rate_limit_per_second,
+            burst=settings.rate_limit_burst,
+            clock=monotonic,
+            max_keys=settings.rate_limit_accounts,
+        )
+        return cls(bus=bus, clock=clock, rate_limiter=limiter, status_labels=StatusLabels(settings.status_labels))
+
+    async def readiness(self) -> Readiness:
+        """Intake has no database: ready means commands can be sent."""
+        return Readiness(reasons=() if self.bus.ready else ("NATS is not reachable",))
+
+    async def stop(self) -> None:
+        """Called once the server has finished its requests: drain the bus."""
+        await self.bus.stop()
+
+
+async def start(
+    settings: Settings, *, clock: Clock = utc_now, monotonic: Callable[[], float] = time.monotonic
+) -> Runtime:
+    """Intake over NATS, linked or still linking after ``startup_wait_seconds``: it serves 503s until linked."""
+    bus = NatsCommandBus(
+        url=settings.nats_url,
+        subjects=settings.subjects,
+        inbox=inbox_token(settings.instance),
+        commit_wait=settings.commit_wait_seconds,
+        timeout=settings.publish_timeout_seconds,
+        max_waiting=settings.max_waiting_commands,
+    )
+    await bus.start(wait=settings.startup_wait_seconds)
+    return Runtime.over(bus, settings, clock=clock, monotonic=monotonic)
