@@ -15,14 +15,14 @@ from hostdesk_contracts.runtime.consumer import PullConsumer
 from hostdesk_contracts.runtime.nats import connect, ensure_streams
 from nats.aio.msg import Msg
 
-from hostdesk_query.adapters.catchup import CatchUp
 from hostdesk_query.adapters.health import ServerHealth
 from hostdesk_query.adapters.jetstream import JetStreamDelivery
 from hostdesk_query.adapters.notices import PostgresVersionNotices, notify_channel
 from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.adapters.schema import ensure_schema
 from hostdesk_query.api.app import build_api
-from hostdesk_query.projector import Projector
+from hostdesk_query.entrypoints.catchup import CatchUp
+from hostdesk_query.service_layer.projector import Projector
 from hostdesk_query.settings import Settings
 
 log = logging.getLogger(__name__)

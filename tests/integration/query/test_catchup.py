@@ -20,7 +20,6 @@ from hostdesk_contracts.runtime.consumer import DurableConsumer
 from hostdesk_contracts.runtime.nats import ensure_streams
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
-from hostdesk_query.adapters.catchup import CatchUp
 from hostdesk_query.adapters.catchup_stream import Batch, StreamRange
 from hostdesk_query.adapters.notices import notify_channel
 from hostdesk_query.adapters.ports import DeadLetter, Outcome, ProjectionStore
@@ -28,6 +27,7 @@ from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.adapters.rows import ENTRY_COLUMNS, TICKET_COLUMNS
 from hostdesk_query.adapters.schema import ensure_schema
 from hostdesk_query.domain.projection import Change
+from hostdesk_query.entrypoints.catchup import CatchUp
 from hostdesk_query.main import create_app
 from hostdesk_query.settings import Settings
 from nats.aio.client import Client

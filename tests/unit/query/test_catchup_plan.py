@@ -4,8 +4,8 @@ import pytest
 from hostdesk_contracts.base import Role, Status
 from hostdesk_contracts.events import AnyEvent
 from hostdesk_devtools.stories import TicketStory, account
-from hostdesk_query.adapters.catchup_plan import Pending, plan_chunk, resume_seq
 from hostdesk_query.adapters.catchup_stream import ReadInterrupted, StreamMessage, position_of
+from hostdesk_query.domain.catchup_plan import Pending, plan_chunk, resume_seq
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.projection import change_of, plan_batch
 
@@ -13,7 +13,7 @@ TENANT = "acme"
 AGENT = account(TENANT, Role.AGENT)
 
 
-def pending(seq: int, event: AnyEvent) -> Pending:
+def pending(seq: int, event: AnyEvent) -> Pending[StreamMessage]:
     message = StreamMessage(seq=seq, subject=f"tickets.events.{TENANT}.x.v1", data=b"", headers={})
     return Pending(seq, change_of(event), message)
 

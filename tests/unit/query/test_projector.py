@@ -9,7 +9,7 @@ from hostdesk_devtools.stories import TicketStory, account
 from hostdesk_query.adapters.memory import InMemoryReadModel
 from hostdesk_query.adapters.ports import DeadLetter, Outcome, Rejected, StoreUnavailable
 from hostdesk_query.domain.projection import Change
-from hostdesk_query.projector import Projector
+from hostdesk_query.service_layer.projector import Projector
 
 TENANT = "acme"
 AGENT = account(TENANT, Role.AGENT)

@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import asyncpg
 
-from hostdesk_query.adapters.catchup_plan import ChunkPlan, Pending, plan_chunk, resume_seq
 from hostdesk_query.adapters.rows import (
     ENTRY_FIELDS,
     TICKET_COLUMNS,
@@ -27,10 +26,13 @@ from hostdesk_query.adapters.rows import (
     rows_of,
     ticket_of,
 )
+from hostdesk_query.domain.catchup_plan import ChunkPlan, Pending, plan_chunk, resume_seq
 from hostdesk_query.domain.projection import BatchPlan
 
 if TYPE_CHECKING:
     Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record] | asyncpg.Connection[asyncpg.Record]
+
+M = TypeVar("M")  # the message each event carries, as read
 
 PROGRESS_TABLE = "catchup_progress"
 _UPDATES = "catchup_ticket_updates"
@@ -123,7 +125,7 @@ class CatchUpStore:
         await self._connection.execute(_START, *self._key, stream_created, target_seq, start.read_seq, start.resume_seq)
         return start
 
-    async def write(self, events: Sequence[Pending], *, read_seq: int, messages: int) -> ChunkPlan:
+    async def write(self, events: Sequence[Pending[M]], *, read_seq: int, messages: int) -> ChunkPlan[M]:
         """Plan ``events`` against the tickets as they are now and write the plan, with the progress, in one
         transaction. Raises what asyncpg raises: nothing is written then."""
         async with self._connection.transaction():

@@ -16,7 +16,7 @@ from hostdesk_query.api.deps import NoticesDep, ReaderDep, ScopeDep, SettingsDep
 from hostdesk_query.api.schemas import TicketDetailOut, TicketOut, TicketPage, TimelineOrder
 from hostdesk_query.domain.cursor import InvalidCursor, PageCursor, decode_cursor, encode_cursor
 from hostdesk_query.domain.listing import AssignedTo, TicketFilter
-from hostdesk_query.reading import Wait, read_ticket
+from hostdesk_query.service_layer.reading import Wait, read_ticket
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 

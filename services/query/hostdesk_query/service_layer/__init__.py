@@ -1,0 +1,1 @@
+"""What happens when events arrive (live batches, the catch-up's chunks) and when a ticket is read."""

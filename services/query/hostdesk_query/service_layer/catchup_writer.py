@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_event
 from hostdesk_contracts.events import TicketEvent
 
-from hostdesk_query.adapters.catchup_plan import Pending, in_ticket_order, resume_seq
 from hostdesk_query.adapters.catchup_store import Advance, CatchUpStore, Start
 from hostdesk_query.adapters.catchup_stream import Batch, StreamMessage
 from hostdesk_query.adapters.ports import DeadLetter, ProjectionStore, Rejected
 from hostdesk_query.adapters.postgres import REFUSED_ERRORS
+from hostdesk_query.domain.catchup_plan import Pending, in_ticket_order, resume_seq
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.projection import bump_of, change_of
 
@@ -34,7 +34,7 @@ _REFUSED: tuple[type[BaseException], ...] = (*REFUSED_ERRORS, OverflowError, Val
 
 @dataclass
 class _Chunk:
-    events: list[Pending] = field(default_factory=list)
+    events: list[Pending[StreamMessage]] = field(default_factory=list)
     letters: list[DeadLetter] = field(default_factory=list)
     count: int = 0  # messages read, whatever became of them
     last_seq: int = 0
@@ -106,7 +106,7 @@ class CatchUpWriter:
                     chunk.letters.append(dead_letter(message, error))
 
     async def _write_all(self, chunks: asyncio.Queue[_Chunk | None]) -> None:
-        held: list[Pending] = []
+        held: list[Pending[StreamMessage]] = []
         while (chunk := await chunks.get()) is not None:
             if self._handing_over:
                 continue
@@ -119,7 +119,7 @@ class CatchUpWriter:
                 )
                 self._handing_over = True
 
-    async def _write(self, events: list[Pending], chunk: _Chunk) -> list[Pending]:
+    async def _write(self, events: list[Pending[StreamMessage]], chunk: _Chunk) -> list[Pending[StreamMessage]]:
         """Write a chunk, with the events held before it; those still ahead of their ticket come back."""
         try:
             return list((await self._store.write(events, read_seq=chunk.last_seq, messages=chunk.count)).held)
@@ -132,7 +132,7 @@ class CatchUpWriter:
         await self._store.advance(Advance(read_seq=chunk.last_seq, resume_seq=resume, messages=chunk.count))
         return held
 
-    async def _apply_as_live(self, events: list[Pending]) -> list[Pending]:
+    async def _apply_as_live(self, events: list[Pending[StreamMessage]]) -> list[Pending[StreamMessage]]:
         """Apply ``events`` through the live store, which rejects only what the database refuses; those ahead of
         their ticket are tried again after the others, as in a chunk. The ones still ahead come back."""
         letters: list[DeadLetter] = []
@@ -146,8 +146,10 @@ class CatchUpWriter:
         await self._keep(letters)
         return sorted(held, key=lambda pending: pending.seq)
 
-    async def _apply_slices(self, events: list[Pending], letters: list[DeadLetter]) -> list[Pending]:
-        held: list[Pending] = []
+    async def _apply_slices(
+        self, events: list[Pending[StreamMessage]], letters: list[DeadLetter]
+    ) -> list[Pending[StreamMessage]]:
+        held: list[Pending[StreamMessage]] = []
         for start in range(0, len(events), _FALLBACK_SLICE):
             part = events[start : start + _FALLBACK_SLICE]
             outcomes = await self._live.apply([pending.change for pending in part])

@@ -10,29 +10,25 @@ a transaction with a lock per ticket for each batch) would take long over a long
 2. **Up to the stream's last sequence at that moment**, from where an earlier catch-up of the same stream
    stopped (``catchup_progress``; a stream deleted and created again starts over). A reader task fills a
    bounded queue from an ephemeral pull consumer that needs no acknowledgement, asked for large batches
-   (``catchup_stream``).
-3. **Decoding and writing overlap** (``catchup_writer``): this process decodes the messages
-   (``domain.decoding.decode``, ``change_of``, ``bump_of``) into chunks of a few thousand events while the chunk
-   before is written in one transaction: a read of the chunk's tickets, the version gate and the projection
-   in memory (``plan_batch``), COPY of the new tickets and of the timeline entries, ``UPDATE ... FROM`` a
-   COPY'd temporary table for the tickets that existed, and the progress row (``catchup_store``). Bad messages
-   are dead-lettered as the live path does and never stop the catch-up.
-4. **Events ahead of their ticket** are held and tried again with each chunk (``catchup_plan``). Those still held
-   at the end, or too many of them, are left to the live path: the durable consumer then starts at the first
-   held message (what lies after it comes again and is acknowledged as duplicates).
+   (``adapters.catchup_stream``).
+3. **Decoding and writing overlap** (``service_layer.catchup_writer``): this process decodes the messages
+   (``decode_event``, ``change_of``, ``bump_of``) into chunks of a few thousand events while the chunk before is
+   written in one transaction: a read of the chunk's tickets, the version gate and the projection in memory
+   (``plan_batch``), COPY of the new tickets and of the timeline entries, ``UPDATE ... FROM`` a COPY'd temporary
+   table for the tickets that existed, and the progress row (``adapters.catchup_store``). Bad messages are
+   dead-lettered as the live path does and never stop the catch-up.
+4. **Events ahead of their ticket** are held and tried again with each chunk (``domain.catchup_plan``). Those
+   still held at the end, or too many of them, are left to the live path: the durable consumer then starts at
+   the first held message (what lies after it comes again and is acknowledged as duplicates).
 5. **The hand-over.** The durable consumer is created starting at the progress row's resume sequence (the
    stream's last sequence + 1, when nothing is held); what was published meanwhile comes through it, without a
    gap or a double. A crash anywhere resumes from the last chunk committed; SIGTERM stops after the chunks in
    hand. NATS and PostgreSQL outages are waited out, each attempt resuming from the progress row.
 
-The work is CPU-bound, in one process. Shared among worker processes by ticket (tried), each event cost about a
-quarter more CPU (pickling, a second pipeline) and the rate on two cores, PostgreSQL and NATS taking their share,
-did not move. The cyclic garbage collector is held
-back meanwhile (its youngest generation collected after a million new objects instead of 700): the chunks in
-flight hold a few hundred thousand live objects, which each collection walked again (2,500 collections, 23 % of
-the CPU of a catch-up of 80,000 events), while the catch-up makes next to no cyclic garbage (a full collection
-at its end finds about a hundred objects). No notification is sent for the tickets written (readers waiting on a
-version look again on their own), and readers see the read model fill up while it catches up.
+The work is CPU-bound and stays in one process (the README's performance section tells why). The cyclic garbage
+collector is held back while catching up: the chunks in flight are many live objects, walked again by every
+collection, and the catch-up makes next to no cyclic garbage. No notification is sent for the tickets written
+(readers waiting on a version look again on their own), and readers see the read model fill up while it catches up.
 """
 
 from __future__ import annotations
@@ -54,9 +50,9 @@ from nats.js.errors import NotFoundError
 
 from hostdesk_query.adapters.catchup_store import CatchUpStore, Start
 from hostdesk_query.adapters.catchup_stream import Batch, ReadInterrupted, StreamRange
-from hostdesk_query.adapters.catchup_writer import CatchUpWriter
 from hostdesk_query.adapters.ports import ProjectionStore, StoreUnavailable
 from hostdesk_query.adapters.postgres import UNAVAILABLE_ERRORS
+from hostdesk_query.service_layer.catchup_writer import CatchUpWriter
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +60,7 @@ CHUNK_EVENTS = 4_096  # events per transaction
 FETCH_BATCH = 512  # messages per pull request
 MAX_HELD = 10_000  # events ahead of their ticket kept in memory; more, and the live path takes over there
 _RAW_BATCHES = 8  # batches read ahead of the decoding
-_YOUNG_GENERATION_THRESHOLD = 1_000_000
+_YOUNG_GENERATION_THRESHOLD = 1_000_000  # new objects between collections of the youngest generation
 _LOCK_POLL_SECONDS = 0.5
 _PAUSE_MAX_SECONDS = 5.0
 _RETRIED: tuple[type[BaseException], ...] = (
