@@ -18,12 +18,12 @@ from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.nats import connect, ensure_streams, outcomes_bucket
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 
-from hostdesk_tickets.adapters.auto_close import AutoCloser
-from hostdesk_tickets.adapters.commands import CommandConsumer
-from hostdesk_tickets.adapters.event_store import build_application
-from hostdesk_tickets.adapters.relay import Relay
 from hostdesk_tickets.api.health import readiness
 from hostdesk_tickets.api.history import router as history_router
+from hostdesk_tickets.entrypoints.auto_close import AutoCloser
+from hostdesk_tickets.entrypoints.commands import CommandConsumer
+from hostdesk_tickets.entrypoints.relay import Relay
+from hostdesk_tickets.runtime import build_application
 from hostdesk_tickets.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 
 import pytest
 from hostdesk_contracts.subjects import Subjects
-from hostdesk_tickets.adapters.event_store import build_application
-from hostdesk_tickets.application import TicketsApplication
+from hostdesk_tickets.runtime import build_application
+from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
 
 

@@ -15,10 +15,10 @@ from hostdesk_contracts.base import Role, Side, Status, Visibility
 from hostdesk_contracts.events import ReplyPosted, StatusChanged, TicketClosed, TicketEvent
 from hostdesk_contracts.runtime.nats import connect
 from hostdesk_contracts.subjects import Subjects
-from hostdesk_tickets.adapters.auto_close import AutoCloser, Pass, Verdict
-from hostdesk_tickets.adapters.event_store import build_application
-from hostdesk_tickets.application import TicketsApplication
-from hostdesk_tickets.public_events import to_public
+from hostdesk_tickets.adapters.public_events import to_public
+from hostdesk_tickets.entrypoints.auto_close import AutoCloser, Pass, Verdict
+from hostdesk_tickets.runtime import build_application
+from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
 from nats.js.errors import NotFoundError
 

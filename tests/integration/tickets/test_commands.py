@@ -11,8 +11,8 @@ from hostdesk_contracts.commands import OpenTicket, PostReply
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 from hostdesk_contracts.runtime.nats import connect, ensure_streams, outcomes_bucket
 from hostdesk_contracts.subjects import MSG_ID, REPLY_TO, Subjects
-from hostdesk_tickets.adapters.commands import CommandConsumer
-from hostdesk_tickets.application import TicketsApplication
+from hostdesk_tickets.entrypoints.commands import CommandConsumer
+from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
 from nats.aio.client import Client
 from nats.aio.subscription import Subscription

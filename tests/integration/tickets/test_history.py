@@ -16,8 +16,8 @@ from hostdesk_contracts.base import Actor, Assignee, Priority, Role, Status, Vis
 from hostdesk_contracts.commands import AssignTicket, ChangeStatus, CommandBase, OpenTicket, PostReply, UpdateTicket
 from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_contracts.runtime.clock import utc_now
-from hostdesk_tickets.application import TicketsApplication
 from hostdesk_tickets.main import create_app
+from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
 
 from tests.unit.tickets.builders import CUSTOMER, NOW, STAFF, new_id, open_command

@@ -13,8 +13,8 @@ import pytest
 from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.runtime.nats import connect, ensure_streams
 from hostdesk_contracts.subjects import ES_POSITION, MSG_ID, Subjects
-from hostdesk_tickets.adapters.relay import Relay
-from hostdesk_tickets.application import TicketsApplication
+from hostdesk_tickets.entrypoints.relay import Relay
+from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
 from nats.aio.client import Client
 from nats.js import JetStreamContext

@@ -10,7 +10,7 @@ from hostdesk_contracts.base import Rating
 from hostdesk_contracts.commands import CommandBase, RateTicket
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 from hostdesk_contracts.subjects import Subjects
-from hostdesk_tickets.adapters.commands import CommandConsumer
+from hostdesk_tickets.entrypoints.commands import CommandConsumer
 from hostdesk_tickets.settings import Settings
 from nats.js.errors import KeyNotFoundError
 

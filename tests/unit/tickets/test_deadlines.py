@@ -8,6 +8,7 @@ import pytest
 from hostdesk_contracts.base import Priority, Role, Status, Visibility
 from hostdesk_contracts.commands import ChangeStatus, MergeTicket, PostReply, UpdateTicket
 from hostdesk_contracts.events import TicketClosed, TicketEvent
+from hostdesk_tickets.adapters.public_events import to_public
 from hostdesk_tickets.domain.deadlines import (
     Deadline,
     Lifted,
@@ -18,7 +19,6 @@ from hostdesk_tickets.domain.deadlines import (
 )
 from hostdesk_tickets.domain.errors import TransitionForbidden
 from hostdesk_tickets.domain.ticket import Ticket
-from hostdesk_tickets.public_events import to_public
 
 from .builders import CUSTOMER, NOW, STAFF, close, command, opened_ticket, reply
 

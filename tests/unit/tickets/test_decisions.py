@@ -21,8 +21,8 @@ from hostdesk_contracts.commands import (
     RateTicket,
     UpdateTicket,
 )
-from hostdesk_tickets.application import TicketsApplication
 from hostdesk_tickets.domain.ticket import PostState, Ticket
+from hostdesk_tickets.service_layer.application import TicketsApplication
 
 from .builders import CUSTOMER, STAFF, SYSTEM, close, command, opened_ticket, reply
 from .test_group_commit import CountingNumbers

@@ -9,8 +9,8 @@ import pytest
 from hostdesk_contracts.base import Status, Visibility
 from hostdesk_contracts.commands import CloseTicket, PostReply
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
-from hostdesk_tickets.application import TicketsApplication
 from hostdesk_tickets.domain.errors import TicketNotFound
+from hostdesk_tickets.service_layer.application import TicketsApplication
 
 from .builders import CUSTOMER, NOW, STAFF, new_id, open_command
 

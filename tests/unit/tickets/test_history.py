@@ -14,11 +14,11 @@ from hostdesk_contracts.commands import AssignTicket, MergeTicket, OpenTicket, P
 from hostdesk_contracts.events import EVENT_ADAPTER, AnyEvent, PostsMerged, TicketOpened
 from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_contracts.runtime.problems import NotFound, install_problem_handlers
+from hostdesk_tickets.adapters.public_events import to_public
 from hostdesk_tickets.api.history import AsOf, HandlerTicketState, read_history
 from hostdesk_tickets.api.history import router as history_router
-from hostdesk_tickets.application import TicketsApplication
 from hostdesk_tickets.domain.disclosure import timeline_for
-from hostdesk_tickets.public_events import to_public
+from hostdesk_tickets.service_layer.application import TicketsApplication
 
 from .builders import CUSTOMER, FOREIGN_STAFF, NOW, OTHER_CUSTOMER, STAFF, new_id, open_command
 from .test_group_commit import CountingNumbers

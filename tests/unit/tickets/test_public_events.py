@@ -5,8 +5,8 @@ from __future__ import annotations
 from eventsourcing.domain import CanMutateAggregate
 from hostdesk_contracts.base import Side, Status, Visibility
 from hostdesk_contracts.events import ReplyPosted, StatusChanged, TicketOpened
+from hostdesk_tickets.adapters.public_events import MAPPINGS, to_public
 from hostdesk_tickets.domain.ticket import Ticket
-from hostdesk_tickets.public_events import MAPPINGS, to_public
 
 from .builders import STAFF, opened_ticket, reply
 

@@ -12,8 +12,8 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from hostdesk_contracts.base import Assignee, Status
 from hostdesk_contracts.commands import AssignTicket
-from hostdesk_tickets.application import TicketsApplication
 from hostdesk_tickets.domain.ticket import Ticket
+from hostdesk_tickets.service_layer.application import TicketsApplication
 
 from .builders import CUSTOMER, NOW, STAFF, close, command, open_command, reply
 from .test_group_commit import CountingNumbers

@@ -24,8 +24,8 @@ from hostdesk_contracts.commands import (
     UpdateTicket,
 )
 from hostdesk_contracts.outcomes import CommandOutcome
-from hostdesk_tickets.application import TicketsApplication
 from hostdesk_tickets.domain.ticket import Ticket
+from hostdesk_tickets.service_layer.application import TicketsApplication
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule

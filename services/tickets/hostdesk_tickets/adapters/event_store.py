@@ -8,7 +8,6 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
-from hostdesk_tickets.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
 
 NUMBER_SEQUENCE = "ticket_number_seq"
@@ -69,11 +68,3 @@ class SequenceNumbers:
 
     def close(self) -> None:
         self.pool.close()
-
-
-def build_application(settings: Settings) -> TicketsApplication:
-    prepare_schema(settings)
-    return TicketsApplication(
-        numbers=SequenceNumbers(settings),
-        env=eventsourcing_env(settings),
-    )

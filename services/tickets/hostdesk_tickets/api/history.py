@@ -21,12 +21,12 @@ from hostdesk_contracts.runtime.auth import ActorDep
 from hostdesk_contracts.runtime.problems import NotFound
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from hostdesk_tickets.application import TicketsApplication
+from hostdesk_tickets.adapters.public_events import to_public
 from hostdesk_tickets.domain.access import side_of
 from hostdesk_tickets.domain.disclosure import timeline_for
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.domain.ticket import Ticket
-from hostdesk_tickets.public_events import to_public
+from hostdesk_tickets.service_layer.application import TicketsApplication
 
 router = APIRouter(prefix="/v1/tickets", tags=["history"])
 

@@ -1,0 +1,1 @@
+"""What drives the service besides HTTP: the commands consumer, the relay, the auto-closer."""

@@ -31,11 +31,11 @@ from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.clock import Clock, pause
 
 from hostdesk_tickets.adapters.deadline_table import DeadlineTable
-from hostdesk_tickets.application import TicketsApplication
+from hostdesk_tickets.adapters.public_events import to_public
 from hostdesk_tickets.domain.deadlines import Deadline, auto_close_command, deadline_changes
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.domain.ticket import Ticket
-from hostdesk_tickets.public_events import to_public
+from hostdesk_tickets.service_layer.application import TicketsApplication
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
-from hostdesk_tickets.application import TicketsApplication, refused_not_found
 from hostdesk_tickets.domain.errors import TicketNotFound
+from hostdesk_tickets.service_layer.application import TicketsApplication, refused_not_found
 from hostdesk_tickets.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
-from hostdesk_tickets.application import TicketsApplication
-from hostdesk_tickets.public_events import to_public
+from hostdesk_tickets.adapters.public_events import to_public
+from hostdesk_tickets.service_layer.application import TicketsApplication
 
 log = logging.getLogger(__name__)
 
