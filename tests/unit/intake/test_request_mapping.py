@@ -7,7 +7,7 @@ import uuid
 import pytest
 from hostdesk_contracts.base import Channel, Priority, Status, Visibility
 from hostdesk_contracts.commands import ticket_id_for
-from hostdesk_intake.api.dependencies import expected_version
+from hostdesk_intake.api.deps import expected_version
 from hostdesk_intake.api.problems import InvalidField
 from hostdesk_intake.api.schemas import CloseRequest, OpenTicketRequest, ReplyRequest
 from hostdesk_intake.domain.commands import Envelope

@@ -30,7 +30,7 @@ from hostdesk_intake.api.action_schemas import (
     resolve_command,
     unassign_command,
 )
-from hostdesk_intake.api.dependencies import (
+from hostdesk_intake.api.deps import (
     BusDep,
     CallerDep,
     EnvelopeDep,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hostdesk_contracts.runtime.health import Readiness
 
-from hostdesk_intake.api.dependencies import ReadinessDep
+from hostdesk_intake.api.deps import ReadinessDep
 
 
 async def readiness(probe: ReadinessDep) -> Readiness:

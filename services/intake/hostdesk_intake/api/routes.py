@@ -15,7 +15,7 @@ from hostdesk_contracts.runtime.problems import NotFound, Unavailable
 
 from hostdesk_intake.adapters.command_bus import BusUnavailable
 from hostdesk_intake.api.answers import answer, pending
-from hostdesk_intake.api.dependencies import BusDep, CallerDep, EnvelopeDep, StatusLabelsDep, TicketEnvelopeDep
+from hostdesk_intake.api.deps import BusDep, CallerDep, EnvelopeDep, StatusLabelsDep, TicketEnvelopeDep
 from hostdesk_intake.api.dispatch import (
     PENDING,
     PROBLEMS,
