@@ -1,4 +1,4 @@
-"""The notify app: its lifespan starts the consumer and the sender, and stops them cleanly."""
+"""The notify app: ``create_app(settings)`` builds the HTTP API; its lifespan runs the consumer and the sender."""
 
 from __future__ import annotations
 
@@ -6,22 +6,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from hostdesk_contracts.runtime.clock import Clock, utc_now
 from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 
-from hostdesk_notify import runtime
-from hostdesk_notify.api.health import readiness
+from hostdesk_notify.api.deps import get_readiness
 from hostdesk_notify.api.routes import router
+from hostdesk_notify.runtime import Runtime, start
 from hostdesk_notify.settings import Settings
 
 
-def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+    """The app. With ``runtime`` it serves over it and leaves starting and stopping it to the caller; without,
+    its lifespan starts notify (``start(settings)``) and stops it at the end."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        running = await runtime.start(settings, clock=clock)
-        app.state.store = running.store
-        app.state.readiness = running
+        if runtime is not None:
+            yield
+            return
+        running = await start(settings)
+        _serve_over(app, running)
         try:
             yield
         finally:
@@ -29,8 +33,16 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
 
     app = FastAPI(title="HostDesk notify", version="1", lifespan=lifespan)
     app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    if runtime is not None:
+        _serve_over(app, runtime)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
-    app.include_router(health_router(readiness))
+    app.include_router(health_router(get_readiness))
     app.include_router(router)
     return app
+
+
+def _serve_over(app: FastAPI, running: Runtime) -> None:
+    """What the routes' dependencies read, in ``app.state``."""
+    app.state.store = running.store
+    app.state.runtime = running

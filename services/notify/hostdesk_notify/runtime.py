@@ -10,18 +10,20 @@ import asyncpg
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.clock import Clock, utc_now
 from hostdesk_contracts.runtime.consumer import PullConsumer
+from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.nats import connect, ensure_streams
 from nats.aio.client import Client
 
-from hostdesk_notify.adapters.ports import CONSUMER
+from hostdesk_notify.adapters.ports import CONSUMER, NotifyStore
 from hostdesk_notify.adapters.postgres import PostgresStore, create_pool
 from hostdesk_notify.adapters.schema import migrate
 from hostdesk_notify.adapters.smtp import SmtpMailer
 from hostdesk_notify.domain.mail import Envelope
 from hostdesk_notify.domain.retry import RetryPolicy
 from hostdesk_notify.entrypoints.events import TicketEvents
+from hostdesk_notify.entrypoints.outbox import SendLoop
 from hostdesk_notify.service_layer.handlers import Handled, MailSettings, handle_event
-from hostdesk_notify.service_layer.sender import OutboxSender, SendLoop
+from hostdesk_notify.service_layer.sender import OutboxSender
 from hostdesk_notify.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,12 +33,13 @@ log = logging.getLogger(__name__)
 class Runtime:
     pool: asyncpg.Pool
     nats: Client
-    store: PostgresStore
+    store: NotifyStore
     consumer: PullConsumer
     send_loop: SendLoop
     tasks: tuple[asyncio.Task[None], ...]
 
-    async def unready_reasons(self) -> list[str]:
+    async def readiness(self) -> Readiness:
+        """Ready while NATS is connected, PostgreSQL answers, and the consumer and the sender run."""
         reasons = []
         if not self.nats.is_connected:
             reasons.append("NATS is not connected")
@@ -46,7 +49,7 @@ class Runtime:
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
             reasons.append("PostgreSQL does not answer")
         reasons.extend(f"the {t.get_name()} has stopped" for t in self.tasks if t.done())
-        return reasons
+        return Readiness(reasons=reasons)
 
     async def stop(self) -> None:
         """Stop fetching and sending, finish what is in hand, drain NATS, close the pool."""
@@ -98,6 +101,7 @@ async def _connect(settings: Settings) -> tuple[asyncpg.Pool, Client]:
 
 
 async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
+    """Connect, migrate, and start the event consumer and the outbox sender; ``clock`` dates the mail."""
     pool, client = await _connect(settings)
     store = PostgresStore(pool)
     envelope = Envelope(from_address=settings.from_address, reply_to=settings.support_address)

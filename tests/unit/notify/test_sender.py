@@ -2,8 +2,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from hostdesk_notify.adapters.memory import MemoryMailer, MemoryStore
-from hostdesk_notify.adapters.ports import DeliveryStatus
-from hostdesk_notify.adapters.smtp import DeliveryFailed
+from hostdesk_notify.adapters.ports import DeliveryFailed, DeliveryStatus
 from hostdesk_notify.domain.mail import Envelope
 from hostdesk_notify.domain.planning import plan_mails
 from hostdesk_notify.domain.retry import RetryPolicy

@@ -1,1 +1,1 @@
-"""Notify's ports (Protocols) and what implements them: PostgreSQL, SMTP, NATS, and in-memory fakes."""
+"""Notify's ports (Protocols) and what implements them: PostgreSQL, SMTP, and in-memory fakes."""

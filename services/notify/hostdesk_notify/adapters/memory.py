@@ -12,8 +12,7 @@ from uuid import UUID
 
 from hostdesk_contracts.runtime.consumer import DeadLetter
 
-from hostdesk_notify.adapters.ports import Delivery, DeliveryStatus, OutboxClaim, UnitOfWork
-from hostdesk_notify.adapters.smtp import DeliveryFailed
+from hostdesk_notify.adapters.ports import Delivery, DeliveryFailed, DeliveryStatus, OutboxClaim, UnitOfWork
 from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.mail import OutgoingMail
 

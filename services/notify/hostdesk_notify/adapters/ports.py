@@ -1,4 +1,5 @@
-"""The storage notify needs, as Protocols: a real one on PostgreSQL and an in-memory fake implement them."""
+"""What notify needs of the world outside, as Protocols: its store (PostgreSQL, or an in-memory fake) and its mailer
+(SMTP, or an in-memory fake)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
@@ -86,3 +88,19 @@ class NotifyStore(Protocol):
     async def ticket_in_tenant(self, ticket_id: UUID, tenant: str) -> bool: ...
 
     async def deliveries(self, ticket_id: UUID, *, tenant: str, limit: int) -> list[Delivery]: ...
+
+
+class DeliveryFailed(Exception):
+    """The mail server did not take the mail. ``permanent`` when trying again cannot help: a 5xx answer about
+    this mail (its recipient or its content). Refusals of our own login or sender are settings to fix, and
+    the mail waits for them."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
+        """Hand the message to the mail server for one recipient, or raise ``DeliveryFailed``."""
+        ...

@@ -1,28 +1,13 @@
-"""Sending mail over SMTP with aiosmtplib, behind the ``Mailer`` port."""
+"""Sending mail over SMTP with aiosmtplib: the ``Mailer`` port's implementation."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Protocol
 
 import aiosmtplib
 
-
-class DeliveryFailed(Exception):
-    """The mail server did not take the mail. ``permanent`` when trying again cannot help: a 5xx answer about
-    this mail (its recipient or its content). Refusals of our own login or sender are settings to fix, and
-    the mail waits for them."""
-
-    def __init__(self, reason: str, *, permanent: bool = False) -> None:
-        super().__init__(reason)
-        self.permanent = permanent
-
-
-class Mailer(Protocol):
-    async def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
-        """Hand the message to the mail server for one recipient, or raise ``DeliveryFailed``."""
-        ...
+from hostdesk_notify.adapters.ports import DeliveryFailed
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.runtime.auth import ActorDep
+from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.problems import NotFound
 
 from hostdesk_notify.adapters.ports import NotifyStore
 
 
 class ReadinessProbe(Protocol):
-    async def unready_reasons(self) -> list[str]: ...
+    async def readiness(self) -> Readiness: ...
 
 
 async def get_store(request: Request) -> NotifyStore:
@@ -21,9 +22,10 @@ async def get_store(request: Request) -> NotifyStore:
     return store
 
 
-async def get_readiness(request: Request) -> ReadinessProbe:
-    probe: ReadinessProbe = request.app.state.readiness
-    return probe
+async def get_readiness(request: Request) -> Readiness:
+    """Notify's readiness, as the shared health router asks it: NATS, PostgreSQL, the consumer and the sender."""
+    probe: ReadinessProbe = request.app.state.runtime
+    return await probe.readiness()
 
 
 async def staff_only(actor: ActorDep) -> Actor:
@@ -34,5 +36,4 @@ async def staff_only(actor: ActorDep) -> Actor:
 
 
 StoreDep = Annotated[NotifyStore, Depends(get_store)]
-ReadinessDep = Annotated[ReadinessProbe, Depends(get_readiness)]
 StaffDep = Annotated[Actor, Depends(staff_only)]

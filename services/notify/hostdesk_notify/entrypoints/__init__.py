@@ -1,0 +1,1 @@
+"""What drives notify besides HTTP: the ticket events consumer and the outbox sender's loop."""

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
-import asyncpg
 from hostdesk_contracts.runtime.clock import Clock
 
-from hostdesk_notify.adapters.ports import NotifyStore, OutboxClaim
-from hostdesk_notify.adapters.smtp import DeliveryFailed, Mailer
+from hostdesk_notify.adapters.ports import DeliveryFailed, Mailer, NotifyStore, OutboxClaim
 from hostdesk_notify.domain.mail import Envelope, compose
 from hostdesk_notify.domain.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
-# Mails sent between two looks at the stop flag: bounds how long a shutdown waits for the sender.
+# Mails tried in one call: bounds how long a shutdown waits for the sender.
 BATCH = 10
 
 
@@ -65,32 +61,3 @@ class OutboxSender:
             return
         await claim.sent(at=self.clock())
         log.info("mail sent: event_id=%s ticket_id=%s message_id=%s", mail.event_id, mail.ticket_id, mail.message_id)
-
-
-class SendLoop:
-    """Sends as soon as it is woken (right after the consumer commits mails), and sweeps every interval
-    for anything still pending: retries that came due, or mails another replica queued."""
-
-    def __init__(self, sender: OutboxSender, *, sweep_interval: float) -> None:
-        self._sender = sender
-        self._sweep_interval = sweep_interval
-        self._wake = asyncio.Event()
-        self._stopping = False
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-
-    async def run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                if await self._sender.send_due(limit=BATCH) == BATCH:
-                    continue  # more may be due: no pause
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                log.warning("outbox unreachable, sweeping again in %.1fs: %s", self._sweep_interval, error)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._sweep_interval)
