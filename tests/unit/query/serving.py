@@ -10,9 +10,10 @@ import httpx
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.auth import issue_token
-from hostdesk_query.adapters.memory import InMemoryNotices, InMemoryReadModel, StaticHealth
-from hostdesk_query.api.app import build_api
+from hostdesk_query.adapters.memory import InMemoryNotices, InMemoryReadModel, StaticConnection
 from hostdesk_query.domain.projection import change_of
+from hostdesk_query.main import create_app
+from hostdesk_query.runtime import Runtime
 from hostdesk_query.settings import Settings
 
 SECRET = "unit-test-secret-0123456789abcdefghij"
@@ -24,7 +25,8 @@ class Api:
     client: httpx.AsyncClient
     store: InMemoryReadModel
     notices: InMemoryNotices
-    health: StaticHealth
+    nats: StaticConnection
+    runtime: Runtime
 
     async def apply(self, *events: TicketEvent) -> None:
         await self.store.apply([change_of(event) for event in events])  # type: ignore[arg-type]
@@ -45,10 +47,10 @@ async def served_api() -> AsyncIterator[Api]:
     settings = Settings(
         HOSTDESK_JWT_SECRET=SECRET, read_your_writes_timeout_seconds=0.3, read_your_writes_poll_seconds=5.0
     )
-    app = build_api(settings)
     notices = InMemoryNotices()
     store = InMemoryReadModel(notices)
-    health = StaticHealth()
-    app.state.reader, app.state.notices, app.state.health = store, notices, health
+    nats = StaticConnection()
+    runtime = Runtime(read_model=store, notices=notices, nats=nats)
+    app = create_app(settings, runtime=runtime)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as client:
-        yield Api(client, store, notices, health)
+        yield Api(client, store, notices, nats, runtime)

@@ -169,13 +169,39 @@ async def test_invalid_ticket_parameters_answer_422(api: Api, params: dict[str, 
 
 
 async def test_readiness_names_what_does_not_answer(api: Api) -> None:
-    api.health.reasons = ["PostgreSQL does not answer"]
+    api.store.answering = False
 
     response = await api.client.get("/readyz")
 
     assert response.status_code == 503
     assert response.headers["retry-after"]
     assert response.json()["reasons"] == ["PostgreSQL does not answer"]
+
+
+async def test_readiness_lists_every_reason_nats_away_and_the_consumer_stopped_included(api: Api) -> None:
+    async def consume() -> None:
+        return None
+
+    api.runtime.tasks = (asyncio.create_task(consume(), name="consumer"),)
+    await api.runtime.tasks[0]
+    api.store.answering = False
+    api.nats.is_connected = False
+
+    response = await api.client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["reasons"] == [
+        "PostgreSQL does not answer",
+        "NATS is not connected",
+        "the consumer has stopped",
+    ]
+
+
+async def test_readiness_answers_200_while_everything_runs(api: Api) -> None:
+    response = await api.client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["reasons"] == []
 
 
 async def test_a_body_over_the_services_limit_answers_413_before_it_is_read(api: Api) -> None:

@@ -45,6 +45,7 @@ class InMemoryReadModel:
         self.tickets: dict[UUID, TicketRecord] = {}
         self.timeline: dict[UUID, dict[tuple[int, int], TimelineEntry]] = defaultdict(dict)
         self.dead_letters: list[DeadLetter] = []
+        self.answering = True  # whether readiness finds its database answering
         self._notices = notices
 
     async def apply(self, changes: Sequence[Change]) -> list[Outcome]:
@@ -61,6 +62,9 @@ class InMemoryReadModel:
 
     async def keep_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
         self.dead_letters.extend(letters)
+
+    async def answers(self) -> bool:
+        return self.answering
 
     async def list_tickets(
         self, scope: ReadScope, *, filters: TicketFilter, after: PageCursor | None, limit: int
@@ -82,9 +86,8 @@ class InMemoryReadModel:
         return TicketView(ticket=ticket, timeline=tuple(entry for entry in entries if shows(scope, entry)))
 
 
-class StaticHealth:
-    def __init__(self, *reasons: str) -> None:
-        self.reasons = list(reasons)
+class StaticConnection:
+    """A NATS connection that is connected or not, as the test says."""
 
-    async def unready_reasons(self) -> list[str]:
-        return list(self.reasons)
+    def __init__(self) -> None:
+        self.is_connected = True

@@ -94,7 +94,12 @@ class VersionNotices(Protocol):
         ...
 
 
-class HealthCheck(Protocol):
-    async def unready_reasons(self) -> list[str]:
-        """Why the service cannot serve now (what does not answer, what stopped); nothing when it can."""
+class ReadModel(TicketReader, Protocol):
+    async def answers(self) -> bool:
+        """Whether its database answers now (for readiness: it never raises)."""
         ...
+
+
+class NatsConnection(Protocol):
+    @property
+    def is_connected(self) -> bool: ...

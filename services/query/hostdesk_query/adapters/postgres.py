@@ -229,3 +229,25 @@ class PostgresReadModel:
         except UNAVAILABLE_ERRORS:
             return False
         return True
+
+
+async def create_pool(
+    database_url: str, *, schema: str, min_size: int, max_size: int, statement_timeout: float
+) -> asyncpg.Pool:
+    """The read model's pool: its connections' search_path is ``schema``."""
+    pool = await asyncpg.create_pool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=statement_timeout,
+        server_settings={
+            "search_path": schema,
+            "application_name": "hostdesk-query",
+            # asyncpg prepares every statement, and PostgreSQL may settle on a generic plan chosen while a
+            # table was nearly empty (a rebuild starts from nothing): a sequential scan that stays for good.
+            # Planning each execution costs a fraction of what such a plan does.
+            "plan_cache_mode": "force_custom_plan",
+        },
+    )
+    assert pool is not None
+    return pool

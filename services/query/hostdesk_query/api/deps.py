@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from hostdesk_contracts.runtime.auth import ActorDep
+from hostdesk_contracts.runtime.health import Readiness
 
-from hostdesk_query.adapters.ports import HealthCheck, TicketReader, VersionNotices
+from hostdesk_query.adapters.ports import TicketReader, VersionNotices
 from hostdesk_query.domain.visibility import ReadScope, scope_of
 from hostdesk_query.settings import Settings
 
@@ -27,9 +28,14 @@ async def get_notices(request: Request) -> VersionNotices:
     return notices
 
 
-async def get_health(request: Request) -> HealthCheck:
-    health: HealthCheck = request.app.state.health
-    return health
+class ReadinessProbe(Protocol):
+    async def readiness(self) -> Readiness: ...
+
+
+async def get_readiness(request: Request) -> Readiness:
+    """Query's readiness, as the shared health router asks it: PostgreSQL, NATS and the consumer."""
+    probe: ReadinessProbe = request.app.state.runtime
+    return await probe.readiness()
 
 
 async def get_scope(actor: ActorDep) -> ReadScope:
@@ -39,5 +45,4 @@ async def get_scope(actor: ActorDep) -> ReadScope:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ReaderDep = Annotated[TicketReader, Depends(get_reader)]
 NoticesDep = Annotated[VersionNotices, Depends(get_notices)]
-HealthDep = Annotated[HealthCheck, Depends(get_health)]
 ScopeDep = Annotated[ReadScope, Depends(get_scope)]

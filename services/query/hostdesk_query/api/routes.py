@@ -1,4 +1,5 @@
-"""``GET /v1/tickets`` and ``GET /v1/tickets/{ticket_id}``."""
+"""The routes: ``GET /v1/tickets`` and ``GET /v1/tickets/{ticket_id}`` (``/healthz`` and ``/readyz`` come from the
+shared health router)."""
 
 from __future__ import annotations
 

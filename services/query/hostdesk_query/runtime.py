@@ -1,0 +1,139 @@
+"""Everything query runs while it is up: its pool, its NATS connection, the read model, the version notices and
+the events consumer (the catch-up, then the durable consumer)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+
+from hostdesk_contracts.runtime.health import Readiness
+from hostdesk_contracts.runtime.nats import connect, ensure_streams
+
+from hostdesk_query.adapters.notices import PostgresVersionNotices, notify_channel
+from hostdesk_query.adapters.ports import NatsConnection, ReadModel, VersionNotices
+from hostdesk_query.adapters.postgres import PostgresReadModel, create_pool
+from hostdesk_query.adapters.schema import ensure_schema
+from hostdesk_query.entrypoints.catchup import CatchUp
+from hostdesk_query.entrypoints.events import TicketEvents
+from hostdesk_query.service_layer.projector import Projector
+from hostdesk_query.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# How long stopping waits for the batch in hand before it gives up on it (JetStream redelivers it).
+_STOP_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass
+class Runtime:
+    """What query serves and consumes with. ``start`` builds it on PostgreSQL and NATS; unit tests build one on
+    the fakes of ``adapters.memory``, with no task and nothing to close."""
+
+    read_model: ReadModel
+    notices: VersionNotices
+    nats: NatsConnection
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: tuple[asyncio.Task[None], ...] = ()
+    # The listener of the notices, the NATS connection and the pool: closed in the reverse order of their opening.
+    resources: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    async def readiness(self) -> Readiness:
+        """Ready while PostgreSQL answers, NATS is connected and the consumer runs."""
+        reasons = []
+        if not await self.read_model.answers():
+            reasons.append("PostgreSQL does not answer")
+        if not self.nats.is_connected:
+            reasons.append("NATS is not connected")
+        reasons.extend(f"the {task.get_name()} has stopped" for task in self.tasks if task.done())
+        return Readiness(reasons=reasons)
+
+    async def stop(self) -> None:
+        """Stop consuming after the batch in hand, close the notices' listener, drain NATS, close the pool."""
+        self.stopping.set()
+        if self.tasks:
+            try:
+                async with asyncio.timeout(_STOP_TIMEOUT_SECONDS):
+                    await asyncio.gather(*self.tasks, return_exceptions=True)
+            except TimeoutError:
+                log.warning(
+                    "the consumer did not stop within %.0fs; its batch will be redelivered", _STOP_TIMEOUT_SECONDS
+                )
+        await self.resources.aclose()
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("the %s stopped on an error", task.get_name(), exc_info=error)
+
+
+async def start(settings: Settings) -> Runtime:
+    """Connect, create or upgrade the read model's tables, and start the consumer: a fresh read model catches
+    up in bulk first. Whatever was opened is closed again when a step fails."""
+    resources = AsyncExitStack()
+    try:
+        return await _start_on(settings, resources)
+    except BaseException:
+        await resources.aclose()
+        raise
+
+
+async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
+    instance = settings.instance or uuid.uuid4().hex[:8]
+    pool = await create_pool(
+        settings.database_url,
+        schema=settings.db_schema,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        statement_timeout=settings.statement_timeout_seconds,
+    )
+    resources.push_async_callback(pool.close)
+    await ensure_schema(pool, settings.db_schema)
+    client = await connect(settings.nats_url, name=f"hostdesk-query-{instance}")
+    resources.push_async_callback(client.drain)
+    js = client.jetstream()
+    await ensure_streams(js, settings.subjects)
+
+    channel = notify_channel(settings.db_schema)
+    read_model = PostgresReadModel(pool, notify_channel=channel)
+    notices = PostgresVersionNotices(settings.database_url, channel=channel)
+    notices.start()
+    resources.push_async_callback(notices.close)
+
+    stopping = asyncio.Event()
+    durable = settings.durable(
+        stream=settings.subjects.events_stream,
+        name=settings.consumer_name,
+        filter_subject=settings.subjects.all_events,
+    )
+    catch_up = CatchUp(
+        pool=pool,
+        nc=client,
+        store=read_model,
+        schema=settings.db_schema,
+        stream=settings.subjects.events_stream,
+        durable=durable.config(),
+        stopping=stopping,
+    )
+    events = TicketEvents(
+        js,
+        catch_up=catch_up,
+        projector=Projector(read_model, redelivery=settings.redelivery, stopping=stopping),
+        spec=durable,
+        batch=settings.fetch_batch,
+        fetch_wait=settings.fetch_timeout_seconds,
+        stopping=stopping,
+    )
+    consuming = asyncio.create_task(events.run(), name="consumer")
+    consuming.add_done_callback(_log_crash)
+    log.info("query %s serving; consuming %s", instance, settings.subjects.all_events)
+    return Runtime(
+        read_model=read_model,
+        notices=notices,
+        nats=client,
+        stopping=stopping,
+        tasks=(consuming,),
+        resources=resources,
+    )
