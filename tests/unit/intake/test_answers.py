@@ -12,7 +12,6 @@ from hostdesk_contracts.base import Status
 from hostdesk_contracts.outcomes import Refusal
 from hostdesk_contracts.runtime.problems import ProblemError
 from hostdesk_intake.api.answers import answer, pending, refusal
-from hostdesk_intake.api.problems import IdempotencyKeyReused
 
 from .builders import close_command, committed, open_command, refused, reply_command
 
@@ -132,19 +131,3 @@ def test_a_pending_command_answers_202_with_where_to_ask() -> None:
         "ticket_id": str(command.ticket_id),
         "status": "pending",
     }
-
-
-def test_a_key_reused_for_another_ticket_does_not_pass_off_the_first_outcome() -> None:
-    first = reply_command(uuid.uuid4())
-    second = reply_command(uuid.uuid4(), command_id=first.command_id)
-
-    with pytest.raises(IdempotencyKeyReused):
-        answer(committed(first), command=second)
-
-
-def test_a_key_of_an_open_reused_for_a_reply_to_that_ticket_is_refused() -> None:
-    opened = open_command()
-    later = reply_command(opened.ticket_id, command_id=opened.command_id)
-
-    with pytest.raises(IdempotencyKeyReused):
-        answer(committed(opened), command=later)

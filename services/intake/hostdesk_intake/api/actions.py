@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from hostdesk_intake.api.action_schemas import (
-    ArchiveResult,
     AssigneeRequest,
     BulkArchiveAnswer,
     BulkArchiveRequest,
@@ -30,6 +29,7 @@ from hostdesk_intake.api.action_schemas import (
     resolve_command,
     unassign_command,
 )
+from hostdesk_intake.api.answers import PROBLEMS, TICKET_COMMAND_ANSWERS, answer_archives, answer_command
 from hostdesk_intake.api.deps import (
     BusDep,
     CallerDep,
@@ -38,7 +38,6 @@ from hostdesk_intake.api.deps import (
     TicketEnvelopeDep,
     staff_caller,
 )
-from hostdesk_intake.api.dispatch import PROBLEMS, TICKET_COMMAND_ANSWERS, dispatch, dispatch_all
 from hostdesk_intake.api.schemas import Committed
 
 router = APIRouter(prefix="/v1", tags=["tickets"])
@@ -64,7 +63,7 @@ async def change_status(
 ) -> JSONResponse:
     """Set the status by its canonical name or by the provider's label. Staff set open, answered,
     in_progress, on_hold or resolved; the requester may only mark the ticket resolved."""
-    return await dispatch(bus, payload.to_command(envelope, ticket_id, labels=labels))
+    return await answer_command(bus, payload.to_command(envelope, ticket_id, labels=labels))
 
 
 @router.get("/status-labels", response_model=StatusLabelsAnswer, responses=PROBLEMS)
@@ -76,25 +75,25 @@ async def status_labels(caller: CallerDep, labels: StatusLabelsDep) -> StatusLab
 @ticket_command("POST", "/resolve")
 async def mark_resolved(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Mark the ticket resolved, from either side."""
-    return await dispatch(bus, resolve_command(envelope, ticket_id))
+    return await answer_command(bus, resolve_command(envelope, ticket_id))
 
 
 @ticket_command("POST", "/pickup", staff_only=True)
 async def pick_up(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Assign the ticket to oneself."""
-    return await dispatch(bus, pickup_command(envelope, ticket_id))
+    return await answer_command(bus, pickup_command(envelope, ticket_id))
 
 
 @ticket_command("PUT", "/assignee", staff_only=True)
 async def assign(ticket_id: UUID, payload: AssigneeRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Assign the ticket to a staff member."""
-    return await dispatch(bus, payload.to_command(envelope, ticket_id))
+    return await answer_command(bus, payload.to_command(envelope, ticket_id))
 
 
 @ticket_command("DELETE", "/assignee", staff_only=True)
 async def unassign(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Leave the ticket unassigned."""
-    return await dispatch(bus, unassign_command(envelope, ticket_id))
+    return await answer_command(bus, unassign_command(envelope, ticket_id))
 
 
 @ticket_command("PATCH", "")
@@ -102,31 +101,29 @@ async def update(
     ticket_id: UUID, payload: UpdateTicketRequest, envelope: TicketEnvelopeDep, bus: BusDep
 ) -> JSONResponse:
     """Change priority, department, category, CC recipients or tags. The requester may change only CC."""
-    return await dispatch(bus, payload.to_command(envelope, ticket_id))
+    return await answer_command(bus, payload.to_command(envelope, ticket_id))
 
 
 @ticket_command("POST", "/rating")
 async def rate(ticket_id: UUID, payload: RatingRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """The requester rates the support of a resolved or closed ticket, once per resolution."""
-    return await dispatch(bus, payload.to_command(envelope, ticket_id))
+    return await answer_command(bus, payload.to_command(envelope, ticket_id))
 
 
 @ticket_command("POST", "/archive")
 async def archive(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Move an answered or resolved ticket to the archive."""
-    return await dispatch(bus, archive_command(envelope, ticket_id))
+    return await answer_command(bus, archive_command(envelope, ticket_id))
 
 
 @ticket_command("POST", "/merge", staff_only=True)
 async def merge(ticket_id: UUID, payload: MergeRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Merge this ticket into another: the other gains its posts, this one is closed with a link to it."""
-    return await dispatch(bus, payload.to_command(envelope, ticket_id))
+    return await answer_command(bus, payload.to_command(envelope, ticket_id))
 
 
 @router.post("/tickets/archive", response_model=BulkArchiveAnswer, responses=PROBLEMS)
 async def archive_many(payload: BulkArchiveRequest, envelope: EnvelopeDep, bus: BusDep) -> BulkArchiveAnswer:
     """Archive several tickets at once, confirmed. Answers 200 with what became of each, in request order:
     archived, refused (with why and the ticket's status) or pending (ask its command's link later)."""
-    commands = payload.to_commands(envelope)
-    outcomes = await dispatch_all(bus, commands)
-    return BulkArchiveAnswer(results=[ArchiveResult.of(*each) for each in zip(commands, outcomes, strict=True)])
+    return await answer_archives(bus, payload.to_commands(envelope))

@@ -2,32 +2,104 @@
 
 Committed: 201 for an open (with the new ticket's ``Location``) and for every other command, 200 for a close.
 Refused: ``not_found`` 404, ``conflict`` 409 naming the ticket's ``current_status``, ``stale`` 409 naming
-its ``current_version``. Not yet decided: 202 with the ``Location`` to ask again.
+its ``current_version``. Not yet decided: 202 with the ``Location`` to ask again. Not stored: 503 with
+``Retry-After``.
 
 A caller who polls ``/v1/commands/{id}`` gets the same answer: the outcome names its command's type. (An outcome
 stored by an earlier version names none: an open is still recognised, since its ticket id derives from its
-command id, and any other committed command answers 200.)
+command id, and any other committed command answers 200.) Another account's command is 404, as if it did not exist.
 
-The same Idempotency-Key sent again with another request finds the first request's outcome: its digest of the
-request differs, and the caller gets a 422 instead of an outcome that is not theirs.
+The same Idempotency-Key sent again with another request finds the first request's outcome: the caller gets a
+422 instead of an outcome that is not theirs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from fastapi.responses import JSONResponse
-from hostdesk_contracts.commands import CloseTicket, CommandBase, OpenTicket, command_type_token, ticket_id_for
-from hostdesk_contracts.outcomes import CommandOutcome, Refusal, request_digest
-from hostdesk_contracts.runtime.problems import Conflict, NotFound, ProblemError
+from hostdesk_contracts.base import Actor
+from hostdesk_contracts.commands import ArchiveTicket, CloseTicket, CommandBase, OpenTicket, command_type_token
+from hostdesk_contracts.outcomes import CommandOutcome, Refusal
+from hostdesk_contracts.problems import Problem
+from hostdesk_contracts.runtime.problems import Conflict, NotFound, ProblemError, Unavailable
 
+from hostdesk_intake.adapters.command_bus import BusUnavailable, CommandBus
+from hostdesk_intake.api.action_schemas import ArchiveResult, BulkArchiveAnswer
 from hostdesk_intake.api.problems import IdempotencyKeyReused
 from hostdesk_intake.api.schemas import Committed, Pending
+from hostdesk_intake.domain.commands import made_by_open
+from hostdesk_intake.service_layer.dispatch import (
+    AnotherRequestsOutcome,
+    NotYourCommand,
+    dispatch,
+    dispatch_all,
+    outcome_of,
+)
 
 TICKET_STATUS_PROBLEM = "urn:hostdesk:problem:ticket-status"
 STALE_VERSION_PROBLEM = "urn:hostdesk:problem:stale-version"
 POLL_SECONDS = 1
+RETRY_SECONDS = 2
 OPEN, CLOSE = command_type_token(OpenTicket), command_type_token(CloseTicket)
+
+# What the command routes document that they may answer, besides their success.
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {"application/problem+json": {}}} for status in (401, 403, 422, 429, 503)
+}
+PENDING: dict[int | str, dict[str, Any]] = {202: {"model": Pending, "description": "Stored, not yet applied."}}
+TICKET_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No such ticket that the caller may see."},
+    409: {"model": Problem, "description": "The ticket's status or version does not allow the command."},
+}
+TICKET_COMMAND_ANSWERS = PENDING | TICKET_PROBLEMS | PROBLEMS
+
+
+async def answer_command(bus: CommandBus, command: CommandBase) -> JSONResponse:
+    """Dispatch one command and answer with its outcome: committed, pending, or the problem of its refusal."""
+    try:
+        outcome = await dispatch(bus, command)
+    except BusUnavailable as error:
+        raise Unavailable(
+            f"The command could not be stored: {error}. Retry it with the same Idempotency-Key.",
+            retry_after=RETRY_SECONDS,
+        ) from error
+    except AnotherRequestsOutcome as error:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was first used for another request, whose outcome this is not. "
+            "Use a new key for a new request."
+        ) from error
+    if outcome is None:
+        return pending(command.command_id, command.ticket_id)
+    return answer(outcome, command=command)
+
+
+async def answer_archives(bus: CommandBus, commands: Sequence[ArchiveTicket]) -> BulkArchiveAnswer:
+    """Dispatch the archive of each ticket at once and answer with what became of each, in the same order."""
+    try:
+        outcomes = await dispatch_all(bus, commands)
+    except BusUnavailable as error:
+        raise Unavailable(
+            f"Not every command could be stored: {error}. Send the same request again with the same "
+            "Idempotency-Key: what was stored is applied once.",
+            retry_after=RETRY_SECONDS,
+        ) from error
+    return BulkArchiveAnswer(results=[ArchiveResult.of(*each) for each in zip(commands, outcomes, strict=True)])
+
+
+async def answer_poll(bus: CommandBus, command_id: str, *, caller: Actor) -> JSONResponse:
+    """The answer the request of the caller's command would have had, once decided; 202 until then."""
+    try:
+        outcome = await outcome_of(bus, command_id, caller=caller)
+    except BusUnavailable as error:
+        raise Unavailable(f"Outcomes cannot be read now: {error}.", retry_after=RETRY_SECONDS) from error
+    except NotYourCommand as error:
+        raise NotFound(f"There is no command {command_id} of yours.") from error
+    if outcome is None:
+        return pending(command_id, None)
+    return answer(outcome, command=None)
 
 
 def answer(outcome: CommandOutcome, *, command: CommandBase | None) -> JSONResponse:
@@ -35,15 +107,13 @@ def answer(outcome: CommandOutcome, *, command: CommandBase | None) -> JSONRespo
 
     Raises the problem of a refused command.
     """
-    if command is not None:
-        _ensure_same_request(outcome, command)
     if outcome.result == "refused":
         raise refusal(outcome)
     body = Committed(
         command_id=outcome.command_id, ticket_id=outcome.ticket_id, number=outcome.number, version=outcome.version
     ).model_dump(mode="json")
     command_type = command_type_token(command) if command is not None else outcome.command_type
-    if command_type == OPEN or (command_type is None and _made_by_open(outcome)):
+    if command_type == OPEN or (command_type is None and made_by_open(outcome)):
         return JSONResponse(body, status_code=201, headers={"Location": f"/v1/tickets/{outcome.ticket_id}"})
     return JSONResponse(body, status_code=200 if command_type in (CLOSE, None) else 201)
 
@@ -77,21 +147,3 @@ def refusal(outcome: CommandOutcome) -> ProblemError:
             **ids,
         )
     return Conflict(f"The tickets service refused this command.{why}", **ids)
-
-
-def _made_by_open(outcome: CommandOutcome) -> bool:
-    return outcome.ticket_id == ticket_id_for(outcome.command_id)
-
-
-def _ensure_same_request(outcome: CommandOutcome, command: CommandBase) -> None:
-    """A key sent again with another request finds the first request's outcome: say so, do not pass it off."""
-    digest_differs = outcome.request_digest is not None and outcome.request_digest != request_digest(command)
-    if (
-        digest_differs
-        or outcome.ticket_id != command.ticket_id
-        or _made_by_open(outcome) != isinstance(command, OpenTicket)
-    ):
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was first used for another request, whose outcome this is not. "
-            "Use a new key for a new request."
-        )

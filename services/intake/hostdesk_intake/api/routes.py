@@ -11,18 +11,9 @@ from uuid import UUID
 from fastapi import APIRouter, Path
 from fastapi import Body as BodyParam
 from fastapi.responses import JSONResponse
-from hostdesk_contracts.runtime.problems import NotFound, Unavailable
 
-from hostdesk_intake.adapters.command_bus import BusUnavailable
-from hostdesk_intake.api.answers import answer, pending
+from hostdesk_intake.api.answers import PENDING, PROBLEMS, TICKET_COMMAND_ANSWERS, answer_command, answer_poll
 from hostdesk_intake.api.deps import BusDep, CallerDep, EnvelopeDep, StatusLabelsDep, TicketEnvelopeDep
-from hostdesk_intake.api.dispatch import (
-    PENDING,
-    PROBLEMS,
-    RETRY_SECONDS,
-    TICKET_COMMAND_ANSWERS,
-    dispatch,
-)
 from hostdesk_intake.api.schemas import CloseRequest, Committed, OpenTicketRequest, ReplyRequest
 
 router = APIRouter(prefix="/v1")
@@ -32,7 +23,7 @@ COMMAND_ID_PATTERN = r"^[A-Za-z0-9_=-]{1,200}$"
 
 @router.post("/tickets", status_code=201, response_model=Committed, responses=PENDING | PROBLEMS, tags=["tickets"])
 async def open_ticket(payload: OpenTicketRequest, envelope: EnvelopeDep, bus: BusDep) -> JSONResponse:
-    return await dispatch(bus, payload.to_command(envelope))
+    return await answer_command(bus, payload.to_command(envelope))
 
 
 @router.post(
@@ -46,7 +37,7 @@ async def post_reply(
     ticket_id: UUID, payload: ReplyRequest, envelope: TicketEnvelopeDep, labels: StatusLabelsDep, bus: BusDep
 ) -> JSONResponse:
     """A reply may set the status it leaves the ticket in, by name or by the provider's label."""
-    return await dispatch(bus, payload.to_command(envelope, ticket_id, labels=labels))
+    return await answer_command(bus, payload.to_command(envelope, ticket_id, labels=labels))
 
 
 @router.post(
@@ -61,7 +52,7 @@ async def close_ticket(
     bus: BusDep,
     payload: Annotated[CloseRequest | None, BodyParam()] = None,
 ) -> JSONResponse:
-    return await dispatch(bus, (payload or CloseRequest()).to_command(envelope, ticket_id))
+    return await answer_command(bus, (payload or CloseRequest()).to_command(envelope, ticket_id))
 
 
 @router.get(
@@ -78,12 +69,4 @@ async def command_outcome(
     Missing means not decided yet (202): intake cannot tell an unknown id from a pending one. An outcome
     of another account's command is 404, as if it did not exist.
     """
-    try:
-        outcome = await bus.outcome(command_id)
-    except BusUnavailable as error:
-        raise Unavailable(f"Outcomes cannot be read now: {error}.", retry_after=RETRY_SECONDS) from error
-    if outcome is None:
-        return pending(command_id, None)
-    if outcome.account_id != caller.account_id:
-        raise NotFound(f"There is no command {command_id} of yours.")
-    return answer(outcome, command=None)
+    return await answer_poll(bus, command_id, caller=caller)

@@ -3,7 +3,8 @@
 A request with an ``Idempotency-Key`` always becomes the same command id, so a retried request is the same
 command: JetStream drops the second publish and the tickets service applies the id once. Without a key,
 every request is a new command. A request on many tickets (the bulk archive) is one command a ticket, each
-id derived from the request's and the ticket's.
+id derived from the request's and the ticket's. The same key sent again with another request finds the first
+request's outcome, which is not the second's to have.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4, uuid5
 
 from hostdesk_contracts.base import Actor
-from hostdesk_contracts.commands import CommandBase
+from hostdesk_contracts.commands import CommandBase, OpenTicket, ticket_id_for
+from hostdesk_contracts.outcomes import CommandOutcome, request_digest
 
 IDEMPOTENCY_NAMESPACE = UUID("3f0c6b52-8e4d-4a57-b1f2-6d9e0a7c4b18")
 
@@ -59,3 +61,18 @@ class Envelope:
         Its id derives from the request's, so a retried request (same Idempotency-Key) is the same commands.
         """
         return dataclasses.replace(self, command_id=str(uuid5(IDEMPOTENCY_NAMESPACE, f"{self.command_id}:{ticket_id}")))
+
+
+def made_by_open(outcome: CommandOutcome) -> bool:
+    """Whether the outcome is an open's: an open's ticket id derives from its command id."""
+    return outcome.ticket_id == ticket_id_for(outcome.command_id)
+
+
+def is_outcome_of(outcome: CommandOutcome, command: CommandBase) -> bool:
+    """Whether ``outcome``, found under ``command``'s id, is ``command``'s own and not another request's."""
+    digest_differs = outcome.request_digest is not None and outcome.request_digest != request_digest(command)
+    return (
+        not digest_differs
+        and outcome.ticket_id == command.ticket_id
+        and made_by_open(outcome) == isinstance(command, OpenTicket)
+    )
