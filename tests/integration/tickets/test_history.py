@@ -17,6 +17,7 @@ from hostdesk_contracts.commands import AssignTicket, ChangeStatus, CommandBase,
 from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_contracts.runtime.clock import utc_now
 from hostdesk_tickets.main import create_app
+from hostdesk_tickets.runtime import start
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
 
@@ -29,12 +30,17 @@ ROUNDS = 14  # of six events each: past the snapshot taken at version 50
 async def tickets_service(
     settings: Settings, *, clock: Callable[[], datetime] = utc_now
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The whole tickets service (consumer, relay, auto-close, HTTP) for the test's schema and subject root."""
-    app = create_app(settings, clock=clock)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tickets") as client:
-            yield client
+    """The whole tickets service (consumer, relay, auto-close, HTTP) for the test's schema and subject root, its
+    auto-close on ``clock``."""
+    running = await start(settings, clock=clock)
+    try:
+        app = create_app(settings, runtime=running)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://tickets") as client:
+                yield client
+    finally:
+        await running.stop()
 
 
 def bearer(settings: Settings, actor: Actor) -> dict[str, str]:

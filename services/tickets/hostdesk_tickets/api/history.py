@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from hostdesk_contracts.base import Actor, Assignee, Channel, Priority, Rating, Side, Status
 from hostdesk_contracts.events import EVENT_ADAPTER, AnyEvent, AnyTicketEvent
@@ -22,6 +22,7 @@ from hostdesk_contracts.runtime.problems import NotFound
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hostdesk_tickets.adapters.public_events import to_public
+from hostdesk_tickets.api.deps import TicketsDep
 from hostdesk_tickets.domain.access import side_of
 from hostdesk_tickets.domain.disclosure import timeline_for
 from hostdesk_tickets.domain.errors import TicketNotFound
@@ -29,14 +30,6 @@ from hostdesk_tickets.domain.ticket import Ticket
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
 router = APIRouter(prefix="/v1/tickets", tags=["history"])
-
-
-async def get_tickets(request: Request) -> TicketsApplication:
-    tickets: TicketsApplication = request.app.state.tickets
-    return tickets
-
-
-TicketsDep = Annotated[TicketsApplication, Depends(get_tickets)]
 
 
 class Schema(BaseModel):
