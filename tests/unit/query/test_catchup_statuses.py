@@ -6,14 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from hostdesk_query.adapters.catchup_stream import (
-    STATUSES,
-    Answer,
-    ReadInterrupted,
-    ReadRefused,
-    StreamRange,
-    answer_to,
-)
+from hostdesk_query.adapters.catchup_statuses import STATUSES, Answer, answer_to
+from hostdesk_query.adapters.catchup_stream import ReadInterrupted, ReadRefused, StreamRange
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 

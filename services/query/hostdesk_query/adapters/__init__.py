@@ -1,1 +1,1 @@
-"""PostgreSQL, NATS and the in-memory fakes, each behind a Protocol of ``ports``."""
+"""Outbound ports (Protocols in ``ports``) and their implementations: PostgreSQL, NATS, and the in-memory fakes."""
