@@ -9,9 +9,8 @@ from fastapi import FastAPI
 from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 
-from hostdesk_intake.api.actions import router as actions_router
 from hostdesk_intake.api.health import readiness
-from hostdesk_intake.api.routes import router as commands_router
+from hostdesk_intake.api.routes import router
 from hostdesk_intake.runtime import Runtime, start
 from hostdesk_intake.settings import Settings
 
@@ -40,8 +39,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router(readiness))
-    app.include_router(commands_router)
-    app.include_router(actions_router)
+    app.include_router(router)
     return app
 
 

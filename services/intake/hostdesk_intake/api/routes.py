@@ -1,24 +1,66 @@
-"""Opening a ticket, its conversation (replies, close), and the outcomes of commands.
+"""Every route of intake: opening a ticket, its conversation (replies, close), what staff and requesters do to
+it besides writing in it (status, assignment, fields, rating, archive of one or many, merge), the status labels,
+and the outcomes of commands.
 
-Every route needs a bearer token and counts against its rate.
+Every route needs a bearer token and counts against its rate. Every command takes ``Idempotency-Key`` and, on
+one ticket, ``If-Match``, and answers 201 once committed (200 for a close), 202 while pending, 404 or 409
+problems from the tickets service. Assigning and merging are for staff only, whatever the ticket: intake
+answers 403 to anyone else before anything is sent.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from fastapi import Body as BodyParam
 from fastapi.responses import JSONResponse
 
-from hostdesk_intake.api.answers import PENDING, PROBLEMS, TICKET_COMMAND_ANSWERS, answer_command, answer_poll
-from hostdesk_intake.api.deps import BusDep, CallerDep, EnvelopeDep, StatusLabelsDep, TicketEnvelopeDep
+from hostdesk_intake.api.action_schemas import (
+    AssigneeRequest,
+    BulkArchiveAnswer,
+    BulkArchiveRequest,
+    ChangeStatusRequest,
+    MergeRequest,
+    RatingRequest,
+    StatusLabelsAnswer,
+    UpdateTicketRequest,
+    archive_command,
+    pickup_command,
+    resolve_command,
+    unassign_command,
+)
+from hostdesk_intake.api.answers import (
+    PENDING,
+    PROBLEMS,
+    TICKET_COMMAND_ANSWERS,
+    answer_archives,
+    answer_command,
+    answer_poll,
+)
+from hostdesk_intake.api.deps import BusDep, CallerDep, EnvelopeDep, StatusLabelsDep, TicketEnvelopeDep, staff_caller
 from hostdesk_intake.api.schemas import CloseRequest, Committed, OpenTicketRequest, ReplyRequest
 
 router = APIRouter(prefix="/v1")
 
 COMMAND_ID_PATTERN = r"^[A-Za-z0-9_=-]{1,200}$"
+
+Route = TypeVar("Route", bound=Callable[..., Any])
+
+
+def ticket_command(method: str, path: str, *, staff_only: bool = False) -> Callable[[Route], Route]:
+    """A route that sends one command about the ticket in its path; ``staff_only`` answers 403 to others."""
+    return router.api_route(
+        f"/tickets/{{ticket_id}}{path}",
+        methods=[method],
+        status_code=201,
+        response_model=Committed,
+        responses=TICKET_COMMAND_ANSWERS,
+        tags=["tickets"],
+        dependencies=[Depends(staff_caller)] if staff_only else None,
+    )
 
 
 @router.post("/tickets", status_code=201, response_model=Committed, responses=PENDING | PROBLEMS, tags=["tickets"])
@@ -26,13 +68,7 @@ async def open_ticket(payload: OpenTicketRequest, envelope: EnvelopeDep, bus: Bu
     return await answer_command(bus, payload.to_command(envelope))
 
 
-@router.post(
-    "/tickets/{ticket_id}/replies",
-    status_code=201,
-    response_model=Committed,
-    responses=TICKET_COMMAND_ANSWERS,
-    tags=["tickets"],
-)
+@ticket_command("POST", "/replies")
 async def post_reply(
     ticket_id: UUID, payload: ReplyRequest, envelope: TicketEnvelopeDep, labels: StatusLabelsDep, bus: BusDep
 ) -> JSONResponse:
@@ -70,3 +106,75 @@ async def command_outcome(
     of another account's command is 404, as if it did not exist.
     """
     return await answer_poll(bus, command_id, caller=caller)
+
+
+@ticket_command("POST", "/status")
+async def change_status(
+    ticket_id: UUID, payload: ChangeStatusRequest, envelope: TicketEnvelopeDep, labels: StatusLabelsDep, bus: BusDep
+) -> JSONResponse:
+    """Set the status by its canonical name or by the provider's label. Staff set open, answered,
+    in_progress, on_hold or resolved; the requester may only mark the ticket resolved."""
+    return await answer_command(bus, payload.to_command(envelope, ticket_id, labels=labels))
+
+
+@router.get("/status-labels", response_model=StatusLabelsAnswer, responses=PROBLEMS, tags=["tickets"])
+async def status_labels(caller: CallerDep, labels: StatusLabelsDep) -> StatusLabelsAnswer:
+    """The provider's own status labels that the caller's tenant may give instead of a canonical status."""
+    return StatusLabelsAnswer.of(caller.tenant, labels.of(caller.tenant))
+
+
+@ticket_command("POST", "/resolve")
+async def mark_resolved(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
+    """Mark the ticket resolved, from either side."""
+    return await answer_command(bus, resolve_command(envelope, ticket_id))
+
+
+@ticket_command("POST", "/pickup", staff_only=True)
+async def pick_up(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
+    """Assign the ticket to oneself."""
+    return await answer_command(bus, pickup_command(envelope, ticket_id))
+
+
+@ticket_command("PUT", "/assignee", staff_only=True)
+async def assign(ticket_id: UUID, payload: AssigneeRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
+    """Assign the ticket to a staff member."""
+    return await answer_command(bus, payload.to_command(envelope, ticket_id))
+
+
+@ticket_command("DELETE", "/assignee", staff_only=True)
+async def unassign(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
+    """Leave the ticket unassigned."""
+    return await answer_command(bus, unassign_command(envelope, ticket_id))
+
+
+@ticket_command("PATCH", "")
+async def update(
+    ticket_id: UUID, payload: UpdateTicketRequest, envelope: TicketEnvelopeDep, bus: BusDep
+) -> JSONResponse:
+    """Change priority, department, category, CC recipients or tags. The requester may change only CC."""
+    return await answer_command(bus, payload.to_command(envelope, ticket_id))
+
+
+@ticket_command("POST", "/rating")
+async def rate(ticket_id: UUID, payload: RatingRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
+    """The requester rates the support of a resolved or closed ticket, once per resolution."""
+    return await answer_command(bus, payload.to_command(envelope, ticket_id))
+
+
+@ticket_command("POST", "/archive")
+async def archive(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
+    """Move an answered or resolved ticket to the archive."""
+    return await answer_command(bus, archive_command(envelope, ticket_id))
+
+
+@ticket_command("POST", "/merge", staff_only=True)
+async def merge(ticket_id: UUID, payload: MergeRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
+    """Merge this ticket into another: the other gains its posts, this one is closed with a link to it."""
+    return await answer_command(bus, payload.to_command(envelope, ticket_id))
+
+
+@router.post("/tickets/archive", response_model=BulkArchiveAnswer, responses=PROBLEMS, tags=["tickets"])
+async def archive_many(payload: BulkArchiveRequest, envelope: EnvelopeDep, bus: BusDep) -> BulkArchiveAnswer:
+    """Archive several tickets at once, confirmed. Answers 200 with what became of each, in request order:
+    archived, refused (with why and the ticket's status) or pending (ask its command's link later)."""
+    return await answer_archives(bus, payload.to_commands(envelope))
