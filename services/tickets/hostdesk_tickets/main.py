@@ -7,11 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 
-from hostdesk_tickets.api.deps import get_readiness
-from hostdesk_tickets.api.history import router as history_router
+from hostdesk_tickets.api.routes import router
 from hostdesk_tickets.runtime import Runtime, start
 from hostdesk_tickets.settings import Settings
 
@@ -38,8 +36,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         _serve_over(app, runtime)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.include_router(health_router(get_readiness))
-    app.include_router(history_router)
+    app.include_router(router)
     return app
 
 

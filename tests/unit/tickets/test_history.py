@@ -13,12 +13,13 @@ from hostdesk_contracts.base import Actor, Assignee, Priority, Role, Side, Statu
 from hostdesk_contracts.commands import AssignTicket, MergeTicket, OpenTicket, PostReply, UpdateTicket
 from hostdesk_contracts.events import EVENT_ADAPTER, AnyEvent, PostsMerged, TicketOpened
 from hostdesk_contracts.runtime.auth import issue_token
-from hostdesk_contracts.runtime.problems import NotFound, install_problem_handlers
+from hostdesk_contracts.runtime.problems import install_problem_handlers
 from hostdesk_tickets.adapters.public_events import to_public
-from hostdesk_tickets.api.history import AsOf, HandlerTicketState, read_history
-from hostdesk_tickets.api.history import router as history_router
+from hostdesk_tickets.api.routes import router
+from hostdesk_tickets.api.schemas import HandlerTicketState, History
 from hostdesk_tickets.domain.disclosure import timeline_for
 from hostdesk_tickets.service_layer.application import TicketsApplication
+from hostdesk_tickets.service_layer.history import AsOf, HistoryNotFound, read_history
 
 from .builders import CUSTOMER, FOREIGN_STAFF, NOW, OTHER_CUSTOMER, STAFF, new_id, open_command
 from .test_group_commit import CountingNumbers
@@ -56,6 +57,11 @@ def busy_ticket(app: TicketsApplication) -> OpenTicket:
 
 def public_events(app: TicketsApplication, opening: OpenTicket) -> list[AnyEvent]:
     return [EVENT_ADAPTER.validate_python(to_public(e)) for e in app.repository.event_store.get(opening.ticket_id)]
+
+
+def history(app: TicketsApplication, opening: OpenTicket, caller: Actor, as_of: AsOf) -> History:
+    """The answer for ``caller``: the use case's ticket and timeline, shaped for the caller's side."""
+    return History.of(read_history(app, opening.ticket_id, caller, as_of))
 
 
 def kinds(events: tuple[AnyEvent, ...] | list[AnyEvent]) -> list[str]:
@@ -115,8 +121,8 @@ def test_the_requesting_side_is_shown_only_the_public_posts_merged_in(app: Ticke
 def test_the_ticket_at_a_version_is_the_ticket_as_it_was_then(app: TicketsApplication) -> None:
     opening = busy_ticket(app)
 
-    then = read_history(app, opening.ticket_id, STAFF, AsOf(version=4))
-    now = read_history(app, opening.ticket_id, STAFF, AsOf())
+    then = history(app, opening, STAFF, AsOf(version=4))
+    now = history(app, opening, STAFF, AsOf())
 
     assert isinstance(then.ticket, HandlerTicketState)
     assert (then.ticket.version, then.ticket.status, then.ticket.priority) == (4, Status.ANSWERED, Priority.NORMAL)
@@ -132,7 +138,7 @@ def test_the_ticket_at_a_moment_is_the_ticket_at_its_last_version_recorded_by_th
     opening = busy_ticket(app)
     answer = public_events(app, opening)[3]
 
-    at_answer = read_history(app, opening.ticket_id, STAFF, AsOf(moment=answer.occurred_at))
+    at_answer = history(app, opening, STAFF, AsOf(moment=answer.occurred_at))
 
     assert at_answer.ticket.version == 4
     assert at_answer.ticket.status is Status.ANSWERED
@@ -141,30 +147,30 @@ def test_the_ticket_at_a_moment_is_the_ticket_at_its_last_version_recorded_by_th
 def test_the_requester_is_shown_the_ticket_without_its_tags_and_assignee(app: TicketsApplication) -> None:
     opening = busy_ticket(app)
 
-    history = read_history(app, opening.ticket_id, CUSTOMER, AsOf())
+    answer = history(app, opening, CUSTOMER, AsOf())
 
-    assert not isinstance(history.ticket, HandlerTicketState)
-    assert "tags" not in history.model_dump()["ticket"]
-    assert kinds(history.timeline) == ["opened", "reply_posted", "status_changed", "priority_changed"]
+    assert not isinstance(answer.ticket, HandlerTicketState)
+    assert "tags" not in answer.model_dump()["ticket"]
+    assert kinds(answer.timeline) == ["opened", "reply_posted", "status_changed", "priority_changed"]
 
 
 @pytest.mark.parametrize("stranger", [OTHER_CUSTOMER, FOREIGN_STAFF])
 def test_a_stranger_is_told_there_is_no_such_ticket(app: TicketsApplication, stranger: Actor) -> None:
     opening = busy_ticket(app)
 
-    with pytest.raises(NotFound, match=f"There is no ticket {opening.ticket_id}"):
+    with pytest.raises(HistoryNotFound, match=f"There is no ticket {opening.ticket_id}"):
         read_history(app, opening.ticket_id, stranger, AsOf(version=1))
 
 
 def test_a_ticket_that_does_not_exist_is_not_found(app: TicketsApplication) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(HistoryNotFound):
         read_history(app, uuid4(), STAFF, AsOf())
 
 
 def test_a_version_the_ticket_has_not_reached_is_not_found(app: TicketsApplication) -> None:
     opening = busy_ticket(app)
 
-    with pytest.raises(NotFound, match="is at version 7; it has no version 8"):
+    with pytest.raises(HistoryNotFound, match="is at version 7; it has no version 8"):
         read_history(app, opening.ticket_id, CUSTOMER, AsOf(version=8))
 
 
@@ -172,7 +178,7 @@ def test_a_moment_before_the_ticket_was_opened_is_not_found(app: TicketsApplicat
     opening = busy_ticket(app)
     opened_at = public_events(app, opening)[0].occurred_at
 
-    with pytest.raises(NotFound, match="did not exist yet"):
+    with pytest.raises(HistoryNotFound, match="did not exist yet"):
         read_history(app, opening.ticket_id, CUSTOMER, AsOf(moment=opened_at - timedelta(microseconds=1)))
 
 
@@ -185,7 +191,7 @@ async def client(app: TicketsApplication) -> AsyncIterator[httpx.AsyncClient]:
     api.state.tickets = app
     api.state.jwt_secret = SECRET
     install_problem_handlers(api)
-    api.include_router(history_router)
+    api.include_router(router)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://tickets") as client:
         yield client
 

@@ -1,0 +1,60 @@
+"""Thin routes: health and readiness, and ``GET /v1/tickets/{ticket_id}/history`` (the ticket and its timeline
+as they were at a version or a moment, as the caller's side may see them)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
+from hostdesk_contracts.problems import Problem
+from hostdesk_contracts.runtime.auth import ActorDep
+from hostdesk_contracts.runtime.health import health_router
+from hostdesk_contracts.runtime.problems import NotFound
+from pydantic import AwareDatetime
+
+from hostdesk_tickets.api.deps import TicketsDep, get_readiness
+from hostdesk_tickets.api.schemas import History
+from hostdesk_tickets.service_layer.history import AsOf, HistoryNotFound, read_history
+
+router = APIRouter()
+router.include_router(health_router(get_readiness))
+
+
+@router.get(
+    "/v1/tickets/{ticket_id}/history",
+    tags=["history"],
+    response_model=History,
+    responses={
+        401: {"model": Problem, "description": "No valid bearer token."},
+        404: {
+            "model": Problem,
+            "description": "No such ticket, not one the caller may see, or not at that version or moment.",
+        },
+        422: {"model": Problem, "description": "Invalid parameters, each named; or both version and at."},
+    },
+)
+async def ticket_history(
+    ticket_id: UUID,
+    caller: ActorDep,
+    tickets: TicketsDep,
+    version: Annotated[int | None, Query(ge=1, description="The ticket as it was at this version.")] = None,
+    at: Annotated[
+        AwareDatetime | None, Query(description="The ticket as it was at this moment (ISO 8601, with its offset).")
+    ] = None,
+) -> History:
+    """The ticket and its timeline as they were at ``version``, or at the moment ``at``, or (neither) now."""
+    if version is not None and at is not None:
+        raise RequestValidationError(
+            [
+                {"type": "value_error", "loc": ("query", name), "msg": "give either version or at, not both"}
+                for name in ("version", "at")
+            ]
+        )
+    try:
+        then = await asyncio.to_thread(read_history, tickets, ticket_id, caller, AsOf(version=version, moment=at))
+    except HistoryNotFound as missing:
+        raise NotFound(str(missing)) from None
+    return History.of(then)
