@@ -10,7 +10,8 @@ import pytest
 from hostdesk_contracts.base import Actor, Assignee, Priority, Rating, Role, Status
 from hostdesk_contracts.commands import ArchiveTicket
 from hostdesk_contracts.runtime.problems import Forbidden
-from hostdesk_intake.api.action_schemas import (
+from hostdesk_intake.api.problems import InvalidField
+from hostdesk_intake.api.schemas.actions import (
     AssigneeRequest,
     BulkArchiveRequest,
     ChangeStatusRequest,
@@ -22,7 +23,6 @@ from hostdesk_intake.api.action_schemas import (
     resolve_command,
     unassign_command,
 )
-from hostdesk_intake.api.problems import InvalidField
 from hostdesk_intake.domain.commands import Envelope
 from hostdesk_intake.domain.status_labels import PLANETHOSTER_LABELS, StatusLabels
 from pydantic import BaseModel, ValidationError

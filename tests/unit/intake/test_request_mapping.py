@@ -9,7 +9,7 @@ from hostdesk_contracts.base import Channel, Priority, Status, Visibility
 from hostdesk_contracts.commands import ticket_id_for
 from hostdesk_intake.api.deps import expected_version
 from hostdesk_intake.api.problems import InvalidField
-from hostdesk_intake.api.schemas import CloseRequest, OpenTicketRequest, ReplyRequest
+from hostdesk_intake.api.schemas.conversation import CloseRequest, OpenTicketRequest, ReplyRequest
 from hostdesk_intake.domain.commands import Envelope
 from hostdesk_intake.domain.status_labels import PLANETHOSTER_LABELS, StatusLabels
 from pydantic import ValidationError

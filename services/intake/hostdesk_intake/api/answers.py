@@ -27,9 +27,8 @@ from hostdesk_contracts.problems import Problem
 from hostdesk_contracts.runtime.problems import Conflict, NotFound, ProblemError, Unavailable
 
 from hostdesk_intake.adapters.command_bus import BusUnavailable, CommandBus
-from hostdesk_intake.api.action_schemas import ArchiveResult, BulkArchiveAnswer
 from hostdesk_intake.api.problems import IdempotencyKeyReused
-from hostdesk_intake.api.schemas import Committed, Pending
+from hostdesk_intake.api.schemas.responses import ArchiveResult, BulkArchiveAnswer, Committed, Pending
 from hostdesk_intake.domain.commands import made_by_open
 from hostdesk_intake.service_layer.dispatch import (
     AnotherRequestsOutcome,

@@ -18,20 +18,6 @@ from fastapi import APIRouter, Depends, Path
 from fastapi import Body as BodyParam
 from fastapi.responses import JSONResponse
 
-from hostdesk_intake.api.action_schemas import (
-    AssigneeRequest,
-    BulkArchiveAnswer,
-    BulkArchiveRequest,
-    ChangeStatusRequest,
-    MergeRequest,
-    RatingRequest,
-    StatusLabelsAnswer,
-    UpdateTicketRequest,
-    archive_command,
-    pickup_command,
-    resolve_command,
-    unassign_command,
-)
 from hostdesk_intake.api.answers import (
     PENDING,
     PROBLEMS,
@@ -41,7 +27,20 @@ from hostdesk_intake.api.answers import (
     answer_poll,
 )
 from hostdesk_intake.api.deps import BusDep, CallerDep, EnvelopeDep, StatusLabelsDep, TicketEnvelopeDep, staff_caller
-from hostdesk_intake.api.schemas import CloseRequest, Committed, OpenTicketRequest, ReplyRequest
+from hostdesk_intake.api.schemas.actions import (
+    AssigneeRequest,
+    BulkArchiveRequest,
+    ChangeStatusRequest,
+    MergeRequest,
+    RatingRequest,
+    UpdateTicketRequest,
+    archive_command,
+    pickup_command,
+    resolve_command,
+    unassign_command,
+)
+from hostdesk_intake.api.schemas.conversation import CloseRequest, OpenTicketRequest, ReplyRequest
+from hostdesk_intake.api.schemas.responses import BulkArchiveAnswer, Committed, StatusLabelsAnswer
 
 router = APIRouter(prefix="/v1")
 

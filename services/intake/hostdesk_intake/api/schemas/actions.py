@@ -1,10 +1,11 @@
 """The requests of the actions on a ticket besides its conversation: status, assignment, fields, rating,
-archive and merge, and the answer of a bulk archive. Each becomes one command (the bulk archive, one a ticket).
+archive and merge. Each becomes one command (the bulk archive, one a ticket); those without a body are built
+from the envelope alone.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from hostdesk_contracts.base import Actor, Assignee, Priority, Rating, Status
@@ -17,13 +18,12 @@ from hostdesk_contracts.commands import (
     RateTicket,
     UpdateTicket,
 )
-from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 from hostdesk_contracts.runtime.problems import Forbidden
 from hostdesk_contracts.runtime.text import refuse_unstorable
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from hostdesk_intake.api.problems import InvalidField
-from hostdesk_intake.api.schemas import (
+from hostdesk_intake.api.schemas.fields import (
     CommandRequest,
     Label,
     Readable,
@@ -34,11 +34,10 @@ from hostdesk_intake.api.schemas import (
     status_or_label,
 )
 from hostdesk_intake.domain.commands import Envelope
-from hostdesk_intake.domain.status_labels import StatusLabel, StatusLabels
+from hostdesk_intake.domain.status_labels import StatusLabels
 
 MAX_BULK = 100
 ID_LENGTH, NAME_LENGTH, EMAIL_LENGTH = 200, 200, 254  # what an Assignee holds
-NOT_FOUND_DETAIL = "no such ticket"
 
 
 class ChangeStatusRequest(CommandRequest):
@@ -169,45 +168,3 @@ class BulkArchiveRequest(CommandRequest):
     def to_commands(self, envelope: Envelope) -> list[ArchiveTicket]:
         """One command a ticket, each id derived from the request's and the ticket's."""
         return [archive_command(envelope.one_of_many(ticket_id), ticket_id) for ticket_id in self.ticket_ids]
-
-
-class ArchiveResult(BaseModel):
-    """What became of one ticket of a bulk archive. A refusal says why and, when known, the ticket's status."""
-
-    ticket_id: UUID
-    command_id: str = Field(description="Ask GET /v1/commands/{command_id} about a pending one.")
-    result: Literal["archived", "refused", "pending"]
-    version: int | None = None
-    status: Status | None = None
-    detail: str | None = None
-
-    @classmethod
-    def of(cls, command: ArchiveTicket, outcome: CommandOutcome | None) -> ArchiveResult:
-        ids = {"ticket_id": command.ticket_id, "command_id": command.command_id}
-        if outcome is None:
-            return cls(result="pending", **ids)
-        if outcome.result == "committed":
-            return cls(result="archived", version=outcome.version, **ids)
-        if outcome.refusal is Refusal.NOT_FOUND:
-            return cls(result="refused", detail=NOT_FOUND_DETAIL, **ids)
-        return cls(result="refused", status=outcome.current_status, detail=outcome.detail, **ids)
-
-
-class BulkArchiveAnswer(BaseModel):
-    results: list[ArchiveResult] = Field(description="One a ticket, in the order of the request.")
-
-
-class KnownLabel(BaseModel):
-    label: str
-    status: Status
-
-
-class StatusLabelsAnswer(BaseModel):
-    """The caller's tenant's own status labels, each with the canonical status it stands for."""
-
-    tenant: str
-    labels: list[KnownLabel]
-
-    @classmethod
-    def of(cls, tenant: str, labels: tuple[StatusLabel, ...]) -> StatusLabelsAnswer:
-        return cls(tenant=tenant, labels=[KnownLabel(label=each.label, status=each.status) for each in labels])

@@ -1,0 +1,95 @@
+"""The requests of a ticket's conversation: opening it, replying (which may set a status), closing it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from hostdesk_contracts.base import Channel, Priority, Visibility
+from hostdesk_contracts.commands import (
+    Body,
+    CloseTicket,
+    EmailAddress,
+    OpenTicket,
+    PostReply,
+    Subject,
+    ticket_id_for,
+)
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
+
+from hostdesk_intake.api.schemas.fields import (
+    CommandRequest,
+    Label,
+    Readable,
+    SettableStatus,
+    Tags,
+    Text,
+    resolved_status,
+    status_or_label,
+)
+from hostdesk_intake.domain.commands import Envelope
+from hostdesk_intake.domain.status_labels import StatusLabels
+
+
+class OpenTicketRequest(CommandRequest):
+    subject: Annotated[Subject, StringConstraints(strip_whitespace=True), Readable]
+    body: Annotated[Body, Readable]
+    priority: Priority = Priority.NORMAL
+    department: Label | None = None
+    category: Label | None = None
+    cc: tuple[EmailAddress, ...] = Field(default=(), max_length=20)
+    related_service: Label | None = None
+    channel: Literal["web", "api"] = "web"
+    tags: Tags = ()
+
+    def to_command(self, envelope: Envelope) -> OpenTicket:
+        return OpenTicket(
+            command_id=envelope.command_id,
+            ticket_id=ticket_id_for(envelope.command_id),
+            actor=envelope.actor,
+            issued_at=envelope.issued_at,
+            subject=self.subject,
+            body=self.body,
+            priority=self.priority,
+            department=self.department,
+            category=self.category,
+            channel=Channel(self.channel),
+            cc=self.cc,
+            related_service=self.related_service,
+            tags=self.tags,
+        )
+
+
+class ReplyRequest(CommandRequest):
+    body: Annotated[Body, Readable]
+    visibility: Visibility = Visibility.PUBLIC
+    status: SettableStatus | None = Field(
+        default=None, description="The status a public staff reply sets instead of answered."
+    )
+    status_label: Label | None = Field(
+        default=None, description="Or the provider's own label of that status (see GET /v1/status-labels)."
+    )
+
+    @field_validator("status", "status_label")
+    @classmethod
+    def _only_on_public_posts(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None and info.data.get("visibility") is Visibility.INTERNAL:
+            raise ValueError("an internal note changes no status")
+        if info.field_name == "status_label":
+            status_or_label(value, info, other="status")
+        return value
+
+    def to_command(self, envelope: Envelope, ticket_id: UUID, *, labels: StatusLabels) -> PostReply:
+        status, label = resolved_status(
+            labels, envelope.actor.tenant, self.status, self.status_label, field="status_label"
+        )
+        return envelope.command(
+            PostReply, ticket_id, body=self.body, visibility=self.visibility, status=status, status_label=label
+        )
+
+
+class CloseRequest(CommandRequest):
+    reason: Text | None = None
+
+    def to_command(self, envelope: Envelope, ticket_id: UUID) -> CloseTicket:
+        return envelope.command(CloseTicket, ticket_id, reason=self.reason)
