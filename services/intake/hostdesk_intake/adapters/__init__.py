@@ -1,1 +1,1 @@
-"""How intake reaches the tickets service: a command bus, over NATS JetStream or in memory for tests."""
+"""How intake reaches the tickets service: the command bus port, over NATS JetStream or in memory for tests."""

@@ -1,1 +1,1 @@
-"""Intake's HTTP API: thin routes, their request and response schemas, and their dependencies."""
+"""Intake's HTTP API: thin routes, their schemas and dependencies, and the one translation from outcomes to answers."""
