@@ -17,7 +17,8 @@ from hostdesk_contracts.runtime.nats import connect, ensure_streams, outcomes_bu
 from nats.aio.client import Client
 from nats.js.kv import KeyValue
 
-from hostdesk_tickets.adapters.event_store import SequenceNumbers, eventsourcing_env, prepare_schema
+from hostdesk_tickets.adapters.event_store import eventsourcing_env, prepare_schema
+from hostdesk_tickets.adapters.ticket_numbers import SequenceNumbers
 from hostdesk_tickets.entrypoints.auto_close import AutoCloser
 from hostdesk_tickets.entrypoints.commands import CommandConsumer
 from hostdesk_tickets.entrypoints.relay import Relay

@@ -21,11 +21,11 @@ from hostdesk_contracts.commands import (
     RateTicket,
     UpdateTicket,
 )
+from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.domain.ticket import PostState, Ticket
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
 from .builders import CUSTOMER, STAFF, SYSTEM, close, command, opened_ticket, reply
-from .test_group_commit import CountingNumbers
 from .test_public_events import stored_event_classes
 
 Deliver = Callable[[Ticket], None]  # hands the ticket one command, the same one each time

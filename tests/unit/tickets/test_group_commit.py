@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 
 import pytest
 from hostdesk_contracts.base import Status, Visibility
 from hostdesk_contracts.commands import CloseTicket, PostReply
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
+from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
 from .builders import CUSTOMER, NOW, STAFF, new_id, open_command
-
-
-class CountingNumbers:
-    def __init__(self) -> None:
-        self.counter = itertools.count(1)
-        self.round_trips = 0
-
-    def next_value(self) -> int:
-        return self.next_values(1)[0]
-
-    def next_values(self, count: int) -> list[int]:
-        self.round_trips += 1
-        return [next(self.counter) for _ in range(count)]
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture

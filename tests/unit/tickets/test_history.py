@@ -15,6 +15,7 @@ from hostdesk_contracts.events import EVENT_ADAPTER, AnyEvent, PostsMerged, Tick
 from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_contracts.runtime.problems import install_problem_handlers
 from hostdesk_tickets.adapters.public_events import to_public
+from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.api.routes import router
 from hostdesk_tickets.api.schemas import HandlerTicketState, History
 from hostdesk_tickets.domain.disclosure import timeline_for
@@ -22,7 +23,6 @@ from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.service_layer.history import AsOf, HistoryNotFound, read_history
 
 from .builders import CUSTOMER, FOREIGN_STAFF, NOW, OTHER_CUSTOMER, STAFF, new_id, open_command
-from .test_group_commit import CountingNumbers
 
 SECRET = "unit-test-secret-0123456789abcdefghijkl"
 

@@ -9,10 +9,10 @@ from hostdesk_contracts.base import Actor, Role, Status, Visibility
 from hostdesk_contracts.commands import MergeTicket, OpenTicket, PostReply
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 from hostdesk_tickets.adapters.public_events import to_public
+from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
 from .builders import CUSTOMER, NOW, STAFF, new_id, open_command
-from .test_group_commit import CountingNumbers
 
 STRANGER_STAFF = Actor(account_id="agent-9", tenant="globex", role=Role.AGENT)
 

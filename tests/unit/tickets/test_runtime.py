@@ -10,6 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from hostdesk_contracts.runtime.clock import utc_now
+from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.entrypoints.auto_close import AutoCloser
 from hostdesk_tickets.entrypoints.commands import CommandConsumer
 from hostdesk_tickets.entrypoints.relay import Relay
@@ -17,8 +18,6 @@ from hostdesk_tickets.main import create_app
 from hostdesk_tickets.runtime import Runtime
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
-
-from .test_group_commit import CountingNumbers
 
 SETTINGS = Settings(HOSTDESK_JWT_SECRET="unit-secret-0123456789abcdefghijklmnop")
 

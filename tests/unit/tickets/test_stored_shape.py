@@ -12,11 +12,11 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from hostdesk_contracts.base import Assignee, Status
 from hostdesk_contracts.commands import AssignTicket
+from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.domain.ticket import Ticket
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
 from .builders import CUSTOMER, NOW, STAFF, close, command, open_command, reply
-from .test_group_commit import CountingNumbers
 from .test_ticket_stateful import state_of
 
 TOPIC = "hostdesk_tickets.domain.ticket:Ticket"

@@ -24,6 +24,7 @@ from hostdesk_contracts.commands import (
     UpdateTicket,
 )
 from hostdesk_contracts.outcomes import CommandOutcome
+from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.domain.ticket import Ticket
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hypothesis import HealthCheck, settings
@@ -31,7 +32,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from .builders import CUSTOMER, NOW, STAFF, SYSTEM, new_id, open_command
-from .test_group_commit import CountingNumbers
 
 KIM = Actor(account_id="agent-2", tenant="acme", role=Role.SUPERVISOR)
 ACTORS = st.sampled_from([CUSTOMER, STAFF, KIM])

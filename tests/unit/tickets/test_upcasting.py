@@ -16,11 +16,11 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from hostdesk_contracts.base import Status
 from hostdesk_tickets.adapters.public_events import to_public
+from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.domain.ticket import Ticket
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
 from .builders import CUSTOMER, STAFF, close, open_command, reply
-from .test_group_commit import CountingNumbers
 
 ADDED_IN_V2 = {
     "Ticket.Opened": ("category", "tags"),

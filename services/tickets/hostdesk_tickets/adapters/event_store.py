@@ -1,4 +1,5 @@
-"""The event store on PostgreSQL: the eventsourcing application's environment, its schema, ticket numbers."""
+"""The event store on PostgreSQL: the eventsourcing application's environment and its schema (with the ticket-number
+sequence). Its fake is the library's own in-memory store (``PERSISTENCE_MODULE=eventsourcing.popo``)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,9 @@ from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
-from psycopg_pool import ConnectionPool
 
+from hostdesk_tickets.adapters.ticket_numbers import NUMBER_SEQUENCE
 from hostdesk_tickets.settings import Settings
-
-NUMBER_SEQUENCE = "ticket_number_seq"
 
 
 def eventsourcing_env(settings: Settings) -> dict[str, str]:
@@ -45,26 +44,3 @@ def prepare_schema(settings: Settings) -> None:
             connection.execute(f'CREATE SEQUENCE IF NOT EXISTS "{settings.db_schema}".{NUMBER_SEQUENCE}')
         finally:
             connection.execute("SELECT pg_advisory_unlock(hashtext('hostdesk-tickets-schema'))")
-
-
-class SequenceNumbers:
-    """Ticket numbers from a PostgreSQL sequence. ``nextval`` is never rolled back: a ticket whose save
-    fails leaves a gap, which is harmless."""
-
-    def __init__(self, settings: Settings) -> None:
-        sequence = f'"{settings.db_schema}".{NUMBER_SEQUENCE}'
-        self.statement = f"SELECT nextval('{sequence}') FROM generate_series(1, %s)"
-        self.pool = ConnectionPool(
-            settings.database_url, min_size=1, max_size=2, kwargs={"autocommit": True}, open=True, timeout=5
-        )
-
-    def next_value(self) -> int:
-        return self.next_values(1)[0]
-
-    def next_values(self, count: int) -> list[int]:
-        with self.pool.connection() as connection:
-            rows = connection.execute(self.statement, (count,)).fetchall()
-        return [int(row[0]) for row in rows]
-
-    def close(self) -> None:
-        self.pool.close()

@@ -8,7 +8,6 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -28,6 +27,7 @@ from hostdesk_contracts.commands import (
 )
 from hostdesk_contracts.outcomes import CommandOutcome
 
+from hostdesk_tickets.adapters.ticket_numbers import NumberAllocator
 from hostdesk_tickets.domain.errors import MergeTargetNotFound, TicketNotFound, TicketRefusal
 from hostdesk_tickets.domain.numbers import ticket_number
 from hostdesk_tickets.domain.ticket import PostState, Ticket
@@ -35,18 +35,6 @@ from hostdesk_tickets.domain.ticket import PostState, Ticket
 log = logging.getLogger(__name__)
 
 CONFLICT_ATTEMPTS = 5
-
-
-class NumberAllocator(Protocol):
-    def next_value(self) -> int:
-        """The next value of the ticket-number sequence (1, 2, 3...; gaps allowed)."""
-        ...
-
-    def next_values(self, count: int) -> list[int]:
-        """The next ``count`` values, in one round trip."""
-        ...
-
-    def close(self) -> None: ...
 
 
 class TicketsApplication(Application[UUID]):
