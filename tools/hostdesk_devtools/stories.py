@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from uuid import UUID
 
 from hostdesk_contracts.base import Actor, Assignee, Channel, Priority, Rating, Role, Side, Status, Visibility
@@ -31,26 +32,46 @@ from hostdesk_contracts.events import (
 )
 
 
-def account(tenant: str, role: Role = Role.CUSTOMER, *, name: str | None = None) -> Actor:
+class Own(Enum):
+    """An account's own name or address, made from its id: what ``account`` gives unless told otherwise."""
+
+    OWN = "own"
+
+
+def account(
+    tenant: str, role: Role = Role.CUSTOMER, *, name: str | Own | None = Own.OWN, email: str | Own | None = Own.OWN
+) -> Actor:
+    """An account of ``tenant`` with an id of its own, named by that id and with an address of its own at
+    example.net unless ``name`` or ``email`` says otherwise (``None``: it has none)."""
     account_id = f"{role.value}-{uuid.uuid4().hex[:8]}"
     return Actor(
         account_id=account_id,
         tenant=tenant,
         role=role,
-        display_name=name or account_id,
-        email=f"{account_id}@example.net",
+        display_name=account_id if name is Own.OWN else name,
+        email=f"{account_id}@example.net" if email is Own.OWN else email,
     )
 
 
 class TicketStory:
-    """One ticket's events in order. Event n happens n seconds after ``start``."""
+    """One ticket's events in order. Event n happens n seconds after ``start``. Its number is drawn from its id
+    unless given; its subject is the one it opens with."""
 
-    def __init__(self, requester: Actor, *, start: datetime | None = None, ticket_id: UUID | None = None) -> None:
+    def __init__(
+        self,
+        requester: Actor,
+        *,
+        start: datetime | None = None,
+        ticket_id: UUID | None = None,
+        number: int | None = None,
+        subject: str = "The VPS is down",
+    ) -> None:
         self.requester = requester
         self.ticket_id = ticket_id or uuid.uuid4()
         self.start = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
         self.version = 0
-        self.number = self.ticket_id.int % 900_000 + 100_000
+        self.number = self.ticket_id.int % 900_000 + 100_000 if number is None else number
+        self.subject = subject
         self.status = Status.OPEN
         self.priority = Priority.NORMAL
         self.department: str | None = "Technical Support"
@@ -59,6 +80,10 @@ class TicketStory:
         self.tags: tuple[str, ...] = ()
         self.assignee: Assignee | None = None
         self.posts: list[MergedPost] = []  # every post so far, as a merge into another ticket would carry it
+
+    @property
+    def tenant(self) -> str:
+        return self.requester.tenant
 
     def _envelope(self, actor: Actor) -> dict[str, object]:
         self.version += 1
@@ -86,17 +111,21 @@ class TicketStory:
 
     def opened(
         self,
-        subject: str = "The VPS is down",
+        subject: str | None = None,
         body: str = "vps-1042 stopped answering.",
         *,
         category: str | None = None,
         tags: tuple[str, ...] = (),
+        cc: tuple[str, ...] | None = None,
     ) -> TicketOpened:
+        """The opening; ``subject`` and ``cc``, when given, replace the story's own."""
         self.category, self.tags = category, tags
+        self.subject = self.subject if subject is None else subject
+        self.cc = self.cc if cc is None else cc
         event = TicketOpened(
             **self._envelope(self.requester),
             number=self.number,
-            subject=subject,
+            subject=self.subject,
             body=body,
             post_id=f"post-{uuid.uuid4().hex[:8]}",
             requester=self.requester,
@@ -124,8 +153,12 @@ class TicketStory:
         self._posted(event, visibility)
         return event
 
-    def status_change(self, by: Actor, to: Status, *, label: str | None = None) -> StatusChanged:
-        event = StatusChanged(**self._envelope(by), from_status=self.status, to_status=to, status_label=label)
+    def status_change(
+        self, by: Actor, to: Status, *, label: str | None = None, reason: str | None = None
+    ) -> StatusChanged:
+        event = StatusChanged(
+            **self._envelope(by), from_status=self.status, to_status=to, status_label=label, reason=reason
+        )
         self.status = to
         return event
 
@@ -140,7 +173,9 @@ class TicketStory:
         return event
 
     def assign(self, by: Actor, to: Actor | None) -> TicketAssigned:
-        assignee = None if to is None else Assignee(account_id=to.account_id, display_name=to.display_name)
+        assignee = (
+            None if to is None else Assignee(account_id=to.account_id, display_name=to.display_name, email=to.email)
+        )
         event = TicketAssigned(**self._envelope(by), assignee=assignee, from_assignee=self.assignee)
         self.assignee = assignee
         return event

@@ -8,14 +8,16 @@ from typing import Any
 
 import asyncpg
 import pytest
+from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.runtime.nats import connect, ensure_streams
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_devtools.servers import free_port
 from hostdesk_devtools.smtp_sink import SmtpSink
+from hostdesk_devtools.stories import TicketStory, account
 from hostdesk_notify.settings import Settings
 
 from tests.integration.notify.harness import JWT_SECRET, NotifyTables, Relay
-from tests.unit.notify.builders import TicketStory
+from tests.unit.notify.builders import REQUESTER_EMAIL
 
 SettingsFactory = Callable[..., Settings]
 
@@ -80,4 +82,10 @@ def tables(db_pool: asyncpg.Pool, notify_schema: str) -> NotifyTables:
 
 @pytest.fixture
 def story(tenant: str) -> TicketStory:
-    return TicketStory(tenant=tenant, number=int(uuid.uuid4().int % 900_000) + 100_000)
+    """A ticket of this test's tenant, whose requester is mailed at ``REQUESTER_EMAIL``."""
+    return TicketStory(account(tenant, name=None, email=REQUESTER_EMAIL))
+
+
+@pytest.fixture
+def staff(tenant: str) -> Actor:
+    return account(tenant, Role.AGENT, name="Sam", email="sam@hostdesk.test")

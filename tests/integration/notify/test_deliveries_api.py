@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import uuid
 
-from hostdesk_contracts.base import Role
+from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.problems import PROBLEM_MEDIA_TYPE
 from hostdesk_devtools.smtp_sink import SmtpSink
+from hostdesk_devtools.stories import TicketStory
 from hostdesk_notify.settings import Settings
 
 from tests.integration.notify.harness import Relay, bearer, running_notify
 from tests.support import eventually
-from tests.unit.notify.builders import CC, REQUESTER_EMAIL, TicketStory
+from tests.unit.notify.builders import CC, REQUESTER_EMAIL
 
 
 async def test_staff_see_each_mail_of_a_ticket_with_its_status(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
 ) -> None:
     async with running_notify(notify_settings) as client:
-        await relay.publish(story.opened())
-        await relay.publish(story.staff_reply())
+        await relay.publish(story.opened(cc=CC))
+        await relay.publish(story.reply(staff))
 
         async def all_sent() -> bool:
             answer = await client.get(
@@ -52,11 +53,11 @@ async def test_the_requesting_side_is_answered_404_as_if_the_endpoint_did_not_ex
 
 
 async def test_staff_of_another_organisation_are_answered_404(
-    notify_settings: Settings, relay: Relay, story: TicketStory
+    notify_settings: Settings, relay: Relay, story: TicketStory, staff: Actor
 ) -> None:
     async with running_notify(notify_settings) as client:
-        await relay.publish(story.opened())
-        await relay.publish(story.staff_reply())
+        await relay.publish(story.opened(cc=CC))
+        await relay.publish(story.reply(staff))
         own = bearer(tenant=story.tenant)
 
         async def seen() -> bool:

@@ -3,24 +3,28 @@ automatic close, CC changes, and a customer's reply to the assignee."""
 
 from __future__ import annotations
 
+from hostdesk_contracts.base import Actor, Role, Status
 from hostdesk_devtools.smtp_sink import SmtpSink
+from hostdesk_devtools.stories import TicketStory, account
 from hostdesk_notify.settings import Settings
 
 from tests.integration.notify.conftest import SettingsFactory
 from tests.integration.notify.harness import NotifyTables, Relay, running_notify
 from tests.integration.notify.test_mail_delivery import WAIT, addressed_to
 from tests.support import eventually
-from tests.unit.notify.builders import ASSIGNEE_EMAIL, CC, REQUESTER_EMAIL, TicketStory
+from tests.unit.notify.builders import ASSIGNEE_EMAIL, CC, REQUESTER_EMAIL
 
 NEW_CC = "newcomer@example.com"
 
 
 async def test_a_resolved_ticket_mails_the_requester_its_new_status_by_the_providers_label(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
 ) -> None:
     async with running_notify(notify_settings):
         await relay.publish(story.opened(cc=()))
-        await relay.publish(story.resolved(label="Fixed", reason="The DNS zone was corrected."))
+        await relay.publish(
+            story.status_change(staff, Status.RESOLVED, label="Fixed", reason="The DNS zone was corrected.")
+        )
         mail = await smtp_sink.mailbox.wait_for_async(addressed_to(REQUESTER_EMAIL, story), within=WAIT)
 
     assert mail.subject == f"[#{story.number}] {story.subject}"
@@ -30,10 +34,15 @@ async def test_a_resolved_ticket_mails_the_requester_its_new_status_by_the_provi
 
 
 async def test_an_automatic_close_mails_the_requesting_side_why_in_the_installations_language(
-    settings_for: SettingsFactory, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+    settings_for: SettingsFactory, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
 ) -> None:
-    events = [story.opened(cc=CC), story.staff_reply("Le serveur a redémarré."), story.answered()]
-    closed = story.auto_closed("No reply from the requester for 7 days")
+    events = [
+        story.opened(cc=CC),
+        story.reply(staff, "Le serveur a redémarré."),
+        story.status_change(staff, Status.ANSWERED),
+    ]
+    system = account(story.tenant, Role.SYSTEM, name="HostDesk")
+    closed = story.close(system, "No reply from the requester for 7 days", automatic=True)
 
     async with running_notify(settings_for(smtp_port=smtp_sink.port, default_language="fr")):
         for event in (*events, closed):
@@ -51,10 +60,14 @@ async def test_an_automatic_close_mails_the_requesting_side_why_in_the_installat
 
 
 async def test_a_cc_change_sends_later_mail_to_the_new_cc_recipients_and_earlier_mail_stayed_with_the_old(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, tables: NotifyTables
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, tables: NotifyTables, staff: Actor
 ) -> None:
-    opened, before, change = story.opened(cc=CC), story.staff_reply("First answer."), story.cc_changed((NEW_CC,))
-    after = story.staff_reply("Second answer.")
+    opened, before, change = (
+        story.opened(cc=CC),
+        story.reply(staff, "First answer."),
+        story.cc_change(story.requester, (NEW_CC,)),
+    )
+    after = story.reply(staff, "Second answer.")
 
     async with running_notify(notify_settings):
         for event in (opened, before, change):
@@ -73,10 +86,11 @@ async def test_a_cc_change_sends_later_mail_to_the_new_cc_recipients_and_earlier
 
 
 async def test_a_customer_reply_mails_the_assignee_and_nobody_on_the_requesting_side(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, tables: NotifyTables
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, tables: NotifyTables, staff: Actor
 ) -> None:
-    events = (story.opened(cc=CC), story.assigned(email=ASSIGNEE_EMAIL), story.tags_changed())
-    reply = story.customer_reply("Still down for me.")
+    assignee = account(story.tenant, Role.AGENT, name="Kim", email=ASSIGNEE_EMAIL)
+    events = (story.opened(cc=CC), story.assign(staff, assignee), story.tags_change(staff, ("vip", "legacy-cluster")))
+    reply = story.reply(story.requester, "Still down for me.")
 
     async with running_notify(notify_settings):
         for event in (*events, reply):
@@ -88,10 +102,14 @@ async def test_a_customer_reply_mails_the_assignee_and_nobody_on_the_requesting_
 
 
 async def test_a_reply_with_nul_characters_is_mailed_and_the_tickets_later_events_still_mail(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
 ) -> None:
     async with running_notify(notify_settings):
-        for event in (story.opened(cc=()), story.staff_reply("Log:\x00 disk full"), story.resolved()):
+        for event in (
+            story.opened(cc=()),
+            story.reply(staff, "Log:\x00 disk full"),
+            story.status_change(staff, Status.RESOLVED),
+        ):
             await relay.publish(event)
         resolved = await smtp_sink.mailbox.wait_for_async(lambda m: "is now: resolved" in m.body, within=WAIT)
         reply = await smtp_sink.mailbox.wait_for_async(lambda m: "disk full" in m.body, within=WAIT)

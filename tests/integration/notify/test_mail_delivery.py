@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from hostdesk_contracts.base import Actor, Visibility
 from hostdesk_contracts.events import ReplyPosted
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_devtools.servers import free_port
 from hostdesk_devtools.smtp_sink import ReceivedMail, SmtpSink
+from hostdesk_devtools.stories import TicketStory
 from hostdesk_notify.adapters.ports import CONSUMER
 from hostdesk_notify.settings import Settings
 
 from tests.integration.notify.conftest import SettingsFactory
 from tests.integration.notify.harness import NotifyTables, Relay, running_notify
 from tests.support import eventually
-from tests.unit.notify.builders import CC, REQUESTER_EMAIL, TicketStory
+from tests.unit.notify.builders import CC, REQUESTER_EMAIL
 
 WAIT = 20.0
 
@@ -26,9 +28,9 @@ def addressed_to(recipient: str, story: TicketStory) -> object:
 
 
 async def test_a_staff_public_reply_mails_the_requester_once_with_the_ticket_number_in_the_subject(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
 ) -> None:
-    opened, reply = story.opened(cc=()), story.staff_reply("We restarted the web server.")
+    opened, reply = story.opened(cc=()), story.reply(staff, "We restarted the web server.")
 
     async with running_notify(notify_settings):
         await relay.publish(opened)
@@ -43,11 +45,11 @@ async def test_a_staff_public_reply_mails_the_requester_once_with_the_ticket_num
 
 
 async def test_a_staff_public_reply_mails_every_cc_recipient_too(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
 ) -> None:
     async with running_notify(notify_settings):
         await relay.publish(story.opened(cc=CC))
-        await relay.publish(story.staff_reply())
+        await relay.publish(story.reply(staff))
         for recipient in (REQUESTER_EMAIL, *CC):
             await smtp_sink.mailbox.wait_for_async(addressed_to(recipient, story), within=WAIT)
 
@@ -55,9 +57,9 @@ async def test_a_staff_public_reply_mails_every_cc_recipient_too(
 
 
 async def test_the_same_reply_delivered_again_after_a_restart_mails_nothing_more(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
 ) -> None:
-    opened, reply = story.opened(cc=()), story.staff_reply()
+    opened, reply = story.opened(cc=()), story.reply(staff)
     async with running_notify(notify_settings):
         await relay.publish(opened)
         await relay.publish(reply)
@@ -65,7 +67,7 @@ async def test_the_same_reply_delivered_again_after_a_restart_mails_nothing_more
 
     await relay.publish(reply)  # inside the duplicate window: JetStream drops it
     await relay.publish(reply, msg_id=f"{reply.event_id}:republished")  # a second copy on the stream
-    closed = story.closed()  # behind the copies: once its mail is in, the copies were handled
+    closed = story.close(staff)  # behind the copies: once its mail is in, the copies were handled
     await relay.publish(closed)
     async with running_notify(notify_settings):
         await smtp_sink.mailbox.wait_for_async(lambda m: "was closed" in m.body, within=WAIT)
@@ -74,10 +76,14 @@ async def test_the_same_reply_delivered_again_after_a_restart_mails_nothing_more
 
 
 async def test_an_internal_note_mails_nobody(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
 ) -> None:
     async with running_notify(notify_settings):
-        for event in (story.opened(), story.internal_note("Customer is on the legacy cluster."), story.closed()):
+        for event in (
+            story.opened(cc=CC),
+            story.reply(staff, "Customer is on the legacy cluster.", visibility=Visibility.INTERNAL),
+            story.close(staff),
+        ):
             await relay.publish(event)
         await smtp_sink.mailbox.wait_for_async(lambda m: "was closed" in m.body, within=WAIT)
         await smtp_sink.mailbox.wait_for_async(lambda m: len(smtp_sink.mailbox.all()) == 1 + len(CC), within=WAIT)
@@ -87,10 +93,10 @@ async def test_an_internal_note_mails_nobody(
 
 
 async def test_a_customer_reply_mails_nobody_on_the_requesting_side(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
 ) -> None:
     async with running_notify(notify_settings):
-        for event in (story.opened(cc=()), story.customer_reply("Still down for me."), story.closed()):
+        for event in (story.opened(cc=()), story.reply(story.requester, "Still down for me."), story.close(staff)):
             await relay.publish(event)
         await smtp_sink.mailbox.wait_for_async(lambda m: "was closed" in m.body, within=WAIT)
 
@@ -98,11 +104,11 @@ async def test_a_customer_reply_mails_nobody_on_the_requesting_side(
 
 
 async def test_a_closed_ticket_mails_the_requester_and_the_cc_recipients(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
 ) -> None:
     async with running_notify(notify_settings):
         await relay.publish(story.opened(cc=CC))
-        await relay.publish(story.closed())
+        await relay.publish(story.close(staff))
         for recipient in (REQUESTER_EMAIL, *CC):
             mail = await smtp_sink.mailbox.wait_for_async(addressed_to(recipient, story), within=WAIT)
             assert f"Your ticket #{story.number}" in mail.body
@@ -115,11 +121,12 @@ async def test_garbage_on_the_stream_is_dead_lettered_and_the_events_behind_it_s
     story: TicketStory,
     subjects: Subjects,
     tables: NotifyTables,
+    staff: Actor,
 ) -> None:
     async with running_notify(notify_settings):
         await relay.publish_raw(subjects.event(story.tenant, ReplyPosted), b"{not json", msg_id=f"{story.ticket_id}:x")
         await relay.publish(story.opened(cc=()))
-        await relay.publish(story.staff_reply())
+        await relay.publish(story.reply(staff))
         await smtp_sink.mailbox.wait_for_async(addressed_to(REQUESTER_EMAIL, story), within=WAIT)
 
     [letter] = await tables.dead_letters()
@@ -133,6 +140,7 @@ async def test_an_event_of_a_type_from_a_newer_publisher_is_passed_over_not_dead
     story: TicketStory,
     subjects: Subjects,
     tables: NotifyTables,
+    staff: Actor,
 ) -> None:
     newer = b'{"type": "ticket.escalated.v1", "event_id": "x"}'
     async with running_notify(notify_settings):
@@ -140,16 +148,16 @@ async def test_an_event_of_a_type_from_a_newer_publisher_is_passed_over_not_dead
             f"{subjects.root}.events.{story.tenant}.escalated.v1", newer, msg_id=f"{story.ticket_id}:m"
         )
         await relay.publish(story.opened(cc=()))
-        await relay.publish(story.staff_reply())
+        await relay.publish(story.reply(staff))
         await smtp_sink.mailbox.wait_for_async(addressed_to(REQUESTER_EMAIL, story), within=WAIT)
 
     assert await tables.dead_letters() == []
 
 
 async def test_a_reply_that_arrives_before_its_ticket_mails_once_the_ticket_is_seen(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
 ) -> None:
-    opened, reply = story.opened(cc=()), story.staff_reply()
+    opened, reply = story.opened(cc=()), story.reply(staff)
 
     async with running_notify(notify_settings):
         await relay.publish(reply)
@@ -160,13 +168,13 @@ async def test_a_reply_that_arrives_before_its_ticket_mails_once_the_ticket_is_s
 
 
 async def test_a_mail_arrives_after_retries_when_the_mail_server_comes_up_late(
-    settings_for: SettingsFactory, relay: Relay, story: TicketStory, tables: NotifyTables
+    settings_for: SettingsFactory, relay: Relay, story: TicketStory, tables: NotifyTables, staff: Actor
 ) -> None:
     port = free_port()  # nothing listens here yet
 
     async with running_notify(settings_for(smtp_port=port)):
         await relay.publish(story.opened(cc=()))
-        await relay.publish(story.staff_reply())
+        await relay.publish(story.reply(staff))
 
         async def failed_once() -> bool:
             rows = await tables.outbox(story.ticket_id)
@@ -187,11 +195,11 @@ async def test_a_mail_arrives_after_retries_when_the_mail_server_comes_up_late(
 
 
 async def test_a_reply_whose_opening_died_with_another_replica_still_mails_once_the_opening_comes_back(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, tables: NotifyTables, story: TicketStory
+    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, tables: NotifyTables, story: TicketStory, staff: Actor
 ) -> None:
     """A replica killed while it held the ticket's opening: the opening comes back only after the ack wait,
     and the reply, delivered meanwhile, must wait for it rather than be set aside."""
-    opened, reply = story.opened(cc=()), story.staff_reply("Your VPS is back.")
+    opened, reply = story.opened(cc=()), story.reply(staff, "Your VPS is back.")
     durable = notify_settings.durable(
         stream=notify_settings.subjects.events_stream, name=CONSUMER, filter_subject=notify_settings.subjects.all_events
     )

@@ -5,18 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from hostdesk_devtools.stories import TicketStory, account
 from hostdesk_notify.adapters.memory import MemoryStore
 from hostdesk_notify.adapters.ports import NotifyStore
 from hostdesk_notify.adapters.postgres import PostgresStore, create_pool
 from hostdesk_notify.adapters.schema import migrate
 from hostdesk_notify.domain.planning import plan_mails
 
-from tests.unit.notify.builders import TicketStory
-
-NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+from tests.unit.notify.builders import NOW, REQUESTER, STAFF, contact
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -33,11 +32,11 @@ async def store(request: pytest.FixtureRequest, database_url: str) -> AsyncItera
 
 async def queue_reply(store: NotifyStore, story: TicketStory) -> None:
     story.opened()
-    reply = story.staff_reply()
+    reply = story.reply(STAFF)
     async with store.unit_of_work() as unit:
         await unit.claim_event(reply.event_id)
-        await unit.save_ticket(story.contact())
-        await unit.queue(plan_mails(reply, story.contact(cc=()), default_language="en", domain="h.test"), now=NOW)
+        await unit.save_ticket(contact(story))
+        await unit.queue(plan_mails(reply, contact(story, cc=()), default_language="en", domain="h.test"), now=NOW)
 
 
 async def test_an_event_is_claimed_once(store: NotifyStore) -> None:
@@ -50,12 +49,12 @@ async def test_an_event_is_claimed_once(store: NotifyStore) -> None:
 
 
 async def test_work_of_a_failed_unit_of_work_is_forgotten(store: NotifyStore) -> None:
-    story = TicketStory()
+    story = TicketStory(REQUESTER)
 
     async def fail_half_way() -> None:
         async with store.unit_of_work() as unit:
             await unit.claim_event("t:1")
-            await unit.save_ticket(story.contact())
+            await unit.save_ticket(contact(story))
             raise RuntimeError("the mail server address is missing")
 
     with pytest.raises(RuntimeError):
@@ -67,50 +66,43 @@ async def test_work_of_a_failed_unit_of_work_is_forgotten(store: NotifyStore) ->
 
 
 async def test_a_saved_ticket_reads_back_as_it_was(store: NotifyStore) -> None:
-    contact = TicketStory().contact(assignee_email="kim@hostdesk.test")
+    kept = contact(TicketStory(REQUESTER), assignee_email="kim@hostdesk.test")
     async with store.unit_of_work() as unit:
-        await unit.save_ticket(contact)
+        await unit.save_ticket(kept)
 
     async with store.unit_of_work() as unit:
-        assert await unit.ticket(contact.ticket_id) == contact
+        assert await unit.ticket(kept.ticket_id) == kept
 
 
 async def test_saving_a_ticket_again_replaces_its_addresses_and_version(store: NotifyStore) -> None:
-    contact = TicketStory().contact(cc=("boss@example.com",), assignee_email="kim@hostdesk.test")
-    later = replace(contact, cc=("ops@example.com",), assignee_id=None, assignee_email=None, version=7)
+    kept = contact(TicketStory(REQUESTER), cc=("boss@example.com",), assignee_email="kim@hostdesk.test")
+    later = replace(kept, cc=("ops@example.com",), assignee_id=None, assignee_email=None, version=7)
     async with store.unit_of_work() as unit:
-        await unit.save_ticket(contact)
+        await unit.save_ticket(kept)
     async with store.unit_of_work() as unit:
         await unit.save_ticket(later)
 
     async with store.unit_of_work() as unit:
-        assert await unit.ticket(contact.ticket_id) == later
+        assert await unit.ticket(kept.ticket_id) == later
 
 
 async def test_a_ticket_kept_before_versions_were_counted_reads_back_without_a_version(database_url: str) -> None:
     schema = f"notify_{uuid.uuid4().hex[:10]}"
-    contact = TicketStory().contact(cc=("boss@example.com",))
+    kept = contact(TicketStory(REQUESTER), cc=("boss@example.com",))
     pool = await create_pool(database_url, schema=schema, max_size=2)
     await pool.execute(f"CREATE SCHEMA {schema}; {_TICKETS_BEFORE_VERSIONS.format(schema=schema)}")
     await pool.execute(
         f"INSERT INTO {schema}.tickets (ticket_id, tenant, number, subject, requester_email, cc) "
         "VALUES ($1, $2, $3, $4, $5, $6)",
-        *(
-            contact.ticket_id,
-            contact.tenant,
-            contact.number,
-            contact.subject,
-            contact.requester_email,
-            ["boss@example.com"],
-        ),
+        *(kept.ticket_id, kept.tenant, kept.number, kept.subject, kept.requester_email, ["boss@example.com"]),
     )
 
     await migrate(pool, schema=schema)
     async with PostgresStore(pool).unit_of_work() as unit:
-        kept = await unit.ticket(contact.ticket_id)
+        read = await unit.ticket(kept.ticket_id)
     await pool.close()
 
-    assert kept == replace(contact, version=None)
+    assert read == replace(kept, version=None)
 
 
 # The tickets table as notify created it before it counted versions and followed assignment.
@@ -128,7 +120,7 @@ CREATE TABLE {schema}.tickets (
 
 
 async def test_a_queued_mail_is_claimed_until_it_is_sent(store: NotifyStore) -> None:
-    story = TicketStory()
+    story = TicketStory(REQUESTER)
     await queue_reply(store, story)
 
     async with store.claim_due(now=NOW) as claim:
@@ -141,7 +133,7 @@ async def test_a_queued_mail_is_claimed_until_it_is_sent(store: NotifyStore) -> 
 
 
 async def test_a_failed_mail_is_not_due_before_its_retry_time(store: NotifyStore) -> None:
-    await queue_reply(store, TicketStory())
+    await queue_reply(store, TicketStory(REQUESTER))
     retry_at = NOW + timedelta(seconds=30)
     async with store.claim_due(now=NOW) as claim:
         assert claim is not None
@@ -155,7 +147,7 @@ async def test_a_failed_mail_is_not_due_before_its_retry_time(store: NotifyStore
 
 
 async def test_a_mail_given_up_is_dead_and_never_due_again(store: NotifyStore) -> None:
-    story = TicketStory()
+    story = TicketStory(REQUESTER)
     await queue_reply(store, story)
     async with store.claim_due(now=NOW) as claim:
         assert claim is not None
@@ -168,7 +160,7 @@ async def test_a_mail_given_up_is_dead_and_never_due_again(store: NotifyStore) -
 
 
 async def test_deliveries_are_listed_for_the_tickets_own_tenant_only(store: NotifyStore) -> None:
-    story = TicketStory(tenant="acme")
+    story = TicketStory(account("acme"))
     await queue_reply(store, story)
 
     assert await store.ticket_in_tenant(story.ticket_id, "acme") is True
@@ -181,7 +173,7 @@ async def test_two_senders_never_hold_the_same_mail(database_url: str) -> None:
     pool = await create_pool(database_url, schema=schema, max_size=4)
     await migrate(pool, schema=schema)
     store = PostgresStore(pool)
-    await queue_reply(store, TicketStory())
+    await queue_reply(store, TicketStory(REQUESTER))
 
     async with store.claim_due(now=NOW) as first, store.claim_due(now=NOW) as second:
         held = (first is not None, second is not None)

@@ -7,9 +7,7 @@ import pytest
 from hostdesk_contracts.base import Role
 from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_event
 from hostdesk_contracts.events import EVENT_TYPES, AnyEvent, ReplyPosted
-from hostdesk_devtools.stories import TicketStory, account
-
-from tests.unit.notify.builders import TicketStory as EveryKindStory
+from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
 
 
 def test_a_known_event_decodes_to_its_contract() -> None:
@@ -19,7 +17,7 @@ def test_a_known_event_decodes_to_its_contract() -> None:
 
 
 def test_an_event_of_each_type_reads_back_as_itself() -> None:
-    events = EveryKindStory().one_of_each_kind()
+    events = every_kind_of_event("acme").events
 
     assert {type(event) for event in events} == set(EVENT_TYPES) == set(get_args(AnyEvent))
     assert [decode_event(event.model_dump_json().encode()) for event in events] == [Known(e) for e in events]

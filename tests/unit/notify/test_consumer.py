@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.consumer import DurableConsumer, Redelivery
+from hostdesk_devtools.stories import TicketStory
 from hostdesk_notify.adapters.memory import MemoryStore
 from hostdesk_notify.entrypoints.events import TicketEvents
 from hostdesk_notify.service_layer.handlers import Handled, MailSettings, handle_event
 
-from tests.unit.notify.builders import NOW, TicketStory
+from tests.unit.notify.builders import NOW, REQUESTER, STAFF
 
 REDELIVERY = Redelivery(max_deliver=5, first_delay=0.5, max_delay=4.0)
 
@@ -71,10 +72,10 @@ def consumer_for(store: MemoryStore, woken: Woken | None = None, *, database_dow
 
 
 async def test_an_event_whose_mails_are_queued_is_acknowledged_and_wakes_the_sender() -> None:
-    store, woken, story = MemoryStore(), Woken(), TicketStory()
+    store, woken, story = MemoryStore(), Woken(), TicketStory(REQUESTER)
     consumer = consumer_for(store, woken)
     await consumer.process(FakeMessage(story.opened().model_dump_json().encode()))
-    reply = FakeMessage(story.staff_reply().model_dump_json().encode())
+    reply = FakeMessage(story.reply(STAFF).model_dump_json().encode())
 
     await consumer.process(reply)
 
@@ -104,7 +105,7 @@ async def test_an_event_type_from_a_newer_publisher_is_acknowledged_and_not_dead
 async def test_a_reply_to_a_ticket_not_seen_yet_comes_back_later_at_each_delivery_up_to_the_longest_delay() -> None:
     delays = []
     for deliveries in range(1, REDELIVERY.max_deliver):
-        reply = FakeMessage(TicketStory().staff_reply().model_dump_json().encode(), num_delivered=deliveries)
+        reply = FakeMessage(TicketStory(REQUESTER).reply(STAFF).model_dump_json().encode(), num_delivered=deliveries)
         await consumer_for(MemoryStore()).process(reply)
         delays.extend(reply.answers)
 
@@ -113,7 +114,9 @@ async def test_a_reply_to_a_ticket_not_seen_yet_comes_back_later_at_each_deliver
 
 async def test_a_reply_whose_ticket_never_shows_up_is_dead_lettered_at_its_last_delivery() -> None:
     store = MemoryStore()
-    reply = FakeMessage(TicketStory().staff_reply().model_dump_json().encode(), num_delivered=REDELIVERY.max_deliver)
+    reply = FakeMessage(
+        TicketStory(REQUESTER).reply(STAFF).model_dump_json().encode(), num_delivered=REDELIVERY.max_deliver
+    )
 
     await consumer_for(store).process(reply)
 
@@ -134,7 +137,7 @@ def test_the_default_wait_for_an_earlier_event_outlasts_two_ack_waits() -> None:
 
 
 async def test_an_unreachable_database_holds_the_message_in_progress_and_handles_it_once_back() -> None:
-    store, story = MemoryStore(), TicketStory()
+    store, story = MemoryStore(), TicketStory(REQUESTER)
     message = FakeMessage(story.opened().model_dump_json().encode())
 
     handled = await consumer_for(store, database_down_for=3).process(message)
@@ -144,7 +147,7 @@ async def test_an_unreachable_database_holds_the_message_in_progress_and_handles
 
 
 async def test_a_database_away_when_asked_to_stop_leaves_the_message_unsettled_to_come_back() -> None:
-    message = FakeMessage(TicketStory().opened().model_dump_json().encode())
+    message = FakeMessage(TicketStory(REQUESTER).opened().model_dump_json().encode())
     consumer = consumer_for(MemoryStore(), database_down_for=1_000)
     consumer._stopping.set()
 
@@ -159,8 +162,8 @@ def on_ticket(event: Any) -> FakeMessage:
 
 async def test_a_batch_is_handled_ticket_by_ticket_each_in_order_while_tickets_overlap() -> None:
     store = MemoryStore()
-    first, second = TicketStory(), TicketStory()
-    messages = [on_ticket(e) for e in (first.opened(), first.staff_reply(), second.opened(), second.staff_reply())]
+    first, second = TicketStory(REQUESTER), TicketStory(REQUESTER)
+    messages = [on_ticket(e) for e in (first.opened(), first.reply(STAFF), second.opened(), second.reply(STAFF))]
     started: list[str] = []
     consumer = consumer_for(store)
     handle = consumer._handle
@@ -180,8 +183,8 @@ async def test_a_batch_is_handled_ticket_by_ticket_each_in_order_while_tickets_o
 
 
 async def test_an_unreachable_database_holds_the_rest_of_that_ticket_too_and_handles_it_in_order() -> None:
-    store, story = MemoryStore(), TicketStory()
-    messages = [on_ticket(story.opened()), on_ticket(story.staff_reply())]
+    store, story = MemoryStore(), TicketStory(REQUESTER)
+    messages = [on_ticket(story.opened()), on_ticket(story.reply(STAFF))]
 
     await consumer_for(store, database_down_for=2).handle_batch(messages)  # type: ignore[arg-type]
 

@@ -1,18 +1,22 @@
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from hostdesk_contracts.base import Status
+from hostdesk_contracts.events import TicketEvent
+from hostdesk_devtools.stories import TicketStory
 from hostdesk_notify.domain.mail import Envelope, compose, mail_domain
 from hostdesk_notify.domain.planning import plan_mails
 
-from tests.unit.notify.builders import TicketStory
+from tests.unit.notify.builders import REQUESTER, STAFF, SYSTEM, contact
 
 ENVELOPE = Envelope(from_address="HostDesk <noreply@hostdesk.test>", reply_to="support@hostdesk.test")
 SENT_AT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 def test_a_mail_threads_under_its_ticket_and_is_answered_at_the_support_address() -> None:
-    story = TicketStory(number=482913)
-    mail = plan_mails(story.staff_reply(), story.contact(), default_language="en", domain=ENVELOPE.domain)[0]
+    story = TicketStory(REQUESTER, number=482913, subject="Website down")
+    mail = plan_mails(story.reply(STAFF), contact(story), default_language="en", domain=ENVELOPE.domain)[0]
 
     message = compose(mail, envelope=ENVELOPE, date=SENT_AT)
 
@@ -25,19 +29,26 @@ def test_a_mail_threads_under_its_ticket_and_is_answered_at_the_support_address(
 
 
 def test_a_closure_notice_is_marked_as_automatic_so_that_vacation_replies_stay_quiet() -> None:
-    story = TicketStory()
-    mail = plan_mails(story.closed(), story.contact(), default_language="en", domain=ENVELOPE.domain)[0]
+    story = TicketStory(REQUESTER)
+    mail = plan_mails(story.close(STAFF), contact(story), default_language="en", domain=ENVELOPE.domain)[0]
 
     message = compose(mail, envelope=ENVELOPE, date=SENT_AT)
 
     assert message["Auto-Submitted"] == "auto-generated"
 
 
-@pytest.mark.parametrize("notice", ["resolved", "auto_closed", "merged"])
+NOTICES: dict[str, Callable[[TicketStory], TicketEvent]] = {
+    "resolved": lambda story: story.status_change(STAFF, Status.RESOLVED),
+    "auto_closed": lambda story: story.close(SYSTEM, "No reply from the requester for 7 days", automatic=True),
+    "merged": lambda story: story.merge_into(STAFF, TicketStory(REQUESTER)),
+}
+
+
+@pytest.mark.parametrize("notice", list(NOTICES))
 def test_every_notice_of_a_change_is_marked_as_automatic(notice: str) -> None:
-    story = TicketStory()
-    event = story.merged_into(TicketStory()) if notice == "merged" else getattr(story, notice)()
-    mail = plan_mails(event, story.contact(), default_language="en", domain=ENVELOPE.domain)[0]
+    story = TicketStory(REQUESTER)
+    event = NOTICES[notice](story)
+    mail = plan_mails(event, contact(story), default_language="en", domain=ENVELOPE.domain)[0]
 
     message = compose(mail, envelope=ENVELOPE, date=SENT_AT)
 
@@ -45,8 +56,8 @@ def test_every_notice_of_a_change_is_marked_as_automatic(notice: str) -> None:
 
 
 def test_a_staff_reply_is_not_marked_as_automatic() -> None:
-    story = TicketStory()
-    mail = plan_mails(story.staff_reply(), story.contact(), default_language="en", domain=ENVELOPE.domain)[0]
+    story = TicketStory(REQUESTER)
+    mail = plan_mails(story.reply(STAFF), contact(story), default_language="en", domain=ENVELOPE.domain)[0]
 
     message = compose(mail, envelope=ENVELOPE, date=SENT_AT)
 
@@ -54,9 +65,9 @@ def test_a_staff_reply_is_not_marked_as_automatic() -> None:
 
 
 def test_a_customer_reply_passed_to_the_assignee_is_not_marked_as_automatic() -> None:
-    story = TicketStory()
-    contact = story.contact(assignee_email="kim@hostdesk.test")
-    [mail] = plan_mails(story.customer_reply(), contact, default_language="en", domain=ENVELOPE.domain)
+    story = TicketStory(REQUESTER)
+    kept = contact(story, assignee_email="kim@hostdesk.test")
+    [mail] = plan_mails(story.reply(REQUESTER), kept, default_language="en", domain=ENVELOPE.domain)
 
     message = compose(mail, envelope=ENVELOPE, date=SENT_AT)
 

@@ -1,6 +1,7 @@
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from hostdesk_devtools.stories import TicketStory
 from hostdesk_notify.adapters.memory import MemoryMailer, MemoryStore
 from hostdesk_notify.adapters.ports import DeliveryFailed, DeliveryStatus
 from hostdesk_notify.domain.mail import Envelope
@@ -9,7 +10,7 @@ from hostdesk_notify.domain.retry import RetryPolicy
 from hostdesk_notify.service_layer.handlers import MailSettings, handle_event
 from hostdesk_notify.service_layer.sender import OutboxSender
 
-from tests.unit.notify.builders import NOW, REQUESTER_EMAIL, TicketStory
+from tests.unit.notify.builders import NOW, REQUESTER, REQUESTER_EMAIL, STAFF, contact
 
 ENVELOPE = Envelope(from_address="HostDesk <noreply@hostdesk.test>", reply_to="support@hostdesk.test")
 
@@ -23,9 +24,9 @@ class Clock:
 
 
 async def _store_with_one_mail() -> MemoryStore:
-    store, story = MemoryStore(), TicketStory()
+    store, story = MemoryStore(), TicketStory(REQUESTER)
     settings = MailSettings(default_language="en", domain=ENVELOPE.domain)
-    for event in (story.opened(cc=()), story.staff_reply()):
+    for event in (story.opened(cc=()), story.reply(STAFF)):
         await handle_event(event, store=store, settings=settings, now=NOW)
     return store
 
@@ -108,8 +109,8 @@ async def test_a_mail_the_server_refuses_for_good_is_dead_at_once() -> None:
 
 
 async def test_a_mail_that_cannot_be_written_is_dead_at_once_and_the_sender_goes_on() -> None:
-    store, story, clock, mailer = MemoryStore(), TicketStory(), Clock(), MemoryMailer()
-    [good] = plan_mails(story.staff_reply(), story.contact(cc=()), default_language="en", domain=ENVELOPE.domain)
+    store, story, clock, mailer = MemoryStore(), TicketStory(REQUESTER), Clock(), MemoryMailer()
+    [good] = plan_mails(story.reply(STAFF), contact(story, cc=()), default_language="en", domain=ENVELOPE.domain)
     bad = replace(good, event_id="other:1", recipient="jo@example.com\nBcc: all@example.com")
     async with store.unit_of_work() as unit:
         await unit.queue([bad, good], now=NOW)

@@ -1,12 +1,14 @@
 from typing import Any
 
 import pytest
+from hostdesk_contracts.base import Status
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_devtools.stories import TicketStory, every_kind_of_event
 from hostdesk_notify.domain.planning import plan_mails
 from hostdesk_notify.domain.recipients import MailKind
 from hostdesk_notify.domain.templates import SUPPORTED_LANGUAGES, RenderedMail, choose_template, render
 
-from tests.unit.notify.builders import ASSIGNEE_EMAIL, REQUESTER_EMAIL, TicketStory
+from tests.unit.notify.builders import ASSIGNEE_EMAIL, REQUESTER, REQUESTER_EMAIL, STAFF, SYSTEM, TENANT, contact
 
 
 def test_the_installation_language_is_chosen_when_the_reader_has_none() -> None:
@@ -34,11 +36,11 @@ def test_an_unsupported_installation_language_falls_back_to_english() -> None:
 
 
 def test_a_staff_reply_in_english_carries_the_ticket_number_and_the_reply() -> None:
-    story = TicketStory(number=482913, subject="Website down")
-    reply = story.staff_reply("We restarted the web server.")
+    story = TicketStory(REQUESTER, number=482913, subject="Website down")
+    reply = story.reply(STAFF, "We restarted the web server.")
     template = choose_template(MailKind.STAFF_REPLY, language="en", default_language="en")
 
-    mail = render(template, ticket=story.contact(), event=reply)
+    mail = render(template, ticket=contact(story), event=reply)
 
     assert mail.subject == "[#482913] Website down"
     assert mail.body.startswith("We restarted the web server.")
@@ -46,20 +48,20 @@ def test_a_staff_reply_in_english_carries_the_ticket_number_and_the_reply() -> N
 
 
 def test_a_staff_reply_in_french_carries_the_ticket_number_and_french_words() -> None:
-    story = TicketStory(number=482913, subject="Site en panne")
+    story = TicketStory(REQUESTER, number=482913, subject="Site en panne")
     template = choose_template(MailKind.STAFF_REPLY, language="fr", default_language="en")
 
-    mail = render(template, ticket=story.contact(), event=story.staff_reply("Le serveur a redémarré."))
+    mail = render(template, ticket=contact(story), event=story.reply(STAFF, "Le serveur a redémarré."))
 
     assert mail.subject == "[#482913] Site en panne"
     assert "gardez [#482913] dans l'objet" in mail.body
 
 
 def test_a_closure_notice_says_which_ticket_was_closed_and_why() -> None:
-    story = TicketStory(number=77, subject="Website down")
+    story = TicketStory(REQUESTER, number=77, subject="Website down")
     template = choose_template(MailKind.TICKET_CLOSED, language="en", default_language="en")
 
-    mail = render(template, ticket=story.contact(), event=story.closed(reason="Fixed upstream"))
+    mail = render(template, ticket=contact(story), event=story.close(STAFF, "Fixed upstream"))
 
     assert mail.subject == "[#77] Website down"
     assert mail.body.startswith('Your ticket #77 "Website down" was closed.')
@@ -67,29 +69,29 @@ def test_a_closure_notice_says_which_ticket_was_closed_and_why() -> None:
 
 
 def test_a_closure_notice_in_french_says_the_ticket_was_closed() -> None:
-    story = TicketStory(number=77, subject="Site en panne")
+    story = TicketStory(REQUESTER, number=77, subject="Site en panne")
     template = choose_template(MailKind.TICKET_CLOSED, language="fr", default_language="en")
 
-    mail = render(template, ticket=story.contact(), event=story.closed(reason="Corrigé"))
+    mail = render(template, ticket=contact(story), event=story.close(STAFF, "Corrigé"))
 
     assert mail.body.startswith("Votre ticket n° 77 « Site en panne » a été fermé.")
     assert "Motif : Corrigé" in mail.body
 
 
 def test_line_breaks_in_a_ticket_subject_never_reach_the_mail_subject() -> None:
-    story = TicketStory(subject="Down\r\nBcc: everyone@example.com")
+    story = TicketStory(REQUESTER, number=482913, subject="Down\r\nBcc: everyone@example.com")
     template = choose_template(MailKind.STAFF_REPLY, language="en", default_language="en")
 
-    mail = render(template, ticket=story.contact(), event=story.staff_reply())
+    mail = render(template, ticket=contact(story), event=story.reply(STAFF))
 
     assert mail.subject == "[#482913] Down Bcc: everyone@example.com"
 
 
 def test_dollar_signs_in_a_reply_are_kept_as_written() -> None:
-    story = TicketStory()
+    story = TicketStory(REQUESTER)
     template = choose_template(MailKind.STAFF_REPLY, language="en", default_language="en")
 
-    mail = render(template, ticket=story.contact(), event=story.staff_reply("The plan costs $number $5."))
+    mail = render(template, ticket=contact(story), event=story.reply(STAFF, "The plan costs $number $5."))
 
     assert mail.body.startswith("The plan costs $number $5.")
 
@@ -102,15 +104,15 @@ def test_every_kind_of_mail_has_its_own_template_in_each_language(kind: MailKind
     assert (template.kind, template.language) == (kind, language)
 
 
-def _rendered(kind: MailKind, language: str, story: TicketStory, event: TicketEvent, **contact: Any) -> RenderedMail:
+def _rendered(kind: MailKind, language: str, story: TicketStory, event: TicketEvent, **kept: Any) -> RenderedMail:
     template = choose_template(kind, language=language, default_language="en")
-    return render(template, ticket=story.contact(**contact), event=event)
+    return render(template, ticket=contact(story, **kept), event=event)
 
 
 def test_a_resolution_notice_says_the_ticket_is_resolved_and_invites_a_rating() -> None:
-    story = TicketStory(number=77, subject="Website down")
+    story = TicketStory(REQUESTER, number=77, subject="Website down")
 
-    mail = _rendered(MailKind.TICKET_RESOLVED, "en", story, story.resolved())
+    mail = _rendered(MailKind.TICKET_RESOLVED, "en", story, story.status_change(STAFF, Status.RESOLVED))
 
     assert mail.subject == "[#77] Website down"
     assert mail.body.startswith('The status of your ticket #77 "Website down" is now: resolved.\n')
@@ -119,26 +121,33 @@ def test_a_resolution_notice_says_the_ticket_is_resolved_and_invites_a_rating() 
 
 
 def test_a_resolution_notice_shows_the_providers_own_label_and_the_reason() -> None:
-    story = TicketStory(number=77)
+    story = TicketStory(REQUESTER, number=77)
 
-    mail = _rendered(MailKind.TICKET_RESOLVED, "en", story, story.resolved(label="Fixed", reason="DNS corrected"))
+    mail = _rendered(
+        MailKind.TICKET_RESOLVED,
+        "en",
+        story,
+        story.status_change(STAFF, Status.RESOLVED, label="Fixed", reason="DNS corrected"),
+    )
 
     assert "is now: Fixed.\nReason: DNS corrected\n" in mail.body
 
 
 def test_a_resolution_notice_in_french_says_the_ticket_is_resolved() -> None:
-    story = TicketStory(number=77, subject="Site en panne")
+    story = TicketStory(REQUESTER, number=77, subject="Site en panne")
 
-    mail = _rendered(MailKind.TICKET_RESOLVED, "fr", story, story.resolved())
+    mail = _rendered(MailKind.TICKET_RESOLVED, "fr", story, story.status_change(STAFF, Status.RESOLVED))
 
     assert mail.body.startswith("Le statut de votre ticket n° 77 « Site en panne » est maintenant : résolu.\n")
     assert "évaluer notre support" in mail.body
 
 
 def test_an_automatic_closure_notice_says_it_closed_for_want_of_a_reply_and_the_recorded_reason() -> None:
-    story = TicketStory(number=77, subject="Website down")
+    story = TicketStory(REQUESTER, number=77, subject="Website down")
 
-    mail = _rendered(MailKind.TICKET_AUTO_CLOSED, "en", story, story.auto_closed("No reply for 7 days"))
+    mail = _rendered(
+        MailKind.TICKET_AUTO_CLOSED, "en", story, story.close(SYSTEM, "No reply for 7 days", automatic=True)
+    )
 
     assert mail.body.startswith('Your ticket #77 "Website down" was closed automatically: we answered it and have had')
     assert "Reason: No reply for 7 days\n" in mail.body
@@ -146,9 +155,11 @@ def test_an_automatic_closure_notice_says_it_closed_for_want_of_a_reply_and_the_
 
 
 def test_an_automatic_closure_notice_in_french_says_why_in_french() -> None:
-    story = TicketStory(number=77, subject="Site en panne")
+    story = TicketStory(REQUESTER, number=77, subject="Site en panne")
 
-    mail = _rendered(MailKind.TICKET_AUTO_CLOSED, "fr", story, story.auto_closed("No reply for 7 days"))
+    mail = _rendered(
+        MailKind.TICKET_AUTO_CLOSED, "fr", story, story.close(SYSTEM, "No reply for 7 days", automatic=True)
+    )
 
     assert mail.body.startswith("Votre ticket n° 77 « Site en panne » a été fermé automatiquement : nous y avions")
     assert "pas eu de réponse de votre part" in mail.body
@@ -156,9 +167,9 @@ def test_an_automatic_closure_notice_in_french_says_why_in_french() -> None:
 
 
 def test_a_merge_notice_says_where_the_conversation_continues() -> None:
-    story, target = TicketStory(number=77, subject="Website down"), TicketStory(number=500123)
+    story, target = TicketStory(REQUESTER, number=77, subject="Website down"), TicketStory(REQUESTER, number=500123)
 
-    mail = _rendered(MailKind.TICKET_MERGED, "en", story, story.merged_into(target))
+    mail = _rendered(MailKind.TICKET_MERGED, "en", story, story.merge_into(STAFF, target))
 
     assert mail.subject == "[#77] Website down"
     assert "the conversation continues in #500123." in mail.body
@@ -166,16 +177,16 @@ def test_a_merge_notice_says_where_the_conversation_continues() -> None:
 
 
 def test_a_merge_notice_in_french_says_where_the_conversation_continues() -> None:
-    story, target = TicketStory(number=77, subject="Site en panne"), TicketStory(number=500123)
+    story, target = TicketStory(REQUESTER, number=77, subject="Site en panne"), TicketStory(REQUESTER, number=500123)
 
-    mail = _rendered(MailKind.TICKET_MERGED, "fr", story, story.merged_into(target))
+    mail = _rendered(MailKind.TICKET_MERGED, "fr", story, story.merge_into(STAFF, target))
 
     assert "la conversation continue dans le n° 500123." in mail.body
 
 
 def test_a_customer_reply_to_the_assignee_names_its_author_and_carries_the_reply() -> None:
-    story = TicketStory(number=77, subject="Website down")
-    reply = story.customer_reply("Still down for me.")
+    story = TicketStory(REQUESTER, number=77, subject="Website down")
+    reply = story.reply(REQUESTER, "Still down for me.")
 
     mail = _rendered(MailKind.CUSTOMER_REPLY, "en", story, reply, assignee_email="kim@hostdesk.test")
 
@@ -185,9 +196,9 @@ def test_a_customer_reply_to_the_assignee_names_its_author_and_carries_the_reply
 
 
 def test_a_customer_reply_to_the_assignee_in_french_says_who_answered() -> None:
-    story = TicketStory(number=77)
+    story = TicketStory(REQUESTER, number=77)
 
-    mail = _rendered(MailKind.CUSTOMER_REPLY, "fr", story, story.customer_reply("Toujours en panne."))
+    mail = _rendered(MailKind.CUSTOMER_REPLY, "fr", story, story.reply(REQUESTER, "Toujours en panne."))
 
     assert mail.body.startswith(f"{REQUESTER_EMAIL} a répondu sur le ticket n° 77 :\n\nToujours en panne.\n")
     assert "vous est attribué" in mail.body
@@ -195,11 +206,14 @@ def test_a_customer_reply_to_the_assignee_in_french_says_who_answered() -> None:
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_every_mail_of_the_whole_lifecycle_renders_in_each_language(language: str) -> None:
-    story = TicketStory()
+    lifecycle = every_kind_of_event(TENANT)
+    story = lifecycle.target
+    # The lifecycle ends closed by itself; a close by staff is a mail of its own kind.
+    events = [*lifecycle.events, story.reopen(lifecycle.requester), story.close(lifecycle.agent, "Fixed.")]
 
     mails = [
-        plan_mails(event, story.contact(assignee_email=ASSIGNEE_EMAIL), default_language=language, domain="h.test")
-        for event in story.one_of_each_kind()
+        plan_mails(event, contact(story, assignee_email=ASSIGNEE_EMAIL), default_language=language, domain="h.test")
+        for event in events
     ]
 
     assert all(mail.subject.startswith(f"[#{story.number}] ") for batch in mails for mail in batch)
@@ -207,10 +221,10 @@ def test_every_mail_of_the_whole_lifecycle_renders_in_each_language(language: st
 
 
 def test_nul_characters_pasted_into_a_reply_reach_the_mail_as_replacement_characters() -> None:
-    story = TicketStory()
+    story = TicketStory(REQUESTER)
     template = choose_template(MailKind.STAFF_REPLY, language="en", default_language="en")
 
-    mail = render(template, ticket=story.contact(), event=story.staff_reply("Log:\x00\x00 disk full"))
+    mail = render(template, ticket=contact(story), event=story.reply(STAFF, "Log:\x00\x00 disk full"))
 
     assert mail.body.startswith("Log:\ufffd\ufffd disk full")
     assert "\x00" not in mail.body
