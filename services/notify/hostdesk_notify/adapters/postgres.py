@@ -20,6 +20,19 @@ from hostdesk_notify.domain.recipients import MailKind
 if TYPE_CHECKING:
     Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
 
+# What a lost or busy PostgreSQL looks like: the same work may pass when tried again. Any other database error means
+# PostgreSQL refuses the data itself, which no retry mends.
+POSTGRES_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.TransactionRollbackError,  # deadlock or serialization failure: the same message may pass next time
+)
+
 _CLAIM_EVENT = """
 INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true
 """

@@ -23,22 +23,10 @@ from hostdesk_contracts.subjects import TICKET_ID
 from nats.aio.msg import Msg
 
 from hostdesk_notify.adapters.ports import NotifyStore
+from hostdesk_notify.adapters.postgres import POSTGRES_UNAVAILABLE
 from hostdesk_notify.service_layer.handlers import Handled, Outcome
 
 log = logging.getLogger(__name__)
-
-# What a lost or busy PostgreSQL looks like: the message is held and tried again. Any other database error means
-# PostgreSQL refuses this message's data, which no retry mends: it is dead-lettered at once.
-TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.OperatorInterventionError,
-    asyncpg.InsufficientResourcesError,
-    asyncpg.TransactionRollbackError,  # deadlock or serialization failure: the same message may pass next time
-)
 
 EventHandler = Callable[[TicketEvent], Awaitable[Handled]]
 
@@ -95,11 +83,11 @@ class TicketEvents:
             handled = await hold(
                 lambda: self._handle(event),
                 held=[message, *(behind or ())],
-                unavailable=TRANSIENT_DB_ERRORS,
+                unavailable=POSTGRES_UNAVAILABLE,
                 stopping=self._stopping,
                 what="PostgreSQL",
             )
-        except TRANSIENT_DB_ERRORS:
+        except POSTGRES_UNAVAILABLE:
             return False
         except asyncpg.PostgresError as error:
             return await self._give_up(message, reason=f"PostgreSQL refuses its data: {error!r}")
@@ -125,11 +113,11 @@ class TicketEvents:
             await hold(
                 lambda: self._store.dead_letter(letter),
                 held=[message],
-                unavailable=TRANSIENT_DB_ERRORS,
+                unavailable=POSTGRES_UNAVAILABLE,
                 stopping=self._stopping,
                 what="PostgreSQL",
             )
-        except TRANSIENT_DB_ERRORS:
+        except POSTGRES_UNAVAILABLE:
             return False
         await message.term()
         log.error("dead-lettered %s seq=%d: %s", message.subject, letter.stream_seq, reason)
