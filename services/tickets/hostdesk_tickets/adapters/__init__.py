@@ -1,1 +1,1 @@
-"""The outbound side: the event store on PostgreSQL, the deadlines table, stored events told as public events."""
+"""The outbound side: the event store on PostgreSQL, ticket numbers, the deadlines, stored events as public events."""
