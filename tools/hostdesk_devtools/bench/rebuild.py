@@ -2,7 +2,7 @@
 of its own, replays the whole events stream.
 
 Its durable consumer does not exist yet, so the process catches up in bulk before creating it (see
-``hostdesk_query.adapters.catchup``). The catch-up keeps one progress row, committed with each chunk: the
+``hostdesk_query.entrypoints.catchup``). The catch-up keeps one progress row, committed with each chunk: the
 messages read, and by the database's clock the moment it began (lock taken, before its first read) and the
 moment it handed over to the live consumer. The rate is those messages over that time, the process's start-up
 apart. Reading that one row by its key every few milliseconds costs PostgreSQL nothing worth counting (counting
