@@ -9,9 +9,9 @@ replica leads the relay) come with either answer.
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from hostdesk_contracts.runtime.problems import Unavailable
 
@@ -32,7 +32,19 @@ class Readiness:
 ReadinessCheck = Callable[..., Awaitable[Readiness]]
 
 
-def health_router(readiness: ReadinessCheck) -> APIRouter:
+class ReadinessProbe(Protocol):
+    """What a service's ``Runtime`` answers: whether it is ready, and why not."""
+
+    async def readiness(self) -> Readiness: ...
+
+
+async def runtime_readiness(request: Request) -> Readiness:
+    """The readiness of the service's runtime, which ``create_app`` keeps on ``app.state.runtime``."""
+    probe: ReadinessProbe = request.app.state.runtime
+    return await probe.readiness()
+
+
+def health_router(readiness: ReadinessCheck = runtime_readiness) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz")

@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 
-from hostdesk_intake.api.health import readiness
 from hostdesk_intake.api.routes import router
 from hostdesk_intake.runtime import Runtime, start
 from hostdesk_intake.settings import Settings
@@ -38,7 +37,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         _serve_over(app, runtime)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.include_router(health_router(readiness))
+    app.include_router(health_router())
     app.include_router(router)
     return app
 
@@ -49,4 +48,4 @@ def _serve_over(app: FastAPI, running: Runtime) -> None:
     app.state.clock = running.clock
     app.state.rate_limiter = running.rate_limiter
     app.state.status_labels = running.status_labels
-    app.state.readiness = running
+    app.state.runtime = running

@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 
-from hostdesk_notify.api.deps import get_readiness
 from hostdesk_notify.api.routes import router
 from hostdesk_notify.runtime import Runtime, start
 from hostdesk_notify.settings import Settings
@@ -37,7 +36,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         _serve_over(app, runtime)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
-    app.include_router(health_router(get_readiness))
+    app.include_router(health_router())
     app.include_router(router)
     return app
 

@@ -11,7 +11,6 @@ from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, Unavailable, install_problem_handlers, problem_response
 
 from hostdesk_query.adapters.ports import StoreUnavailable
-from hostdesk_query.api.deps import get_readiness
 from hostdesk_query.api.routes import router
 from hostdesk_query.runtime import Runtime, start
 from hostdesk_query.settings import Settings
@@ -46,7 +45,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     install_problem_handlers(app)
     app.add_exception_handler(StoreUnavailable, _on_store_unavailable)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.include_router(health_router(get_readiness))
+    app.include_router(health_router())
     app.include_router(router)
     return app
 

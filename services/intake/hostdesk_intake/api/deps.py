@@ -4,13 +4,12 @@ the status labels, and readiness."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Protocol
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.runtime.auth import ActorDep
 from hostdesk_contracts.runtime.clock import Clock
-from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.problems import Forbidden
 
 from hostdesk_intake.adapters.command_bus import CommandBus
@@ -21,15 +20,6 @@ from hostdesk_intake.domain.status_labels import StatusLabels
 
 # A version, bare or as an entity tag (strong or weak), or "*" for any version.
 IF_MATCH_PATTERN = r'^(?:\*|[1-9][0-9]{0,17}|(?:W/)?"[1-9][0-9]{0,17}")$'
-
-
-class ReadinessProbe(Protocol):
-    async def readiness(self) -> Readiness: ...
-
-
-async def get_readiness(request: Request) -> ReadinessProbe:
-    probe: ReadinessProbe = request.app.state.readiness
-    return probe
 
 
 async def get_bus(request: Request) -> CommandBus:
@@ -59,7 +49,6 @@ async def staff_caller(caller: Annotated[Actor, Depends(rate_limited_caller)]) -
     return caller
 
 
-ReadinessDep = Annotated[ReadinessProbe, Depends(get_readiness)]
 BusDep = Annotated[CommandBus, Depends(get_bus)]
 CallerDep = Annotated[Actor, Depends(rate_limited_caller)]
 StatusLabelsDep = Annotated[StatusLabels, Depends(get_status_labels)]

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+from typing import Annotated
 
 from fastapi import Depends, Request
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.runtime.auth import ActorDep
-from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.problems import NotFound
 
 from hostdesk_notify.adapters.ports import NotifyStore
 
 
-class ReadinessProbe(Protocol):
-    async def readiness(self) -> Readiness: ...
-
-
 async def get_store(request: Request) -> NotifyStore:
     store: NotifyStore = request.app.state.store
     return store
-
-
-async def get_readiness(request: Request) -> Readiness:
-    """Notify's readiness, as the shared health router asks it: NATS, PostgreSQL, the consumer and the sender."""
-    probe: ReadinessProbe = request.app.state.runtime
-    return await probe.readiness()
 
 
 async def staff_only(actor: ActorDep) -> Actor:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+from typing import Annotated
 
 from fastapi import Depends, Request
 from hostdesk_contracts.runtime.auth import ActorDep
-from hostdesk_contracts.runtime.health import Readiness
 
 from hostdesk_query.adapters.ports import TicketReader, VersionNotices
 from hostdesk_query.domain.visibility import ReadScope, scope_of
@@ -26,16 +25,6 @@ async def get_reader(request: Request) -> TicketReader:
 async def get_notices(request: Request) -> VersionNotices:
     notices: VersionNotices = request.app.state.notices
     return notices
-
-
-class ReadinessProbe(Protocol):
-    async def readiness(self) -> Readiness: ...
-
-
-async def get_readiness(request: Request) -> Readiness:
-    """Query's readiness, as the shared health router asks it: PostgreSQL, NATS and the consumer."""
-    probe: ReadinessProbe = request.app.state.runtime
-    return await probe.readiness()
 
 
 async def get_scope(actor: ActorDep) -> ReadScope:

@@ -15,12 +15,12 @@ from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import NotFound
 from pydantic import AwareDatetime
 
-from hostdesk_tickets.api.deps import TicketsDep, get_readiness
+from hostdesk_tickets.api.deps import TicketsDep
 from hostdesk_tickets.api.schemas import History
 from hostdesk_tickets.service_layer.history import AsOf, HistoryNotFound, read_history
 
 router = APIRouter()
-router.include_router(health_router(get_readiness))
+router.include_router(health_router())
 
 
 @router.get(
