@@ -54,7 +54,7 @@ def settings_for(database_url: str, nats_url: str, subjects: Subjects, notify_sc
             "sweep_interval": 0.1,
             "gap_retry_seconds": 0.1,
             "gap_retry_max_seconds": 1.0,
-            "ack_wait_seconds": 2.0,  # the waits of a gap (5.7 s in all) outlast two of these
+            "ack_wait_seconds": 2.0,  # the waits of a gap (6.5 s in all) outlast two of these
         }
         return Settings(**(values | overrides))
 

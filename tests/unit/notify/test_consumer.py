@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -100,6 +101,19 @@ async def test_an_event_type_from_a_newer_publisher_is_acknowledged_and_not_dead
     await consumer_for(store).process(newer)
 
     assert (newer.answers, store.dead_letters) == (["ack"], [])
+
+
+async def test_an_event_type_from_a_newer_publisher_moves_its_ticket_on_so_the_next_event_is_not_held_back() -> None:
+    store, woken, story = MemoryStore(), Woken(), TicketStory(REQUESTER)
+    consumer = consumer_for(store, woken)
+    await consumer.process(FakeMessage(story.opened().model_dump_json().encode()))
+    newer = story.reply(STAFF).model_dump(mode="json") | {"type": "ticket.escalated.v1"}
+    await consumer.process(FakeMessage(json.dumps(newer).encode()))
+    reply = FakeMessage(story.reply(STAFF).model_dump_json().encode())
+
+    await consumer.process(reply)
+
+    assert (reply.answers, woken.times, store.dead_letters) == (["ack"], 1, [])
 
 
 async def test_a_reply_to_a_ticket_not_seen_yet_comes_back_later_at_each_delivery_up_to_the_longest_delay() -> None:
