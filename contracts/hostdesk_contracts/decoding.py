@@ -8,11 +8,13 @@ its ticket a version on), and only undecodable bytes are an error.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from hostdesk_contracts.events import EVENT_ADAPTER, EVENT_TYPES, AnyEvent, TicketEvent
+from hostdesk_contracts.signing import EventSigner
 
 KNOWN_TYPES = frozenset(event_type.model_fields["type"].default for event_type in EVENT_TYPES)
 _MAX_ERROR_LENGTH = 2_000
@@ -57,6 +59,14 @@ def decode_event(data: bytes) -> Decoded:
             envelope = None
         return Unknown(event_type, envelope)
     return Undecodable(f"not a ticket event: {_summary(invalid)}"[:_MAX_ERROR_LENGTH])
+
+
+def decode_signed(signer: EventSigner, subject: str, headers: Mapping[str, str] | None, data: bytes) -> Decoded:
+    """``decode_event`` of a message the relay signed; a message it did not sign is ``Undecodable``, whatever
+    it holds: consumers set it aside and report it, and it never moves a ticket."""
+    if (refusal := signer.refusal(subject, headers, data)) is not None:
+        return Undecodable(refusal)
+    return decode_event(data)
 
 
 def _summary(error: ValidationError) -> str:

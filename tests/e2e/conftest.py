@@ -45,7 +45,9 @@ async def _admin(server_url: str, sql: str) -> None:
 
 
 @pytest.fixture
-def running(postgres_server: Server, nats_url: str, subjects: Subjects, tmp_path: Path) -> Iterator[Running]:
+def running(
+    postgres_server: Server, nats_server: Server, nats_url: str, subjects: Subjects, tmp_path: Path
+) -> Iterator[Running]:
     database = f"hostdesk_e2e_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin(postgres_server.url, f'CREATE DATABASE "{database}"'))
     sink = SmtpSink(port=free_port()).start()
@@ -58,6 +60,7 @@ def running(postgres_server: Server, nats_url: str, subjects: Subjects, tmp_path
         subject_root=subjects.root,
         ports={service: free_port() for service in DEFAULT_PORTS},
         extra_env={"INTAKE_COMMIT_WAIT_SECONDS": "2"},
+        nats_access=nats_server.access,
     )
     system = System(config)
     try:

@@ -58,6 +58,10 @@ def own_nats() -> Iterator[OwnNats]:
 def own_deployment(own_postgres: OwnPostgres, own_nats: OwnNats, tmp_path: Path) -> Iterator[Deployment]:
     """The four services on servers of the test's own."""
     with deployed(
-        server_url=own_postgres.url, nats_url=own_nats.url, subject_root="tickets", log_dir=tmp_path / "logs"
+        server_url=own_postgres.url,
+        nats_url=own_nats.url,
+        nats_access=own_nats.access,
+        subject_root="tickets",
+        log_dir=tmp_path / "logs",
     ) as deployment:
         yield deployment

@@ -11,6 +11,8 @@ from hostdesk_contracts.base import Actor, Channel, Priority, Role, Side, Status
 from hostdesk_contracts.events import ReplyPosted, TicketEvent, TicketOpened, event_id_of
 from hostdesk_contracts.subjects import Subjects, event_headers
 
+from tests.support import RELAY_SIGNER
+
 
 def opened(tenant: str, ticket_id: UUID, *, requester_email: str, number: int | None = None) -> TicketOpened:
     requester = Actor(account_id="cust-poison", tenant=tenant, role=Role.CUSTOMER, email=requester_email)
@@ -59,9 +61,8 @@ async def publish(nats_url: str, subjects: Subjects, events: list[TicketEvent]) 
         js = nc.jetstream()
         sequences = []
         for event in events:
-            ack = await js.publish(
-                subjects.event(event.tenant, event), event.model_dump_json().encode(), headers=event_headers(event)
-            )
+            subject, body = subjects.event(event.tenant, event), event.model_dump_json().encode()
+            ack = await js.publish(subject, body, headers=RELAY_SIGNER.signed(subject, event_headers(event), body))
             sequences.append(ack.seq)
         return sequences
     finally:

@@ -15,9 +15,11 @@ import asyncpg
 import httpx
 from hostdesk_contracts.base import Role
 from hostdesk_contracts.runtime.auth import issue_token
-from hostdesk_devtools.servers import free_port, with_database
+from hostdesk_devtools.servers import NatsAccess, free_port, with_database
 from hostdesk_devtools.smtp_sink import SmtpSink
 from hostdesk_devtools.system import DEFAULT_PORTS, System, SystemConfig
+
+from tests.support import EVENT_KEY
 
 SECRET = "fault-suite-secret-0123456789abcdefghijkl"
 
@@ -80,6 +82,7 @@ def deployed(
     nats_url: str,
     subject_root: str,
     log_dir: Path,
+    nats_access: NatsAccess | None,
     services: tuple[str, ...] | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[Deployment]:
@@ -97,6 +100,8 @@ def deployed(
         subject_root=subject_root,
         ports={service: free_port() for service in DEFAULT_PORTS},
         extra_env={"INTAKE_COMMIT_WAIT_SECONDS": "2", **(extra_env or {})},
+        nats_access=nats_access,
+        event_key=EVENT_KEY,
     )
     system = System(config)
     try:

@@ -30,11 +30,15 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(scope="module")
-def fuzzed(postgres_server: Server, nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def fuzzed(
+    postgres_server: Server, nats_server: Server, nats_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
     subjects = Subjects(root=f"z{uuid.uuid4().hex[:10]}")
+    nats_server.admit(subjects)
     with deployed(
         server_url=postgres_server.url,
         nats_url=nats_url,
+        nats_access=nats_server.access,
         subject_root=subjects.root,
         log_dir=tmp_path_factory.mktemp("fuzzing") / "logs",
         # Short waits keep each example fast; no rate limit, so that examples reach the routes behind it.
@@ -47,6 +51,7 @@ def fuzzed(postgres_server: Server, nats_url: str, tmp_path_factory: pytest.Temp
     ) as deployment:
         yield deployment
     asyncio.run(delete_streams(nats_url, subjects))
+    nats_server.dismiss(subjects)
 
 
 def _violations(case: Any, response: schemathesis.Response) -> list[str]:

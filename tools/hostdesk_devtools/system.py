@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from hostdesk_devtools.servers import port_open
+from hostdesk_devtools.servers import NatsAccess, port_open
 
 SERVICES = ("tickets", "query", "notify", "intake")  # started in this order: consumers before the front door
 DEFAULT_PORTS = {"intake": 8001, "tickets": 8002, "notify": 8003, "query": 8004}
@@ -29,6 +30,10 @@ class SystemConfig:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     smtp_host: str = "127.0.0.1"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The passwords of the services' NATS users, on a server with authorisation on; None: connect without.
+    nats_access: NatsAccess | None = None
+    # The key of the relay's signature on events (``HOSTDESK_EVENT_KEY``).
+    event_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -42,6 +47,8 @@ class SystemConfig:
             "NATS_URL": self.nats_url,
             "HOSTDESK_JWT_SECRET": self.jwt_secret,
             "HOSTDESK_SUBJECT_ROOT": self.subject_root,
+            "HOSTDESK_EVENT_KEY": self.event_key,
+            **(self.nats_access.environment(service) if self.nats_access else {}),
             f"{prefix}_PORT": str(self.ports[service]),
             f"{prefix}_INSTANCE": f"{service}-{os.getpid()}",
             "NOTIFY_SMTP_HOST": self.smtp_host,

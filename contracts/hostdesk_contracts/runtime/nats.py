@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import nats
+import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError, BucketNotFoundError
+from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
+from hostdesk_contracts.runtime.nats_auth import inbox_prefix
 from hostdesk_contracts.subjects import Subjects
 
 log = logging.getLogger(__name__)
@@ -21,15 +24,23 @@ DUPLICATE_WINDOW_SECONDS = 600.0
 WEEK_SECONDS = 7 * 86_400.0
 
 
-async def connect(url: str, *, name: str) -> Client:
-    """A connection that reconnects for ever: a NATS restart is a pause, never the end of a service."""
+async def connect(url: str, *, name: str, user: str = "", password: str = "") -> Client:
+    """A connection that reconnects for ever: a NATS restart is a pause, never the end of a service.
+
+    With a ``user`` (each service's own, see ``nats_auth``), replies and deliveries come to that user's own
+    inbox prefix, the only one its permissions let it subscribe to.
+    """
 
     async def on_error(error: Exception) -> None:
         log.warning("nats error: %s", error)
 
+    credentials: dict[str, str] = (
+        {"user": user, "password": password, "inbox_prefix": inbox_prefix(user)} if user else {}
+    )
     return await nats.connect(
         servers=[url],
         name=name,
+        **credentials,
         connect_timeout=2,
         reconnect_time_wait=0.5,
         max_reconnect_attempts=-1,
@@ -80,6 +91,27 @@ async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
             await js.add_stream(config)
         except BadRequestError:
             await js.update_stream(config)
+
+
+async def wait_for_streams(js: JetStreamContext, names: list[str], *, poll_seconds: float = 0.5) -> None:
+    """Wait until the tickets service (the only one allowed to) has declared the streams named."""
+    waited = 0.0
+    for name in names:
+        while True:
+            try:
+                await js.stream_info(name)
+                break
+            except (NotFoundError, TimeoutError, nats.errors.TimeoutError):
+                if waited % 10 < poll_seconds:
+                    log.info("waiting for the tickets service to declare the stream %s", name)
+                await asyncio.sleep(poll_seconds)
+                waited += poll_seconds
+
+
+async def wait_for_bucket(js: JetStreamContext, bucket: str, *, poll_seconds: float = 0.5) -> KeyValue:
+    """The outcomes bucket, once the tickets service (which alone declares it) has."""
+    await wait_for_streams(js, [f"KV_{bucket}"], poll_seconds=poll_seconds)
+    return await js.key_value(bucket)
 
 
 OUTCOME_TTL_SECONDS = 86_400.0

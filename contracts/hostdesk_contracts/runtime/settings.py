@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
 from hostdesk_contracts.runtime.consumer import DurableConsumer, Redelivery
+from hostdesk_contracts.signing import EventSigner
 from hostdesk_contracts.subjects import Subjects
 
 LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -34,14 +35,33 @@ class CommonSettings(BaseSettings):
         default=64 * 1024, ge=1024, description="The largest request body the service reads; a larger one is a 413."
     )
 
+    # Each service's own NATS user (``TICKETS_NATS_USER``, ``TICKETS_NATS_PASSWORD``...); see ``nats_auth`` for
+    # what each may do. Empty: connect without credentials (a NATS server without authorisation).
+    nats_user: str = Field(default="", max_length=200)
+    nats_password: SecretStr = SecretStr("")
+
     @property
     def subjects(self) -> Subjects:
         return Subjects(root=self.subject_root)
+
+    def nats_credentials(self) -> dict[str, str]:
+        """The keyword arguments of ``runtime.nats.connect`` that log this service in."""
+        return {"user": self.nats_user, "password": self.nats_password.get_secret_value()}
 
     def shutdown_grace_seconds(self) -> int:
         """How long ``serve`` lets requests in flight finish on SIGTERM; a service whose requests wait longer
         says so by overriding this."""
         return 30
+
+
+class EventKeySettings(BaseSettings):
+    """The key of the relay's signature on every event (``HOSTDESK_EVENT_KEY``, unprefixed: the tickets service
+    signs with it, query and notify check it). See ``hostdesk_contracts.signing``."""
+
+    event_key: SecretStr = Field(validation_alias="HOSTDESK_EVENT_KEY", min_length=32)
+
+    def event_signer(self) -> EventSigner:
+        return EventSigner(self.event_key.get_secret_value())
 
 
 class ConsumerSettings(BaseSettings):

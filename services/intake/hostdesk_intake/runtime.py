@@ -57,6 +57,7 @@ async def start(
     """Intake over NATS, linked or still linking after ``startup_wait_seconds``: it serves 503s until linked."""
     bus = NatsCommandBus(
         url=settings.nats_url,
+        credentials=settings.nats_credentials(),
         subjects=settings.subjects,
         inbox=inbox_token(settings.instance),
         commit_wait=settings.commit_wait_seconds,

@@ -11,7 +11,7 @@ from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.clock import Clock, utc_now
 from hostdesk_contracts.runtime.consumer import PullConsumer
 from hostdesk_contracts.runtime.health import Readiness
-from hostdesk_contracts.runtime.nats import connect, ensure_streams
+from hostdesk_contracts.runtime.nats import connect, wait_for_streams
 from nats.aio.client import Client
 
 from hostdesk_notify.adapters.ports import CONSUMER, NotifyStore
@@ -90,8 +90,9 @@ async def _connect(settings: Settings) -> tuple[asyncpg.Pool, Client]:
     client: Client | None = None
     try:
         await migrate(pool, schema=settings.db_schema)
-        client = await connect(settings.nats_url, name=f"hostdesk-notify {settings.instance}".strip())
-        await ensure_streams(client.jetstream(), settings.subjects)
+        name = f"hostdesk-notify {settings.instance}".strip()
+        client = await connect(settings.nats_url, name=name, **settings.nats_credentials())
+        await wait_for_streams(client.jetstream(), [settings.subjects.events_stream])
     except BaseException:
         if client is not None:
             await client.close()
@@ -116,7 +117,12 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     send_loop = SendLoop(sender, sweep_interval=settings.sweep_interval)
     stopping = asyncio.Event()
     events = TicketEvents(
-        store=store, handle=handle, on_queued=send_loop.wake, redelivery=settings.redelivery, stopping=stopping
+        store=store,
+        handle=handle,
+        on_queued=send_loop.wake,
+        redelivery=settings.redelivery,
+        signer=settings.event_signer(),
+        stopping=stopping,
     )
     consumer = PullConsumer(
         client.jetstream(),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from hostdesk_contracts.runtime.settings import CommonSettings, ConsumerSettings
+from hostdesk_contracts.runtime.settings import CommonSettings, ConsumerSettings, EventKeySettings
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 
-class Settings(CommonSettings, ConsumerSettings):
+class Settings(CommonSettings, ConsumerSettings, EventKeySettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_")
 
     port: int = 8003

@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 from hostdesk_contracts.runtime.health import Readiness
-from hostdesk_contracts.runtime.nats import connect, ensure_streams
+from hostdesk_contracts.runtime.nats import connect, wait_for_streams
 
 from hostdesk_query.adapters.notices import PostgresVersionNotices, notify_channel
 from hostdesk_query.adapters.ports import NatsConnection, ReadModel, VersionNotices
@@ -91,10 +91,11 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
     )
     resources.push_async_callback(pool.close)
     await ensure_schema(pool, settings.db_schema)
-    client = await connect(settings.nats_url, name=f"hostdesk-query-{instance}")
+    client = await connect(settings.nats_url, name=f"hostdesk-query-{instance}", **settings.nats_credentials())
     resources.push_async_callback(client.drain)
     js = client.jetstream()
-    await ensure_streams(js, settings.subjects)
+    await wait_for_streams(js, [settings.subjects.events_stream])
+    signer = settings.event_signer()
 
     channel = notify_channel(settings.db_schema)
     read_model = PostgresReadModel(pool, notify_channel=channel)
@@ -115,12 +116,13 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
         schema=settings.db_schema,
         stream=settings.subjects.events_stream,
         durable=durable.config(),
+        signer=signer,
         stopping=stopping,
     )
     events = TicketEvents(
         js,
         catch_up=catch_up,
-        projector=Projector(read_model, redelivery=settings.redelivery, stopping=stopping),
+        projector=Projector(read_model, redelivery=settings.redelivery, signer=signer, stopping=stopping),
         spec=durable,
         batch=settings.fetch_batch,
         fetch_wait=settings.fetch_timeout_seconds,

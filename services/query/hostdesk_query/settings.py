@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from hostdesk_contracts.runtime.settings import CommonSettings, ConsumerSettings
+from hostdesk_contracts.runtime.settings import CommonSettings, ConsumerSettings, EventKeySettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 CONSUMER_NAME = "query"
 
 
-class Settings(CommonSettings, ConsumerSettings):
+class Settings(CommonSettings, ConsumerSettings, EventKeySettings):
     model_config = SettingsConfigDict(env_prefix="QUERY_")
 
     port: int = Field(default=8004, ge=1, le=65_535)

@@ -97,6 +97,7 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         subjects=settings.subjects,
         database_url=settings.database_url,
         lock_key=settings.relay_lock_key,
+        signer=settings.event_signer(),
         batch=settings.relay_batch,
         idle_poll_seconds=settings.relay_idle_poll_seconds,
     )
@@ -124,7 +125,8 @@ async def _connect(settings: Settings) -> tuple[TicketsApplication, Client, KeyV
     tickets = await asyncio.to_thread(build_application, settings)
     nc: Client | None = None
     try:
-        nc = await connect(settings.nats_url, name=settings.instance or f"tickets-{uuid.uuid4().hex[:8]}")
+        name = settings.instance or f"tickets-{uuid.uuid4().hex[:8]}"
+        nc = await connect(settings.nats_url, name=name, **settings.nats_credentials())
         js = nc.jetstream()
         await ensure_streams(js, settings.subjects)
         outcomes = await outcomes_bucket(js, settings.subjects)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from hostdesk_contracts.runtime.settings import CommonSettings
+from hostdesk_contracts.runtime.settings import CommonSettings, EventKeySettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
-class Settings(CommonSettings):
+class Settings(CommonSettings, EventKeySettings):
     model_config = SettingsConfigDict(env_prefix="TICKETS_")
 
     port: int = 8002

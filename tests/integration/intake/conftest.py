@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -18,10 +18,11 @@ SECRET = "integration-secret-0123456789abcdef"
 
 
 @pytest.fixture
-def intake_settings(nats_url: str, subjects: Subjects) -> Settings:
+def intake_settings(nats_url: str, subjects: Subjects, service_nats: Callable[[str], dict[str, str]]) -> Settings:
     return Settings(
         jwt_secret=SECRET,
         nats_url=nats_url,
+        **service_nats("intake"),
         subject_root=subjects.root,
         instance=f"intake-test-{uuid.uuid4().hex[:8]}",
     )

@@ -17,6 +17,7 @@ from hostdesk_devtools.stories import TicketStory, account
 from hostdesk_notify.settings import Settings
 
 from tests.integration.notify.harness import JWT_SECRET, NotifyTables, Relay
+from tests.support import EVENT_KEY
 from tests.unit.notify.builders import REQUESTER_EMAIL
 
 SettingsFactory = Callable[..., Settings]
@@ -35,7 +36,13 @@ def notify_schema() -> str:
 
 
 @pytest.fixture
-def settings_for(database_url: str, nats_url: str, subjects: Subjects, notify_schema: str) -> SettingsFactory:
+def settings_for(
+    database_url: str,
+    nats_url: str,
+    subjects: Subjects,
+    notify_schema: str,
+    service_nats: Callable[[str], dict[str, str]],
+) -> SettingsFactory:
     """Notify's settings for this test (its own schema and subject root), quick to retry and to sweep."""
 
     def make(*, smtp_port: int, **overrides: Any) -> Settings:
@@ -44,6 +51,8 @@ def settings_for(database_url: str, nats_url: str, subjects: Subjects, notify_sc
             "NATS_URL": nats_url,
             "HOSTDESK_JWT_SECRET": JWT_SECRET,
             "HOSTDESK_SUBJECT_ROOT": subjects.root,
+            "HOSTDESK_EVENT_KEY": EVENT_KEY,
+            **service_nats("notify"),
             "db_schema": notify_schema,
             "smtp_port": smtp_port,
             "smtp_timeout": 5.0,
@@ -68,6 +77,7 @@ def notify_settings(settings_for: SettingsFactory, smtp_sink: SmtpSink) -> Setti
 
 @pytest.fixture
 async def relay(nats_url: str, subjects: Subjects) -> AsyncIterator[Relay]:
+    """Publishes as the tickets service's relay does (declaring the streams as the tickets service does)."""
     client = await connect(nats_url, name="notify-test-relay")
     js = client.jetstream()
     await ensure_streams(js, subjects)

@@ -19,6 +19,8 @@ from hostdesk_notify.main import create_app
 from hostdesk_notify.settings import Settings
 from nats.js import JetStreamContext
 
+from tests.support import RELAY_SIGNER
+
 JWT_SECRET = "notify-integration-secret-0123456789abcdef"
 
 
@@ -49,10 +51,14 @@ class Relay:
     async def publish(self, event: TicketEvent, *, msg_id: str | None = None) -> None:
         headers = event_headers(event, position=next(self._positions)) | ({MSG_ID: msg_id} if msg_id else {})
         subject = self._subjects.event(event.tenant, event)
-        await self.js.publish(subject, event.model_dump_json().encode(), headers=headers)
+        body = event.model_dump_json().encode()
+        await self.js.publish(subject, body, headers=RELAY_SIGNER.signed(subject, headers, body))
 
-    async def publish_raw(self, subject: str, payload: bytes, *, msg_id: str) -> None:
-        await self.js.publish(subject, payload, headers={MSG_ID: msg_id, ES_POSITION: str(next(self._positions))})
+    async def publish_raw(self, subject: str, payload: bytes, *, msg_id: str, signed: bool = True) -> None:
+        headers = {MSG_ID: msg_id, ES_POSITION: str(next(self._positions))}
+        await self.js.publish(
+            subject, payload, headers=RELAY_SIGNER.signed(subject, headers, payload) if signed else headers
+        )
 
 
 class NotifyTables:

@@ -34,7 +34,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from tests.support import eventually
+from tests.support import EVENT_KEY, RELAY_SIGNER, eventually
 
 SECRET = "integration-test-secret-0123456789abcdef"
 DEADLINE_SECONDS = 30.0
@@ -61,7 +61,7 @@ class Stream:
         ack = await self.js.publish(
             subject,
             data,
-            headers=headers.event_headers(event) | {headers.MSG_ID: msg_id},
+            headers=RELAY_SIGNER.signed(subject, headers.event_headers(event) | {headers.MSG_ID: msg_id}, data),
         )
         return ack.seq
 
@@ -100,6 +100,7 @@ async def query_service(database_url: str, nats_url: str, subjects: Subjects, na
         NATS_URL=nats_url,
         HOSTDESK_JWT_SECRET=SECRET,
         HOSTDESK_SUBJECT_ROOT=subjects.root,
+        HOSTDESK_EVENT_KEY=EVENT_KEY,
         db_schema=name,
         consumer_name=name,
         fetch_timeout_seconds=0.2,
@@ -184,6 +185,7 @@ def catch_up(
         durable=DurableConsumer(
             stream=subjects.events_stream, name=name, filter_subject=subjects.all_events, max_ack_pending=2048
         ).config(),
+        signer=RELAY_SIGNER,
         stopping=asyncio.Event(),
         chunk_events=chunk_events,
         fetch_batch=chunk_events // 2,

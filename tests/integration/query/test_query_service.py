@@ -25,7 +25,7 @@ from hostdesk_query.main import create_app
 from hostdesk_query.settings import Settings
 from nats.js import JetStreamContext
 
-from tests.support import eventually
+from tests.support import EVENT_KEY, RELAY_SIGNER, eventually
 
 SECRET = "integration-test-secret-0123456789abcdef"
 DEADLINE_SECONDS = 15.0
@@ -68,13 +68,17 @@ class Service:
         await self.js.publish(
             subject,
             data,
-            headers={
-                headers.MSG_ID: f"{ticket_id}:{version}",
-                headers.TICKET_ID: str(ticket_id),
-                headers.TICKET_VERSION: str(version),
-                headers.EVENT_TYPE: event_type,
-                headers.ES_POSITION: str(next(self.positions)),
-            },
+            headers=RELAY_SIGNER.signed(
+                subject,
+                {
+                    headers.MSG_ID: f"{ticket_id}:{version}",
+                    headers.TICKET_ID: str(ticket_id),
+                    headers.TICKET_VERSION: str(version),
+                    headers.EVENT_TYPE: event_type,
+                    headers.ES_POSITION: str(next(self.positions)),
+                },
+                data,
+            ),
         )
 
     async def get(self, path: str, caller: Actor, **params: object) -> httpx.Response:
@@ -104,13 +108,19 @@ def at_version(version: int) -> Callable[[httpx.Response], bool]:
 
 @pytest.fixture
 async def service(
-    database_url: str, nats_url: str, subjects: Subjects, query_pool: asyncpg.Pool
+    database_url: str,
+    nats_url: str,
+    subjects: Subjects,
+    query_pool: asyncpg.Pool,
+    service_nats: Callable[[str], dict[str, str]],
 ) -> AsyncIterator[Service]:
     settings = Settings(
         DATABASE_URL=database_url,
         NATS_URL=nats_url,
         HOSTDESK_JWT_SECRET=SECRET,
         HOSTDESK_SUBJECT_ROOT=subjects.root,
+        HOSTDESK_EVENT_KEY=EVENT_KEY,
+        **service_nats("query"),
         fetch_timeout_seconds=0.2,
         gap_retry_seconds=0.05,
         gap_retry_max_seconds=1.0,

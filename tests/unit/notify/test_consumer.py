@@ -16,6 +16,7 @@ from hostdesk_notify.adapters.memory import MemoryStore
 from hostdesk_notify.entrypoints.events import TicketEvents
 from hostdesk_notify.service_layer.handlers import Handled, MailSettings, handle_event
 
+from tests.support import RELAY_SIGNER
 from tests.unit.notify.builders import NOW, REQUESTER, STAFF
 
 REDELIVERY = Redelivery(max_deliver=5, first_delay=0.5, max_delay=4.0)
@@ -29,6 +30,11 @@ class FakeMessage:
     headers: dict[str, str] = field(default_factory=lambda: {"Nats-Msg-Id": "x"})
     answers: list[str] = field(default_factory=list)
     progress: int = 0
+    signed: bool = True  # as the relay publishes it; False: a message of someone else's
+
+    def __post_init__(self) -> None:
+        if self.signed:
+            self.headers = RELAY_SIGNER.signed(self.subject, self.headers, self.data)
 
     @property
     def metadata(self) -> Any:
@@ -68,7 +74,12 @@ def consumer_for(store: MemoryStore, woken: Woken | None = None, *, database_dow
         return await handle_event(event, store=store, settings=MailSettings("en", "h.test"), now=NOW)
 
     return TicketEvents(
-        store=store, handle=handle, on_queued=woken or Woken(), redelivery=REDELIVERY, stopping=asyncio.Event()
+        store=store,
+        handle=handle,
+        on_queued=woken or Woken(),
+        redelivery=REDELIVERY,
+        signer=RELAY_SIGNER,
+        stopping=asyncio.Event(),
     )
 
 
@@ -91,7 +102,19 @@ async def test_garbage_is_dead_lettered_with_its_bytes_and_terminated() -> None:
 
     assert garbage.answers == ["term"]
     [letter] = store.dead_letters
-    assert (letter.data, letter.stream_seq, letter.headers) == (b"{not json", 7, {"Nats-Msg-Id": "x"})
+    assert (letter.data, letter.stream_seq, letter.headers) == (b"{not json", 7, garbage.headers)
+
+
+async def test_an_event_the_relay_did_not_sign_mails_nobody_and_is_dead_lettered() -> None:
+    store, woken, story = MemoryStore(), Woken(), TicketStory(REQUESTER)
+    consumer = consumer_for(store, woken)
+    forged = FakeMessage(story.opened().model_dump_json().encode(), signed=False)
+
+    await consumer.process(forged)
+
+    assert (forged.answers, woken.times) == (["term"], 0)
+    [letter] = store.dead_letters
+    assert "not signed by the relay" in letter.error
 
 
 async def test_an_event_type_from_a_newer_publisher_is_acknowledged_and_not_dead_lettered() -> None:

@@ -11,6 +11,8 @@ from hostdesk_query.adapters.ports import DeadLetter, Outcome, Rejected, StoreUn
 from hostdesk_query.domain.projection import Change
 from hostdesk_query.service_layer.projector import Projector
 
+from tests.support import RELAY_SIGNER
+
 TENANT = "acme"
 AGENT = account(TENANT, Role.AGENT)
 POLICY = Redelivery(max_deliver=5, first_delay=0.5, max_delay=4.0)
@@ -25,6 +27,11 @@ class FakeDelivery:
     stream_seq: int | None = 1
     settled: list[str] = field(default_factory=list)
     progress: int = 0
+    signed: bool = True  # as the relay publishes it; False: a message of someone else's
+
+    def __post_init__(self) -> None:
+        if self.signed:
+            self.headers = RELAY_SIGNER.signed(self.subject, self.headers, self.data)
 
     async def ack(self) -> None:
         self.settled.append("ack")
@@ -63,7 +70,9 @@ class RefusingStore(InMemoryReadModel):
 
 
 def projector(store: InMemoryReadModel) -> Projector:
-    return Projector(store, redelivery=POLICY, stopping=asyncio.Event(), store_retry_max_seconds=0.05)
+    return Projector(
+        store, redelivery=POLICY, signer=RELAY_SIGNER, stopping=asyncio.Event(), store_retry_max_seconds=0.05
+    )
 
 
 async def test_applied_events_are_acknowledged() -> None:
@@ -128,7 +137,7 @@ async def test_garbage_is_dead_lettered_and_the_events_behind_it_still_apply() -
         DeadLetter(
             subject=garbage.subject,
             data=garbage.data,
-            headers={},
+            headers=garbage.headers,
             error=store.dead_letters[0].error,
             stream_seq=7,
             deliveries=1,
@@ -166,4 +175,23 @@ async def test_a_batch_is_held_while_the_store_is_down_and_applied_once_it_is_ba
 
     assert held.progress == 2
     assert held.settled == ["ack"]
+    assert store.tickets[story.ticket_id].version == 1
+
+
+async def test_an_event_the_relay_did_not_sign_is_dead_lettered_and_changes_nothing() -> None:
+    story = TicketStory(account(TENANT, Role.CUSTOMER))
+    store = InMemoryReadModel()
+    opened = delivery(story.opened())
+    forged = FakeDelivery(story.reply(AGENT, "Forged answer").model_dump_json().encode(), signed=False)
+    altered = delivery(story.reply(AGENT, "Real answer"))
+    altered.data = altered.data.replace(b"Real answer", b"Fake answer")
+
+    await projector(store).handle([opened, forged, altered])
+
+    assert opened.settled == ["ack"]
+    assert forged.settled == ["term"] and altered.settled == ["term"]
+    assert [letter.error for letter in store.dead_letters] == [
+        "not signed by the relay (no Hostdesk-Signature header): not from the tickets service's log",
+        "the relay's signature does not match: the message was forged or altered",
+    ]
     assert store.tickets[story.ticket_id].version == 1

@@ -21,6 +21,7 @@ class Message:
     """A delivered command, as much of nats-py's Msg as the consumer reads."""
 
     def __init__(self, command: CommandBase, *, deliveries: int) -> None:
+        self.subject = Subjects("unit").command(command)
         self.data = command.model_dump_json().encode()
         self.headers: dict[str, str] = {}
         self.metadata = SimpleNamespace(num_delivered=deliveries, sequence=SimpleNamespace(stream=1))

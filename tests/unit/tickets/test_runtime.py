@@ -48,6 +48,7 @@ def fake_runtime() -> Runtime:
         js=None,  # type: ignore[arg-type]
         subjects=SETTINGS.subjects,
         database_url=SETTINGS.database_url,
+        signer=SETTINGS.event_signer(),
         lock_key=1,
     )
     auto_closer = AutoCloser(

@@ -85,7 +85,9 @@ class Bench:
         self.step("raw limit: PostgreSQL single-row inserts")
         postgres = await postgres_inserts(stage.database_url, seconds=options.limit_seconds)
         self.step("raw limit: JetStream acknowledged publishes")
-        jetstream = await jetstream_publishes(stage.nats.url, root=stage.subjects.root, seconds=options.limit_seconds)
+        jetstream = await jetstream_publishes(
+            stage.nats.url_as("admin"), root=stage.subjects.root, seconds=options.limit_seconds
+        )
         self.step("raw limit: trivial HTTP endpoint (the generator's ceiling)")
         stage.config.log_dir.mkdir(parents=True, exist_ok=True)
         http = await trivial_endpoint(
@@ -98,7 +100,7 @@ class Bench:
         return RawLimits(postgres_inserts=postgres, jetstream_publishes=jetstream, http=http)
 
     async def settle(self) -> Settled:
-        return await quiesce(self.stage.nats.url, self.stage.subjects, within=self.options.settle_within)
+        return await quiesce(self.stage.nats.url_as("admin"), self.stage.subjects, within=self.options.settle_within)
 
     async def phase(
         self,

@@ -35,6 +35,7 @@ from hostdesk_contracts.base import Role, Status
 from hostdesk_contracts.events import AnyEvent
 from hostdesk_contracts.runtime.nats import ensure_streams
 from hostdesk_contracts.runtime.settings import ConsumerSettings
+from hostdesk_contracts.signing import EventSigner
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 from nats.js.errors import NotFoundError
@@ -145,7 +146,7 @@ async def rebuild_read_model(
 ) -> Rebuild:
     schema = f"rebuild_{stage.stamp}_{'live' if live_path else 'catchup'}"
     stream = stage.subjects.events_stream
-    client = await nats.connect(stage.nats.url, connect_timeout=2, max_reconnect_attempts=1)
+    client = await nats.connect(stage.nats.url_as("admin"), connect_timeout=2, max_reconnect_attempts=1)
     connection = await asyncpg.connect(stage.database_url, timeout=10)
     try:
         js = client.jetstream()
@@ -198,11 +199,12 @@ async def publish_synthetic(stage: Stage, *, events: int, seed: int = 1) -> int:
     """Events like those ``make bench``'s load leaves: tickets opened, and for one in three a staff reply with the
     status answered on one of the first tickets. Published as the relay does (headers, ids), in flight together."""
     tenant = "bench"
+    signer = EventSigner(stage.system.config.event_key)
     customers = [account(tenant) for _ in range(300)]
     agents = [account(tenant, Role.AGENT) for _ in range(8)]
     stories: list[TicketStory] = []
     chosen = random.Random(seed)
-    client = await nats.connect(stage.nats.url, connect_timeout=2, max_reconnect_attempts=1)
+    client = await nats.connect(stage.nats.url_as("admin"), connect_timeout=2, max_reconnect_attempts=1)
     try:
         js = client.jetstream(publish_async_max_pending=4_000)
         published = 0
@@ -214,11 +216,9 @@ async def publish_synthetic(stage: Stage, *, events: int, seed: int = 1) -> int:
                 earlier, agent = chosen.choice(stories[:4_096]), chosen.choice(agents)
                 batch += [earlier.reply(agent, "We restarted PHP-FPM."), earlier.status_change(agent, Status.ANSWERED)]
             for event in batch[: events - published]:
-                await js.publish_async(
-                    stage.subjects.event(tenant, event),
-                    event.model_dump_json().encode(),
-                    headers=headers.event_headers(event),
-                )
+                subject, body = stage.subjects.event(tenant, event), event.model_dump_json().encode()
+                signed = signer.signed(subject, headers.event_headers(event), body)
+                await js.publish_async(subject, body, headers=signed)
                 published += 1
         await js.publish_async_completed()
     finally:
@@ -241,7 +241,7 @@ async def _compare(events: int) -> None:
     memory.start()
     stage.config.log_dir.mkdir(parents=True, exist_ok=True)
     try:
-        client = await nats.connect(stage.nats.url, connect_timeout=2, max_reconnect_attempts=1)
+        client = await nats.connect(stage.nats.url_as("admin"), connect_timeout=2, max_reconnect_attempts=1)
         try:
             await ensure_streams(client.jetstream(), stage.subjects)
         finally:

@@ -17,7 +17,14 @@ import nats
 from hostdesk_contracts.subjects import Subjects
 from nats.js.errors import NotFoundError
 
-from hostdesk_devtools.servers import Server, find_or_start_nats, find_or_start_postgres, free_port, with_database
+from hostdesk_devtools.servers import (
+    Server,
+    find_or_start_postgres,
+    free_port,
+    machine_nats_binary,
+    start_nats,
+    with_database,
+)
 from hostdesk_devtools.smtp_sink import ReceivedMail, SmtpSink
 from hostdesk_devtools.system import SERVICES, System, SystemConfig
 
@@ -70,7 +77,9 @@ async def open_stage(
     With several ``intake_processes`` intake listens with SO_REUSEPORT, so that ``start_intakes`` may add more."""
     postgres = await asyncio.to_thread(find_or_start_postgres, run_dir / "servers")
     try:
-        nats_server = await asyncio.to_thread(find_or_start_nats, run_dir / "servers")
+        nats_server = await asyncio.to_thread(
+            start_nats, run_dir / "servers", binary=machine_nats_binary(), roots=[Subjects(root=f"bench{stamp}")]
+        )
     except BaseException:
         postgres.stop()
         raise
@@ -88,6 +97,7 @@ async def open_stage(
     config = SystemConfig(
         database_url=database_url,
         nats_url=nats_server.url,
+        nats_access=nats_server.access,
         jwt_secret=secret,
         smtp_port=sink.port,
         log_dir=run_dir / stamp / "logs",
@@ -134,7 +144,7 @@ async def close_stage(stage: Stage) -> None:
     subjects = stage.subjects
     streams = [subjects.events_stream, subjects.commands_stream, f"KV_{subjects.outcomes_bucket}"]
     try:
-        await delete_streams(stage.nats.url, streams)
+        await delete_streams(stage.nats.url_as("admin"), streams)
     except (OSError, nats.errors.Error) as error:
         log.warning("could not delete the streams %s: %s", streams, error)
     try:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from hostdesk_contracts.commands import CommandBase
 from hostdesk_contracts.outcomes import CommandOutcome
-from hostdesk_contracts.runtime.nats import connect, ensure_streams, outcomes_bucket
+from hostdesk_contracts.runtime.nats import connect
 from hostdesk_contracts.subjects import MSG_ID, REPLY_TO, Subjects
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -62,6 +62,7 @@ class NatsCommandBus:
         self,
         *,
         url: str,
+        credentials: dict[str, str],
         subjects: Subjects,
         inbox: str,
         commit_wait: float,
@@ -69,6 +70,7 @@ class NatsCommandBus:
         max_waiting: int,
     ) -> None:
         self._url = url
+        self._credentials = credentials
         self._subjects = subjects
         self._inbox = inbox
         self._commit_wait = commit_wait
@@ -124,16 +126,20 @@ class NatsCommandBus:
             raise BusUnavailable(f"the outcomes bucket cannot be read ({type(error).__name__})") from error
 
     async def _establish(self) -> None:
-        self._nc = nc = await connect(self._url, name=f"intake-{self._inbox}")  # tries until NATS answers
+        # Tries until NATS answers.
+        self._nc = nc = await connect(self._url, name=f"intake-{self._inbox}", **self._credentials)
         js = nc.jetstream(timeout=self._timeout)
         while True:
             try:
-                await ensure_streams(js, self._subjects)
-                outcomes = await outcomes_bucket(js, self._subjects)
+                # The tickets service declares both; intake may only look them up.
+                await js.stream_info(self._subjects.commands_stream)
+                outcomes = await js.key_value(self._subjects.outcomes_bucket)
                 await nc.subscribe(self._subjects.outcome_inbox(self._inbox), cb=self._on_outcome)
                 break
             except (NatsError, TimeoutError) as error:
-                log.warning("cannot set up the commands stream and outcomes yet (%s); retrying", error)
+                log.warning(
+                    "no commands stream or outcomes bucket yet (%s): is the tickets service up? retrying", error
+                )
                 await asyncio.sleep(SETUP_RETRY_PAUSE)
         self._link = _Link(nc=nc, js=js, outcomes=outcomes)
         log.info("intake linked to NATS; outcomes arrive on %s", self._subjects.outcome_inbox(self._inbox))

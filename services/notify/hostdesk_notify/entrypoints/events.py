@@ -16,9 +16,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_event
+from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_signed
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.consumer import DeadLetter, Redelivery, hold
+from hostdesk_contracts.signing import EventSigner
 from hostdesk_contracts.subjects import TICKET_ID
 from nats.aio.msg import Msg
 
@@ -49,9 +50,11 @@ class TicketEvents:
         handle: EventHandler,
         on_queued: Callable[[], None],
         redelivery: Redelivery,
+        signer: EventSigner,
         stopping: asyncio.Event,
     ) -> None:
         self._store = store
+        self._signer = signer
         self._handle = handle
         self._on_queued = on_queued
         self._redelivery = redelivery
@@ -68,7 +71,7 @@ class TicketEvents:
     async def process(self, message: Msg, *, behind: list[Msg] | None = None) -> bool:
         """Handle and settle one message; False when asked to stop while PostgreSQL was away (then it is left
         unsettled, to come back). ``behind``: the ticket's later messages, held with it meanwhile."""
-        match decode_event(message.data):
+        match decode_signed(self._signer, message.subject, message.headers, message.data):
             case Undecodable(error):
                 return await self._give_up(message, reason=error)
             case Unknown(envelope=None, type=event_type):

@@ -44,6 +44,7 @@ from dataclasses import replace
 
 import asyncpg
 import nats.errors
+from hostdesk_contracts.signing import EventSigner
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -92,6 +93,7 @@ class CatchUp:
         schema: str,
         stream: str,
         durable: ConsumerConfig,
+        signer: EventSigner,
         stopping: asyncio.Event,
         chunk_events: int = CHUNK_EVENTS,
         fetch_batch: int = FETCH_BATCH,
@@ -100,6 +102,7 @@ class CatchUp:
         if durable.durable_name is None or durable.filter_subject is None:
             raise ValueError("the durable consumer needs a name and a filter subject")
         self._pool = pool
+        self._signer = signer
         self._nc = nc
         self._js = nc.jetstream()
         self._store = store
@@ -184,7 +187,12 @@ class CatchUp:
             name=f"{self._consumer}-catchup-{uuid.uuid4().hex[:8]}",
         )
         writer = CatchUpWriter(
-            store, live=self._store, start=start, chunk_events=self._chunk_events, max_held=self._max_held
+            store,
+            live=self._store,
+            start=start,
+            signer=self._signer,
+            chunk_events=self._chunk_events,
+            max_held=self._max_held,
         )
         raw: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=_RAW_BATCHES)
         async with asyncio.TaskGroup() as group:

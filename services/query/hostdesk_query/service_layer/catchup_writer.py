@@ -13,8 +13,9 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_event
+from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_signed
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.signing import EventSigner
 
 from hostdesk_query.adapters.catchup_store import Advance, CatchUpStore, Start
 from hostdesk_query.adapters.catchup_stream import Batch, StreamMessage
@@ -53,9 +54,17 @@ def dead_letter(message: StreamMessage, error: str) -> DeadLetter:
 
 class CatchUpWriter:
     def __init__(
-        self, store: CatchUpStore, *, live: ProjectionStore, start: Start, chunk_events: int, max_held: int
+        self,
+        store: CatchUpStore,
+        *,
+        live: ProjectionStore,
+        start: Start,
+        signer: EventSigner,
+        chunk_events: int,
+        max_held: int,
     ) -> None:
         self._store = store
+        self._signer = signer
         self._live = live
         self._start = start
         self._chunk_events = chunk_events
@@ -94,7 +103,7 @@ class CatchUpWriter:
     def _decode(self, message: StreamMessage, chunk: _Chunk) -> None:
         chunk.count += 1
         chunk.last_seq = message.seq
-        match decode_event(message.data):
+        match decode_signed(self._signer, message.subject, message.headers, message.data):
             case Known(event):
                 chunk.events.append(Pending(message.seq, change_of(event), message))
             case Unknown(envelope=TicketEvent() as envelope):

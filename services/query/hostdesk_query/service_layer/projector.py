@@ -15,9 +15,10 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_event
+from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_signed
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.consumer import Redelivery, hold
+from hostdesk_contracts.signing import EventSigner
 
 from hostdesk_query.adapters.ports import DeadLetter, Delivery, ProjectionStore, Rejected, StoreUnavailable
 from hostdesk_query.domain.gate import Decision
@@ -45,10 +46,12 @@ class Projector:
         store: ProjectionStore,
         *,
         redelivery: Redelivery,
+        signer: EventSigner,
         stopping: asyncio.Event,
         store_retry_max_seconds: float = 5.0,
     ) -> None:
         self._store = store
+        self._signer = signer
         self._redelivery = redelivery
         self._stopping = stopping
         self._store_retry_max_seconds = store_retry_max_seconds
@@ -58,7 +61,7 @@ class Projector:
         letters: list[tuple[Delivery, DeadLetter]] = []
         settled: list[Delivery] = []
         for delivery in batch:
-            match decode_event(delivery.data):
+            match decode_signed(self._signer, delivery.subject, delivery.headers, delivery.data):
                 case Known(event):
                     work.append((delivery, change_of(event)))
                 case Unknown(envelope=TicketEvent() as envelope):

@@ -11,6 +11,7 @@ import asyncio
 import logging
 
 from eventsourcing.persistence import PersistenceError
+from hostdesk_contracts.base import Role
 from hostdesk_contracts.commands import COMMAND_ADAPTER, AnyCommand
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.runtime.consumer import DurableConsumer, PullConsumer, Redelivery, hold
@@ -48,6 +49,7 @@ class CommandConsumer:
         self.app = app
         self.nc = nc
         self.outcomes = outcomes
+        self.subjects = subjects
         self.settings = settings
         self.stopping = asyncio.Event()
         spec = DurableConsumer(
@@ -71,12 +73,18 @@ class CommandConsumer:
         carriers: list[tuple[Msg, AnyCommand]] = []
         for message in messages:
             try:
-                carriers.append((message, COMMAND_ADAPTER.validate_json(message.data)))
+                command = COMMAND_ADAPTER.validate_json(message.data)
             except ValidationError as error:
                 # The message stays in the commands stream (kept a week) for staff to inspect and replay.
                 seq = message.metadata.sequence.stream
                 log.error("command at stream seq %s is malformed, set aside: %s", seq, error)
                 await message.term()
+                continue
+            if (refusal := self._misaddressed(message, command)) is not None:
+                log.error("command at stream seq %s refused, set aside: %s", message.metadata.sequence.stream, refusal)
+                await message.term()
+                continue
+            carriers.append((message, command))
         carriers = await self._already_decided(carriers)
         if not carriers:
             return
@@ -98,6 +106,16 @@ class CommandConsumer:
             if outcome is not None:
                 answers.append(self._answer(message, outcome))
         await asyncio.gather(*answers)  # the outcome writes of a batch travel together
+
+    def _misaddressed(self, message: Msg, command: AnyCommand) -> str | None:
+        """Why a command may not be applied as it came, or None. Intake publishes each command on its actor's
+        tenant's subject, as itself, never as the product: a command whose subject names another tenant, or
+        of the product's own role (only this service acts as the product, without NATS), came from elsewhere."""
+        if message.subject != self.subjects.command(command):
+            return f"its subject {message.subject!r} is not its actor's ({self.subjects.command(command)!r})"
+        if command.actor.role is Role.SYSTEM:
+            return "a command by the product itself does not travel on NATS"
+        return None
 
     async def _already_decided(self, carriers: list[tuple[Msg, AnyCommand]]) -> list[tuple[Msg, AnyCommand]]:
         """Answer a command delivered again with the outcome stored the first time, without deciding it again.
