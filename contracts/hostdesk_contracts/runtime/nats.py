@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlsplit, urlunsplit
 
 import nats
 import nats.errors
@@ -47,6 +48,15 @@ async def connect(url: str, *, name: str, user: str = "", password: str = "") ->
         drain_timeout=5,
         error_cb=on_error,
     )
+
+
+def without_password(url: str) -> str:
+    """``url`` fit for a log: a password in it replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def stream_configs(subjects: Subjects) -> list[StreamConfig]:

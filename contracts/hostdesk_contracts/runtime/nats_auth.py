@@ -3,7 +3,8 @@
 Each service connects with its own user (``<SERVICE>_NATS_USER`` and ``<SERVICE>_NATS_PASSWORD``, from a
 Kubernetes secret in production) and may do only what it does:
 
-- intake publishes commands and reads outcomes (its inbox's and the outcomes bucket's); it reads no event;
+- intake publishes commands, reads outcomes (its inbox's and the outcomes bucket's) and keeps its own record of
+  each command it sends in that bucket (keys ``record.<command id>``); it reads no event;
 - tickets owns the streams and the outcomes bucket: it declares them, consumes commands, and is the only user
   that may publish events (its relay) and write outcomes;
 - query and notify consume events (their durable consumers, the catch-up's own) and nothing else;
@@ -109,7 +110,14 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
     match user:
         case "intake":
             return Permissions(
-                publish=[f"{subjects.root}.commands.>", f"{_JS}.STREAM.INFO.{commands}", *_reads_bucket(bucket)],
+                publish=[
+                    f"{subjects.root}.commands.>",
+                    f"{_JS}.STREAM.INFO.{commands}",
+                    *_reads_bucket(bucket),
+                    # Its own record of each command it sends (who sent it, what it asked), beside the outcomes;
+                    # an outcome's key (a command id) has no dot, so intake cannot write one.
+                    f"$KV.{bucket}.record.>",
+                ],
                 subscribe=[f"{subjects.root}.outcomes.>", *inbox],
             )
         case "tickets":

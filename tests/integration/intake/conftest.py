@@ -18,12 +18,14 @@ SECRET = "integration-secret-0123456789abcdef"
 
 
 @pytest.fixture
-def intake_settings(nats_url: str, subjects: Subjects, service_nats: Callable[[str], dict[str, str]]) -> Settings:
+def intake_settings(
+    nats_url: str, declared_streams: Subjects, service_nats: Callable[[str], dict[str, str]]
+) -> Settings:
     return Settings(
         jwt_secret=SECRET,
         nats_url=nats_url,
         **service_nats("intake"),
-        subject_root=subjects.root,
+        subject_root=declared_streams.root,
         instance=f"intake-test-{uuid.uuid4().hex[:8]}",
     )
 

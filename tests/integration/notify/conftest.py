@@ -39,7 +39,7 @@ def notify_schema() -> str:
 def settings_for(
     database_url: str,
     nats_url: str,
-    subjects: Subjects,
+    declared_streams: Subjects,
     notify_schema: str,
     service_nats: Callable[[str], dict[str, str]],
 ) -> SettingsFactory:
@@ -50,7 +50,7 @@ def settings_for(
             "DATABASE_URL": database_url,
             "NATS_URL": nats_url,
             "HOSTDESK_JWT_SECRET": JWT_SECRET,
-            "HOSTDESK_SUBJECT_ROOT": subjects.root,
+            "HOSTDESK_SUBJECT_ROOT": declared_streams.root,
             "HOSTDESK_EVENT_KEY": EVENT_KEY,
             **service_nats("notify"),
             "db_schema": notify_schema,

@@ -64,6 +64,7 @@ def relay_for(app: TicketsApplication, js: JetStreamContext, settings: Settings,
         subjects=settings.subjects,
         database_url=settings.database_url,
         lock_key=settings.relay_lock_key,
+        signer=settings.event_signer(),
         batch=batch,
         idle_poll_seconds=0.05,
     )
@@ -130,6 +131,8 @@ async def test_the_relay_resumes_exactly_where_it_stopped_after_kill_9(
         "NATS_URL": tickets_settings.nats_url,
         "HOSTDESK_JWT_SECRET": tickets_settings.jwt_secret.get_secret_value(),
         "HOSTDESK_SUBJECT_ROOT": subjects.root,
+        "TICKETS_NATS_USER": tickets_settings.nats_user,
+        "TICKETS_NATS_PASSWORD": tickets_settings.nats_password.get_secret_value(),
         "TICKETS_DB_SCHEMA": tickets_settings.db_schema,
         "TICKETS_RELAY_BATCH": "5",
         "TICKETS_PORT": "0",
@@ -167,3 +170,65 @@ async def test_the_relay_resumes_exactly_where_it_stopped_after_kill_9(
 
 async def _has(js: JetStreamContext, subjects: Subjects, count: int) -> bool:
     return await stream_length(js, subjects) >= count
+
+
+async def signed_positions(js: JetStreamContext, subjects: Subjects, settings: Settings) -> list[int]:
+    """The log positions of the stream's messages the relay signed, in stream order."""
+    signer, info = settings.event_signer(), await js.stream_info(subjects.events_stream)
+    positions = []
+    for sequence in range(info.state.first_seq, info.state.last_seq + 1):
+        message = await js.get_msg(subjects.events_stream, sequence)
+        if signer.verify(message.subject or "", message.headers, message.data or b""):
+            positions.append(int((message.headers or {})[ES_POSITION]))
+    return positions
+
+
+async def publish_foreign(js: JetStreamContext, subjects: Subjects, *, position: str) -> None:
+    """What a client with publish rights it should not have (a leaked credential, a server configured wrongly)
+    could put on the events stream: a message claiming a far log position."""
+    await js.publish(
+        f"{subjects.root}.events.acme.reply_posted.v1",
+        b'{"type": "ticket.reply_posted.v1"}',
+        headers={ES_POSITION: position, MSG_ID: f"foreign-{position}"},
+    )
+
+
+async def test_a_foreign_message_claiming_a_far_log_position_does_not_move_where_the_relay_resumes(
+    tickets_app: TicketsApplication, tickets_settings: Settings, js: JetStreamContext, subjects: Subjects
+) -> None:
+    before = await asyncio.to_thread(store_tickets, tickets_app, 5)
+    relay = relay_for(tickets_app, js, tickets_settings)
+    task = asyncio.create_task(relay.run())
+    await eventually(lambda: _has(js, subjects, before))
+    relay.stop()
+    await task
+    await publish_foreign(js, subjects, position="999999999")
+    after = await asyncio.to_thread(store_tickets, tickets_app, 5)
+
+    relay = relay_for(tickets_app, js, tickets_settings)
+    task = asyncio.create_task(relay.run())
+    await eventually(lambda: _has(js, subjects, before + 1 + after), what="the events stored after the foreign message")
+    relay.stop()
+    await task
+
+    assert await signed_positions(js, subjects, tickets_settings) == list(range(1, before + after + 1))
+    assert await stream_length(js, subjects) == before + 1 + after
+
+
+async def test_a_foreign_message_while_the_relay_leads_is_passed_over_and_the_relay_goes_on(
+    tickets_app: TicketsApplication, tickets_settings: Settings, js: JetStreamContext, subjects: Subjects
+) -> None:
+    relay = relay_for(tickets_app, js, tickets_settings)
+    task = asyncio.create_task(relay.run())
+    first = await asyncio.to_thread(store_tickets, tickets_app, 3)
+    await eventually(lambda: _has(js, subjects, first))
+    for position in ("999999999", "0", "not a number"):
+        await publish_foreign(js, subjects, position=position)
+    then = await asyncio.to_thread(store_tickets, tickets_app, 3)
+    await eventually(lambda: _has(js, subjects, first + 3 + then), what="the events stored after the foreign ones")
+    still_leading = relay.is_leader
+    relay.stop()
+    await task
+
+    assert still_leading
+    assert await signed_positions(js, subjects, tickets_settings) == list(range(1, first + then + 1))

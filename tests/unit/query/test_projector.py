@@ -189,7 +189,7 @@ async def test_an_event_the_relay_did_not_sign_is_dead_lettered_and_changes_noth
     await projector(store).handle([opened, forged, altered])
 
     assert opened.settled == ["ack"]
-    assert forged.settled == ["term"] and altered.settled == ["term"]
+    assert (forged.settled, altered.settled) == (["term"], ["term"])
     assert [letter.error for letter in store.dead_letters] == [
         "not signed by the relay (no Hostdesk-Signature header): not from the tickets service's log",
         "the relay's signature does not match: the message was forged or altered",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from hostdesk_contracts.commands import CommandBase
 from hostdesk_contracts.outcomes import CommandOutcome
-from hostdesk_contracts.runtime.nats import connect
+from hostdesk_contracts.runtime.nats import connect, without_password
 from hostdesk_contracts.subjects import MSG_ID, REPLY_TO, Subjects
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -90,7 +90,7 @@ class NatsCommandBus:
         self._linking.add_done_callback(_log_failure)
         await asyncio.wait({self._linking}, timeout=wait)
         if self._link is None:
-            log.warning("NATS at %s is not reachable yet; commands answer 503 until it is", self._url)
+            log.warning("NATS at %s is not reachable yet; commands answer 503 until it is", without_password(self._url))
 
     async def stop(self) -> None:
         """Called once the server has finished its requests: stop linking, drain the connection."""
