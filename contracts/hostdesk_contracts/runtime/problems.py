@@ -9,6 +9,7 @@ the service's limit is a 413, announced (``Content-Length``) or streamed (chunke
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -62,6 +63,14 @@ class Conflict(ProblemError):
 
 class PayloadTooLarge(ProblemError):
     status, title = 413, "Payload too large"
+
+
+class TooManyRequests(ProblemError):
+    status, title = 429, "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_seconds: float) -> None:
+        super().__init__(detail, type="urn:hostdesk:problem:rate-limited")
+        self.headers = {"Retry-After": str(max(1, math.ceil(retry_after_seconds)))}
 
 
 class Unavailable(ProblemError):

@@ -9,15 +9,13 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from hostdesk_contracts.base import Actor
-from hostdesk_contracts.runtime.auth import ActorDep
 from hostdesk_contracts.runtime.clock import Clock
 from hostdesk_contracts.runtime.problems import Forbidden
+from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep
 
 from hostdesk_intake.adapters.command_bus import CommandBus
-from hostdesk_intake.api.problems import TooManyRequests
 from hostdesk_intake.domain.commands import IDEMPOTENCY_KEY_PATTERN, Envelope, command_id_for
 from hostdesk_intake.domain.idempotency import request_digest
-from hostdesk_intake.domain.rate_limit import RateLimiter
 from hostdesk_intake.domain.status_labels import StatusLabels
 
 # A version, bare or as an entity tag (strong or weak), or "*" for any version.
@@ -34,17 +32,7 @@ async def get_status_labels(request: Request) -> StatusLabels:
     return labels
 
 
-async def rate_limited_caller(request: Request, actor: ActorDep) -> Actor:
-    """The authenticated caller (never the system: ``current_actor`` refuses it), once its account's rate allows
-    another request."""
-    limiter: RateLimiter = request.app.state.rate_limiter
-    wait = limiter.take(f"{actor.tenant}:{actor.account_id}")
-    if wait > 0:
-        raise TooManyRequests("This account sends requests faster than its rate limit.", retry_after_seconds=wait)
-    return actor
-
-
-async def staff_caller(caller: Annotated[Actor, Depends(rate_limited_caller)]) -> Actor:
+async def staff_caller(caller: RateLimitedActorDep) -> Actor:
     """The caller, who must be staff: only staff handle tickets (assign, merge), whatever the ticket."""
     if not caller.role.is_staff:
         raise Forbidden(f"Only support staff may do this, not an account with the role '{caller.role.value}'.")
@@ -52,7 +40,9 @@ async def staff_caller(caller: Annotated[Actor, Depends(rate_limited_caller)]) -
 
 
 BusDep = Annotated[CommandBus, Depends(get_bus)]
-CallerDep = Annotated[Actor, Depends(rate_limited_caller)]
+# The authenticated caller (never the system: ``current_actor`` refuses it), once its account's rate allows another
+# request: every route of intake counts against it.
+CallerDep = RateLimitedActorDep
 StatusLabelsDep = Annotated[StatusLabels, Depends(get_status_labels)]
 IdempotencyKey = Annotated[
     str | None,
