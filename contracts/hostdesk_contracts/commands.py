@@ -17,11 +17,19 @@ from hostdesk_contracts.base import Actor, Assignee, Channel, Contract, Priority
 TICKET_ID_NAMESPACE = UUID("8d7e3c1a-5b2f-4c6e-9a1d-0f4b7e2c9d35")
 
 Subject = Annotated[str, Field(min_length=1, max_length=200)]
-Body = Annotated[str, Field(min_length=1, max_length=65_536)]
+# A post's body: 20,000 characters hold a long explanation with a pasted log excerpt (about ten pages); what is
+# longer is an attachment. Intake's requests share this bound, so a longer body is a 422 naming the field.
+POST_BODY_MAX_CHARS = 20_000
+Body = Annotated[str, Field(min_length=1, max_length=POST_BODY_MAX_CHARS)]
 EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]  # a department, a category, a status label
 Tag = Annotated[str, Field(min_length=1, max_length=50)]
 Reason = Annotated[str, Field(max_length=1000)]
+# CC recipients a ticket may have. The handling side may set up to 20 (a provider copying a customer's whole team);
+# the requesting side up to 5 (a colleague or two, a manager), which the ticket decides: the schema cannot tell
+# who sends it. A requester's longer list is refused as ``invalid``, naming ``cc``.
+CC_MAX_BY_HANDLER = 20
+CC_MAX_BY_REQUESTER = 5
 
 
 def ticket_id_for(command_id: str) -> UUID:
@@ -47,7 +55,7 @@ class OpenTicket(CommandBase):
     department: Name | None = None
     category: Name | None = None
     channel: Channel = Channel.WEB
-    cc: tuple[EmailAddress, ...] = Field(default=(), max_length=20)
+    cc: tuple[EmailAddress, ...] = Field(default=(), max_length=CC_MAX_BY_HANDLER)
     related_service: str | None = Field(default=None, max_length=100)
     tags: tuple[Tag, ...] = Field(default=(), max_length=20)
 
@@ -92,7 +100,7 @@ class UpdateTicket(CommandBase):
     priority: Priority | None = None
     department: Name | None = None
     category: Name | None = None
-    cc: tuple[EmailAddress, ...] | None = Field(default=None, max_length=20)
+    cc: tuple[EmailAddress, ...] | None = Field(default=None, max_length=CC_MAX_BY_HANDLER)
     tags: tuple[Tag, ...] | None = Field(default=None, max_length=20)
 
 

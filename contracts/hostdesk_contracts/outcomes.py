@@ -17,6 +17,11 @@ class Refusal(StrEnum):
     NOT_FOUND = "not_found"  # no such ticket, or not one the actor may see
     CONFLICT = "conflict"  # the ticket's state forbids the command
     STALE = "stale"  # the caller's expected version is not the ticket's
+    # The rules never allow what the command asks, whatever the ticket's state: more CC recipients than the
+    # requesting side may set, a merge of two requesters' tickets. ``field`` names the field at fault.
+    INVALID = "invalid"
+    # Too many of these too fast (a requester's posts to one ticket): ``retry_after`` says when to try again.
+    RATE_LIMITED = "rate_limited"
 
 
 class CommandOutcome(Contract):
@@ -30,6 +35,10 @@ class CommandOutcome(Contract):
     detail: str | None = None
     current_status: Status | None = None
     current_version: int | None = None
+    field: str | None = Field(default=None, description="The command's field an ``invalid`` refusal is about.")
+    retry_after: int | None = Field(
+        default=None, ge=1, description="Seconds after which a ``rate_limited`` command may be sent again."
+    )
     command_type: str | None = Field(default=None, description="The command's type, e.g. ticket.reply.v1.")
     request_digest: str | None = Field(
         default=None,

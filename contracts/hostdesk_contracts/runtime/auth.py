@@ -1,4 +1,9 @@
-"""Bearer tokens: HS256 JWTs naming the account, its tenant and role. No endpoint is ever open."""
+"""Bearer tokens: HS256 JWTs naming the account, its tenant and role. No endpoint is ever open.
+
+A token is at most ``MAX_TOKEN_LENGTH`` characters, looked at before anything else: a token with the claims at
+their bounds (``hostdesk_contracts.auth``) is well under 1 kB. Whatever is wrong with a token (its size, its
+signature, its expiry, a claim out of bounds or not storable text) answers 401, never a 500.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.runtime.problems import Forbidden, Unauthorized
 
 ALGORITHM = "HS256"
+MAX_TOKEN_LENGTH = 4096
 
 
 def issue_token(
@@ -42,6 +48,8 @@ def verify_token(token: str, secret: str) -> Claims:
 
 
 def _checked(token: str, secret: str) -> tuple[Claims, Actor]:
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise Unauthorized(f"The bearer token is longer than {MAX_TOKEN_LENGTH} characters.")
     claims, actor = _verified(token, secret)
     if claims.exp <= time.time():  # it was valid when first seen; it may have expired since
         raise Unauthorized(_INVALID)
@@ -55,7 +63,11 @@ def _verified(token: str, secret: str) -> tuple[Claims, Actor]:
     try:
         payload = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
         claims = Claims.model_validate(payload)
-    except (jwt.PyJWTError, ValidationError) as error:
+    except ValidationError as error:
+        names = ", ".join(sorted({str(each["loc"][0]) for each in error.errors() if each["loc"]}))
+        raise Unauthorized(f"The bearer token's claims are not acceptable: {names or 'its claims'}.") from error
+    except (jwt.PyJWTError, ValueError, TypeError) as error:
+        # ValueError and TypeError: what a library may raise on input it did not foresee is still a bad token.
         raise Unauthorized(_INVALID) from error
     return claims, claims.actor()
 

@@ -1,8 +1,15 @@
-"""One translation point from errors to RFC 9457 problem+json responses, for every service."""
+"""One translation point from errors to RFC 9457 problem+json responses, for every service.
+
+A body that is not JSON a service can read is a 422 naming ``body``: malformed JSON (FastAPI's own check), and
+JSON that parses as text but not as values (a number of more digits than Python converts, 4,300; nesting deeper
+than the parser recurses; bytes that are not UTF-8), which FastAPI answers as a bare 400. A body larger than
+the service's limit is a 413, announced (``Content-Length``) or streamed (chunked): ``BodySizeLimit``.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -58,6 +65,14 @@ class PayloadTooLarge(ProblemError):
     status, title = 413, "Payload too large"
 
 
+class TooManyRequests(ProblemError):
+    status, title = 429, "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_seconds: float) -> None:
+        super().__init__(detail, type="urn:hostdesk:problem:rate-limited")
+        self.headers = {"Retry-After": str(max(1, math.ceil(retry_after_seconds)))}
+
+
 class Unavailable(ProblemError):
     status, title = 503, "Service unavailable"
 
@@ -103,8 +118,27 @@ async def _on_invalid(request: Request, error: Exception) -> JSONResponse:
 
 async def _on_http(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
+        # FastAPI's "error parsing the body": the body is JSON text whose values cannot be read.
+        return problem_response(_unreadable_body(request, error.__cause__))
     problem = Problem(title=str(error.detail), status=error.status_code, instance=request.url.path)
     return problem_response(problem, dict(error.headers) if error.headers else None)
+
+
+def _unreadable_body(request: Request, cause: BaseException) -> Problem:
+    if isinstance(cause, UnicodeDecodeError):
+        reason = "is not UTF-8 text"
+    elif isinstance(cause, RecursionError):
+        reason = "is nested too deeply"
+    else:
+        reason = "holds a value that cannot be read (a number of too many digits?)"
+    return Problem(
+        title="Invalid request",
+        status=422,
+        detail=f"These fields are invalid: body. The body {reason}.",
+        instance=request.url.path,
+        invalid_params=(InvalidParam(name="body", reason=f"the JSON body {reason}"),),
+    )
 
 
 async def _on_unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -121,7 +155,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 class BodySizeLimit:
-    """Answers 413 before reading a body larger than the limit, declared or streamed."""
+    """Answers 413 before reading a body larger than the limit, announced or streamed.
+
+    A body announced by ``Content-Length`` is refused on its announcement; the server delivers no more than it
+    announced. A body streamed without one (``Transfer-Encoding: chunked``) is read here, up to the limit, before
+    the app sees any of it: the app (FastAPI) would otherwise turn the refusal raised while it reads into a 400.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -131,24 +170,41 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if b"chunked" not in headers.get(b"transfer-encoding", b"").lower():
+            await self.app(scope, receive, send)  # no body at all
+            return
+        try:
+            body = await self._read_within_limit(receive)
+        except _ClientLeft:
+            return  # nobody to answer, and half a body is no request
+        if body is None:
             await self._refuse(scope, receive, send)
             return
+        await self.app(scope, _replaying(body, receive), send)
+
+    async def _read_within_limit(self, receive: Receive) -> bytes | None:
+        """The whole body, or ``None`` once it grows past the limit (the rest is left unread)."""
+        chunks: list[bytes] = []
         received = 0
-
-        async def counting_receive() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            received += len(message.get("body", b""))
+            if message["type"] != "http.request":
+                raise _ClientLeft
+            chunk = message.get("body", b"")
+            received += len(chunk)
             if received > self.max_bytes:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, counting_receive, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
@@ -156,5 +212,19 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
+class _ClientLeft(Exception):
     pass
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands over the body read already, then whatever the connection says next."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay

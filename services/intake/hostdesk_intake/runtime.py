@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from hostdesk_contracts.runtime.clock import Clock, utc_now
 from hostdesk_contracts.runtime.health import Readiness
+from hostdesk_contracts.runtime.rate_limit import RateLimiter
 
 from hostdesk_intake.adapters.command_bus import CommandBus
 from hostdesk_intake.adapters.nats_bus import NatsCommandBus, inbox_token
-from hostdesk_intake.domain.rate_limit import RateLimiter
 from hostdesk_intake.domain.status_labels import StatusLabels
 from hostdesk_intake.settings import Settings
 

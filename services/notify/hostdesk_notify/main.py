@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
+from hostdesk_contracts.runtime.rate_limit import RateLimiter, rate_limited_actor
 
 from hostdesk_notify.api.routes import router
 from hostdesk_notify.runtime import Runtime, start
@@ -32,12 +34,16 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
 
     app = FastAPI(title="HostDesk notify", version="1", lifespan=lifespan)
     app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.state.rate_limiter = RateLimiter(
+        rate=settings.reads_per_minute / 60, burst=settings.read_burst, clock=time.monotonic
+    )
     if runtime is not None:
         _serve_over(app, runtime)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
     app.include_router(health_router())
-    app.include_router(router)
+    # Every route of the API counts against its caller's rate; health and readiness do not.
+    app.include_router(router, dependencies=[Depends(rate_limited_actor)])
     return app
 
 

@@ -30,3 +30,10 @@ class Settings(CommonSettings, ConsumerSettings, EventKeySettings):
     retry_base_seconds: float = Field(default=2.0, gt=0, description="Pause after the first failed send; doubles.")
     retry_max_seconds: float = Field(default=600.0, gt=0)
     sweep_interval: float = Field(default=5.0, gt=0, description="How often pending mail is looked for.")
+
+    # NOTIFY_READS_PER_MINUTE and NOTIFY_READ_BURST: a limit per account (tenant and id) on this API's reads,
+    # generous enough for a staff console refreshing often; 429 with Retry-After past it.
+    reads_per_minute: float = Field(
+        default=12_000, gt=0, description="Each account's steady rate of requests to this API, per replica."
+    )
+    read_burst: int = Field(default=600, ge=1, description="Requests an account may send at once, above its rate.")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, Unavailable, install_problem_handlers, problem_response
+from hostdesk_contracts.runtime.rate_limit import RateLimiter, rate_limited_actor
 
 from hostdesk_query.adapters.ports import StoreUnavailable
 from hostdesk_query.api.routes import router
@@ -40,13 +42,17 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     )
     app.state.settings = settings
     app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.state.rate_limiter = RateLimiter(
+        rate=settings.reads_per_minute / 60, burst=settings.read_burst, clock=time.monotonic
+    )
     if runtime is not None:
         _serve_over(app, runtime)
     install_problem_handlers(app)
     app.add_exception_handler(StoreUnavailable, _on_store_unavailable)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router())
-    app.include_router(router)
+    # Every route of the API counts against its caller's rate; health and readiness do not.
+    app.include_router(router, dependencies=[Depends(rate_limited_actor)])
     return app
 
 

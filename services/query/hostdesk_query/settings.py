@@ -24,3 +24,10 @@ class Settings(CommonSettings, ConsumerSettings, EventKeySettings):
     read_your_writes_timeout_seconds: float = Field(default=2.0, ge=0, le=30)
     # Without a notification, a reader waiting for a version looks again this often.
     read_your_writes_poll_seconds: float = Field(default=0.25, gt=0)
+
+    # QUERY_READS_PER_MINUTE and QUERY_READ_BURST: a limit per account (tenant and id) on this API's reads,
+    # generous enough for a staff console refreshing often; 429 with Retry-After past it.
+    reads_per_minute: float = Field(
+        default=12_000, gt=0, description="Each account's steady rate of requests to this API, per replica."
+    )
+    read_burst: int = Field(default=600, ge=1, description="Requests an account may send at once, above its rate.")

@@ -3,11 +3,13 @@ lifespan runs the commands consumer, the relay and auto-close."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
+from hostdesk_contracts.runtime.rate_limit import RateLimiter
 
 from hostdesk_tickets.api.routes import router
 from hostdesk_tickets.runtime import Runtime, start
@@ -32,11 +34,14 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
 
     app = FastAPI(title="HostDesk tickets", version="0.1.0", lifespan=lifespan)
     app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.state.rate_limiter = RateLimiter(
+        rate=settings.reads_per_minute / 60, burst=settings.read_burst, clock=time.monotonic
+    )
     if runtime is not None:
         _serve_over(app, runtime)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.include_router(router)
+    app.include_router(router)  # its routes that read tickets count against the caller's rate: api/deps.py
     return app
 
 

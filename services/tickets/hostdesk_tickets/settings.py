@@ -32,3 +32,10 @@ class Settings(CommonSettings, EventKeySettings):
     auto_close_lock_key: int = Field(
         default=0x636C6F73, description="The advisory lock that lets one replica at a time close idle answered tickets."
     )
+
+    # TICKETS_READS_PER_MINUTE and TICKETS_READ_BURST: a limit per account (tenant and id) on this API's reads,
+    # generous enough for a staff console refreshing often; 429 with Retry-After past it.
+    reads_per_minute: float = Field(
+        default=12_000, gt=0, description="Each account's steady rate of requests to this API, per replica."
+    )
+    read_burst: int = Field(default=600, ge=1, description="Requests an account may send at once, above its rate.")

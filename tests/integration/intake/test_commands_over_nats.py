@@ -117,11 +117,13 @@ async def test_a_retry_while_the_first_is_still_pending_answers_once_the_command
 
 
 async def bucket_lookups(stand_in: StandIn, subjects: Subjects) -> asyncio.Event:
-    """Set once anyone reads the outcomes bucket (seen on the JetStream API subjects a read is sent to)."""
+    """Set once anyone reads an outcome in the outcomes bucket (seen on the JetStream API subjects a read is sent
+    to), not a command's record, which the bucket holds too."""
     looked = asyncio.Event()
 
-    async def seen(_: Msg) -> None:
-        looked.set()
+    async def seen(message: Msg) -> None:
+        if b"record." not in message.data and ".record." not in message.subject:
+            looked.set()
 
     stream = f"KV_{subjects.outcomes_bucket}"
     for subject in (

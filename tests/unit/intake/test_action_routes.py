@@ -188,3 +188,23 @@ async def test_a_bulk_archive_that_cannot_be_stored_is_a_503_to_retry_with_the_s
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
     assert "Idempotency-Key" in response.json()["detail"]
+
+
+async def test_a_bulk_archives_key_used_again_with_other_tickets_is_422_and_sends_nothing_more(
+    client: httpx.AsyncClient, bus: FakeCommandBus
+) -> None:
+    headers = STAFF | {"Idempotency-Key": "console-bulk-9"}
+    first = await client.post(
+        "/v1/tickets/archive", json={"ticket_ids": [str(uuid.uuid4())], "confirm": True}, headers=headers
+    )
+    sent = len(bus.sent)
+
+    other = await client.post(
+        "/v1/tickets/archive", json={"ticket_ids": [str(uuid.uuid4())], "confirm": True}, headers=headers
+    )
+    polled = await client.get(f"/v1/commands/{first.json()['results'][0]['command_id']}", headers=STAFF)
+
+    assert (first.status_code, other.status_code) == (200, 422)
+    assert len(bus.sent) == sent
+    # Each ticket's command is the caller's to poll: it answers what became of it (no such ticket, here).
+    assert polled.json()["ticket_id"] == first.json()["results"][0]["ticket_id"]

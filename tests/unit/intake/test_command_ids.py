@@ -46,3 +46,10 @@ def test_without_a_key_every_request_is_a_new_command() -> None:
 
     assert command_id == str(fixed)
     assert command_id_for(CUSTOMER, None) != command_id_for(CUSTOMER, None)
+
+
+def test_an_account_and_key_that_join_alike_are_two_commands() -> None:
+    col = Actor(account_id="col", tenant="acme", role=Role.CUSTOMER)
+    col_a = Actor(account_id="col:a", tenant="acme", role=Role.CUSTOMER)
+
+    assert command_id_for(col, "a:X") != command_id_for(col_a, "X")

@@ -52,16 +52,45 @@ async def test_a_key_of_an_open_reused_for_a_reply_to_that_ticket_is_refused() -
         await dispatch(bus, later)
 
 
-async def test_a_key_reused_for_another_reply_to_the_same_ticket_is_refused() -> None:
+async def test_a_key_reused_for_another_reply_to_the_same_ticket_is_refused_and_not_sent() -> None:
     bus = FakeCommandBus()
     opened = open_command()
     await dispatch(bus, opened)
     first = reply_command(opened.ticket_id)
-    await dispatch(bus, first)
+    await dispatch(bus, first, digest="digest-of-the-first-request")
     other = first.model_copy(update={"body": "Something else entirely."})
 
     with pytest.raises(AnotherRequestsOutcome):
-        await dispatch(bus, other)
+        await dispatch(bus, other, digest="digest-of-another-request")
+
+    assert bus.sent == [opened, first]
+
+
+async def test_a_retry_whose_outcome_is_stored_gets_it_without_being_sent_again() -> None:
+    bus = FakeCommandBus()
+    command = open_command()
+    first = await dispatch(bus, command, digest="digest-of-the-request")
+    bus.sent.clear()  # as JetStream forgets a message id after its de-duplication window
+
+    again = await dispatch(bus, command, digest="digest-of-the-request")
+
+    assert again == first
+    assert bus.sent == []
+
+
+async def test_the_same_account_id_in_another_tenant_cannot_read_the_outcome() -> None:
+    bus = FakeCommandBus()
+    command = open_command()
+    await dispatch(bus, command)
+    same_account_elsewhere = CUSTOMER.model_copy(update={"tenant": "globex"})
+
+    with pytest.raises(NotYourCommand):
+        await outcome_of(bus, command.command_id, caller=same_account_elsewhere)
+
+
+async def test_an_id_never_sent_is_not_the_callers_to_read() -> None:
+    with pytest.raises(NotYourCommand):
+        await outcome_of(FakeCommandBus(), str(uuid.uuid4()), caller=CUSTOMER)
 
 
 async def test_a_command_not_decided_in_time_is_none_until_decided() -> None:
@@ -93,7 +122,7 @@ async def test_many_commands_answer_their_outcomes_in_their_order() -> None:
     await dispatch(bus, opened)
     commands = [reply_command(uuid.uuid4()), reply_command(opened.ticket_id), close_command(opened.ticket_id)]
 
-    outcomes = await dispatch_all(bus, commands)
+    outcomes = await dispatch_all(bus, commands, request_id=str(uuid.uuid4()), actor=CUSTOMER)
 
     assert [outcome.command_id if outcome else None for outcome in outcomes] == [c.command_id for c in commands]
     assert [outcome.result if outcome else None for outcome in outcomes] == ["refused", "committed", "committed"]
@@ -104,4 +133,4 @@ async def test_many_commands_on_an_unreachable_bus_raise_that_they_were_not_stor
     bus.reachable = False
 
     with pytest.raises(BusUnavailable):
-        await dispatch_all(bus, [open_command(), open_command()])
+        await dispatch_all(bus, [open_command(), open_command()], request_id=str(uuid.uuid4()), actor=CUSTOMER)

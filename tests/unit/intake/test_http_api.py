@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from hostdesk_contracts.base import Status
+from hostdesk_contracts.base import Role, Status
 from hostdesk_contracts.commands import CloseTicket, CommandBase, OpenTicket, PostReply, ticket_id_for
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
+from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_intake.adapters.fake_bus import FakeCommandBus
 
 from .builders import NOW, refused
-from .serving import serving, token_for
+from .serving import SECRET, serving, token_for
 
 OPEN = {"subject": "VPS down", "body": "vps-1042 does not answer."}
 
@@ -202,8 +203,8 @@ async def test_past_the_burst_an_account_gets_429_with_retry_after(
 
     assert limited.status_code == 429
     assert limited.headers["Retry-After"] == "1"
-    assert other_account.status_code == 202
-    assert later.status_code == 202
+    assert other_account.status_code == 404  # served: an id never sent is no command of theirs
+    assert later.status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -229,3 +230,52 @@ async def test_a_bad_if_match_is_422_naming_it(client: httpx.AsyncClient) -> Non
 async def test_health_needs_no_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).status_code == 200
     assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_a_retry_with_a_refreshed_token_that_names_the_caller_otherwise_is_the_same_request(
+    client: httpx.AsyncClient, bus: FakeCommandBus
+) -> None:
+    def named(name: str, email: str) -> dict[str, str]:
+        token = issue_token(
+            secret=SECRET, account_id="cust-1042", tenant="acme", role=Role.CUSTOMER, name=name, email=email
+        )
+        return {"Authorization": f"Bearer {token}", "Idempotency-Key": "portal-form-9001"}
+
+    first = await client.post("/v1/tickets", json=OPEN, headers=named("Ada", "ada@example.net"))
+    retried = await client.post("/v1/tickets", json=OPEN, headers=named("Ada Lovelace", "ada@lovelace.example"))
+
+    assert (first.status_code, retried.status_code) == (201, 201)
+    assert retried.json() == first.json()
+    assert len(bus.sent) == 1
+
+
+async def test_a_retry_whose_body_orders_its_fields_otherwise_is_the_same_request(
+    client: httpx.AsyncClient, bus: FakeCommandBus
+) -> None:
+    headers = token_for() | {"Idempotency-Key": "portal-form-9002", "Content-Type": "application/json"}
+
+    first = await client.post("/v1/tickets", content=b'{"subject": "VPS down", "body": "Down."}', headers=headers)
+    retried = await client.post("/v1/tickets", content=b'{"body":"Down.","subject":"VPS down"}', headers=headers)
+
+    assert (first.status_code, retried.status_code) == (201, 201)
+    assert len(bus.sent) == 1
+
+
+async def test_the_same_key_with_another_if_match_is_another_request(
+    client: httpx.AsyncClient, bus: FakeCommandBus
+) -> None:
+    opened = await client.post("/v1/tickets", json=OPEN, headers=token_for())
+    close = f"/v1/tickets/{opened.json()['ticket_id']}/close"
+    headers = token_for() | {"Idempotency-Key": "close-7"}
+
+    first = await client.post(close, headers=headers | {"If-Match": '"1"'})
+    other = await client.post(close, headers=headers | {"If-Match": '"2"'})
+
+    assert (first.status_code, other.status_code) == (200, 422)
+
+
+async def test_a_command_id_never_sent_is_404_as_another_accounts_is(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/v1/commands/{uuid.uuid4()}", headers=token_for())
+
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")

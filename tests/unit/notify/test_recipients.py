@@ -120,12 +120,33 @@ def test_a_resolved_ticket_mails_the_requester_and_the_cc_recipients() -> None:
     assert recipients == [REQUESTER_EMAIL, "boss@example.com"]
 
 
-def test_a_ticket_the_requester_marks_resolved_mails_the_requesting_side_too() -> None:
+def test_a_ticket_the_requester_marks_resolved_mails_the_requester_and_no_cc_recipient() -> None:
     story = TicketStory(REQUESTER)
 
     recipients = _recipients(story, story.status_change(REQUESTER, Status.RESOLVED), cc=("boss@example.com",))
 
-    assert recipients == [REQUESTER_EMAIL, "boss@example.com"]
+    assert recipients == [REQUESTER_EMAIL]
+
+
+def test_a_ticket_the_requester_closes_mails_the_requester_and_no_cc_recipient() -> None:
+    story = TicketStory(REQUESTER)
+
+    recipients = _recipients(story, story.close(REQUESTER), cc=("boss@example.com", "ops@example.com"))
+
+    assert recipients == [REQUESTER_EMAIL]
+
+
+def test_what_the_handling_side_does_in_public_mails_the_cc_recipients_too() -> None:
+    story = TicketStory(REQUESTER)
+    events = [
+        story.reply(STAFF),
+        story.status_change(STAFF, Status.RESOLVED),
+        story.close(SYSTEM, "No reply for 7 days", automatic=True),
+        story.close(STAFF),
+    ]
+
+    for event in events:
+        assert _recipients(story, event, cc=("boss@example.com",)) == [REQUESTER_EMAIL, "boss@example.com"], event.type
 
 
 def test_a_new_label_of_a_resolved_ticket_mails_nobody() -> None:

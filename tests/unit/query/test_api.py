@@ -104,7 +104,7 @@ async def test_the_timeline_can_come_newest_first(api: Api) -> None:
 
     ticket = (await api.get(f"/v1/tickets/{story.ticket_id}", customer, order="desc")).json()
 
-    assert [entry["version"] for entry in ticket["timeline"]] == [2, 1]
+    assert [entry["position"] for entry in ticket["timeline"]] == [2, 1]
 
 
 async def test_another_customers_ticket_answers_exactly_like_a_missing_one(api: Api) -> None:
@@ -161,7 +161,16 @@ async def test_asking_for_a_version_of_a_ticket_that_never_appears_answers_404(a
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("params", [{"min_version": 0}, {"order": "sideways"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"min_version": 0},
+        {"order": "sideways"},
+        {"timeline_limit": 0},
+        {"timeline_limit": 201},
+        {"timeline_cursor": "xyz"},
+    ],
+)
 async def test_invalid_ticket_parameters_answer_422(api: Api, params: dict[str, object]) -> None:
     response = await api.get(f"/v1/tickets/{uuid.uuid4()}", account(TENANT), **params)
 

@@ -1,7 +1,7 @@
 import base64
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hostdesk_query.domain.cursor import InvalidCursor, PageCursor, decode_cursor, encode_cursor
@@ -36,9 +36,22 @@ def _b64(payload: object) -> str:
         _b64({"u": "yesterday", "t": str(uuid.UUID(int=1))}),
         _b64({"u": "2026-03-01T00:00:00", "t": str(uuid.UUID(int=1))}),
         _b64({"u": "2026-03-01T00:00:00+00:00", "t": "not-a-uuid"}),
+        _b64({"u": "0001-01-01T00:00:00+05:00", "t": str(uuid.UUID(int=1))}),  # before the first moment in UTC
+        _b64({"u": "9999-12-31T23:59:59-05:00", "t": str(uuid.UUID(int=1))}),  # after the last
+        _b64({"u": 20260301, "t": str(uuid.UUID(int=1))}),
+        _b64({"u": "2026-03-01T00:00:00+00:00", "t": 1}),
         "A" * 1_000,
     ],
 )
 def test_a_cursor_this_service_did_not_make_is_refused(text: str) -> None:
     with pytest.raises(InvalidCursor):
         decode_cursor(text)
+
+
+def test_a_cursor_decodes_to_its_moment_in_utc() -> None:
+    ticket_id = uuid.uuid4()
+
+    cursor = decode_cursor(_b64({"u": "0001-01-01T05:00:00+05:00", "t": str(ticket_id)}))
+
+    assert cursor == PageCursor(updated_at=datetime(1, 1, 1, tzinfo=UTC), ticket_id=ticket_id)
+    assert cursor.updated_at.utcoffset() == timedelta(0)

@@ -131,12 +131,21 @@ STORED: list[tuple[int, str, dict[str, Any]]] = [
                 "merged_into": None,
                 "answered_version": 3,
                 "post_ids": ["open-1", "reply-1"],
+                "requester_burst": [],
                 "applied": {"open-1": 1, "reply-1": 3, "assign-1": 4, "close-1": 5},
-                "class_version": 2,
+                "class_version": 3,
             },
         },
     ),
 ]
+# The same snapshot as version 2 stored it, before the requesting side's recent posts were counted.
+SNAPSHOT_V2: dict[str, Any] = {
+    "topic": TOPIC,
+    "state": {
+        **{name: value for name, value in STORED[-1][2]["state"].items() if name != "requester_burst"},
+        "class_version": 2,
+    },
+}
 TIMES = ("timestamp", "_created_on", "_modified_on")
 
 
@@ -172,11 +181,14 @@ def test_a_ticket_stores_its_events_and_snapshot_in_the_shape_already_stored(app
     ]
 
 
-def test_events_and_a_snapshot_in_the_stored_shape_load_into_the_same_ticket(app: TicketsApplication) -> None:
+@pytest.mark.parametrize("snapshot", [STORED[-1][2], SNAPSHOT_V2], ids=["snapshot v3", "snapshot v2"])
+def test_events_and_a_snapshot_in_the_stored_shape_load_into_the_same_ticket(
+    app: TicketsApplication, snapshot: dict[str, Any]
+) -> None:
     moment = {"_type_": "datetime_iso", "_data_": NOW.isoformat()}
     ticket_id = decided_ticket().id
     loaded: list[Any] = []
-    for version, topic, state in STORED:
+    for version, topic, state in [*STORED[:-1], (5, STORED[-1][1], snapshot)]:
         if "state" in state:
             state = {**state, "state": {"_created_on": moment, "_modified_on": moment, **state["state"]}}
         stored = StoredEvent(
@@ -196,3 +208,4 @@ def test_events_and_a_snapshot_in_the_stored_shape_load_into_the_same_ticket(app
     assert state_of(rebuilt) == state_of(from_snapshot)
     assert (rebuilt.status, from_snapshot.status) == (Status.CLOSED, Status.CLOSED)
     assert rebuilt.applied == {"open-1": 1, "reply-1": 3, "assign-1": 4, "close-1": 5}
+    assert from_snapshot.requester_burst == []

@@ -1,4 +1,5 @@
-"""The port through which intake hands a command to the tickets service and learns what became of it."""
+"""The port through which intake hands a command to the tickets service and learns what became of it, and
+keeps its record of each command (whose it is, what its Idempotency-Key asked) as long as its outcome."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Protocol
 
 from hostdesk_contracts.commands import CommandBase
 from hostdesk_contracts.outcomes import CommandOutcome
+
+from hostdesk_intake.domain.idempotency import KeyRecord
 
 
 class BusUnavailable(Exception):
@@ -28,6 +31,17 @@ class CommandBus(Protocol):
 
     async def outcome(self, command_id: str) -> CommandOutcome | None:
         """The recorded outcome of a command, or ``None`` while there is none. Raises ``BusUnavailable``."""
+        ...
+
+    async def claim(self, command_id: str, record: KeyRecord) -> KeyRecord | None:
+        """Record ``record`` under ``command_id`` unless a record is there already, atomically.
+
+        Returns ``None`` when ``record`` is now the command's, else the record found. Raises ``BusUnavailable``.
+        """
+        ...
+
+    async def record(self, command_id: str) -> KeyRecord | None:
+        """The command's record, ``None`` for an id never recorded (or forgotten). Raises ``BusUnavailable``."""
         ...
 
     async def stop(self) -> None:

@@ -9,6 +9,7 @@ from hostdesk_contracts.commands import CommandBase, OpenTicket
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 
 from hostdesk_intake.adapters.command_bus import BusUnavailable
+from hostdesk_intake.domain.idempotency import KeyRecord
 
 Decide = Callable[[CommandBase], CommandOutcome | None]
 
@@ -21,6 +22,7 @@ class FakeCommandBus:
     def __init__(self, decide: Decide | None = None) -> None:
         self.sent: list[CommandBase] = []
         self.outcomes: dict[str, CommandOutcome] = {}
+        self.records: dict[str, KeyRecord] = {}
         self.reachable = True
         self._decide = decide or self._commit
         self._versions: dict[UUID, int] = {}
@@ -45,6 +47,19 @@ class FakeCommandBus:
         if not self.reachable:
             raise BusUnavailable("the fake bus is unreachable")
         return self.outcomes.get(command_id)
+
+    async def claim(self, command_id: str, record: KeyRecord) -> KeyRecord | None:
+        if not self.reachable:
+            raise BusUnavailable("the fake bus is unreachable")
+        if command_id in self.records:
+            return self.records[command_id]
+        self.records[command_id] = record
+        return None
+
+    async def record(self, command_id: str) -> KeyRecord | None:
+        if not self.reachable:
+            raise BusUnavailable("the fake bus is unreachable")
+        return self.records.get(command_id)
 
     async def stop(self) -> None:
         """Nothing to let go of."""

@@ -9,6 +9,11 @@ The protocol with the tickets service:
 3. A duplicate acknowledgement means an earlier publish of the same command is in the stream, and its
    outcome goes to the inbox named in that earlier message, maybe another instance's. So this request
    looks for the outcome in the bucket while it waits.
+
+The outcomes bucket also holds intake's record of each command, under ``record.<command id>`` (an outcome's
+key is the bare command id), so that the record is kept exactly as long as outcomes are. It is written before
+the command's publish, with a create that fails when the key exists, so two requests racing with one key are
+told apart.
 """
 
 from __future__ import annotations
@@ -29,18 +34,24 @@ from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
-from nats.js.errors import InvalidKeyError, KeyNotFoundError
+from nats.js.errors import InvalidKeyError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
 from hostdesk_intake.adapters.command_bus import BusUnavailable
 from hostdesk_intake.adapters.waiting import OutcomeWaiters
+from hostdesk_intake.domain.idempotency import KeyRecord
 
 log = logging.getLogger(__name__)
 
 FIRST_LOOK_PAUSE = 0.05  # seconds between looks in the bucket, doubling up to the next
 LAST_LOOK_PAUSE = 0.5
 SETUP_RETRY_PAUSE = 1.0
+
+
+def record_key(command_id: str) -> str:
+    """Where the record of a command is kept in the outcomes bucket."""
+    return f"record.{command_id}"
 
 
 def inbox_token(instance: str) -> str:
@@ -124,6 +135,31 @@ class NatsCommandBus:
             return await self._stored(link, command_id)
         except (NatsError, TimeoutError) as error:
             raise BusUnavailable(f"the outcomes bucket cannot be read ({type(error).__name__})") from error
+
+    async def claim(self, command_id: str, record: KeyRecord) -> KeyRecord | None:
+        link = self._connected()
+        try:
+            async with asyncio.timeout(self._timeout):
+                try:
+                    await link.outcomes.create(record_key(command_id), record.to_json())
+                    return None
+                except KeyWrongLastSequenceError:
+                    entry = await link.outcomes.get(record_key(command_id))
+        except (NatsError, TimeoutError) as error:
+            raise BusUnavailable(f"the command could not be recorded ({type(error).__name__})") from error
+        # A record that cannot be read is someone's: no request may take its id over.
+        return KeyRecord.from_json(entry.value or b"") or KeyRecord(tenant="", account_id="")
+
+    async def record(self, command_id: str) -> KeyRecord | None:
+        link = self._connected()
+        try:
+            async with asyncio.timeout(self._timeout):
+                entry = await link.outcomes.get(record_key(command_id))
+        except (KeyNotFoundError, InvalidKeyError):
+            return None
+        except (NatsError, TimeoutError) as error:
+            raise BusUnavailable(f"the command records cannot be read ({type(error).__name__})") from error
+        return KeyRecord.from_json(entry.value or b"")
 
     async def _establish(self) -> None:
         # Tries until NATS answers.

@@ -7,10 +7,11 @@ its ``current_version``. Not yet decided: 202 with the ``Location`` to ask again
 
 A caller who polls ``/v1/commands/{id}`` gets the same answer: the outcome names its command's type. (An outcome
 stored by an earlier version names none: an open is still recognised, since its ticket id derives from its
-command id, and any other committed command answers 200.) Another account's command is 404, as if it did not exist.
+command id, and any other committed command answers 200.) A command id that intake did not record as the
+caller's (another account's, another tenant's, or none at all) is 404, all alike.
 
-The same Idempotency-Key sent again with another request finds the first request's outcome: the caller gets a
-422 instead of an outcome that is not theirs.
+The same Idempotency-Key sent again with another request, while the first request's outcome is kept, is a 422:
+the caller never gets an outcome that is not theirs, and the other request is not sent.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from hostdesk_contracts.runtime.problems import Conflict, NotFound, ProblemError
 from hostdesk_intake.adapters.command_bus import BusUnavailable, CommandBus
 from hostdesk_intake.api.problems import IdempotencyKeyReused
 from hostdesk_intake.api.schemas.responses import ArchiveResult, BulkArchiveAnswer, Committed, Pending
-from hostdesk_intake.domain.commands import made_by_open
+from hostdesk_intake.domain.commands import Envelope, made_by_open
 from hostdesk_intake.service_layer.dispatch import (
     AnotherRequestsOutcome,
     NotYourCommand,
@@ -56,29 +57,32 @@ TICKET_PROBLEMS: dict[int | str, dict[str, Any]] = {
 TICKET_COMMAND_ANSWERS = PENDING | TICKET_PROBLEMS | PROBLEMS
 
 
-async def answer_command(bus: CommandBus, command: CommandBase) -> JSONResponse:
+async def answer_command(bus: CommandBus, command: CommandBase, *, envelope: Envelope) -> JSONResponse:
     """Dispatch one command and answer with its outcome: committed, pending, or the problem of its refusal."""
     try:
-        outcome = await dispatch(bus, command)
+        outcome = await dispatch(bus, command, digest=envelope.digest)
     except BusUnavailable as error:
         raise Unavailable(
             f"The command could not be stored: {error}. Retry it with the same Idempotency-Key.",
             retry_after=RETRY_SECONDS,
         ) from error
     except AnotherRequestsOutcome as error:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was first used for another request, whose outcome this is not. "
-            "Use a new key for a new request."
-        ) from error
+        raise _key_reused() from error
     if outcome is None:
         return pending(command.command_id, command.ticket_id)
     return answer(outcome, command=command)
 
 
-async def answer_archives(bus: CommandBus, commands: Sequence[ArchiveTicket]) -> BulkArchiveAnswer:
+async def answer_archives(
+    bus: CommandBus, commands: Sequence[ArchiveTicket], *, envelope: Envelope
+) -> BulkArchiveAnswer:
     """Dispatch the archive of each ticket at once and answer with what became of each, in the same order."""
     try:
-        outcomes = await dispatch_all(bus, commands)
+        outcomes = await dispatch_all(
+            bus, commands, request_id=envelope.command_id, actor=envelope.actor, digest=envelope.digest
+        )
+    except AnotherRequestsOutcome as error:
+        raise _key_reused() from error
     except BusUnavailable as error:
         raise Unavailable(
             f"Not every command could be stored: {error}. Send the same request again with the same "
@@ -99,6 +103,13 @@ async def answer_poll(bus: CommandBus, command_id: str, *, caller: Actor) -> JSO
     if outcome is None:
         return pending(command_id, None)
     return answer(outcome, command=None)
+
+
+def _key_reused() -> IdempotencyKeyReused:
+    return IdempotencyKeyReused(
+        "This Idempotency-Key was first used for another request, whose outcome is not this one's. "
+        "Use a new key for a new request."
+    )
 
 
 def answer(outcome: CommandOutcome, *, command: CommandBase | None) -> JSONResponse:

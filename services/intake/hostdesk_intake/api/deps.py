@@ -4,18 +4,18 @@ the status labels, and readiness."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from hostdesk_contracts.base import Actor
-from hostdesk_contracts.runtime.auth import ActorDep
 from hostdesk_contracts.runtime.clock import Clock
 from hostdesk_contracts.runtime.problems import Forbidden
+from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep
 
 from hostdesk_intake.adapters.command_bus import CommandBus
-from hostdesk_intake.api.problems import TooManyRequests
 from hostdesk_intake.domain.commands import IDEMPOTENCY_KEY_PATTERN, Envelope, command_id_for
-from hostdesk_intake.domain.rate_limit import RateLimiter
+from hostdesk_intake.domain.idempotency import request_digest
 from hostdesk_intake.domain.status_labels import StatusLabels
 
 # A version, bare or as an entity tag (strong or weak), or "*" for any version.
@@ -32,17 +32,7 @@ async def get_status_labels(request: Request) -> StatusLabels:
     return labels
 
 
-async def rate_limited_caller(request: Request, actor: ActorDep) -> Actor:
-    """The authenticated caller (never the system: ``current_actor`` refuses it), once its account's rate allows
-    another request."""
-    limiter: RateLimiter = request.app.state.rate_limiter
-    wait = limiter.take(f"{actor.tenant}:{actor.account_id}")
-    if wait > 0:
-        raise TooManyRequests("This account sends requests faster than its rate limit.", retry_after_seconds=wait)
-    return actor
-
-
-async def staff_caller(caller: Annotated[Actor, Depends(rate_limited_caller)]) -> Actor:
+async def staff_caller(caller: RateLimitedActorDep) -> Actor:
     """The caller, who must be staff: only staff handle tickets (assign, merge), whatever the ticket."""
     if not caller.role.is_staff:
         raise Forbidden(f"Only support staff may do this, not an account with the role '{caller.role.value}'.")
@@ -50,7 +40,9 @@ async def staff_caller(caller: Annotated[Actor, Depends(rate_limited_caller)]) -
 
 
 BusDep = Annotated[CommandBus, Depends(get_bus)]
-CallerDep = Annotated[Actor, Depends(rate_limited_caller)]
+# The authenticated caller (never the system: ``current_actor`` refuses it), once its account's rate allows another
+# request: every route of intake counts against it.
+CallerDep = RateLimitedActorDep
 StatusLabelsDep = Annotated[StatusLabels, Depends(get_status_labels)]
 IdempotencyKey = Annotated[
     str | None,
@@ -62,13 +54,29 @@ IfMatch = Annotated[
 
 
 async def envelope(request: Request, caller: CallerDep, idempotency_key: IdempotencyKey = None) -> Envelope:
+    """The envelope of the request's commands; with an Idempotency-Key, the digest of what the request asks."""
     clock: Clock = request.app.state.clock
-    return Envelope(command_id=command_id_for(caller, idempotency_key), actor=caller, issued_at=clock())
+    digest = None
+    if idempotency_key is not None:
+        if_match = request.headers.get("If-Match")
+        digest = request_digest(
+            method=request.method,
+            path=request.url.path,
+            body=await request.body(),  # read already, and kept, by FastAPI
+            # A malformed If-Match is a 422 of its own, before any command: its digest does not matter.
+            expected_version=expected_version(if_match) if _well_formed(if_match) else None,
+            actor=caller,
+        )
+    return Envelope(command_id=command_id_for(caller, idempotency_key), actor=caller, issued_at=clock(), digest=digest)
 
 
 async def ticket_envelope(base: Annotated[Envelope, Depends(envelope)], if_match: IfMatch = None) -> Envelope:
     """The envelope of a command on an existing ticket, which may name the version it expects."""
     return dataclasses.replace(base, expected_version=expected_version(if_match))
+
+
+def _well_formed(if_match: str | None) -> bool:
+    return if_match is None or re.fullmatch(IF_MATCH_PATTERN, if_match) is not None
 
 
 def expected_version(if_match: str | None) -> int | None:

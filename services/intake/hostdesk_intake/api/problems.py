@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from hostdesk_contracts.problems import InvalidParam
 from hostdesk_contracts.runtime.problems import ProblemError
-
-
-class TooManyRequests(ProblemError):
-    status, title = 429, "Too many requests"
-
-    def __init__(self, detail: str, *, retry_after_seconds: float) -> None:
-        super().__init__(detail, type="urn:hostdesk:problem:rate-limited")
-        self.headers = {"Retry-After": str(max(1, math.ceil(retry_after_seconds)))}
 
 
 class IdempotencyKeyReused(ProblemError):

@@ -64,7 +64,7 @@ def ticket_command(method: str, path: str, *, staff_only: bool = False) -> Calla
 
 @router.post("/tickets", status_code=201, response_model=Committed, responses=PENDING | PROBLEMS, tags=["tickets"])
 async def open_ticket(payload: OpenTicketRequest, envelope: EnvelopeDep, bus: BusDep) -> JSONResponse:
-    return await answer_command(bus, payload.to_command(envelope))
+    return await answer_command(bus, payload.to_command(envelope), envelope=envelope)
 
 
 @ticket_command("POST", "/replies")
@@ -72,7 +72,7 @@ async def post_reply(
     ticket_id: UUID, payload: ReplyRequest, envelope: TicketEnvelopeDep, labels: StatusLabelsDep, bus: BusDep
 ) -> JSONResponse:
     """A reply may set the status it leaves the ticket in, by name or by the provider's label."""
-    return await answer_command(bus, payload.to_command(envelope, ticket_id, labels=labels))
+    return await answer_command(bus, payload.to_command(envelope, ticket_id, labels=labels), envelope=envelope)
 
 
 @router.post(
@@ -87,7 +87,7 @@ async def close_ticket(
     bus: BusDep,
     payload: Annotated[CloseRequest | None, BodyParam()] = None,
 ) -> JSONResponse:
-    return await answer_command(bus, (payload or CloseRequest()).to_command(envelope, ticket_id))
+    return await answer_command(bus, (payload or CloseRequest()).to_command(envelope, ticket_id), envelope=envelope)
 
 
 @router.get(
@@ -101,8 +101,8 @@ async def command_outcome(
 ) -> JSONResponse:
     """What became of a command that answered 202: the answer its request would have had, once decided.
 
-    Missing means not decided yet (202): intake cannot tell an unknown id from a pending one. An outcome
-    of another account's command is 404, as if it did not exist.
+    A command sent but not decided yet is 202. An id that is not one of the caller's commands (another
+    account's or another tenant's, or none) is 404, all alike: the answer never tells whether it exists.
     """
     return await answer_poll(bus, command_id, caller=caller)
 
@@ -113,7 +113,7 @@ async def change_status(
 ) -> JSONResponse:
     """Set the status by its canonical name or by the provider's label. Staff set open, answered,
     in_progress, on_hold or resolved; the requester may only mark the ticket resolved."""
-    return await answer_command(bus, payload.to_command(envelope, ticket_id, labels=labels))
+    return await answer_command(bus, payload.to_command(envelope, ticket_id, labels=labels), envelope=envelope)
 
 
 @router.get("/status-labels", response_model=StatusLabelsAnswer, responses=PROBLEMS, tags=["tickets"])
@@ -125,25 +125,25 @@ async def status_labels(caller: CallerDep, labels: StatusLabelsDep) -> StatusLab
 @ticket_command("POST", "/resolve")
 async def mark_resolved(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Mark the ticket resolved, from either side."""
-    return await answer_command(bus, resolve_command(envelope, ticket_id))
+    return await answer_command(bus, resolve_command(envelope, ticket_id), envelope=envelope)
 
 
 @ticket_command("POST", "/pickup", staff_only=True)
 async def pick_up(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Assign the ticket to oneself."""
-    return await answer_command(bus, pickup_command(envelope, ticket_id))
+    return await answer_command(bus, pickup_command(envelope, ticket_id), envelope=envelope)
 
 
 @ticket_command("PUT", "/assignee", staff_only=True)
 async def assign(ticket_id: UUID, payload: AssigneeRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Assign the ticket to a staff member."""
-    return await answer_command(bus, payload.to_command(envelope, ticket_id))
+    return await answer_command(bus, payload.to_command(envelope, ticket_id), envelope=envelope)
 
 
 @ticket_command("DELETE", "/assignee", staff_only=True)
 async def unassign(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Leave the ticket unassigned."""
-    return await answer_command(bus, unassign_command(envelope, ticket_id))
+    return await answer_command(bus, unassign_command(envelope, ticket_id), envelope=envelope)
 
 
 @ticket_command("PATCH", "")
@@ -151,29 +151,29 @@ async def update(
     ticket_id: UUID, payload: UpdateTicketRequest, envelope: TicketEnvelopeDep, bus: BusDep
 ) -> JSONResponse:
     """Change priority, department, category, CC recipients or tags. The requester may change only CC."""
-    return await answer_command(bus, payload.to_command(envelope, ticket_id))
+    return await answer_command(bus, payload.to_command(envelope, ticket_id), envelope=envelope)
 
 
 @ticket_command("POST", "/rating")
 async def rate(ticket_id: UUID, payload: RatingRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """The requester rates the support of a resolved or closed ticket, once per resolution."""
-    return await answer_command(bus, payload.to_command(envelope, ticket_id))
+    return await answer_command(bus, payload.to_command(envelope, ticket_id), envelope=envelope)
 
 
 @ticket_command("POST", "/archive")
 async def archive(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Move an answered or resolved ticket to the archive."""
-    return await answer_command(bus, archive_command(envelope, ticket_id))
+    return await answer_command(bus, archive_command(envelope, ticket_id), envelope=envelope)
 
 
 @ticket_command("POST", "/merge", staff_only=True)
 async def merge(ticket_id: UUID, payload: MergeRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Merge this ticket into another: the other gains its posts, this one is closed with a link to it."""
-    return await answer_command(bus, payload.to_command(envelope, ticket_id))
+    return await answer_command(bus, payload.to_command(envelope, ticket_id), envelope=envelope)
 
 
 @router.post("/tickets/archive", response_model=BulkArchiveAnswer, responses=PROBLEMS, tags=["tickets"])
 async def archive_many(payload: BulkArchiveRequest, envelope: EnvelopeDep, bus: BusDep) -> BulkArchiveAnswer:
     """Archive several tickets at once, confirmed. Answers 200 with what became of each, in request order:
     archived, refused (with why and the ticket's status) or pending (ask its command's link later)."""
-    return await answer_archives(bus, payload.to_commands(envelope))
+    return await answer_archives(bus, payload.to_commands(envelope), envelope=envelope)

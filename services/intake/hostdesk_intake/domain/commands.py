@@ -4,12 +4,13 @@ A request with an ``Idempotency-Key`` always becomes the same command id, so a r
 command: JetStream drops the second publish and the tickets service applies the id once. Without a key,
 every request is a new command. A request on many tickets (the bulk archive) is one command a ticket, each
 id derived from the request's and the ticket's. The same key sent again with another request finds the first
-request's outcome, which is not the second's to have.
+request's outcome, which is not the second's to have: ``domain.idempotency`` records what each key asked.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,7 @@ from uuid import UUID, uuid4, uuid5
 
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.commands import CommandBase, OpenTicket, ticket_id_for
-from hostdesk_contracts.outcomes import CommandOutcome, request_digest
+from hostdesk_contracts.outcomes import CommandOutcome
 
 IDEMPOTENCY_NAMESPACE = UUID("3f0c6b52-8e4d-4a57-b1f2-6d9e0a7c4b18")
 
@@ -29,20 +30,26 @@ C = TypeVar("C", bound=CommandBase)
 
 
 def command_id_for(actor: Actor, idempotency_key: str | None, *, new_id: Callable[[], UUID] = uuid4) -> str:
-    """The same key from the same account in the same tenant is always the same command."""
+    """The same key from the same account in the same tenant is always the same command.
+
+    The three are hashed as a JSON array, never joined with a separator: account ``col`` with key ``a:X`` and
+    account ``col:a`` with key ``X`` are two commands, as are any two different (tenant, account, key).
+    """
     if idempotency_key is None:
         return str(new_id())
-    return str(uuid5(IDEMPOTENCY_NAMESPACE, f"{actor.tenant}:{actor.account_id}:{idempotency_key}"))
+    return str(uuid5(IDEMPOTENCY_NAMESPACE, json.dumps([actor.tenant, actor.account_id, idempotency_key])))
 
 
 @dataclass(frozen=True)
 class Envelope:
-    """What every command of one request carries: its id, who asks, when, and at which ticket version."""
+    """What every command of one request carries: its id, who asks, when, and at which ticket version; and, for a
+    request with an Idempotency-Key, the digest of what it asks (``domain.idempotency.request_digest``)."""
 
     command_id: str
     actor: Actor
     issued_at: datetime
     expected_version: int | None = None
+    digest: str | None = None
 
     def command(self, kind: type[C], ticket_id: UUID, **fields: Any) -> C:
         """The command ``kind`` on ``ticket_id``, carrying this envelope and its own ``fields``."""
@@ -69,10 +76,10 @@ def made_by_open(outcome: CommandOutcome) -> bool:
 
 
 def is_outcome_of(outcome: CommandOutcome, command: CommandBase) -> bool:
-    """Whether ``outcome``, found under ``command``'s id, is ``command``'s own and not another request's."""
-    digest_differs = outcome.request_digest is not None and outcome.request_digest != request_digest(command)
-    return (
-        not digest_differs
-        and outcome.ticket_id == command.ticket_id
-        and made_by_open(outcome) == isinstance(command, OpenTicket)
-    )
+    """Whether ``outcome``, found under ``command``'s id, is about ``command``'s ticket, as ``command`` would be.
+
+    What the request asked is judged before it is sent, on intake's own record of its key: the outcome's
+    ``request_digest``, made by the tickets service over the whole command, covers how its actor is displayed
+    too, and the tickets service makes it anew for a command id it has applied before.
+    """
+    return outcome.ticket_id == command.ticket_id and made_by_open(outcome) == isinstance(command, OpenTicket)

@@ -13,6 +13,7 @@ from uuid import UUID
 from hostdesk_contracts.runtime.consumer import DeadLetter
 
 from hostdesk_notify.adapters.ports import Delivery, DeliveryFailed, DeliveryStatus, OutboxClaim, UnitOfWork
+from hostdesk_notify.domain.bounds import RecentMail, Suppressed, counts_against_bounds
 from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.mail import OutgoingMail
 
@@ -26,6 +27,7 @@ class OutboxRow:
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = None
+    suppressed_reason: str | None = None
 
 
 @dataclass
@@ -56,6 +58,23 @@ class MemoryUnitOfWork:
     async def queue(self, mails: Sequence[OutgoingMail], *, now: datetime) -> None:
         for mail in mails:
             self.state.outbox.setdefault((mail.event_id, mail.recipient), OutboxRow(mail, now, now))
+
+    async def suppress(self, held: Sequence[Suppressed], *, now: datetime) -> None:
+        for each in held:
+            row = OutboxRow(each.mail, now, now, status=DeliveryStatus.SUPPRESSED, suppressed_reason=each.reason)
+            self.state.outbox.setdefault((each.mail.event_id, each.mail.recipient), row)
+
+    async def recent_mail(self, ticket: TicketContact, *, since: datetime) -> RecentMail:
+        counted = [
+            row.mail
+            for row in self.state.outbox.values()
+            if row.created_at > since
+            and row.status is not DeliveryStatus.SUPPRESSED
+            and counts_against_bounds(row.mail)
+            and row.mail.tenant == ticket.tenant
+        ]
+        of_requester = 0 if ticket.requester_id is None else sum(m.requester_id == ticket.requester_id for m in counted)
+        return RecentMail(ticket=sum(m.ticket_id == ticket.ticket_id for m in counted), requester=of_requester)
 
 
 class MemoryClaim:
@@ -129,6 +148,7 @@ class MemoryStore:
                 last_error=r.last_error,
                 created_at=r.created_at,
                 sent_at=r.sent_at,
+                suppressed_reason=r.suppressed_reason,
             )
             for r in rows[:limit]
         ]

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from hostdesk_contracts.runtime.consumer import DeadLetter
 
+from hostdesk_notify.domain.bounds import RecentMail, Suppressed
 from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.mail import OutgoingMail
 
@@ -24,6 +25,7 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"
+    SUPPRESSED = "suppressed"  # held back by a bound on mail, never sent
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Delivery:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    suppressed_reason: str | None = None
 
 
 class UnitOfWork(Protocol):
@@ -57,6 +60,16 @@ class UnitOfWork(Protocol):
 
     async def queue(self, mails: Sequence[OutgoingMail], *, now: datetime) -> None:
         """Add pending mails to the outbox, due at once."""
+        ...
+
+    async def suppress(self, held: Sequence[Suppressed], *, now: datetime) -> None:
+        """Keep mails held back by a bound in the outbox, with their reasons, never to be sent."""
+        ...
+
+    async def recent_mail(self, ticket: TicketContact, *, since: datetime) -> RecentMail:
+        """Mail queued after ``since`` to the requesting side of ``ticket`` and of its requester's tickets. Holds
+        the requester's count until the unit of work ends, so that replicas handling two of its tickets at once
+        count one after the other."""
         ...
 
 

@@ -13,6 +13,7 @@ import asyncpg
 from hostdesk_contracts.runtime.consumer import DeadLetter
 
 from hostdesk_notify.adapters.ports import CONSUMER, Delivery, DeliveryStatus, OutboxClaim, UnitOfWork
+from hostdesk_notify.domain.bounds import RecentMail, Suppressed
 from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.mail import OutgoingMail
 from hostdesk_notify.domain.recipients import MailKind
@@ -37,26 +38,35 @@ _CLAIM_EVENT = """
 INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true
 """
 _SAVE_TICKET = """
-INSERT INTO tickets (ticket_id, tenant, number, subject, requester_email, cc, assignee_id, assignee_email, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+INSERT INTO tickets (ticket_id, tenant, number, subject, requester_email, cc, assignee_id, assignee_email, version,
+                     requester_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (ticket_id) DO UPDATE SET
     requester_email = excluded.requester_email, cc = excluded.cc, assignee_id = excluded.assignee_id,
-    assignee_email = excluded.assignee_email, version = excluded.version, updated_at = now()
+    assignee_email = excluded.assignee_email, version = excluded.version,
+    requester_id = COALESCE(excluded.requester_id, tickets.requester_id), updated_at = now()
 """
 # FOR UPDATE: a replica handling the ticket's next event waits for this one's commit, then reads its result.
 _TICKET = """
-SELECT ticket_id, tenant, number, subject, requester_email, cc, assignee_id, assignee_email, version
+SELECT ticket_id, tenant, number, subject, requester_email, cc, assignee_id, assignee_email, version, requester_id
 FROM tickets WHERE ticket_id = $1
 FOR UPDATE
 """
+# $12 'pending', or 'suppressed' with its reason in $13: a suppressed mail is never due.
 _QUEUE = """
 INSERT INTO outbox (event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body,
-                    created_at, next_attempt_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+                    created_at, next_attempt_at, requester_id, status, suppressed_reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13)
 ON CONFLICT DO NOTHING
 """
+# What counts against the bounds: mail queued to the requesting side, not what was held back.
+_COUNTED = "created_at > $3 AND status <> 'suppressed' AND kind <> 'customer_reply'"
+_RECENT_OF_TICKET = f"SELECT count(*) FROM outbox WHERE tenant = $1 AND ticket_id = $2 AND {_COUNTED}"
+_RECENT_OF_REQUESTER = f"SELECT count(*) FROM outbox WHERE tenant = $1 AND requester_id = $2 AND {_COUNTED}"
+# Held to the transaction's end: two replicas counting one requester's mail count one after the other.
+_LOCK_REQUESTER = "SELECT pg_advisory_xact_lock(hashtext($1))"
 _CLAIM_DUE = """
-SELECT event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body, attempts
+SELECT event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body, attempts, requester_id
 FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
 ORDER BY next_attempt_at LIMIT 1
 FOR UPDATE SKIP LOCKED
@@ -78,7 +88,7 @@ ON CONFLICT (consumer, stream, stream_seq) DO NOTHING
 """
 _TICKET_IN_TENANT = "SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_id = $1 AND tenant = $2)"
 _DELIVERIES = """
-SELECT event_id, recipient, subject, status, attempts, last_error, created_at, sent_at
+SELECT event_id, recipient, subject, status, attempts, last_error, created_at, sent_at, suppressed_reason
 FROM outbox WHERE tenant = $1 AND ticket_id = $2
 ORDER BY created_at, event_id, recipient LIMIT $3
 """
@@ -103,6 +113,7 @@ class PostgresUnitOfWork:
             ticket.assignee_id,
             ticket.assignee_email,
             ticket.version,
+            ticket.requester_id,
         )
 
     async def ticket(self, ticket_id: UUID) -> TicketContact | None:
@@ -119,9 +130,26 @@ class PostgresUnitOfWork:
             assignee_id=row["assignee_id"],
             assignee_email=row["assignee_email"],
             version=row["version"],
+            requester_id=row["requester_id"],
         )
 
     async def queue(self, mails: Sequence[OutgoingMail], *, now: datetime) -> None:
+        await self._insert([(mail, None) for mail in mails], now=now)
+
+    async def suppress(self, held: Sequence[Suppressed], *, now: datetime) -> None:
+        await self._insert([(each.mail, each.reason) for each in held], now=now)
+
+    async def recent_mail(self, ticket: TicketContact, *, since: datetime) -> RecentMail:
+        of_ticket = await self._connection.fetchval(_RECENT_OF_TICKET, ticket.tenant, ticket.ticket_id, since)
+        if ticket.requester_id is None:
+            return RecentMail(ticket=of_ticket, requester=0)
+        await self._connection.execute(
+            _LOCK_REQUESTER, f"hostdesk_notify.requester:{ticket.tenant}:{ticket.requester_id}"
+        )
+        of_requester = await self._connection.fetchval(_RECENT_OF_REQUESTER, ticket.tenant, ticket.requester_id, since)
+        return RecentMail(ticket=of_ticket, requester=of_requester)
+
+    async def _insert(self, mails: Sequence[tuple[OutgoingMail, str | None]], *, now: datetime) -> None:
         await self._connection.executemany(
             _QUEUE,
             [
@@ -136,8 +164,11 @@ class PostgresUnitOfWork:
                     m.subject,
                     m.body,
                     now,
+                    m.requester_id,
+                    DeliveryStatus.PENDING.value if reason is None else DeliveryStatus.SUPPRESSED.value,
+                    reason,
                 )
-                for m in mails
+                for m, reason in mails
             ],
         )
 
@@ -174,6 +205,7 @@ def _mail_of(row: asyncpg.Record) -> OutgoingMail:
         kind=MailKind(row["kind"]),
         subject=row["subject"],
         body=row["body"],
+        requester_id=row["requester_id"],
     )
 
 

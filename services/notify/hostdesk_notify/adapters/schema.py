@@ -33,6 +33,8 @@ ALTER TABLE {schema}.tickets
     ADD COLUMN IF NOT EXISTS assignee_id     text,
     ADD COLUMN IF NOT EXISTS assignee_email  text,
     ADD COLUMN IF NOT EXISTS version         bigint;
+-- Added with the bound on mail per requester. A row kept before has none: only the bound per ticket applies to it.
+ALTER TABLE {schema}.tickets ADD COLUMN IF NOT EXISTS requester_id text;
 
 -- One mail per (event, recipient), written in the same transaction as the inbox row.
 CREATE TABLE IF NOT EXISTS {schema}.outbox (
@@ -55,6 +57,22 @@ CREATE TABLE IF NOT EXISTS {schema}.outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON {schema}.outbox (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS outbox_by_ticket ON {schema}.outbox (tenant, ticket_id, created_at);
+-- Added with the bounds on mail: whose ticket a mail is about, and why a mail over a bound was held back.
+ALTER TABLE {schema}.outbox
+    ADD COLUMN IF NOT EXISTS requester_id       text,
+    ADD COLUMN IF NOT EXISTS suppressed_reason  text;
+CREATE INDEX IF NOT EXISTS outbox_by_requester ON {schema}.outbox (tenant, requester_id, created_at)
+    WHERE requester_id IS NOT NULL;
+-- A mail held back by a bound is 'suppressed'. The first check knew three statuses: replaced once, by name.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                   WHERE conname = 'outbox_status_known' AND conrelid = '{schema}.outbox'::regclass) THEN
+        ALTER TABLE {schema}.outbox DROP CONSTRAINT IF EXISTS outbox_status_check;
+        ALTER TABLE {schema}.outbox ADD CONSTRAINT outbox_status_known
+            CHECK (status IN ('pending', 'sent', 'dead', 'suppressed'));
+    END IF;
+END $$;
 
 -- Stream messages that could not be used, with their raw bytes, for staff to inspect and replay.
 CREATE TABLE IF NOT EXISTS {schema}.dead_letters (

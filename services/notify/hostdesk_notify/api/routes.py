@@ -21,7 +21,8 @@ async def list_deliveries(
     ticket_id: Annotated[UUID, Query(description="The ticket whose mail to list.")],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeliveriesOut:
-    """The mail notify sent, or is still trying to send, about one ticket of the caller's organisation."""
+    """The mail notify sent, is still trying to send, gave up or held back (``suppressed``, with its reason) about
+    one ticket of the caller's organisation."""
     if not await store.ticket_in_tenant(ticket_id, actor.tenant):
         raise NotFound(f"No ticket {ticket_id} is known here.")
     deliveries = await store.deliveries(ticket_id, tenant=actor.tenant, limit=limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hostdesk_notify.adapters.ports import DeliveryStatus
 
@@ -21,6 +21,9 @@ class DeliveryOut(BaseModel):
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    suppressed_reason: str | None = Field(
+        default=None, description="Why a ``suppressed`` mail was held back by a bound on mail, never to be sent."
+    )
 
 
 class DeliveriesOut(BaseModel):

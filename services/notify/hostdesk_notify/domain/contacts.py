@@ -14,13 +14,14 @@ from hostdesk_contracts.runtime.text import storable, storable_all, storable_or_
 class TicketContact:
     """The few facts of a ticket that its mail needs, as of ``version``: the last of the ticket's events
     handled. ``version`` None: a ticket remembered before notify counted versions, which takes its events as
-    they come."""
+    they come. ``requester_id`` None: a ticket remembered before notify bounded mail per requester."""
 
     ticket_id: UUID
     tenant: str
     number: int
     subject: str
     requester_email: str | None
+    requester_id: str | None = None
     cc: tuple[str, ...] = ()
     assignee_id: str | None = None
     assignee_email: str | None = None
@@ -72,6 +73,7 @@ def contact_from_opened(event: TicketOpened) -> TicketContact:
         number=event.number,
         subject=storable(event.subject),
         requester_email=storable_or_none(event.requester.email),
+        requester_id=storable(event.requester.account_id),
         cc=storable_all(event.cc),
         version=event.version,
     )

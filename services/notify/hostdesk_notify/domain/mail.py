@@ -14,7 +14,8 @@ from hostdesk_notify.domain.recipients import MailKind
 
 @dataclass(frozen=True)
 class OutgoingMail:
-    """A mail to send. ``(event_id, recipient)`` names it: one event mails an address once."""
+    """A mail to send. ``(event_id, recipient)`` names it: one event mails an address once. ``requester_id``: the
+    account whose ticket it is about (None for a ticket notify kept before it knew requesters)."""
 
     event_id: str
     recipient: str
@@ -25,6 +26,7 @@ class OutgoingMail:
     kind: MailKind
     subject: str
     body: str
+    requester_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,10 @@ def plan_mails(
             thread_id=thread_id,
             ticket_id=ticket.ticket_id,
             tenant=ticket.tenant,
+            requester_id=ticket.requester_id,
             kind=kind,
             subject=rendered.subject,
             body=rendered.body,
         )
-        for recipient in recipients_of(kind, ticket)
+        for recipient in recipients_of(kind, ticket, event=event)
     )

@@ -1,11 +1,18 @@
-"""Which events mail the requesting side, and at which addresses."""
+"""Which events mail the requesting side, and at which addresses.
+
+CC recipients are addresses the requesting side may type in: they hear of what the handling side does in public
+(its replies, a resolution, a close or a merge by staff, a close by the system on its behalf), never of the
+requester's own actions (a close, a resolution or a reply by the requester). Otherwise a customer who opens,
+closes and reopens tickets would have the product mail strangers of its choosing with no one at the provider
+involved. The requester is still told of its own close or resolution, at the address of its own account.
+"""
 
 from __future__ import annotations
 
 import re
 from enum import StrEnum
 
-from hostdesk_contracts.base import Side, Status, Visibility
+from hostdesk_contracts.base import Role, Side, Status, Visibility
 from hostdesk_contracts.events import ReplyPosted, StatusChanged, TicketClosed, TicketEvent, TicketMerged
 
 from hostdesk_notify.domain.contacts import TicketContact
@@ -47,9 +54,18 @@ def mail_kind_for(event: TicketEvent) -> MailKind | None:
     return None
 
 
-def recipients_of(kind: MailKind, ticket: TicketContact) -> tuple[str, ...]:
-    """A customer's reply goes to the handling side; every other mail to the requesting side."""
-    return handling_side(ticket) if kind is MailKind.CUSTOMER_REPLY else requesting_side(ticket)
+def recipients_of(kind: MailKind, ticket: TicketContact, *, event: TicketEvent) -> tuple[str, ...]:
+    """A customer's reply goes to the handling side; every other mail to the requesting side: the CC recipients
+    too when the handling side acted, the requester alone when the requester did."""
+    if kind is MailKind.CUSTOMER_REPLY:
+        return handling_side(ticket)
+    return requesting_side(ticket) if by_handling_side(event) else _mailable([ticket.requester_email])
+
+
+def by_handling_side(event: TicketEvent) -> bool:
+    """Whether the handling side did what ``event`` tells: its staff, or the product itself acting for it (an
+    automatic close), whichever side an older publisher named for the system."""
+    return event.side is Side.HANDLER or event.actor.role is Role.SYSTEM
 
 
 def requesting_side(ticket: TicketContact) -> tuple[str, ...]:

@@ -1,16 +1,22 @@
-"""Handling one ticket event: bring the ticket's contact up to it, queue its mails, all in one transaction."""
+"""Handling one ticket event: bring the ticket's contact up to it, queue its mails within the bounds on mail (and
+keep those over a bound as suppressed), all in one transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from hostdesk_contracts.events import TicketEvent
 
-from hostdesk_notify.adapters.ports import NotifyStore
-from hostdesk_notify.domain.contacts import Step, contact_after, step_for
+from hostdesk_notify.adapters.ports import NotifyStore, UnitOfWork
+from hostdesk_notify.domain.bounds import MailBounds, RecentMail, counts_against_bounds, within_bounds
+from hostdesk_notify.domain.contacts import Step, TicketContact, contact_after, step_for
+from hostdesk_notify.domain.mail import OutgoingMail
 from hostdesk_notify.domain.planning import plan_mails
+
+log = logging.getLogger(__name__)
 
 
 class Outcome(StrEnum):
@@ -23,12 +29,14 @@ class Outcome(StrEnum):
 class Handled:
     outcome: Outcome
     queued: int = 0
+    suppressed: int = 0  # held back by a bound on mail
 
 
 @dataclass(frozen=True)
 class MailSettings:
     default_language: str
     domain: str  # of Message-IDs and thread ids
+    bounds: MailBounds = field(default_factory=MailBounds)
 
 
 class _Early(Exception):
@@ -49,7 +57,27 @@ async def handle_event(event: TicketEvent, *, store: NotifyStore, settings: Mail
             ticket = contact_after(known, event)
             await unit.save_ticket(ticket)
             mails = plan_mails(event, ticket, default_language=settings.default_language, domain=settings.domain)
-            await unit.queue(mails, now=now)
-            return Handled(Outcome.HANDLED, queued=len(mails))
+            recent = await _recent(unit, ticket, mails, bounds=settings.bounds, now=now)
+            sent, held = within_bounds(mails, recent=recent, bounds=settings.bounds)
+            await unit.queue(sent, now=now)
+            if held:
+                await unit.suppress(held, now=now)
+                log.warning(
+                    "mail held back: event_id=%s ticket_id=%s mails=%d: %s",
+                    event.event_id,
+                    event.ticket_id,
+                    len(held),
+                    held[0].reason,
+                )
+            return Handled(Outcome.HANDLED, queued=len(sent), suppressed=len(held))
     except _Early:
         return Handled(Outcome.EARLY)
+
+
+async def _recent(
+    unit: UnitOfWork, ticket: TicketContact, mails: tuple[OutgoingMail, ...], *, bounds: MailBounds, now: datetime
+) -> RecentMail:
+    """What the ticket and its requester were mailed within the window; not asked when no mail would count."""
+    if not any(counts_against_bounds(mail) for mail in mails):
+        return RecentMail(ticket=0, requester=0)
+    return await unit.recent_mail(ticket, since=now - bounds.window)

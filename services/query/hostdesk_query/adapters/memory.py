@@ -13,8 +13,8 @@ from hostdesk_query.adapters.ports import DeadLetter, Outcome
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.listing import TicketFilter, matches
 from hostdesk_query.domain.model import TicketRecord, TicketView, TimelineEntry
+from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow, numbered, page_of
 from hostdesk_query.domain.projection import Change, plan_batch
-from hostdesk_query.domain.timeline import in_time_order
 from hostdesk_query.domain.visibility import ReadScope, may_read, shows
 
 
@@ -78,12 +78,20 @@ class InMemoryReadModel:
         )
         return sorted(readable, key=lambda ticket: (ticket.updated_at, ticket.ticket_id), reverse=True)[:limit]
 
-    async def ticket_view(self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool) -> TicketView | None:
+    async def ticket_view(
+        self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE
+    ) -> TicketView | None:
         ticket = self.tickets.get(ticket_id)
         if ticket is None or not may_read(scope, ticket):
             return None
-        entries = in_time_order(self.timeline[ticket_id].values(), newest_first=newest_first)
-        return TicketView(ticket=ticket, timeline=tuple(entry for entry in entries if shows(scope, entry)))
+        shown = numbered(entry for entry in self.timeline[ticket_id].values() if shows(scope, entry))
+        page, more = page_of(shown, window, newest_first=newest_first)
+        return TicketView(
+            ticket=ticket,
+            timeline=tuple(entry for _, entry in page),
+            positions=tuple(position for position, _ in page),
+            more=more,
+        )
 
 
 class StaticConnection:

@@ -13,6 +13,7 @@ from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.listing import TicketFilter
 from hostdesk_query.domain.model import TicketRecord, TicketView
+from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow
 from hostdesk_query.domain.projection import Change
 from hostdesk_query.domain.visibility import ReadScope
 
@@ -81,9 +82,12 @@ class TicketReader(Protocol):
         """Newest updated first; only tickets ``scope`` may read that ``filters`` keep."""
         ...
 
-    async def ticket_view(self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool) -> TicketView | None:
-        """None when there is no such ticket, or ``scope`` may not read it. The timeline in time order (entries
-        of the same moment in the order of their events)."""
+    async def ticket_view(
+        self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE
+    ) -> TicketView | None:
+        """None when there is no such ticket, or ``scope`` may not read it. The page ``window`` of the timeline
+        ``scope`` may see, in time order (entries of the same moment in the order of their events), with each
+        entry's position and whether more follow (``domain.paging``)."""
         ...
 
 

@@ -31,6 +31,7 @@ from hostdesk_query.adapters.rows import (
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.listing import TicketFilter
 from hostdesk_query.domain.model import TicketRecord, TicketView
+from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow
 from hostdesk_query.domain.projection import Change, plan_batch
 from hostdesk_query.domain.visibility import ReadScope
 
@@ -104,6 +105,28 @@ class _Where:
     @property
     def sql(self) -> str:
         return " AND ".join(self.conditions)
+
+
+def _timeline_page(
+    ticket_id: UUID, scope: ReadScope, window: TimelineWindow, *, newest_first: bool
+) -> tuple[str, list[object]]:
+    """The query of a page of a timeline and its arguments: ``domain.paging``'s rule in SQL. Positions are
+    numbered over the entries ``scope`` may see, so that they count nothing else; one row more than the page
+    says whether more follow."""
+    shown = "" if scope.sees_internal else " AND visibility IS DISTINCT FROM 'internal'"
+    order = "DESC" if newest_first else "ASC"
+    args: list[object] = [ticket_id]
+    past = ""
+    if window.after is not None:
+        args += [window.after.occurred_at, window.after.position]
+        past = f" WHERE (occurred_at, position) {'<' if newest_first else '>'} ($2, $3)"
+    args.append(window.limit + 1)
+    sql = (
+        f"SELECT * FROM (SELECT {ENTRY_COLUMNS}, row_number() OVER (ORDER BY version, part) AS position"
+        f" FROM timeline WHERE ticket_id = $1{shown}) AS shown{past}"
+        f" ORDER BY occurred_at {order}, position {order} LIMIT ${len(args)}"
+    )
+    return sql, args
 
 
 class PostgresReadModel:
@@ -201,27 +224,29 @@ class PostgresReadModel:
             raise StoreUnavailable(str(error)) from error
         return [ticket_of(row) for row in rows]
 
-    async def ticket_view(self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool) -> TicketView | None:
+    async def ticket_view(
+        self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE
+    ) -> TicketView | None:
         where = _Where()
         where.add("ticket_id = {}", ticket_id)
         where.scoped(scope)
-        shown = "" if scope.sees_internal else " AND visibility IS DISTINCT FROM 'internal'"
-        order = "DESC" if newest_first else "ASC"
-        # In time order: posts merged from another ticket fall in place among this ticket's own.
-        ordering = ", ".join(f"{column} {order}" for column in ("occurred_at", "version", "part"))
         try:
             # One snapshot for both reads, so that the timeline ends at the ticket's version.
             async with self._pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
                 row = await connection.fetchrow(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where.sql}", *where.args)
                 if row is None:
                     return None
-                entries = await connection.fetch(
-                    f"SELECT {ENTRY_COLUMNS} FROM timeline WHERE ticket_id = $1{shown} ORDER BY {ordering}",
-                    ticket_id,
-                )
+                sql, args = _timeline_page(ticket_id, scope, window, newest_first=newest_first)
+                entries = await connection.fetch(sql, *args)
         except UNAVAILABLE_ERRORS as error:
             raise StoreUnavailable(str(error)) from error
-        return TicketView(ticket=ticket_of(row), timeline=tuple(entry_of(entry) for entry in entries))
+        page = entries[: window.limit]
+        return TicketView(
+            ticket=ticket_of(row),
+            timeline=tuple(entry_of(entry) for entry in page),
+            positions=tuple(entry["position"] for entry in page),
+            more=len(entries) > window.limit,
+        )
 
     async def answers(self) -> bool:
         try:

@@ -12,11 +12,22 @@ from hostdesk_contracts.base import Priority, Status
 from hostdesk_contracts.problems import Problem
 from hostdesk_contracts.runtime.auth import ActorDep
 from hostdesk_contracts.runtime.problems import NotFound
+from hostdesk_contracts.runtime.text import refuse_unstorable
+from pydantic import AfterValidator
 
 from hostdesk_query.api.deps import NoticesDep, ReaderDep, ScopeDep, SettingsDep
 from hostdesk_query.api.schemas import TicketDetailOut, TicketOut, TicketPage, TimelineOrder
-from hostdesk_query.domain.cursor import InvalidCursor, PageCursor, decode_cursor, encode_cursor
+from hostdesk_query.domain.cursor import (
+    InvalidCursor,
+    PageCursor,
+    TimelineCursor,
+    decode_cursor,
+    decode_timeline_cursor,
+    encode_cursor,
+    encode_timeline_cursor,
+)
 from hostdesk_query.domain.listing import AssignedTo, TicketFilter
+from hostdesk_query.domain.paging import DEFAULT_LIMIT, MAX_LIMIT, TimelineWindow, next_cursor
 from hostdesk_query.service_layer.reading import Wait, read_ticket
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
@@ -33,6 +44,10 @@ _ASSIGNEE_HELP = (
 )
 
 
+# Text that reaches PostgreSQL as text: a NUL, which it cannot hold, is a 422 naming the parameter, not a 500.
+StorableText = Annotated[str, AfterValidator(refuse_unstorable)]
+
+
 def _invalid(parameter: str, message: str, given: str) -> RequestValidationError:
     return RequestValidationError(
         [{"type": "value_error", "loc": ("query", parameter), "msg": message, "input": given}]
@@ -46,6 +61,15 @@ def _cursor(text: str | None) -> PageCursor | None:
         return decode_cursor(text)
     except InvalidCursor as error:
         raise _invalid("cursor", str(error), text) from error
+
+
+def _timeline_cursor(text: str | None) -> TimelineCursor | None:
+    if text is None:
+        return None
+    try:
+        return decode_timeline_cursor(text)
+    except InvalidCursor as error:
+        raise _invalid("timeline_cursor", str(error), text) from error
 
 
 def _assigned_to(text: str | None, *, caller: str, handling: bool) -> AssignedTo | None:
@@ -71,7 +95,7 @@ async def list_tickets(
     archived: Annotated[
         bool | None, Query(description="Only archived tickets (true) or only the others (false); absent: both.")
     ] = None,
-    assignee: Annotated[str | None, Query(min_length=1, max_length=200, description=_ASSIGNEE_HELP)] = None,
+    assignee: Annotated[StorableText | None, Query(min_length=1, max_length=200, description=_ASSIGNEE_HELP)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(description="``next_cursor`` of the page before.")] = None,
 ) -> TicketPage:
@@ -110,10 +134,19 @@ async def get_ticket(
     min_version: Annotated[
         int | None, Query(ge=1, description="Wait (a little) until the ticket has reached this version.")
     ] = None,
+    timeline_limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="At most this many timeline entries in the answer.")
+    ] = DEFAULT_LIMIT,
+    timeline_cursor: Annotated[
+        str | None, Query(description="``timeline_next_cursor`` of the answer before: the next page of the timeline.")
+    ] = None,
 ) -> TicketDetailOut:
-    """The ticket and its timeline, in time order. A ticket merged into another still answers, and names it
-    in ``merged_into``. With ``min_version``, waits up to a couple of seconds for the read model to
-    reach it, then answers what it has; the ``version`` field says which."""
+    """The ticket and a page of its timeline, in time order. A ticket merged into another still answers, and
+    names it in ``merged_into``. With ``min_version``, waits up to a couple of seconds for the read model to
+    reach it, then answers what it has; the ``version`` field says which.
+
+    A page holds ``timeline_limit`` entries, or fewer once their bodies reach about a million characters;
+    ``timeline_next_cursor`` asks for the next one (in the same ``order``)."""
     wait = None
     if min_version is not None:
         wait = Wait(
@@ -121,7 +154,14 @@ async def get_ticket(
             timeout=settings.read_your_writes_timeout_seconds,
             poll=settings.read_your_writes_poll_seconds,
         )
-    view = await read_ticket(reader, notices, scope, ticket_id, newest_first=order is TimelineOrder.DESC, wait=wait)
+    window = TimelineWindow(limit=timeline_limit, after=_timeline_cursor(timeline_cursor))
+    newest_first = order is TimelineOrder.DESC
+    view = await read_ticket(reader, notices, scope, ticket_id, newest_first=newest_first, window=window, wait=wait)
     if view is None:
         raise NotFound(f"There is no ticket {ticket_id}.")
-    return TicketDetailOut.of_view(view, handling=scope.sees_internal)
+    following = next_cursor(view)
+    return TicketDetailOut.of_view(
+        view,
+        handling=scope.sees_internal,
+        next_cursor=None if following is None else encode_timeline_cursor(following),
+    )

@@ -1,7 +1,15 @@
 """What the HTTP API answers. Built from the read model's records, never the records themselves.
 
 The handling side's own fields of a ticket (its assignee and tags) are left out of the answers to the requesting
-side: the routes leave out every field not set, and only staff answers set them."""
+side: the routes leave out every field not set, and only staff answers set them.
+
+Versions: the log's versions count every event of a ticket, the handling side's own included (internal notes,
+tags, assignments). The requesting side is shown no entry's version (nor its ``part``, which counts a merge's
+internal posts too): its entries carry their ``position`` among the entries it sees (``domain.paging``). It is
+shown the ticket's current ``version``, as staff are: intake's commands take it in ``If-Match`` and answer it
+for ``min_version``, so the requester's own writes need it; it tells how many events the ticket has in all, not
+which or when.
+"""
 
 from __future__ import annotations
 
@@ -74,7 +82,9 @@ class TicketOut(Schema):
     created_at: datetime
     last_post_at: datetime
     updated_at: datetime
-    version: int = Field(description="The ticket's version: the number of events applied to it.")
+    version: int = Field(
+        description="The ticket's version: the number of events applied to it. For If-Match and min_version."
+    )
 
     @classmethod
     def of(cls, ticket: TicketRecord, *, handling: bool) -> TicketOut:
@@ -121,8 +131,16 @@ def _link(ticket_id: UUID | None, number: int | None) -> TicketLink | None:
 
 
 class TimelineEntryOut(Schema):
-    version: int = Field(description="The version of the event that made the entry.")
-    part: int = Field(description="Which of the entries of that event: a merge of posts makes one per post.")
+    position: int = Field(
+        description="The entry's place among the entries the caller sees, in the order they were made, from 1."
+    )
+    version: int | None = Field(
+        default=None, description="Only for the handling side: the version of the event that made the entry."
+    )
+    part: int | None = Field(
+        default=None,
+        description="Only for the handling side: which of the entries of that event (a merge makes one per post).",
+    )
     kind: EntryKind
     occurred_at: datetime
     actor: EntryActor
@@ -146,10 +164,11 @@ class TimelineEntryOut(Schema):
     automatic: bool = Field(description="Done by the system itself, e.g. a ticket closed after waiting.")
 
     @classmethod
-    def of(cls, entry: TimelineEntry) -> TimelineEntryOut:
+    def of(cls, entry: TimelineEntry, *, position: int, handling: bool) -> TimelineEntryOut:
+        log_place: dict[str, object] = {"version": entry.version, "part": entry.part} if handling else {}
         return cls(
-            version=entry.version,
-            part=entry.part,
+            position=position,
+            **log_place,
             kind=entry.kind,
             occurred_at=entry.occurred_at,
             actor=EntryActor(account_id=entry.actor_id, name=entry.actor_name, role=entry.actor_role),
@@ -173,13 +192,20 @@ class TimelineEntryOut(Schema):
 
 
 class TicketDetailOut(TicketOut):
-    timeline: tuple[TimelineEntryOut, ...]
+    timeline: tuple[TimelineEntryOut, ...] = Field(description="A page of the timeline, in the order asked for.")
+    timeline_next_cursor: str | None = Field(
+        description="Pass as ``timeline_cursor`` for the next page of the timeline; null on its last page."
+    )
 
     @classmethod
-    def of_view(cls, view: TicketView, *, handling: bool) -> TicketDetailOut:
+    def of_view(cls, view: TicketView, *, handling: bool, next_cursor: str | None) -> TicketDetailOut:
         return cls(
             **cls.fields_of(view.ticket, handling=handling),
-            timeline=tuple(TimelineEntryOut.of(entry) for entry in view.timeline),
+            timeline=tuple(
+                TimelineEntryOut.of(entry, position=position, handling=handling)
+                for entry, position in zip(view.timeline, view.positions, strict=True)
+            ),
+            timeline_next_cursor=next_cursor,
         )
 
 

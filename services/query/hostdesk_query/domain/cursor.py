@@ -1,4 +1,11 @@
-"""The opaque cursor of a ticket list: the (updated_at, ticket_id) of the last ticket of the page before."""
+"""The opaque cursors of the API: a ticket list's (the ``updated_at`` and ``ticket_id`` of the last ticket of the
+page before) and a timeline's (the ``occurred_at`` and position of the last entry of the page before).
+
+A cursor comes back from the caller, so it is anything the caller wants it to be: decoding refuses every cursor
+this service could not have made, and in particular every moment that is no moment in UTC (year 1 at +05:00 is
+before the first one Python can hold) and every position past what any timeline reaches, so that nothing a caller
+makes up reaches the database as a value it cannot take.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,19 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 _MAX_CURSOR_LENGTH = 200
+# More entries than any timeline holds, and far from the limits of PostgreSQL's bigint.
+MAX_POSITION = 2**31 - 1
 
 
 class InvalidCursor(ValueError):
     pass
+
+
+_FOREIGN = "the cursor is not one this service made"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,20 +34,68 @@ class PageCursor:
     ticket_id: UUID
 
 
+@dataclass(frozen=True, slots=True)
+class TimelineCursor:
+    """Where a page of a timeline ended: its last entry's time and position (``domain.paging``)."""
+
+    occurred_at: datetime
+    position: int
+
+
 def encode_cursor(cursor: PageCursor) -> str:
-    payload = json.dumps({"u": cursor.updated_at.isoformat(), "t": str(cursor.ticket_id)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode()
+    return _encoded({"u": cursor.updated_at.isoformat(), "t": str(cursor.ticket_id)})
 
 
 def decode_cursor(text: str) -> PageCursor:
+    payload = _payload(text)
+    given = payload.get("t")
+    if not isinstance(given, str):
+        raise InvalidCursor(_FOREIGN)
+    try:
+        ticket_id = UUID(given)
+    except ValueError as error:
+        raise InvalidCursor(_FOREIGN) from error
+    return PageCursor(updated_at=_moment(payload.get("u")), ticket_id=ticket_id)
+
+
+def encode_timeline_cursor(cursor: TimelineCursor) -> str:
+    return _encoded({"o": cursor.occurred_at.isoformat(), "p": cursor.position})
+
+
+def decode_timeline_cursor(text: str) -> TimelineCursor:
+    payload = _payload(text)
+    position = payload.get("p")
+    if type(position) is not int or not 1 <= position <= MAX_POSITION:  # not a bool, not a float
+        raise InvalidCursor(_FOREIGN)
+    return TimelineCursor(occurred_at=_moment(payload.get("o")), position=position)
+
+
+def _encoded(payload: dict[str, object]) -> str:
+    text = json.dumps(payload, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def _payload(text: str) -> dict[str, object]:
     if len(text) > _MAX_CURSOR_LENGTH:
         raise InvalidCursor("the cursor is longer than any this service makes")
     try:
         payload = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        updated_at = datetime.fromisoformat(payload["u"])
-        ticket_id = UUID(payload["t"])
-    except (binascii.Error, ValueError, TypeError, KeyError) as error:
-        raise InvalidCursor("the cursor is not one this service made") from error
-    if updated_at.tzinfo is None:
-        raise InvalidCursor("the cursor is not one this service made")
-    return PageCursor(updated_at=updated_at, ticket_id=ticket_id)
+    except (binascii.Error, ValueError, TypeError) as error:
+        raise InvalidCursor(_FOREIGN) from error
+    if not isinstance(payload, dict):
+        raise InvalidCursor(_FOREIGN)
+    return payload
+
+
+def _moment(value: object) -> datetime:
+    """``value`` as an aware moment in UTC, as the database is given it."""
+    if not isinstance(value, str):
+        raise InvalidCursor(_FOREIGN)
+    try:
+        moment = datetime.fromisoformat(value)
+        in_utc = moment.astimezone(UTC)  # OverflowError: out of range once in UTC
+    except (ValueError, OverflowError) as error:
+        raise InvalidCursor(_FOREIGN) from error
+    if moment.tzinfo is None:  # astimezone took it for the machine's local time
+        raise InvalidCursor(_FOREIGN)
+    return in_utc

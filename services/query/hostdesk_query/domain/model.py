@@ -7,7 +7,7 @@ fields, and copied with a change (``_replace``) in a sixth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
@@ -98,7 +98,14 @@ class TimelineEntry(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class TicketView:
-    """A ticket with the part of its timeline the reader may see."""
+    """A ticket with a page of the part of its timeline the reader may see (``domain.paging``).
+
+    ``positions`` are the entries' positions, one for each, in the same order; ``more`` says the timeline goes on
+    past the page. Both follow from the entries and the window they were read in, so two views of the same ticket
+    and entries are equal whatever window they came from.
+    """
 
     ticket: TicketRecord
     timeline: tuple[TimelineEntry, ...]
+    positions: tuple[int, ...] = field(default=(), compare=False)
+    more: bool = field(default=False, compare=False)

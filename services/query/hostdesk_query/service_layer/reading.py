@@ -1,5 +1,5 @@
-"""Reading a ticket, waiting when asked for a version the read model has not reached yet (read-your-writes:
-a caller that just changed a ticket asks for the version its command produced)."""
+"""Reading a ticket and a page of its timeline, waiting when asked for a version the read model has not reached
+yet (read-your-writes: a caller that just changed a ticket asks for the version its command produced)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from uuid import UUID
 
 from hostdesk_query.adapters.ports import TicketReader, VersionNotices
 from hostdesk_query.domain.model import TicketView
+from hostdesk_query.domain.paging import TimelineWindow, within_budget
 from hostdesk_query.domain.visibility import ReadScope
 
 
@@ -27,18 +28,25 @@ async def read_ticket(
     ticket_id: UUID,
     *,
     newest_first: bool,
+    window: TimelineWindow,
     wait: Wait | None,
 ) -> TicketView | None:
-    """The ticket as ``scope`` may see it; with ``wait``, once it reaches ``wait.min_version`` or the time is up,
-    whichever comes first. None when the ticket does not exist (by then) or ``scope`` may not read it."""
+    """The ticket as ``scope`` may see it, with the page ``window`` of its timeline, cut short if its bodies
+    reach the page's budget; with ``wait``, once it reaches ``wait.min_version`` or the time is up, whichever
+    comes first. None when the ticket does not exist (by then) or ``scope`` may not read it."""
+
+    async def read() -> TicketView | None:
+        view = await reader.ticket_view(scope, ticket_id, newest_first=newest_first, window=window)
+        return None if view is None else within_budget(view)
+
     if wait is None:
-        return await reader.ticket_view(scope, ticket_id, newest_first=newest_first)
+        return await read()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait.timeout
     with notices.watch(ticket_id) as changed:
         while True:
             changed.clear()  # before the read: a change committed after it sets the event again
-            view = await reader.ticket_view(scope, ticket_id, newest_first=newest_first)
+            view = await read()
             remaining = deadline - loop.time()
             if (view is not None and view.ticket.version >= wait.min_version) or remaining <= 0:
                 return view

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep
 
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
 
-async def get_tickets(request: Request) -> TicketsApplication:
+async def get_tickets(request: Request, _caller: RateLimitedActorDep) -> TicketsApplication:
+    """The tickets application, reached by an authenticated caller within its account's rate: every route that
+    reads tickets counts against it (health and readiness, which need neither, do not)."""
     tickets: TicketsApplication = request.app.state.tickets
     return tickets
 

@@ -1,5 +1,5 @@
-"""Thin routes: health and readiness, and ``GET /v1/tickets/{ticket_id}/history`` (the ticket and its timeline
-as they were at a version or a moment, as the caller's side may see them)."""
+"""Thin routes: health and readiness, and ``GET /v1/tickets/{ticket_id}/history`` (the ticket and a page of its
+timeline as they were at a version or a moment, as the caller's side may see them)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from hostdesk_contracts.runtime.problems import NotFound
 from pydantic import AwareDatetime
 
 from hostdesk_tickets.api.deps import TicketsDep
-from hostdesk_tickets.api.schemas import History
-from hostdesk_tickets.service_layer.history import AsOf, HistoryNotFound, read_history
+from hostdesk_tickets.api.schemas import History, position_of
+from hostdesk_tickets.service_layer.history import DEFAULT_LIMIT, MAX_LIMIT, AsOf, HistoryNotFound, Page, read_history
 
 router = APIRouter()
 router.include_router(health_router())
@@ -40,12 +40,26 @@ async def ticket_history(
     ticket_id: UUID,
     caller: ActorDep,
     tickets: TicketsDep,
-    version: Annotated[int | None, Query(ge=1, description="The ticket as it was at this version.")] = None,
+    version: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            description="The ticket as it was at this version; for the requesting side, at this entry of its own "
+            "timeline (its position).",
+        ),
+    ] = None,
     at: Annotated[
         AwareDatetime | None, Query(description="The ticket as it was at this moment (ISO 8601, with its offset).")
     ] = None,
+    timeline_limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="At most this many timeline entries in the answer.")
+    ] = DEFAULT_LIMIT,
+    timeline_cursor: Annotated[
+        str | None, Query(description="``timeline_next_cursor`` of the answer before: the next page of the timeline.")
+    ] = None,
 ) -> History:
-    """The ticket and its timeline as they were at ``version``, or at the moment ``at``, or (neither) now."""
+    """The ticket and a page of its timeline as they were at ``version``, or at the moment ``at``, or (neither)
+    now. A page holds ``timeline_limit`` entries, or fewer once their bodies reach about a million characters."""
     if version is not None and at is not None:
         raise RequestValidationError(
             [
@@ -53,8 +67,21 @@ async def ticket_history(
                 for name in ("version", "at")
             ]
         )
+    page = Page(limit=timeline_limit, after=_after(timeline_cursor))
+    as_of = AsOf(version=version, moment=at)
     try:
-        then = await asyncio.to_thread(read_history, tickets, ticket_id, caller, AsOf(version=version, moment=at))
+        then = await asyncio.to_thread(read_history, tickets, ticket_id, caller, as_of, page)
     except HistoryNotFound as missing:
         raise NotFound(str(missing)) from None
     return History.of(then)
+
+
+def _after(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        return position_of(cursor)
+    except ValueError as error:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", "timeline_cursor"), "msg": str(error), "input": cursor}]
+        ) from error

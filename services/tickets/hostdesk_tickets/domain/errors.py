@@ -10,6 +10,8 @@ from hostdesk_contracts.outcomes import Refusal
 
 class TicketRefusal(Exception):
     refusal: Refusal
+    field: str | None = None  # the command's field the refusal is about
+    retry_after: int | None = None  # seconds after which the same command may pass
 
     def __init__(self, detail: str, *, current_status: Status | None = None, current_version: int | None = None):
         super().__init__(detail)
@@ -43,3 +45,23 @@ class TransitionForbidden(TicketRefusal):
 
 class StaleVersion(TicketRefusal):
     refusal = Refusal.STALE
+
+
+class InvalidCommand(TicketRefusal):
+    """The rules never allow what the command asks of this ticket, whatever its state: ``field`` is at fault."""
+
+    refusal = Refusal.INVALID
+
+    def __init__(self, detail: str, *, field: str, current_status: Status, current_version: int | None) -> None:
+        super().__init__(detail, current_status=current_status, current_version=current_version)
+        self.field = field
+
+
+class PostingTooFast(TicketRefusal):
+    """The requesting side posted as often as a ticket takes in a while; it may post again in ``retry_after``."""
+
+    refusal = Refusal.RATE_LIMITED
+
+    def __init__(self, detail: str, *, retry_after: int, current_status: Status, current_version: int) -> None:
+        super().__init__(detail, current_status=current_status, current_version=current_version)
+        self.retry_after = retry_after

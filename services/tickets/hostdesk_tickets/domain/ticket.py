@@ -14,6 +14,14 @@ The rules (SPEC section 2):
 - Closing archives. Answered or resolved tickets may also be archived without closing.
 - The requester rates the support once per resolution, on a resolved or closed ticket.
 - A ticket merged into another is closed and archived, and accepts nothing more but assignment and fields.
+- Only tickets of one requester are merged: the same tenant and the same requester account. The target gains
+  the source's posts (with their authors' names and addresses) and the source's requester is told to continue
+  in the target, so a merge across requesters would show one customer's words to another and send the first to
+  a ticket they may not see. Such a merge is refused as ``invalid`` (naming ``into_ticket_id``); staff who find
+  two requesters reporting one fault link the tickets in their replies instead.
+- Bounds (``domain.limits``): a ticket holds at most 1,000 posts; the requesting side posts at most 10 public
+  replies within a minute while the handling side is silent (refused as ``rate_limited``, with when to try
+  again); the requesting side sets at most 5 CC recipients, the handling side 20 (refused as ``invalid``).
 """
 
 from __future__ import annotations
@@ -21,12 +29,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 from hostdesk_contracts.base import Actor, Rating, Role, Side, Status, Visibility
 from hostdesk_contracts.commands import (
+    CC_MAX_BY_REQUESTER,
     ArchiveTicket,
     AssignTicket,
     AutoCloseTicket,
@@ -41,7 +51,20 @@ from hostdesk_contracts.commands import (
 )
 
 from hostdesk_tickets.domain.access import side_of
-from hostdesk_tickets.domain.errors import MergeTargetNotFound, StaleVersion, TicketNotFound, TransitionForbidden
+from hostdesk_tickets.domain.errors import (
+    InvalidCommand,
+    MergeTargetNotFound,
+    PostingTooFast,
+    StaleVersion,
+    TicketNotFound,
+    TransitionForbidden,
+)
+from hostdesk_tickets.domain.limits import (
+    POSTS_MAX,
+    REQUESTER_BURST_MAX,
+    burst_after,
+    seconds_until_requester_may_post,
+)
 
 ActorState = dict[str, Any]
 PostState = dict[
@@ -102,7 +125,8 @@ def decision(
 
 class Ticket(Aggregate):
     # Version 2 added the lifecycle: category, tags, label, assignee, archive, rating, merge, auto-close.
-    class_version = 2
+    # Version 3 added the requesting side's recent post times, which bound how fast it posts.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -117,6 +141,11 @@ class Ticket(Aggregate):
         state.setdefault("merged_into", None)
         # Unknown for a ticket answered before version 2: auto-close then trusts the status alone.
         state.setdefault("answered_version", None)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """A snapshot taken before version 3 knows no recent posts: the requesting side's count starts afresh."""
+        state.setdefault("requester_burst", [])
 
     @staticmethod
     def create_id(ticket_id: UUID) -> UUID:
@@ -202,6 +231,8 @@ class Ticket(Aggregate):
         self.merged_into: str | None = None
         self.answered_version: int | None = None  # the version of the answer the requester has not replied to
         self.post_ids = [post_id]
+        # When the requesting side posted since the handling side last posted publicly (the last few only).
+        self.requester_burst: list[datetime] = []
         self.applied: dict[str, int] = {}  # command id -> the version its last event gave; see Event.apply
 
     # -- decisions ---------------------------------------------------------------------------------------
@@ -209,6 +240,15 @@ class Ticket(Aggregate):
     @classmethod
     def open(cls, command: OpenTicket, *, number: int) -> Ticket:
         actor = command.actor
+        handler = actor.role.is_staff or actor.role is Role.SYSTEM
+        if not handler and len(command.cc) > CC_MAX_BY_REQUESTER:
+            raise InvalidCommand(
+                f"A customer opens a ticket with at most {CC_MAX_BY_REQUESTER} CC recipients, "
+                f"not {len(command.cc)}; the support team may add more.",
+                field="cc",
+                current_status=Status.OPEN,
+                current_version=None,
+            )
         return cls(
             ticket_id=command.ticket_id,
             tenant=actor.tenant,
@@ -229,12 +269,16 @@ class Ticket(Aggregate):
         )
 
     @decision
-    def reply(self, command: PostReply, admitted: Admitted) -> None:
+    def reply(self, command: PostReply, admitted: Admitted, *, now: datetime | None = None) -> None:
+        """Post a reply at ``now`` (the application's clock; the time of the post's event), reopening a closed
+        or archived ticket. Refused past the ticket's bounds: see ``domain.limits``."""
         side = admitted.side
         self._refuse_if_merged()
         internal = command.visibility is Visibility.INTERNAL
         if internal and side is Side.REQUESTER:
             raise self._forbidden("Only the handling side writes internal notes.")
+        now = now or datetime.now(UTC)
+        self._refuse_past_bounds(side, now=now)
         if command.status is not None:
             if internal:
                 raise self._forbidden("An internal note changes no status; post it without one.")
@@ -248,7 +292,11 @@ class Ticket(Aggregate):
                 **admitted.envelope,
             )
         self._reply_posted(
-            post_id=command.command_id, body=command.body, visibility=command.visibility.value, **admitted.envelope
+            post_id=command.command_id,
+            body=command.body,
+            visibility=command.visibility.value,
+            timestamp=now,
+            **admitted.envelope,
         )
         if internal:
             return  # an internal note changes no status
@@ -314,6 +362,8 @@ class Ticket(Aggregate):
             )
         if command.category is not None and command.category != self.category:
             self._category_changed(from_category=self.category, to_category=command.category, **admitted.envelope)
+        if command.cc is not None and admitted.side is Side.REQUESTER:
+            self._check_requester_cc(command.cc)
         if command.cc is not None and list(command.cc) != self.cc:
             self._cc_changed(from_cc=self.cc, cc=list(command.cc), **admitted.envelope)
         if command.tags is not None and list(command.tags) != self.tags:
@@ -355,6 +405,18 @@ class Ticket(Aggregate):
         self._refuse_if_merged()
         if target.merged_into is not None:
             raise self._forbidden(f"Ticket #{target.number} was itself merged; merge into the ticket it went into.")
+        if (target.tenant, target.requester_id) != (self.tenant, self.requester_id):
+            raise InvalidCommand(
+                f"Ticket #{target.number} has another requester than ticket #{self.number}: only tickets of one "
+                "requester are merged, so that nobody reads another customer's conversation.",
+                field="into_ticket_id",
+                current_status=self.status,
+                current_version=self.version,
+            )
+        if len(target.post_ids) + len(self.post_ids) > POSTS_MAX:
+            raise self._forbidden(
+                f"Ticket #{target.number} would hold more than {POSTS_MAX} posts with those of #{self.number}."
+            )
         self._merged(
             from_status=self.status.value, into_ticket_id=target.id, into_number=target.number, **admitted.envelope
         )
@@ -388,6 +450,34 @@ class Ticket(Aggregate):
     def _forbidden(self, detail: str) -> TransitionForbidden:
         return TransitionForbidden(detail, current_status=self.status, current_version=self.version)
 
+    def _refuse_past_bounds(self, side: Side, *, now: datetime) -> None:
+        if len(self.post_ids) >= POSTS_MAX:
+            raise self._forbidden(
+                f"Ticket #{self.number} holds {POSTS_MAX} posts, as many as a ticket takes; open a new ticket."
+            )
+        if side is not Side.REQUESTER:
+            return
+        wait = seconds_until_requester_may_post(self.requester_burst, now=now)
+        if wait is not None:
+            raise PostingTooFast(
+                f"{REQUESTER_BURST_MAX} replies were posted to ticket #{self.number} within a minute; "
+                f"post again in {wait} s, or wait for the support team's answer.",
+                retry_after=wait,
+                current_status=self.status,
+                current_version=self.version,
+            )
+
+    def _check_requester_cc(self, cc: Sequence[str]) -> None:
+        """The requesting side keeps at most a few CC recipients; it may always take addresses off the list."""
+        if len(cc) > CC_MAX_BY_REQUESTER and not set(cc) <= set(self.cc):
+            raise InvalidCommand(
+                f"A customer sets at most {CC_MAX_BY_REQUESTER} CC recipients, not {len(cc)}; "
+                "the support team may add more.",
+                field="cc",
+                current_status=self.status,
+                current_version=self.version,
+            )
+
     def _refuse_if_merged(self) -> None:
         if self.merged_into is not None:
             raise self._forbidden(f"Ticket #{self.number} was merged into another ticket; continue there.")
@@ -410,9 +500,21 @@ class Ticket(Aggregate):
 
     @event("ReplyPosted")
     def _reply_posted(
-        self, *, post_id: str, body: str, visibility: str, side: str, actor: ActorState, command_id: str
+        self,
+        *,
+        post_id: str,
+        body: str,
+        visibility: str,
+        side: str,
+        actor: ActorState,
+        command_id: str,
+        timestamp: datetime | None,  # the event's own time, which every event stores: given, or now
     ) -> None:
         self.post_ids.append(post_id)
+        if side == Side.REQUESTER.value and timestamp is not None:  # always has it once recorded
+            self.requester_burst = burst_after(self.requester_burst, timestamp)
+        elif visibility == Visibility.PUBLIC.value:
+            self.requester_burst = []  # the handling side answered: the requesting side's count starts afresh
         if side == Side.HANDLER.value and visibility == Visibility.PUBLIC.value and self.status is Status.ANSWERED:
             self.answered_version = self.version + 1  # answered again: the requester's wait starts over
 

@@ -26,6 +26,7 @@ from hostdesk_contracts.commands import (
     UpdateTicket,
 )
 from hostdesk_contracts.outcomes import CommandOutcome
+from hostdesk_contracts.runtime.clock import Clock, utc_now
 
 from hostdesk_tickets.adapters.ticket_numbers import NumberAllocator
 from hostdesk_tickets.domain.errors import MergeTargetNotFound, TicketNotFound, TicketRefusal
@@ -42,9 +43,10 @@ class TicketsApplication(Application[UUID]):
     # A snapshot every 50 events: loading any ticket reads one snapshot and at most 49 events.
     snapshotting_intervals = {Ticket: 50}
 
-    def __init__(self, *, numbers: NumberAllocator, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *, numbers: NumberAllocator, env: dict[str, str] | None = None, clock: Clock = utc_now) -> None:
         super().__init__(env=env)
         self.numbers = numbers
+        self.clock = clock  # the time of a post, by which the ticket counts how fast its requester posts
 
     def close(self) -> None:
         super().close()
@@ -116,7 +118,7 @@ class TicketsApplication(Application[UUID]):
                 self._merge(command, ticket, target)
                 touched[target.id] = target
             else:
-                _apply(ticket, command)
+                _apply(ticket, command, now=self.clock())
         touched[command.ticket_id] = ticket
         return ticket
 
@@ -177,7 +179,7 @@ class TicketsApplication(Application[UUID]):
             self._merge(command, ticket, target)
             self.save(ticket, target)
         else:
-            _apply(ticket, command)
+            _apply(ticket, command, now=self.clock())
             self.save(ticket)
         return _committed(command, ticket)
 
@@ -192,11 +194,11 @@ class TicketsApplication(Application[UUID]):
         return _committed(command, ticket)
 
 
-def _apply(ticket: Ticket, command: AnyCommand) -> None:
-    """Let ``ticket`` decide a command that concerns it alone."""
+def _apply(ticket: Ticket, command: AnyCommand, *, now: datetime) -> None:
+    """Let ``ticket`` decide, at ``now``, a command that concerns it alone."""
     match command:
         case PostReply():
-            ticket.reply(command)
+            ticket.reply(command, now=now)
         case CloseTicket():
             ticket.close(command)
         case ChangeStatus():
@@ -242,6 +244,8 @@ def _refused(command: AnyCommand, refusal: TicketRefusal) -> CommandOutcome:
         detail=refusal.detail,
         current_status=refusal.current_status,
         current_version=refusal.current_version,
+        field=refusal.field,
+        retry_after=refusal.retry_after,
     )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hostdesk_intake.domain.rate_limit import RateLimiter
+from hostdesk_contracts.base import Actor, Role
+from hostdesk_contracts.runtime.rate_limit import RateLimiter, account_key
 
 
 class FakeClock:
@@ -83,3 +84,12 @@ def test_past_its_capacity_the_least_recent_account_is_forgotten_and_starts_full
 
     assert limiter.take("acme:cust-1") > 0
     assert limiter.take("acme:cust-2") == 0.0
+
+
+def test_each_tenant_and_account_has_a_bucket_of_its_own() -> None:
+    keys = {
+        account_key(Actor(account_id=account, tenant=tenant, role=Role.AGENT))
+        for tenant, account in (("acme", "agent-1"), ("globex", "agent-1"), ("acme", "agent-2"), ("acme", "a:b"))
+    }
+
+    assert len(keys) == 4
