@@ -18,6 +18,7 @@ from hostdesk_notify.adapters.ports import CONSUMER, NotifyStore
 from hostdesk_notify.adapters.postgres import PostgresStore, create_pool
 from hostdesk_notify.adapters.schema import migrate
 from hostdesk_notify.adapters.smtp import SmtpMailer
+from hostdesk_notify.domain.bounds import MailBounds
 from hostdesk_notify.domain.mail import Envelope
 from hostdesk_notify.domain.retry import RetryPolicy
 from hostdesk_notify.entrypoints.events import TicketEvents
@@ -106,7 +107,10 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     pool, client = await _connect(settings)
     store = PostgresStore(pool)
     envelope = Envelope(from_address=settings.from_address, reply_to=settings.support_address)
-    mail_settings = MailSettings(default_language=settings.default_language, domain=envelope.domain)
+    bounds = MailBounds(
+        per_ticket=settings.mail_per_ticket_per_hour, per_requester=settings.mail_per_requester_per_hour
+    )
+    mail_settings = MailSettings(default_language=settings.default_language, domain=envelope.domain, bounds=bounds)
 
     async def handle(event: TicketEvent) -> Handled:
         return await handle_event(event, store=store, settings=mail_settings, now=clock())

@@ -25,6 +25,10 @@ class Settings(CommonSettings, ConsumerSettings, EventKeySettings):
     from_address: str = "HostDesk <noreply@hostdesk.localhost>"
     support_address: str = "support@hostdesk.localhost"
     default_language: Literal["en", "fr"] = "en"
+    # Mail to the requesting side (requester and CC recipients) an hour, at most: per ticket, and per requester
+    # over all its tickets. Over them, a mail is kept as suppressed, with its reason, and never sent.
+    mail_per_ticket_per_hour: int = Field(default=60, ge=1)
+    mail_per_requester_per_hour: int = Field(default=300, ge=1)
 
     max_send_attempts: int = Field(default=8, ge=1, le=100)
     retry_base_seconds: float = Field(default=2.0, gt=0, description="Pause after the first failed send; doubles.")

@@ -58,6 +58,8 @@ def refused(
     current_status: Status | None = None,
     current_version: int | None = None,
     detail: str | None = None,
+    field: str | None = None,
+    retry_after: int | None = None,
 ) -> CommandOutcome:
     return CommandOutcome.of(
         command,
@@ -67,4 +69,6 @@ def refused(
         current_status=current_status,
         current_version=current_version,
         detail=detail,
+        field=field,
+        retry_after=retry_after,
     )

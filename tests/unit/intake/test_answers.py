@@ -97,6 +97,26 @@ def test_a_conflict_is_409_naming_the_current_status() -> None:
     assert problem["type"] == "urn:hostdesk:problem:ticket-status"
 
 
+def test_a_value_the_rules_refuse_is_422_naming_its_field() -> None:
+    command = open_command()
+
+    error = refusal(refused(command, Refusal.INVALID, field="cc", detail="A requester sets at most 5 CC recipients."))
+
+    problem = problem_of(error)
+    assert error.status == 422
+    assert problem["invalid-params"] == [{"name": "cc", "reason": "A requester sets at most 5 CC recipients."}]
+
+
+def test_a_flood_of_posts_is_429_with_retry_after_and_asks_for_a_new_key() -> None:
+    command = reply_command(uuid.uuid4())
+
+    error = refusal(refused(command, Refusal.RATE_LIMITED, retry_after=42))
+
+    assert error.status == 429
+    assert error.headers == {"Retry-After": "42"}
+    assert "new Idempotency-Key" in problem_of(error)["detail"]
+
+
 def test_a_stale_version_is_409_naming_the_current_version() -> None:
     command = close_command(uuid.uuid4())
 

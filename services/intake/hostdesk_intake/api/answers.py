@@ -2,8 +2,9 @@
 
 Committed: 201 for an open (with the new ticket's ``Location``) and for every other command, 200 for a close.
 Refused: ``not_found`` 404, ``conflict`` 409 naming the ticket's ``current_status``, ``stale`` 409 naming
-its ``current_version``. Not yet decided: 202 with the ``Location`` to ask again. Not stored: 503 with
-``Retry-After``.
+its ``current_version``, ``invalid`` 422 naming the field the rules refuse (a customer's sixth CC recipient, a
+merge of two requesters' tickets), ``rate_limited`` 429 with ``Retry-After`` (a flood of posts to one ticket).
+Not yet decided: 202 with the ``Location`` to ask again. Not stored: 503 with ``Retry-After``.
 
 A caller who polls ``/v1/commands/{id}`` gets the same answer: the outcome names its command's type. (An outcome
 stored by an earlier version names none: an open is still recognised, since its ticket id derives from its
@@ -25,10 +26,10 @@ from hostdesk_contracts.base import Actor
 from hostdesk_contracts.commands import ArchiveTicket, CloseTicket, CommandBase, OpenTicket, command_type_token
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 from hostdesk_contracts.problems import Problem
-from hostdesk_contracts.runtime.problems import Conflict, NotFound, ProblemError, Unavailable
+from hostdesk_contracts.runtime.problems import Conflict, NotFound, ProblemError, TooManyRequests, Unavailable
 
 from hostdesk_intake.adapters.command_bus import BusUnavailable, CommandBus
-from hostdesk_intake.api.problems import IdempotencyKeyReused
+from hostdesk_intake.api.problems import IdempotencyKeyReused, InvalidField
 from hostdesk_intake.api.schemas.responses import ArchiveResult, BulkArchiveAnswer, Committed, Pending
 from hostdesk_intake.domain.commands import Envelope, made_by_open
 from hostdesk_intake.service_layer.dispatch import (
@@ -155,5 +156,13 @@ def refusal(outcome: CommandOutcome) -> ProblemError:
             type=STALE_VERSION_PROBLEM,
             current_version=outcome.current_version,
             **ids,
+        )
+    if outcome.refusal is Refusal.INVALID:
+        return InvalidField(outcome.field or "body", outcome.detail or "The tickets service refused this value.", **ids)
+    if outcome.refusal is Refusal.RATE_LIMITED:
+        # The refusal is stored under the command's id: the same Idempotency-Key would be told it again.
+        return TooManyRequests(
+            f"Too many posts to this ticket.{why} Send it again later, with a new Idempotency-Key.",
+            retry_after_seconds=outcome.retry_after or 60,
         )
     return Conflict(f"The tickets service refused this command.{why}", **ids)
