@@ -45,6 +45,12 @@ class EventSigner:
         """``headers`` with the signature added."""
         return {**headers, SIGNATURE: self.sign(subject, headers, body)}
 
+    def private_id(self, value: str) -> str:
+        """A token of ``value`` only a holder of the key can make: the relay's ``Nats-Msg-Id`` for an event whose
+        own id (ticket and version, predictable) someone else's message took first."""
+        mac = hmac.new(self._key, b"msg-id\x00" + value.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
+
     def verify(self, subject: str, headers: Mapping[str, str] | None, body: bytes) -> bool:
         given = (headers or {}).get(SIGNATURE)
         if not given:

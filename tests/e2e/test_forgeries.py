@@ -234,8 +234,18 @@ async def test_what_a_server_configured_wrongly_lets_through_the_services_still_
     staff = running.client("intake", running.token("agent-1", Role.AGENT))
     answered = await staff.post(f"/v1/tickets/{ticket_id}/replies", json={"body": "Rebooted the host."})
     assert answered.status_code == 201, answered.text
-    assert answered.json()["version"] == version + 1  # neither forged command was applied
-    shown = await reads.get(f"/v1/tickets/{ticket_id}", params={"min_version": version + 1})
+    # Neither forged command was applied: the staff reply and the status it sets are the next two versions.
+    assert answered.json()["version"] == version + 2
+    shown = await reads.get(f"/v1/tickets/{ticket_id}", params={"min_version": version + 2})
+
+    async def caught_up() -> bool:
+        nonlocal shown
+        shown = await reads.get(f"/v1/tickets/{ticket_id}")
+        return bool(shown.json()["version"] >= version + 2)
+
+    await eventually(caught_up, within=30, what=lambda: shown.text)
+    posts = [(entry["version"], entry.get("body")) for entry in shown.json()["timeline"] if entry["kind"] == "post"]
+    assert posts == [(version + 1, "Rebooted the host.")], shown.text
     await running.sink.mailbox.wait_for_async(lambda m: "Rebooted the host." in m.body, within=30)
 
     assert "Rebooted the host." in shown.text

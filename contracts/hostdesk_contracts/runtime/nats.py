@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import nats
 import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
+from nats.js.errors import APIError, BadRequestError, BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
 from hostdesk_contracts.runtime.nats_auth import inbox_prefix
@@ -35,19 +37,46 @@ async def connect(url: str, *, name: str, user: str = "", password: str = "") ->
     async def on_error(error: Exception) -> None:
         log.warning("nats error: %s", error)
 
-    credentials: dict[str, str] = (
-        {"user": user, "password": password, "inbox_prefix": inbox_prefix(user)} if user else {}
-    )
-    return await nats.connect(
-        servers=[url],
-        name=name,
-        **credentials,
-        connect_timeout=2,
-        reconnect_time_wait=0.5,
-        max_reconnect_attempts=-1,
-        drain_timeout=5,
-        error_cb=on_error,
-    )
+    options: dict[str, Any] = {
+        "servers": [url],
+        "name": name,
+        "connect_timeout": 2,
+        "reconnect_time_wait": 0.5,
+        "max_reconnect_attempts": -1,
+        "drain_timeout": 5,
+        "error_cb": on_error,
+    }
+    if user:
+        options |= {"user": user, "password": password, "inbox_prefix": inbox_prefix(user)}
+    client = _Client()
+    await client.connect(**options)
+    return client
+
+
+class _JetStream(JetStreamContext):
+    """JetStream whose ``publish_async`` futures fail with the server's error, as they should.
+
+    nats-py 2.16 raises that error inside its reply handler instead (nats-io/nats.py#985): the future never
+    resolved, and the relay, fenced on the stream's last sequence, waited its whole publish timeout whenever a
+    message of someone else's came in between (the "10 s stall")."""
+
+    async def _handle_async_reply(self, msg: Msg) -> None:
+        future = self._publish_async_futures.get(msg.subject[len(self._nc._inbox_prefix) + 22 + 2 :])
+        if future is not None and not future.done() and msg.data:
+            with contextlib.suppress(ValueError):
+                answer = json.loads(msg.data)
+                if isinstance(answer, dict) and "error" in answer:
+                    try:
+                        APIError.from_error(answer["error"])
+                    except APIError as error:
+                        future.set_exception(error)
+                        return
+        await super()._handle_async_reply(msg)
+
+
+class _Client(Client):
+    def jetstream(self, **options: Any) -> JetStreamContext:
+        return _JetStream(self, **options)
 
 
 def without_password(url: str) -> str:

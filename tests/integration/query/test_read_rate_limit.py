@@ -4,7 +4,7 @@ Retry-After; other accounts, and the same account id in another tenant, are stil
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -25,13 +25,16 @@ def bearer(*, tenant: str, account_id: str = "agent-7") -> dict[str, str]:
 
 
 @pytest.fixture
-async def query(database_url: str, nats_url: str, subjects: Subjects) -> AsyncIterator[httpx.AsyncClient]:
+async def query(
+    database_url: str, nats_url: str, declared_streams: Subjects, service_nats: Callable[[str], dict[str, str]]
+) -> AsyncIterator[httpx.AsyncClient]:
     """Query as its lifespan starts it, each account allowed a burst of three reads and one more every 100 s."""
     settings = Settings(
         DATABASE_URL=database_url,
         NATS_URL=nats_url,
         HOSTDESK_JWT_SECRET=SECRET,
-        HOSTDESK_SUBJECT_ROOT=subjects.root,
+        HOSTDESK_SUBJECT_ROOT=declared_streams.root,
+        **service_nats("query"),
         reads_per_minute=0.6,
         read_burst=BURST,
     )

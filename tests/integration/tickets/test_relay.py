@@ -13,6 +13,7 @@ import pytest
 from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.runtime.nats import connect, ensure_streams
 from hostdesk_contracts.subjects import ES_POSITION, MSG_ID, Subjects
+from hostdesk_tickets.adapters.public_events import to_public
 from hostdesk_tickets.entrypoints.relay import Relay
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
@@ -232,3 +233,46 @@ async def test_a_foreign_message_while_the_relay_leads_is_passed_over_and_the_re
 
     assert still_leading
     assert await signed_positions(js, subjects, tickets_settings) == list(range(1, first + then + 1))
+
+
+async def test_an_event_whose_id_a_foreign_message_took_first_is_still_published(
+    tickets_app: TicketsApplication, tickets_settings: Settings, js: JetStreamContext, subjects: Subjects
+) -> None:
+    total = await asyncio.to_thread(store_tickets, tickets_app, 2)
+    stored = tickets_app.recorder.select_notifications(start=1, limit=total)
+    taken = to_public(tickets_app.mapper.to_domain_event(stored[3])).event_id  # ticket and version: predictable
+    await js.publish(
+        f"{subjects.root}.events.acme.reply_posted.v1",
+        b'{"type": "ticket.reply_posted.v1"}',
+        headers={MSG_ID: taken, ES_POSITION: "4"},
+    )
+
+    relay = relay_for(tickets_app, js, tickets_settings)
+    task = asyncio.create_task(relay.run())
+    await eventually(lambda: _has(js, subjects, total + 1), what="every event, the one whose id was taken included")
+    relay.stop()
+    await task
+
+    assert await signed_positions(js, subjects, tickets_settings) == list(range(1, total + 1))
+
+
+async def test_an_event_whose_id_a_foreign_message_took_while_the_relay_waited_is_still_published(
+    tickets_app: TicketsApplication, tickets_settings: Settings, js: JetStreamContext, subjects: Subjects
+) -> None:
+    relay = relay_for(tickets_app, js, tickets_settings)
+    task = asyncio.create_task(relay.run())
+    outcome = await asyncio.to_thread(tickets_app.handle, open_command())
+    await eventually(lambda: _has(js, subjects, 1))
+    await js.publish(  # the id the ticket's next event will have
+        f"{subjects.root}.events.acme.reply_posted.v1",
+        b'{"type": "ticket.reply_posted.v1"}',
+        headers={MSG_ID: f"{outcome.ticket_id}:2", ES_POSITION: "2"},
+    )
+    ticket = await asyncio.to_thread(tickets_app.get_ticket, outcome.ticket_id)
+    await asyncio.to_thread(tickets_app.handle, reply(ticket, STAFF))
+    await eventually(lambda: _has(js, subjects, 4), what="the reply and its status after the foreign message")
+    relay.stop()
+    await task
+
+    # Each once; the event whose id was taken may follow the one after it (consumers order by version).
+    assert sorted(await signed_positions(js, subjects, tickets_settings)) == [1, 2, 3]
