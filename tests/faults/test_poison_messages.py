@@ -44,8 +44,9 @@ POISONS = ["reply to a ticket never opened", "value the database refuses"]
 
 @pytest.fixture
 def query_only(
-    postgres_server: Server, nats_server: Server, nats_url: str, subjects: Subjects, tmp_path: Path
+    postgres_server: Server, nats_server: Server, nats_url: str, declared_streams: Subjects, tmp_path: Path
 ) -> Iterator[Deployment]:
+    subjects = declared_streams  # as the tickets service, not started here, declares them
     with deployed(
         server_url=postgres_server.url,
         nats_url=nats_url,
@@ -64,8 +65,9 @@ def query_only(
 
 @pytest.fixture
 def notify_only(
-    postgres_server: Server, nats_server: Server, nats_url: str, subjects: Subjects, tmp_path: Path
+    postgres_server: Server, nats_server: Server, nats_url: str, declared_streams: Subjects, tmp_path: Path
 ) -> Iterator[Deployment]:
+    subjects = declared_streams  # as the tickets service, not started here, declares them
     with deployed(
         server_url=postgres_server.url,
         nats_url=nats_url,
