@@ -236,7 +236,7 @@ async def test_what_a_server_configured_wrongly_lets_through_the_services_still_
     assert answered.status_code == 201, answered.text
     # Neither forged command was applied: the staff reply and the status it sets are the next two versions.
     assert answered.json()["version"] == version + 2
-    shown = await reads.get(f"/v1/tickets/{ticket_id}", params={"min_version": version + 2})
+    shown = httpx.Response(0)
 
     async def caught_up() -> bool:
         nonlocal shown

