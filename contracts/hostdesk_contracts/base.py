@@ -101,6 +101,9 @@ class Actor(Contract):
     role: Role
     display_name: str | None = None
     email: str | None = None
+    organisation_id: str | None = Field(
+        default=None, description="For staff: the provider or reseller they act for, as the directory says."
+    )
 
 
 class Assignee(Contract):

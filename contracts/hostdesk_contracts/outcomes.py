@@ -10,7 +10,8 @@ from uuid import UUID
 from pydantic import Field
 
 from hostdesk_contracts.base import Contract, Status
-from hostdesk_contracts.commands import CommandBase, command_type_token
+from hostdesk_contracts.commands import CommandBase
+from hostdesk_contracts.directory import DirectoryCommand
 
 
 class Refusal(StrEnum):
@@ -27,7 +28,8 @@ class Refusal(StrEnum):
 class CommandOutcome(Contract):
     command_id: str
     account_id: str = Field(description="Who issued the command; only they may read its outcome.")
-    ticket_id: UUID
+    ticket_id: UUID | None = Field(default=None, description="The ticket, for a ticket command.")
+    key: str | None = Field(default=None, description="The directory record, for a directory command.")
     result: Literal["committed", "refused"]
     version: int | None = Field(default=None, description="The ticket's version once the command applied.")
     number: int | None = None
@@ -47,17 +49,17 @@ class CommandOutcome(Contract):
     )
 
     @classmethod
-    def of(cls, command: CommandBase, **fields: Any) -> CommandOutcome:
+    def of(cls, command: CommandBase | DirectoryCommand, **fields: Any) -> CommandOutcome:
         """The outcome of ``command``, naming it, its issuer, its type and its request's digest."""
         return cls(
             command_id=command.command_id,
             account_id=command.actor.account_id,
-            command_type=command_type_token(command),
+            command_type=type(command).model_fields["type"].default,
             request_digest=request_digest(command),
             **fields,
         )
 
 
-def request_digest(command: CommandBase) -> str:
+def request_digest(command: CommandBase | DirectoryCommand) -> str:
     """What ``command`` asks, as a digest: equal for a retry of the same request, whenever it is sent."""
     return hashlib.sha256(command.model_dump_json(exclude={"issued_at"}).encode()).hexdigest()

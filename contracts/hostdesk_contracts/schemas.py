@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from hostdesk_contracts.base import TENANT_PATTERN
 from hostdesk_contracts.commands import COMMAND_TYPES
+from hostdesk_contracts.directory import DIRECTORY_COMMAND_TYPES, DIRECTORY_EVENT_TYPES
 from hostdesk_contracts.events import EVENT_TYPES, event_name, event_type_token
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.problems import Problem
@@ -34,6 +35,8 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     """File name -> JSON Schema, one per public message type and version."""
     models: dict[str, type[BaseModel]] = {f"{event_type_token(event)}.json": event for event in EVENT_TYPES}
     models |= {f"{_type_token(command)}.json": command for command in COMMAND_TYPES}
+    models |= {f"{_type_token(event)}.json": event for event in DIRECTORY_EVENT_TYPES}
+    models |= {f"{_type_token(command)}.json": command for command in DIRECTORY_COMMAND_TYPES}
     models |= {"command.outcome.v1.json": CommandOutcome, "problem.json": Problem}
     return {name: model.model_json_schema(mode="serialization") for name, model in sorted(models.items())}
 

@@ -3,6 +3,9 @@
 Events:   ``<root>.events.<tenant>.<event>.v<N>``  e.g. ``tickets.events.acme.reply_posted.v1``
           subscribe to a tenant with ``tickets.events.acme.>``, to a type with ``tickets.events.*.closed.*``.
 Commands: ``<root>.commands.<tenant>.<command>``   e.g. ``tickets.commands.acme.open``
+Directory: ``<root>.events.<tenant>.directory.<event>.v<N>`` e.g. ``tickets.events.acme.directory.account_changed.v1``
+          and ``<root>.commands.<tenant>.directory.<command>``, on the same streams; the latest records in the
+          key-value bucket ``<ROOT>_DIRECTORY`` (``hostdesk_contracts.directory``).
 Outcomes: ``<root>.outcomes.<inbox>.<command_id>`` core NATS, to the intake instance waiting for them,
           and the key-value bucket ``<ROOT>_OUTCOMES`` for callers that come back later.
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hostdesk_contracts.commands import COMMAND_NAMES, CommandBase
+from hostdesk_contracts.directory import DirectoryCommand, DirectoryEvent, directory_command_name, directory_event_name
 from hostdesk_contracts.events import TicketEvent, event_name, event_type_token
 
 # Message headers.
@@ -57,6 +61,14 @@ class Subjects:
         return f"{self.root.upper()}_OUTCOMES"
 
     @property
+    def directory_bucket(self) -> str:
+        return f"{self.root.upper()}_DIRECTORY"
+
+    @property
+    def all_directory_events(self) -> str:
+        return f"{self.root}.events.*.directory.>"
+
+    @property
     def all_events(self) -> str:
         return f"{self.root}.events.>"
 
@@ -69,6 +81,12 @@ class Subjects:
 
     def command(self, command: CommandBase) -> str:
         return f"{self.root}.commands.{command.actor.tenant}.{COMMAND_NAMES[type(command)]}"
+
+    def directory_event(self, tenant: str, event: type[DirectoryEvent] | DirectoryEvent) -> str:
+        return f"{self.root}.events.{tenant}.{directory_event_name(event)}"
+
+    def directory_command(self, command: DirectoryCommand) -> str:
+        return f"{self.root}.commands.{command.actor.tenant}.directory.{directory_command_name(command)}"
 
     def outcome_inbox(self, inbox: str) -> str:
         return f"{self.root}.outcomes.{inbox}.*"

@@ -82,7 +82,11 @@ P = ParamSpec("P")
 
 
 def actor_state(actor: Actor) -> ActorState:
-    state: ActorState = actor.model_dump(mode="json")
+    """The actor as events store it. An actor of no organisation (every account but staff) is stored without
+    the field, in the shape stored before staff had one."""
+    state: ActorState = actor.model_dump(
+        mode="json", exclude={"organisation_id"} if actor.organisation_id is None else None
+    )
     return state
 
 
