@@ -37,7 +37,7 @@ faults: install ## Faults under load, counted: kill -9 of each service, relay fa
 lint: install ## ruff (lint and format), mypy --strict, import contracts
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy contracts services tools
+	$(UV) run --frozen mypy contracts services tools cli
 	$(UV) run --frozen lint-imports
 
 .PHONY: unit

@@ -1,0 +1,1 @@
+"""``hostdesk``: the operator's command line."""
