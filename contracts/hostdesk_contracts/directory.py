@@ -197,7 +197,11 @@ def record_key(record: Record | type[Record], record_id: str | None = None) -> s
     if record_id is None:
         assert not isinstance(record, type)
         record_id = record.organisation_id if isinstance(record, Configuration) else record.id
-    prefix = {AccountRecord: "principal", StaffRecord: "principal", Configuration: "configuration"}
+    prefix: dict[type[Contract], str] = {
+        AccountRecord: "principal",
+        StaffRecord: "principal",
+        Configuration: "configuration",
+    }
     return f"{prefix.get(record_class, 'api_key')}.{record_id}"
 
 

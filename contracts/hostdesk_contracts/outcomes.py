@@ -50,7 +50,10 @@ class CommandOutcome(Contract):
 
     @classmethod
     def of(cls, command: CommandBase | DirectoryCommand, **fields: Any) -> CommandOutcome:
-        """The outcome of ``command``, naming it, its issuer, its type and its request's digest."""
+        """The outcome of ``command``, naming it, its issuer, its type and its request's digest (and, for a
+        directory command, its record's key)."""
+        if isinstance(command, DirectoryCommand):
+            fields.setdefault("key", command.key)
         return cls(
             command_id=command.command_id,
             account_id=command.actor.account_id,

@@ -79,7 +79,10 @@ class Subjects:
     def event(self, tenant: str, event: type[TicketEvent] | TicketEvent) -> str:
         return f"{self.root}.events.{tenant}.{event_name(event)}"
 
-    def command(self, command: CommandBase) -> str:
+    def command(self, command: CommandBase | DirectoryCommand) -> str:
+        """Where ``command`` travels: a ticket's or the directory's command subject of its actor's tenant."""
+        if isinstance(command, DirectoryCommand):
+            return self.directory_command(command)
         return f"{self.root}.commands.{command.actor.tenant}.{COMMAND_NAMES[type(command)]}"
 
     def directory_event(self, tenant: str, event: type[DirectoryEvent] | DirectoryEvent) -> str:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 
+from hostdesk_intake.api.directory import router as directory_router
 from hostdesk_intake.api.routes import router
 from hostdesk_intake.runtime import Runtime, start
 from hostdesk_intake.settings import Settings
@@ -39,6 +40,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router())
     app.include_router(router)
+    app.include_router(directory_router)
     return app
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from hostdesk_contracts.commands import CommandBase
 from hostdesk_contracts.outcomes import CommandOutcome
 
+from hostdesk_intake.domain.commands import SentCommand
 from hostdesk_intake.domain.idempotency import KeyRecord
 
 
@@ -21,7 +21,7 @@ class CommandBus(Protocol):
         """Whether commands can be sent now."""
         ...
 
-    async def send(self, command: CommandBase) -> CommandOutcome | None:
+    async def send(self, command: SentCommand) -> CommandOutcome | None:
         """Make the command durable, then wait a while for its outcome.
 
         Raises ``BusUnavailable`` when the command was not acknowledged as stored. Returns ``None`` when it

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
-from hostdesk_contracts.commands import CommandBase, OpenTicket
+from hostdesk_contracts.commands import OpenTicket
+from hostdesk_contracts.directory import DirectoryCommand
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 
 from hostdesk_intake.adapters.command_bus import BusUnavailable
+from hostdesk_intake.domain.commands import SentCommand
 from hostdesk_intake.domain.idempotency import KeyRecord
 
-Decide = Callable[[CommandBase], CommandOutcome | None]
+Decide = Callable[[SentCommand], CommandOutcome | None]
 
 
 class FakeCommandBus:
@@ -20,19 +22,20 @@ class FakeCommandBus:
     command pending until the test calls ``complete``."""
 
     def __init__(self, decide: Decide | None = None) -> None:
-        self.sent: list[CommandBase] = []
+        self.sent: list[SentCommand] = []
         self.outcomes: dict[str, CommandOutcome] = {}
         self.records: dict[str, KeyRecord] = {}
         self.reachable = True
         self._decide = decide or self._commit
         self._versions: dict[UUID, int] = {}
         self._numbers: dict[UUID, int] = {}
+        self._records: dict[str, int] = {}  # directory record key -> its version
 
     @property
     def ready(self) -> bool:
         return self.reachable
 
-    async def send(self, command: CommandBase) -> CommandOutcome | None:
+    async def send(self, command: SentCommand) -> CommandOutcome | None:
         if not self.reachable:
             raise BusUnavailable("the fake bus is unreachable")
         if any(sent.command_id == command.command_id for sent in self.sent):
@@ -68,7 +71,10 @@ class FakeCommandBus:
         """The tickets service has decided: record the outcome where a caller who comes back finds it."""
         self.outcomes[outcome.command_id] = outcome
 
-    def _commit(self, command: CommandBase) -> CommandOutcome:
+    def _commit(self, command: SentCommand) -> CommandOutcome:
+        if isinstance(command, DirectoryCommand):
+            version = self._records[command.key] = self._records.get(command.key, 0) + 1
+            return CommandOutcome.of(command, key=command.key, result="committed", version=version)
         ticket_id = command.ticket_id
         if isinstance(command, OpenTicket):
             self._numbers.setdefault(ticket_id, 100_000 + len(self._numbers))

@@ -25,7 +25,6 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from hostdesk_contracts.commands import CommandBase
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.runtime.nats import connect, without_password
 from hostdesk_contracts.subjects import MSG_ID, REPLY_TO, Subjects
@@ -40,6 +39,7 @@ from pydantic import ValidationError
 
 from hostdesk_intake.adapters.command_bus import BusUnavailable
 from hostdesk_intake.adapters.waiting import OutcomeWaiters
+from hostdesk_intake.domain.commands import SentCommand
 from hostdesk_intake.domain.idempotency import KeyRecord
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ class NatsCommandBus:
             log.warning("draining the NATS connection failed (%s); closing it", error)
             await self._nc.close()
 
-    async def send(self, command: CommandBase) -> CommandOutcome | None:
+    async def send(self, command: SentCommand) -> CommandOutcome | None:
         link = self._connected()
         with self._waiters.waiting_for(command.command_id) as answer:
             ack = await self._publish(link, command)
@@ -193,7 +193,7 @@ class NatsCommandBus:
             raise BusUnavailable("NATS is not reachable")
         return self._link
 
-    async def _publish(self, link: _Link, command: CommandBase) -> PubAck:
+    async def _publish(self, link: _Link, command: SentCommand) -> PubAck:
         headers = {MSG_ID: command.command_id, REPLY_TO: self._subjects.outcome(self._inbox, command.command_id)}
         try:
             ack: PubAck = await link.js.publish(

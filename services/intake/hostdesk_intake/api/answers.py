@@ -6,6 +6,9 @@ its ``current_version``, ``invalid`` 422 naming the field the rules refuse (a cu
 merge of two requesters' tickets), ``rate_limited`` 429 with ``Retry-After`` (a flood of posts to one ticket).
 Not yet decided: 202 with the ``Location`` to ask again. Not stored: 503 with ``Retry-After``.
 
+A directory command answers 200 once committed (the record's key and version), and its refusals name the
+record: ``not_found`` is a record the caller may not change (or none), never a hint which.
+
 A caller who polls ``/v1/commands/{id}`` gets the same answer: the outcome names its command's type. (An outcome
 stored by an earlier version names none: an open is still recognised, since its ticket id derives from its
 command id, and any other committed command answers 200.) A command id that intake did not record as the
@@ -24,14 +27,22 @@ from uuid import UUID
 from fastapi.responses import JSONResponse
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.commands import ArchiveTicket, CloseTicket, CommandBase, OpenTicket, command_type_token
+from hostdesk_contracts.directory import DirectoryCommand
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 from hostdesk_contracts.problems import Problem
 from hostdesk_contracts.runtime.problems import Conflict, NotFound, ProblemError, TooManyRequests, Unavailable
 
 from hostdesk_intake.adapters.command_bus import BusUnavailable, CommandBus
 from hostdesk_intake.api.problems import IdempotencyKeyReused, InvalidField
-from hostdesk_intake.api.schemas.responses import ArchiveResult, BulkArchiveAnswer, Committed, Pending
-from hostdesk_intake.domain.commands import Envelope, made_by_open
+from hostdesk_intake.api.schemas.responses import (
+    ArchiveResult,
+    BulkArchiveAnswer,
+    Committed,
+    DirectoryCommitted,
+    DirectoryResult,
+    Pending,
+)
+from hostdesk_intake.domain.commands import Envelope, SentCommand, made_by_open
 from hostdesk_intake.service_layer.dispatch import (
     AnotherRequestsOutcome,
     NotYourCommand,
@@ -60,8 +71,40 @@ TICKET_COMMAND_ANSWERS = PENDING | TICKET_PROBLEMS | PROBLEMS
 
 async def answer_command(bus: CommandBus, command: CommandBase, *, envelope: Envelope) -> JSONResponse:
     """Dispatch one command and answer with its outcome: committed, pending, or the problem of its refusal."""
+    outcome = await dispatched_or_pending(bus, command, envelope=envelope)
+    if outcome is None:
+        return pending(command.command_id, command.ticket_id)
+    return answer(outcome, command=command)
+
+
+async def answer_directory(bus: CommandBus, command: DirectoryCommand, *, envelope: Envelope) -> JSONResponse:
+    """Dispatch one directory command: 200 with the record's version once committed, 202 while pending."""
+    outcome = await dispatched_or_pending(bus, command, envelope=envelope)
+    if outcome is None:
+        return pending(command.command_id, None)
+    if outcome.result == "refused":
+        raise directory_refusal(outcome)
+    body = DirectoryCommitted(command_id=outcome.command_id, key=command.key, version=outcome.version)
+    return JSONResponse(body.model_dump(mode="json"))
+
+
+async def answer_directory_all(
+    bus: CommandBus, layers: Sequence[Sequence[DirectoryCommand]], *, envelope: Envelope
+) -> list[DirectoryResult]:
+    """Dispatch the commands of one request layer after layer (a layer once the one before is decided, so that
+    a parent is put before its children), and say what became of each, layer by layer."""
+    results: list[DirectoryResult] = []
+    for number, layer in enumerate(layers):
+        request_id = envelope.command_id if number == 0 else f"{envelope.command_id}:{number}"
+        outcomes = await _dispatched_all(bus, layer, request_id=request_id, envelope=envelope)
+        results.extend(DirectoryResult.of(each, outcome) for each, outcome in zip(layer, outcomes, strict=True))
+    return results
+
+
+async def dispatched_or_pending(bus: CommandBus, command: SentCommand, *, envelope: Envelope) -> CommandOutcome | None:
+    """The command's outcome, ``None`` while pending; the problem when it could not be stored."""
     try:
-        outcome = await dispatch(bus, command, digest=envelope.digest)
+        return await dispatch(bus, command, digest=envelope.digest)
     except BusUnavailable as error:
         raise Unavailable(
             f"The command could not be stored: {error}. Retry it with the same Idempotency-Key.",
@@ -69,19 +112,21 @@ async def answer_command(bus: CommandBus, command: CommandBase, *, envelope: Env
         ) from error
     except AnotherRequestsOutcome as error:
         raise _key_reused() from error
-    if outcome is None:
-        return pending(command.command_id, command.ticket_id)
-    return answer(outcome, command=command)
 
 
 async def answer_archives(
     bus: CommandBus, commands: Sequence[ArchiveTicket], *, envelope: Envelope
 ) -> BulkArchiveAnswer:
     """Dispatch the archive of each ticket at once and answer with what became of each, in the same order."""
+    outcomes = await _dispatched_all(bus, commands, request_id=envelope.command_id, envelope=envelope)
+    return BulkArchiveAnswer(results=[ArchiveResult.of(*each) for each in zip(commands, outcomes, strict=True)])
+
+
+async def _dispatched_all(
+    bus: CommandBus, commands: Sequence[SentCommand], *, request_id: str, envelope: Envelope
+) -> list[CommandOutcome | None]:
     try:
-        outcomes = await dispatch_all(
-            bus, commands, request_id=envelope.command_id, actor=envelope.actor, digest=envelope.digest
-        )
+        return await dispatch_all(bus, commands, request_id=request_id, actor=envelope.actor, digest=envelope.digest)
     except AnotherRequestsOutcome as error:
         raise _key_reused() from error
     except BusUnavailable as error:
@@ -90,7 +135,6 @@ async def answer_archives(
             "Idempotency-Key: what was stored is applied once.",
             retry_after=RETRY_SECONDS,
         ) from error
-    return BulkArchiveAnswer(results=[ArchiveResult.of(*each) for each in zip(commands, outcomes, strict=True)])
 
 
 async def answer_poll(bus: CommandBus, command_id: str, *, caller: Actor) -> JSONResponse:
@@ -166,3 +210,21 @@ def refusal(outcome: CommandOutcome) -> ProblemError:
             retry_after_seconds=outcome.retry_after or 60,
         )
     return Conflict(f"The tickets service refused this command.{why}", **ids)
+
+
+def directory_refusal(outcome: CommandOutcome) -> ProblemError:
+    """The problem a refused directory command answers, naming the record it is about."""
+    ids = {"command_id": outcome.command_id, "key": outcome.key}
+    why = f" {outcome.detail}" if outcome.detail else ""
+    if outcome.refusal is Refusal.NOT_FOUND:
+        return NotFound(f"There is no {outcome.key} that you may change.", **ids)
+    if outcome.refusal is Refusal.STALE:
+        return Conflict(
+            f"The record is at version {outcome.current_version}, not the version given in If-Match.{why}",
+            type=STALE_VERSION_PROBLEM,
+            current_version=outcome.current_version,
+            **ids,
+        )
+    if outcome.refusal is Refusal.INVALID:
+        return InvalidField(outcome.field or "body", outcome.detail or "The directory refused this value.", **ids)
+    return Conflict(f"The directory refused this change.{why}", **ids)

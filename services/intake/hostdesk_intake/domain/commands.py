@@ -19,6 +19,7 @@ from uuid import UUID, uuid4, uuid5
 
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.commands import CommandBase, OpenTicket, ticket_id_for
+from hostdesk_contracts.directory import DirectoryCommand
 from hostdesk_contracts.outcomes import CommandOutcome
 
 IDEMPOTENCY_NAMESPACE = UUID("3f0c6b52-8e4d-4a57-b1f2-6d9e0a7c4b18")
@@ -27,6 +28,9 @@ IDEMPOTENCY_NAMESPACE = UUID("3f0c6b52-8e4d-4a57-b1f2-6d9e0a7c4b18")
 IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7E]{1,200}$"
 
 C = TypeVar("C", bound=CommandBase)
+D = TypeVar("D", bound=DirectoryCommand)
+# What intake sends: a command about a ticket, or a change to the directory.
+SentCommand = CommandBase | DirectoryCommand
 
 
 def command_id_for(actor: Actor, idempotency_key: str | None, *, new_id: Callable[[], UUID] = uuid4) -> str:
@@ -62,6 +66,16 @@ class Envelope:
             **fields,
         )
 
+    def directory(self, kind: type[D], **fields: Any) -> D:
+        """The directory command ``kind``, carrying this envelope (its ``If-Match`` version) and ``fields``."""
+        return kind(
+            command_id=self.command_id,
+            actor=self.actor,
+            issued_at=self.issued_at,
+            expected_version=self.expected_version,
+            **fields,
+        )
+
     def one_of_many(self, ticket_id: UUID) -> Envelope:
         """The envelope of the command on ``ticket_id`` among those of one request on many tickets.
 
@@ -75,11 +89,13 @@ def made_by_open(outcome: CommandOutcome) -> bool:
     return outcome.ticket_id == ticket_id_for(outcome.command_id)
 
 
-def is_outcome_of(outcome: CommandOutcome, command: CommandBase) -> bool:
+def is_outcome_of(outcome: CommandOutcome, command: SentCommand) -> bool:
     """Whether ``outcome``, found under ``command``'s id, is about ``command``'s ticket, as ``command`` would be.
 
     What the request asked is judged before it is sent, on intake's own record of its key: the outcome's
     ``request_digest``, made by the tickets service over the whole command, covers how its actor is displayed
     too, and the tickets service makes it anew for a command id it has applied before.
     """
+    if isinstance(command, DirectoryCommand):
+        return outcome.key == command.key
     return outcome.ticket_id == command.ticket_id and made_by_open(outcome) == isinstance(command, OpenTicket)

@@ -12,11 +12,10 @@ import asyncio
 from collections.abc import Sequence
 
 from hostdesk_contracts.base import Actor
-from hostdesk_contracts.commands import CommandBase
 from hostdesk_contracts.outcomes import CommandOutcome
 
 from hostdesk_intake.adapters.command_bus import CommandBus
-from hostdesk_intake.domain.commands import is_outcome_of
+from hostdesk_intake.domain.commands import SentCommand, is_outcome_of
 from hostdesk_intake.domain.idempotency import KeyRecord
 
 
@@ -38,7 +37,7 @@ class NotYourCommand(Exception):
         self.command_id = command_id
 
 
-async def dispatch(bus: CommandBus, command: CommandBase, *, digest: str | None = None) -> CommandOutcome | None:
+async def dispatch(bus: CommandBus, command: SentCommand, *, digest: str | None = None) -> CommandOutcome | None:
     """Make the command durable and wait a while for its outcome: ``None`` when it is not decided in time.
 
     ``digest`` is that of the request, when it came with an Idempotency-Key. Raises ``BusUnavailable`` when
@@ -54,7 +53,7 @@ async def dispatch(bus: CommandBus, command: CommandBase, *, digest: str | None 
 
 
 async def dispatch_all(
-    bus: CommandBus, commands: Sequence[CommandBase], *, request_id: str, actor: Actor, digest: str | None = None
+    bus: CommandBus, commands: Sequence[SentCommand], *, request_id: str, actor: Actor, digest: str | None = None
 ) -> list[CommandOutcome | None]:
     """Send the commands of one request at once; their outcomes in the same order, ``None`` for those not decided
     in time.

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from hostdesk_contracts.base import Status
 from hostdesk_contracts.commands import ArchiveTicket
+from hostdesk_contracts.directory import DirectoryCommand
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 from pydantic import BaseModel, Field
 
@@ -53,6 +54,53 @@ class ArchiveResult(BaseModel):
         if outcome.refusal is Refusal.NOT_FOUND:
             return cls(result="refused", detail=NOT_FOUND_DETAIL, **ids)
         return cls(result="refused", status=outcome.current_status, detail=outcome.detail, **ids)
+
+
+class DirectoryCommitted(BaseModel):
+    """The directory record is changed (or was already so): its key and its version now."""
+
+    command_id: str
+    key: str
+    version: int | None
+
+
+class DirectoryResult(BaseModel):
+    """What became of one record of a bulk synchronisation. A refusal says why and, for ``invalid``, which field."""
+
+    key: str
+    command_id: str = Field(description="Ask GET /v1/commands/{command_id} about a pending one.")
+    result: Literal["committed", "refused", "pending"]
+    version: int | None = None
+    refusal: Refusal | None = None
+    field: str | None = None
+    detail: str | None = None
+
+    @classmethod
+    def of(cls, command: DirectoryCommand, outcome: CommandOutcome | None) -> DirectoryResult:
+        ids = {"key": command.key, "command_id": command.command_id}
+        if outcome is None:
+            return cls(result="pending", **ids)
+        if outcome.result == "committed":
+            return cls(result="committed", version=outcome.version, **ids)
+        if outcome.refusal is Refusal.NOT_FOUND:
+            return cls(result="refused", refusal=outcome.refusal, detail="no such record that you may change", **ids)
+        return cls(result="refused", refusal=outcome.refusal, field=outcome.field, detail=outcome.detail, **ids)
+
+
+class BulkDirectoryAnswer(BaseModel):
+    results: list[DirectoryResult] = Field(description="One a record, parents before their children.")
+
+
+class NewApiKey(BaseModel):
+    """A key just made. ``key`` is shown this once: only its SHA-256 is kept."""
+
+    id: str
+    key: str
+    account_id: str
+    scopes: list[str]
+    command_id: str
+    result: Literal["committed", "pending"]
+    version: int | None = None
 
 
 class BulkArchiveAnswer(BaseModel):

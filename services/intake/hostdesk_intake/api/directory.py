@@ -1,0 +1,143 @@
+"""The directory's routes: the control panel keeps its accounts in step (``PUT`` an account by its own id, or
+up to 500 at once), organisations put their staff and their configuration, and API keys are made.
+
+Every route sends directory commands to the tickets service, which decides who may change what (see the
+README's directory section): a record the caller may not change answers 404, like one that does not exist. A
+``PUT`` of what the record already is changes nothing and answers 200 with its version; ``If-Match`` refuses
+the change unless the record is at that version. Each route takes ``Idempotency-Key`` like every command.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Annotated, Any
+from uuid import uuid5
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+from hostdesk_contracts.directory import ID_PATTERN, DirectoryCommand, PutAccount
+from hostdesk_contracts.problems import Problem
+
+from hostdesk_intake.api.answers import (
+    PENDING,
+    PROBLEMS,
+    answer_directory,
+    answer_directory_all,
+    directory_refusal,
+    dispatched_or_pending,
+)
+from hostdesk_intake.api.deps import BusDep, TicketEnvelopeDep
+from hostdesk_intake.api.schemas.directory import (
+    AccountBody,
+    ApiKeyRequest,
+    BulkAccountsRequest,
+    ConfigurationBody,
+    StaffBody,
+    create_key_command,
+    new_api_key,
+)
+from hostdesk_intake.api.schemas.responses import BulkDirectoryAnswer, DirectoryCommitted, NewApiKey
+from hostdesk_intake.domain.commands import IDEMPOTENCY_NAMESPACE, Envelope
+
+router = APIRouter(prefix="/v1/directory", tags=["directory"])
+
+RecordId = Annotated[str, Path(pattern=ID_PATTERN.pattern, description="The control panel's own id.")]
+DIRECTORY_ANSWERS: dict[int | str, dict[str, Any]] = (
+    PENDING
+    | PROBLEMS
+    | {
+        404: {"model": Problem, "description": "No such record that the caller may change."},
+        409: {"model": Problem, "description": "The record is not at the version given in If-Match."},
+    }
+)
+
+
+@router.put("/accounts/{account_id}", response_model=DirectoryCommitted, responses=DIRECTORY_ANSWERS)
+async def put_account(
+    account_id: RecordId, payload: AccountBody, envelope: TicketEnvelopeDep, bus: BusDep
+) -> JSONResponse:
+    """Create or replace an account: the control panel's synchronisation, by its own id."""
+    return await answer_directory(bus, payload.to_command(envelope, account_id), envelope=envelope)
+
+
+@router.put("/accounts", response_model=BulkDirectoryAnswer, responses=PENDING | PROBLEMS)
+async def put_accounts(payload: BulkAccountsRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> BulkDirectoryAnswer:
+    """Up to 500 accounts at once, each as ``PUT /accounts/{id}`` would, parents before their children.
+
+    Each account is a command of its own, answered in ``results``: one refused refuses no other. The same
+    request sent again with the same Idempotency-Key is the same commands."""
+    layers = _parents_first(
+        [
+            _one_of_many(envelope, each.id).directory(PutAccount, account=each.record(each.id))
+            for each in payload.accounts
+        ]
+    )
+    return BulkDirectoryAnswer(results=await answer_directory_all(bus, layers, envelope=envelope))
+
+
+@router.put("/staff/{staff_id}", response_model=DirectoryCommitted, responses=DIRECTORY_ANSWERS)
+async def put_staff(staff_id: RecordId, payload: StaffBody, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
+    """Create or replace a support account of a provider's or a reseller's organisation."""
+    return await answer_directory(bus, payload.to_command(envelope, staff_id), envelope=envelope)
+
+
+@router.put(
+    "/organisations/{organisation_id}/configuration", response_model=DirectoryCommitted, responses=DIRECTORY_ANSWERS
+)
+async def configure(
+    organisation_id: RecordId, payload: ConfigurationBody, envelope: TicketEnvelopeDep, bus: BusDep
+) -> JSONResponse:
+    """Replace an organisation's departments, categories, status labels, canned responses and settings: its
+    supervisors' (and its own account's) to change. A department is retired, never removed."""
+    return await answer_directory(bus, payload.to_command(envelope, organisation_id), envelope=envelope)
+
+
+@router.post("/api-keys", status_code=201, response_model=NewApiKey, responses=DIRECTORY_ANSWERS)
+async def create_api_key(payload: ApiKeyRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
+    """Make a key for a system (monitoring, billing, the control panel) acting for ``account_id`` with the
+    given scopes. The key is in this answer only (also when 202: keep it; it works once the command is applied)."""
+    key_id, key = new_api_key()
+    command = create_key_command(envelope, payload, key_id, key)
+    outcome = await dispatched_or_pending(bus, command, envelope=envelope)
+    if outcome is not None and outcome.result == "refused":
+        raise directory_refusal(outcome)
+    body = NewApiKey(
+        id=key_id,
+        key=key,
+        account_id=payload.account_id,
+        scopes=[scope.value for scope in command.api_key.scopes],
+        command_id=command.command_id,
+        result="pending" if outcome is None else "committed",
+        version=None if outcome is None else outcome.version,
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=202 if outcome is None else 201)
+
+
+def _one_of_many(envelope: Envelope, record_id: str) -> Envelope:
+    """The envelope of one record's command in a request on many: its id derives from the request's."""
+    return dataclasses.replace(
+        envelope,
+        command_id=str(uuid5(IDEMPOTENCY_NAMESPACE, f"{envelope.command_id}:{record_id}")),
+        expected_version=None,
+    )
+
+
+def _parents_first(commands: Sequence[PutAccount]) -> list[list[DirectoryCommand]]:
+    """The commands in layers: an account whose parent is also in the request comes a layer after it."""
+    by_id = {command.account.id: command for command in commands}
+    depth: dict[str, int] = {}
+
+    def depth_of(account_id: str, seen: frozenset[str] = frozenset()) -> int:
+        if account_id not in depth:
+            parent = by_id[account_id].account.parent_id
+            inside = parent is not None and parent in by_id and parent not in seen
+            depth[account_id] = depth_of(parent, seen | {account_id}) + 1 if inside and parent else 0
+        return depth[account_id]
+
+    layers: list[list[DirectoryCommand]] = []
+    for command in commands:
+        level = depth_of(command.account.id)
+        layers.extend([] for _ in range(level + 1 - len(layers)))
+        layers[level].append(command)
+    return [layer for layer in layers if layer]
