@@ -1,0 +1,104 @@
+"""The messages query and notify set aside (their ``dead_letters`` tables in PostgreSQL), read only.
+
+The two tables differ (query keeps the delivery count, notify the consumer); both are read into one shape, newest
+first. A table not there yet (the service never ran against this database or schema) is said, not an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import asyncpg
+from hostdesk_contracts.subjects import EVENT_TYPE, TICKET_ID
+
+SCHEMA_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")  # as the services' ``db_schema``
+CONNECT_SECONDS = 5.0
+
+
+class Service(StrEnum):
+    QUERY = "query"
+    NOTIFY = "notify"
+
+
+_SELECT = {
+    Service.QUERY: "SELECT id, received_at, subject, stream_seq, deliveries, NULL::text AS consumer, headers, error,"
+    " octet_length(data) AS size FROM {table} ORDER BY received_at DESC, id DESC LIMIT $1",
+    Service.NOTIFY: "SELECT id, received_at, subject, stream_seq, NULL::integer AS deliveries, consumer, headers,"
+    " error, octet_length(payload) AS size FROM {table} ORDER BY received_at DESC, id DESC LIMIT $1",
+}
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    service: Service
+    id: int
+    received_at: datetime
+    subject: str
+    stream_seq: int | None
+    deliveries: int | None
+    consumer: str | None
+    event_type: str | None
+    ticket_id: str | None
+    error: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Found:
+    letters: list[DeadLetter]
+    missing: list[str]  # the tables looked for and not found
+
+
+async def read(database_url: str, schemas: dict[Service, str], *, limit: int) -> Found:
+    """The newest ``limit`` dead letters of each service in ``schemas`` (service -> its schema), newest first."""
+    for schema in schemas.values():
+        if not SCHEMA_PATTERN.fullmatch(schema):
+            raise ValueError(f"{schema!r} is no schema name")
+    connection = await asyncpg.connect(database_url, timeout=CONNECT_SECONDS)
+    try:
+        letters: list[DeadLetter] = []
+        missing: list[str] = []
+        async with connection.transaction(readonly=True):
+            for service, schema in schemas.items():
+                table = f'"{schema}".dead_letters'
+                if await connection.fetchval("SELECT to_regclass($1)", table) is None:
+                    missing.append(f"{schema}.dead_letters ({service.value})")
+                    continue
+                rows = await connection.fetch(_SELECT[service].format(table=table), limit)
+                letters += [_letter(service, row) for row in rows]
+    finally:
+        await connection.close()
+    letters.sort(key=lambda letter: letter.received_at, reverse=True)
+    return Found(letters=letters[:limit], missing=missing)
+
+
+def _letter(service: Service, row: asyncpg.Record) -> DeadLetter:
+    headers = _headers(row["headers"])
+    return DeadLetter(
+        service=service,
+        id=row["id"],
+        received_at=row["received_at"],
+        subject=row["subject"],
+        stream_seq=row["stream_seq"],
+        deliveries=row["deliveries"],
+        consumer=row["consumer"],
+        event_type=headers.get(EVENT_TYPE),
+        ticket_id=headers.get(TICKET_ID),
+        error=row["error"],
+        size=row["size"],
+    )
+
+
+def _headers(value: object) -> dict[str, str]:
+    """The headers column (jsonb, which asyncpg hands over as text), as strings; anything else as none."""
+    try:
+        headers = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return {}
+    if not isinstance(headers, dict):
+        return {}
+    return {str(name): str(each) for name, each in headers.items()}
