@@ -12,6 +12,7 @@ from uuid import UUID, uuid5
 from pydantic import AwareDatetime, Field, TypeAdapter
 
 from hostdesk_contracts.base import Actor, Assignee, Channel, Contract, Priority, Rating, Status, Visibility
+from hostdesk_contracts.directory import DirectoryId
 
 # Ticket ids of opened tickets derive from the command id, so a command delivered twice names one ticket.
 TICKET_ID_NAMESPACE = UUID("8d7e3c1a-5b2f-4c6e-9a1d-0f4b7e2c9d35")
@@ -58,6 +59,16 @@ class OpenTicket(CommandBase):
     cc: tuple[EmailAddress, ...] = Field(default=(), max_length=CC_MAX_BY_HANDLER)
     related_service: str | None = Field(default=None, max_length=100)
     tags: tuple[Tag, ...] = Field(default=(), max_length=20)
+    handling_organisation_id: DirectoryId | None = Field(
+        default=None,
+        description="The account the ticket is addressed to: the requester's parent when None, or any of its "
+        "ancestors.",
+    )
+    requester_id: DirectoryId | None = Field(
+        default=None,
+        description="Set when the handling side opens the ticket to an account below it: that account is the "
+        "requesting side, and the ticket starts answered, waiting for it.",
+    )
 
 
 class PostReply(CommandBase):

@@ -59,6 +59,11 @@ class TicketOpened(TicketEvent):
     cc: tuple[str, ...] = ()
     related_service: str | None = None
     tags: tuple[str, ...] = ()
+    handling_organisation_id: str | None = Field(
+        default=None,
+        description="The account the ticket is addressed to; None for a ticket opened before the directory, "
+        "which its tenant's provider handles.",
+    )
 
 
 class ReplyPosted(TicketEvent):
