@@ -146,7 +146,3 @@ def test_the_demo_needs_the_token_key_before_it_sends_anything() -> None:
 
 def _kind_of(record: AccountRecord | StaffRecord) -> AccountKind | StaffRole:
     return record.kind if isinstance(record, AccountRecord) else record.role
-
-
-def _kind_of(record: AccountRecord | StaffRecord) -> AccountKind | StaffRole:
-    return record.kind if isinstance(record, AccountRecord) else record.role
