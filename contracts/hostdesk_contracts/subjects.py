@@ -44,6 +44,15 @@ def event_headers(event: TicketEvent, *, position: int | None = None) -> dict[st
     return headers
 
 
+def directory_event_headers(event: DirectoryEvent, *, position: int | None = None) -> dict[str, str]:
+    """The headers a directory event travels with: its id (JetStream's de-duplication key), its type and, when the
+    relay publishes it, its position in the tickets service's log. No ticket id or version: it is no ticket's."""
+    headers = {MSG_ID: event.event_id, EVENT_TYPE: directory_event_name(event)}
+    if position is not None:
+        headers[ES_POSITION] = str(position)
+    return headers
+
+
 @dataclass(frozen=True)
 class Subjects:
     root: str = "tickets"

@@ -5,11 +5,13 @@ Kubernetes secret in production) and may do only what it does:
 
 - intake publishes commands, reads outcomes (its inbox's and the outcomes bucket's) and keeps its own record of
   each command it sends in that bucket (keys ``record.<command id>``); it reads no event;
-- tickets owns the streams and the outcomes bucket: it declares them, consumes commands, and is the only user
-  that may publish events (its relay) and write outcomes;
-- query and notify consume events (their durable consumers, the catch-up's own) and nothing else;
+- tickets owns the streams, the outcomes bucket and the directory bucket: it declares them, consumes commands, and
+  is the only user that may publish events (its relay), write outcomes and write the directory (its projector);
+- query and notify consume events (their durable consumers, the catch-up's own);
+- intake, query, notify and tickets read the directory bucket (a key, or a watch of it) to look callers up;
 - ``subscriber``, for billing, CRM and provisioning, reads events through consumers of its own and nothing
-  else: not commands, not outcomes, not the product's own consumers of the events stream.
+  else: not commands, not outcomes, not the directory bucket (it holds the API keys' hashes), not the product's
+  own consumers of the events stream.
 
 Every user's replies come to an inbox of its own (``_INBOX.<user>.>``): nobody can listen to another's answers,
 JetStream's deliveries included. ``admin`` (for operators and test systems) may do anything.
@@ -36,7 +38,8 @@ USERS = (*SERVICES, SUBSCRIBER, ADMIN)
 
 # The durable consumers the product's own services read the events stream through; a subscriber may not touch
 # them (it could take their messages away). Query's catch-up consumers have random names a subscriber cannot list.
-PRODUCT_EVENT_CONSUMERS = ("query", "notify")
+# ``directory`` is the tickets service's projector of the directory's events into its bucket.
+PRODUCT_EVENT_CONSUMERS = ("query", "notify", "directory")
 
 _JS = "$JS.API"
 
@@ -103,9 +106,23 @@ def _reads_bucket(bucket: str) -> list[str]:
     ]
 
 
+def _watches_bucket(bucket: str) -> list[str]:
+    """Reading a bucket's keys and watching it for changes (an ordered consumer of its stream, flow control)."""
+    stream = f"KV_{bucket}"
+    return [
+        *_reads_bucket(bucket),
+        f"{_JS}.CONSUMER.CREATE.{stream}",
+        f"{_JS}.CONSUMER.CREATE.{stream}.>",
+        f"{_JS}.CONSUMER.DELETE.{stream}.>",
+        f"{_JS}.CONSUMER.INFO.{stream}.>",
+        f"$JS.FC.{stream}.>",
+    ]
+
+
 def permissions(user: str, subjects: Subjects) -> Permissions:
     """What ``user`` may publish and subscribe to in the installation rooted at ``subjects``."""
     events, commands, bucket = subjects.events_stream, subjects.commands_stream, subjects.outcomes_bucket
+    directory = subjects.directory_bucket
     inbox = [f"{inbox_prefix(user)}.>"]
     match user:
         case "intake":
@@ -117,6 +134,7 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
                     # Its own record of each command it sends (who sent it, what it asked), beside the outcomes;
                     # an outcome's key (a command id) has no dot, so intake cannot write one.
                     f"$KV.{bucket}.record.>",
+                    *_watches_bucket(directory),
                 ],
                 subscribe=[f"{subjects.root}.outcomes.>", *inbox],
             )
@@ -126,17 +144,20 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
                     f"{subjects.root}.events.>",
                     f"{subjects.root}.outcomes.>",
                     f"$KV.{bucket}.>",
+                    f"$KV.{directory}.>",  # the directory projector
                     *_owns_stream(events),
                     *_owns_stream(commands),
                     *_owns_stream(f"KV_{bucket}"),
+                    *_owns_stream(f"KV_{directory}"),
                     *_reads_stream(commands),
                     *_reads_stream(events),  # the relay's resume point: the stream's last messages
                     *_reads_bucket(bucket),
+                    *_watches_bucket(directory),
                 ],
                 subscribe=inbox,
             )
         case "query" | "notify":
-            return Permissions(publish=_reads_stream(events), subscribe=inbox)
+            return Permissions(publish=[*_reads_stream(events), *_watches_bucket(directory)], subscribe=inbox)
         case "subscriber":
             denied = []
             for name in PRODUCT_EVENT_CONSUMERS:

@@ -1,5 +1,6 @@
 """Everything the tickets service runs on, built once by ``start``: the event store application, the NATS
-connection, and the three workers (the commands consumer, the relay, the auto-closer) with their tasks."""
+connection, and the four workers (the commands consumer, the relay, the auto-closer, the directory projector) with
+their tasks."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Protocol
 
 from hostdesk_contracts.runtime.clock import Clock, utc_now
 from hostdesk_contracts.runtime.health import Readiness
-from hostdesk_contracts.runtime.nats import connect, ensure_streams, outcomes_bucket
+from hostdesk_contracts.runtime.nats import connect, directory_bucket, ensure_streams, outcomes_bucket
 from nats.aio.client import Client
 from nats.js.kv import KeyValue
 
@@ -21,6 +22,7 @@ from hostdesk_tickets.adapters.event_store import eventsourcing_env, prepare_sch
 from hostdesk_tickets.adapters.ticket_numbers import SequenceNumbers
 from hostdesk_tickets.entrypoints.auto_close import AutoCloser
 from hostdesk_tickets.entrypoints.commands import CommandConsumer
+from hostdesk_tickets.entrypoints.directory_projector import DirectoryProjector
 from hostdesk_tickets.entrypoints.relay import Relay
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
@@ -45,11 +47,12 @@ class Runtime:
     commands: CommandConsumer
     relay: Relay
     auto_closer: AutoCloser
+    directory_projector: DirectoryProjector
     tasks: tuple[asyncio.Task[None], ...]
 
     @property
     def workers(self) -> tuple[Worker, ...]:
-        return self.commands, self.relay, self.auto_closer
+        return self.commands, self.relay, self.auto_closer, self.directory_projector
 
     async def readiness(self) -> Readiness:
         """Ready while NATS is connected, every worker runs and the event store can be read; it also tells
@@ -86,7 +89,7 @@ def build_application(settings: Settings) -> TicketsApplication:
 
 async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     """Open the event store and NATS, then start the workers. ``clock`` tells auto-close what time it is."""
-    tickets, nc, outcomes = await _connect(settings)
+    tickets, nc, outcomes, directory = await _connect(settings)
     js = nc.jetstream()
     commands = CommandConsumer(
         app=tickets, nc=nc, js=js, outcomes=outcomes, subjects=settings.subjects, settings=settings
@@ -110,18 +113,30 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         interval_seconds=settings.auto_close_interval_seconds,
         clock=clock,
     )
+    directory_projector = DirectoryProjector(
+        js=js, bucket=directory, subjects=settings.subjects, signer=settings.event_signer()
+    )
     tasks = (
         asyncio.create_task(commands.run(), name="commands"),
         asyncio.create_task(relay.run(), name="relay"),
         asyncio.create_task(auto_closer.run(), name="auto-close"),
+        asyncio.create_task(directory_projector.run(), name="directory-projector"),
     )
     for task in tasks:
         task.add_done_callback(_report_end)
-    return Runtime(tickets=tickets, nats=nc, commands=commands, relay=relay, auto_closer=auto_closer, tasks=tasks)
+    return Runtime(
+        tickets=tickets,
+        nats=nc,
+        commands=commands,
+        relay=relay,
+        auto_closer=auto_closer,
+        directory_projector=directory_projector,
+        tasks=tasks,
+    )
 
 
-async def _connect(settings: Settings) -> tuple[TicketsApplication, Client, KeyValue]:
-    """The event store, the NATS connection and the outcomes bucket; none left open if another fails."""
+async def _connect(settings: Settings) -> tuple[TicketsApplication, Client, KeyValue, KeyValue]:
+    """The event store, the NATS connection, the outcomes and directory buckets; none left open if one fails."""
     tickets = await asyncio.to_thread(build_application, settings)
     nc: Client | None = None
     try:
@@ -130,12 +145,13 @@ async def _connect(settings: Settings) -> tuple[TicketsApplication, Client, KeyV
         js = nc.jetstream()
         await ensure_streams(js, settings.subjects)
         outcomes = await outcomes_bucket(js, settings.subjects)
+        directory = await directory_bucket(js, settings.subjects)
     except BaseException:
         if nc is not None:
             await nc.close()
         await asyncio.to_thread(tickets.close)
         raise
-    return tickets, nc, outcomes
+    return tickets, nc, outcomes, directory
 
 
 def _report_end(task: asyncio.Task[None]) -> None:

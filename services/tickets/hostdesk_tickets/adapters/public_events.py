@@ -1,7 +1,8 @@
-"""The one place where stored events become public ticket events.
+"""The one place where stored events become public events: ticket events, and the directory's.
 
 Stored events stay private to this service and may change shape (with upcasters); the public contract
-changes only by addition. A test fails when a stored event class has no mapping here.
+changes only by addition. A test fails when a stored event class has no mapping here. A directory event
+carries the whole record as it became, with the version the change gave it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,19 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from hostdesk_contracts.base import Actor, Side
+from hostdesk_contracts.directory import (
+    AccountChanged,
+    AccountRecord,
+    ApiKeyChanged,
+    ApiKeyRecord,
+    Configuration,
+    ConfigurationChanged,
+    DirectoryEvent,
+    Record,
+    StaffChanged,
+    StaffRecord,
+    record_key,
+)
 from hostdesk_contracts.events import (
     CategoryChanged,
     CcChanged,
@@ -34,6 +48,7 @@ from hostdesk_contracts.events import (
     event_id_of,
 )
 
+from hostdesk_tickets.domain.directory_records import Account, ApiKey, OrganisationConfiguration, Staff
 from hostdesk_tickets.domain.ticket import Ticket
 
 
@@ -182,3 +197,63 @@ def to_public(stored: DomainEventProtocol[UUID]) -> TicketEvent:
     except KeyError:
         raise UnmappedEvent(f"no public event for stored {type(stored).__qualname__}") from None
     return mapping(stored)
+
+
+# -- the directory -----------------------------------------------------------------------------------------
+
+
+def _record(stored: Any, record_type: type[Record]) -> Record:
+    return record_type.model_validate({**stored.record, "version": stored.originator_version})
+
+
+def _directory_envelope(stored: Any, record: Record) -> dict[str, Any]:
+    key = record_key(record)
+    return {
+        "event_id": f"{key}:{record.version}",
+        "key": key,
+        "tenant": stored.tenant,
+        "version": record.version,
+        "occurred_at": stored.timestamp,
+        "actor": Actor.model_validate(stored.actor),
+        "command_id": stored.command_id,
+    }
+
+
+def _account_changed(stored: Any) -> AccountChanged:
+    account = _record(stored, AccountRecord)
+    moved_from = getattr(stored, "from_parent_id", None)  # a new account's first event moves nothing
+    return AccountChanged(**_directory_envelope(stored, account), account=account, from_parent_id=moved_from)
+
+
+def _staff_changed(stored: Any) -> StaffChanged:
+    staff = _record(stored, StaffRecord)
+    return StaffChanged(**_directory_envelope(stored, staff), staff=staff)
+
+
+def _configuration_changed(stored: Any) -> ConfigurationChanged:
+    configuration = _record(stored, Configuration)
+    return ConfigurationChanged(**_directory_envelope(stored, configuration), configuration=configuration)
+
+
+def _api_key_changed(stored: Any) -> ApiKeyChanged:
+    api_key = _record(stored, ApiKeyRecord)
+    return ApiKeyChanged(**_directory_envelope(stored, api_key), api_key=api_key)
+
+
+DIRECTORY_MAPPINGS: dict[type[Any], Callable[[Any], DirectoryEvent]] = {
+    Account.Registered: _account_changed,
+    Account.Replaced: _account_changed,
+    Staff.Registered: _staff_changed,
+    Staff.Replaced: _staff_changed,
+    OrganisationConfiguration.Registered: _configuration_changed,
+    OrganisationConfiguration.Replaced: _configuration_changed,
+    ApiKey.Registered: _api_key_changed,
+    ApiKey.Replaced: _api_key_changed,
+}
+
+
+def to_published(stored: DomainEventProtocol[UUID]) -> TicketEvent | DirectoryEvent:
+    """The public event of any stored event of the log, a ticket's or a directory record's."""
+    if (mapping := DIRECTORY_MAPPINGS.get(type(stored))) is not None:
+        return mapping(stored)
+    return to_public(stored)

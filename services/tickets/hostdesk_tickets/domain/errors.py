@@ -65,3 +65,38 @@ class PostingTooFast(TicketRefusal):
     def __init__(self, detail: str, *, retry_after: int, current_status: Status, current_version: int) -> None:
         super().__init__(detail, current_status=current_status, current_version=current_version)
         self.retry_after = retry_after
+
+
+class DirectoryRefusal(Exception):
+    """Why the directory refuses to put a record. Translated into an outcome in one place, like ticket refusals."""
+
+    refusal: Refusal
+    field: str | None = None  # the command's field an ``invalid`` refusal is about
+
+    def __init__(self, detail: str, *, current_version: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.current_version = current_version
+
+
+class RecordNotFound(DirectoryRefusal):
+    """No such record, or not one the actor may change: the two answer alike, never a hint that it exists."""
+
+    refusal = Refusal.NOT_FOUND
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"There is no {key} that you may change.")
+
+
+class RecordStale(DirectoryRefusal):
+    refusal = Refusal.STALE
+
+
+class RecordInvalid(DirectoryRefusal):
+    """The directory's rules never allow this record: ``field`` names what is at fault."""
+
+    refusal = Refusal.INVALID
+
+    def __init__(self, detail: str, *, field: str, current_version: int | None) -> None:
+        super().__init__(detail, current_version=current_version)
+        self.field = field

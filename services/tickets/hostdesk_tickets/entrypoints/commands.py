@@ -1,8 +1,10 @@
-"""Consumes ticket commands from JetStream, applies each once, and answers with its outcome.
+"""Consumes ticket and directory commands from JetStream, applies each once, and answers with its outcome.
 
 Delivery is at least once; applying is exactly once because every event records its command id and a
-ticket opened twice has one id. The outcome goes to the waiting intake instance (core NATS) and to the
-outcomes bucket for callers that come back later; the message is acknowledged only after both.
+ticket opened twice has one id (a directory record's id is its key's). The outcome goes to the waiting intake
+instance (core NATS) and to the outcomes bucket for callers that come back later; the message is acknowledged
+only after both. Directory commands travel on ``<root>.commands.<tenant>.directory.<command>``, through the
+same rules: decoded as directory commands, addressed to their actor's tenant, answered once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import logging
 
 from eventsourcing.persistence import PersistenceError
 from hostdesk_contracts.base import Role
-from hostdesk_contracts.commands import COMMAND_ADAPTER, AnyCommand
+from hostdesk_contracts.commands import COMMAND_ADAPTER
+from hostdesk_contracts.directory import DIRECTORY_COMMAND_ADAPTER, DirectoryCommand
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.runtime.consumer import DurableConsumer, PullConsumer, Redelivery, hold
 from hostdesk_contracts.subjects import REPLY_TO, Subjects
@@ -25,7 +28,7 @@ from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
 from hostdesk_tickets.domain.errors import TicketNotFound
-from hostdesk_tickets.service_layer.application import TicketsApplication, refused_not_found
+from hostdesk_tickets.service_layer.application import Command, TicketsApplication, refused_not_found
 from hostdesk_tickets.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,10 +73,10 @@ class CommandConsumer:
 
     async def handle_batch(self, messages: list[Msg]) -> None:
         """Apply a fetched batch in order, in one event-store transaction, then answer every command."""
-        carriers: list[tuple[Msg, AnyCommand]] = []
+        carriers: list[tuple[Msg, Command]] = []
         for message in messages:
             try:
-                command = COMMAND_ADAPTER.validate_json(message.data)
+                command = self._decode(message)
             except ValidationError as error:
                 # The message stays in the commands stream (kept a week) for staff to inspect and replay.
                 seq = message.metadata.sequence.stream
@@ -107,7 +110,14 @@ class CommandConsumer:
                 answers.append(self._answer(message, outcome))
         await asyncio.gather(*answers)  # the outcome writes of a batch travel together
 
-    def _misaddressed(self, message: Msg, command: AnyCommand) -> str | None:
+    def _decode(self, message: Msg) -> Command:
+        """The command a message holds, read as a directory command when it travels on a directory subject."""
+        after_tenant = message.subject.removeprefix(f"{self.subjects.root}.commands.").partition(".")[2]
+        if after_tenant.startswith("directory."):
+            return DIRECTORY_COMMAND_ADAPTER.validate_json(message.data)
+        return COMMAND_ADAPTER.validate_json(message.data)
+
+    def _misaddressed(self, message: Msg, command: Command) -> str | None:
         """Why a command may not be applied as it came, or None. Intake publishes each command on its actor's
         tenant's subject, as itself, never as the product: a command whose subject names another tenant, or
         of the product's own role (only this service acts as the product, without NATS), came from elsewhere."""
@@ -117,7 +127,7 @@ class CommandConsumer:
             return "a command by the product itself does not travel on NATS"
         return None
 
-    async def _already_decided(self, carriers: list[tuple[Msg, AnyCommand]]) -> list[tuple[Msg, AnyCommand]]:
+    async def _already_decided(self, carriers: list[tuple[Msg, Command]]) -> list[tuple[Msg, Command]]:
         """Answer a command delivered again with the outcome stored the first time, without deciding it again.
 
         A committed command is recognised by its ticket anyway; a refused one records nothing there, and deciding
@@ -146,8 +156,10 @@ class CommandConsumer:
             return None
         return CommandOutcome.model_validate_json(entry.value)
 
-    async def _missing_ticket(self, message: Msg, command: AnyCommand) -> CommandOutcome | None:
+    async def _missing_ticket(self, message: Msg, command: Command) -> CommandOutcome | None:
         """A command can overtake the open of its ticket on another replica: wait a little, then refuse."""
+        if isinstance(command, DirectoryCommand):
+            raise TypeError("a directory command names no ticket")
         deliveries = message.metadata.num_delivered
         if deliveries <= self.settings.missing_ticket_retries:
             await message.nak(delay=0.2 * deliveries)

@@ -1,4 +1,5 @@
-"""The relay: every stored event, in log order, to the ticket events stream, exactly once.
+"""The relay: every stored event, in log order, to the events stream, exactly once: the tickets' events and the
+directory's (``<root>.events.<tenant>.directory.<event>``), in the one order of the log they share.
 
 - One leader among the replicas, elected by a PostgreSQL advisory lock held on a dedicated connection.
   The others wait; when the leader's connection goes, its lock goes and a standby takes over.
@@ -21,14 +22,15 @@ from typing import Any
 
 import asyncpg
 from eventsourcing.persistence import Notification
+from hostdesk_contracts.directory import DirectoryEvent
 from hostdesk_contracts.runtime.clock import pause
 from hostdesk_contracts.signing import EventSigner
-from hostdesk_contracts.subjects import ES_POSITION, MSG_ID, Subjects, event_headers
+from hostdesk_contracts.subjects import ES_POSITION, MSG_ID, Subjects, directory_event_headers, event_headers
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
-from hostdesk_tickets.adapters.public_events import to_public
+from hostdesk_tickets.adapters.public_events import to_published
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
 log = logging.getLogger(__name__)
@@ -225,10 +227,14 @@ class Relay:
         )
 
     def _message(self, notification: Notification) -> tuple[str, bytes, dict[str, str]]:
-        event = to_public(self.app.mapper.to_domain_event(notification))
-        subject = self.subjects.event(event.tenant, event)
+        event = to_published(self.app.mapper.to_domain_event(notification))
+        if isinstance(event, DirectoryEvent):
+            subject = self.subjects.directory_event(event.tenant, event)
+            headers = directory_event_headers(event, position=notification.id)
+        else:
+            subject = self.subjects.event(event.tenant, event)
+            headers = event_headers(event, position=notification.id)
         body = event.model_dump_json().encode()
-        headers = event_headers(event, position=notification.id)
         if (renamed := self._renamed.get(notification.id)) is not None:
             headers[MSG_ID] = renamed
         return subject, body, self.signer.signed(subject, headers, body)

@@ -3,10 +3,11 @@ of the command. Synchronous, as the eventsourcing library is: callers run it in 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -25,23 +26,31 @@ from hostdesk_contracts.commands import (
     RateTicket,
     UpdateTicket,
 )
+from hostdesk_contracts.directory import AnyDirectoryCommand, Configure, PutAccount, PutApiKey, PutStaff
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.runtime.clock import Clock, utc_now
 
 from hostdesk_tickets.adapters.ticket_numbers import NumberAllocator
-from hostdesk_tickets.domain.errors import MergeTargetNotFound, TicketNotFound, TicketRefusal
+from hostdesk_tickets.domain.directory import decide as decide_directory
+from hostdesk_tickets.domain.directory_records import DIRECTORY_AGGREGATES
+from hostdesk_tickets.domain.errors import DirectoryRefusal, MergeTargetNotFound, TicketNotFound, TicketRefusal
 from hostdesk_tickets.domain.numbers import ticket_number
 from hostdesk_tickets.domain.ticket import PostState, Ticket
+from hostdesk_tickets.service_layer import directory
 
 log = logging.getLogger(__name__)
 
 CONFLICT_ATTEMPTS = 5
+SNAPSHOT_EVERY = 50
+
+Command = AnyCommand | AnyDirectoryCommand
+DIRECTORY_COMMANDS = (PutAccount, PutStaff, Configure, PutApiKey)
 
 
 class TicketsApplication(Application[UUID]):
     name = "Tickets"  # the tables are tickets_events and tickets_snapshots
-    # A snapshot every 50 events: loading any ticket reads one snapshot and at most 49 events.
-    snapshotting_intervals = {Ticket: 50}
+    # A snapshot every 50 events: loading any ticket (or directory record) reads one snapshot and at most 49 events.
+    snapshotting_intervals = {Ticket: SNAPSHOT_EVERY, **dict.fromkeys(DIRECTORY_AGGREGATES, SNAPSHOT_EVERY)}
 
     def __init__(self, *, numbers: NumberAllocator, env: dict[str, str] | None = None, clock: Clock = utc_now) -> None:
         super().__init__(env=env)
@@ -58,22 +67,56 @@ class TicketsApplication(Application[UUID]):
         Raises ``TicketNotFound`` for a ticket that does not exist (yet): the caller decides whether to
         wait for it or to refuse.
         """
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        return self._retrying(lambda: self._decide_or_refuse(command), what=f"ticket {command.ticket_id}")
+
+    def handle_directory(self, command: AnyDirectoryCommand) -> CommandOutcome:
+        """Put the record ``command`` names, once, by the directory's rules (``domain.directory``); a record
+        changed meanwhile is decided again on its fresh state, as a ticket is."""
+        return self._retrying(lambda: self._put_record(command), what=command.key)
+
+    def _retrying(self, attempt: Callable[[], CommandOutcome], *, what: str) -> CommandOutcome:
+        for number in range(1, CONFLICT_ATTEMPTS + 1):
             try:
-                return self._decide_and_save(command)
-            except TicketNotFound:
-                raise
-            except TicketRefusal as refusal:
-                return _refused(command, refusal)
+                return attempt()
             except IntegrityError:
-                if attempt == CONFLICT_ATTEMPTS:
+                if number == CONFLICT_ATTEMPTS:
                     raise
-                log.info("ticket %s changed meanwhile; deciding again", command.ticket_id)
-                time.sleep(0.005 * attempt * random.random())
+                log.info("%s changed meanwhile; deciding again", what)
+                time.sleep(0.005 * number * random.random())
         raise AssertionError("unreachable")
 
-    def handle_batch(self, commands: Sequence[AnyCommand]) -> list[CommandOutcome | TicketNotFound]:
-        """Apply a batch of commands in order and store all they record in one transaction (group commit).
+    def _decide_or_refuse(self, command: AnyCommand) -> CommandOutcome:
+        try:
+            return self._decide_and_save(command)
+        except TicketNotFound:
+            raise
+        except TicketRefusal as refusal:
+            return _refused(command, refusal)
+
+    def _put_record(self, command: AnyDirectoryCommand) -> CommandOutcome:
+        try:
+            entry = decide_directory(directory.StoredDirectory(self.repository), command)
+        except DirectoryRefusal as refusal:
+            return directory.refused(command, refusal)
+        if entry.pending_events:
+            self.save(entry)
+        return directory.committed(command, entry)
+
+    def handle_batch(self, commands: Sequence[Command]) -> list[CommandOutcome | TicketNotFound]:
+        """Apply a batch of commands in order; what each run of ticket commands records is stored in one
+        transaction, and each directory command is put on its own where it stands, so the log keeps the order the
+        commands came in (an account before the first ticket it opens)."""
+        results: list[CommandOutcome | TicketNotFound] = []
+        for _, run in itertools.groupby(commands, key=lambda command: isinstance(command, DIRECTORY_COMMANDS)):
+            same_kind = list(run)
+            tickets = [command for command in same_kind if not isinstance(command, DIRECTORY_COMMANDS)]
+            if tickets:
+                results.extend(self._handle_tickets(tickets))
+            results.extend(self.handle_directory(c) for c in same_kind if isinstance(c, DIRECTORY_COMMANDS))
+        return results
+
+    def _handle_tickets(self, commands: Sequence[AnyCommand]) -> list[CommandOutcome | TicketNotFound]:
+        """Apply a batch of ticket commands in order and store all they record in one transaction (group commit).
 
         One transaction and one table lock for the batch instead of one each: what lets a single writer keep
         up with many callers. When the batch's save conflicts (an open delivered again, another replica
