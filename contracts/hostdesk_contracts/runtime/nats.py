@@ -125,12 +125,13 @@ async def fetch_batch(subscription: JetStreamContext.PullSubscription, *, batch:
 
 
 async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
-    """Declare the streams; every replica may do this at start-up, in any order."""
+    """Declare the streams and the directory bucket; every replica may do this at start-up, in any order."""
     for config in stream_configs(subjects):
         try:
             await js.add_stream(config)
         except BadRequestError:
             await js.update_stream(config)
+    await directory_bucket(js, subjects)
 
 
 async def wait_for_streams(js: JetStreamContext, names: list[str], *, poll_seconds: float = 0.5) -> None:
@@ -153,6 +154,15 @@ _WAIT_REPORT_EVERY = 20
 
 
 OUTCOME_TTL_SECONDS = 86_400.0
+
+
+async def directory_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
+    """The key-value bucket of the directory's latest records (``hostdesk_contracts.directory.record_key``),
+    kept for as long as the records are: only the latest value of each key."""
+    try:
+        return await js.key_value(subjects.directory_bucket)
+    except BucketNotFoundError:
+        return await js.create_key_value(KeyValueConfig(bucket=subjects.directory_bucket, history=1))
 
 
 async def outcomes_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:

@@ -8,6 +8,8 @@ Kubernetes secret in production) and may do only what it does:
 - tickets owns the streams and the outcomes bucket: it declares them, consumes commands, and is the only user
   that may publish events (its relay) and write outcomes;
 - query and notify consume events (their durable consumers, the catch-up's own) and nothing else;
+- intake, tickets, query and notify read the directory bucket (watch it, read a key), which the tickets service
+  declares and writes;
 - ``subscriber``, for billing, CRM and provisioning, reads events through consumers of its own and nothing
   else: not commands, not outcomes, not the product's own consumers of the events stream.
 
@@ -106,6 +108,7 @@ def _reads_bucket(bucket: str) -> list[str]:
 def permissions(user: str, subjects: Subjects) -> Permissions:
     """What ``user`` may publish and subscribe to in the installation rooted at ``subjects``."""
     events, commands, bucket = subjects.events_stream, subjects.commands_stream, subjects.outcomes_bucket
+    directory = _reads_stream(f"KV_{subjects.directory_bucket}")  # a watch is an ordered consumer of the bucket
     inbox = [f"{inbox_prefix(user)}.>"]
     match user:
         case "intake":
@@ -117,6 +120,7 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
                     # Its own record of each command it sends (who sent it, what it asked), beside the outcomes;
                     # an outcome's key (a command id) has no dot, so intake cannot write one.
                     f"$KV.{bucket}.record.>",
+                    *directory,
                 ],
                 subscribe=[f"{subjects.root}.outcomes.>", *inbox],
             )
@@ -132,11 +136,14 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
                     *_reads_stream(commands),
                     *_reads_stream(events),  # the relay's resume point: the stream's last messages
                     *_reads_bucket(bucket),
+                    f"$KV.{subjects.directory_bucket}.>",
+                    *_owns_stream(f"KV_{subjects.directory_bucket}"),
+                    *directory,
                 ],
                 subscribe=inbox,
             )
         case "query" | "notify":
-            return Permissions(publish=_reads_stream(events), subscribe=inbox)
+            return Permissions(publish=[*_reads_stream(events), *directory], subscribe=inbox)
         case "subscriber":
             denied = []
             for name in PRODUCT_EVENT_CONSUMERS:

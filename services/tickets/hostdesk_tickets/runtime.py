@@ -1,5 +1,6 @@
 """Everything the tickets service runs on, built once by ``start``: the event store application, the NATS
-connection, and the three workers (the commands consumer, the relay, the auto-closer) with their tasks."""
+connection, the directory its history's callers are looked up in, and the three workers (the commands consumer,
+the relay, the auto-closer) with their tasks."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from hostdesk_contracts.runtime.clock import Clock, utc_now
+from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.nats import connect, ensure_streams, outcomes_bucket
 from nats.aio.client import Client
@@ -28,6 +30,7 @@ from hostdesk_tickets.settings import Settings
 log = logging.getLogger(__name__)
 
 STOP_WITHIN = 10.0  # seconds for the workers to finish what they hold before they are cancelled
+DIRECTORY_WAIT_SECONDS = 5.0  # at start-up, for the directory's records (not ready until they are in)
 
 
 class Worker(Protocol):
@@ -42,6 +45,7 @@ class Worker(Protocol):
 class Runtime:
     tickets: TicketsApplication
     nats: Client
+    directory: Directory
     commands: CommandConsumer
     relay: Relay
     auto_closer: AutoCloser
@@ -52,11 +56,13 @@ class Runtime:
         return self.commands, self.relay, self.auto_closer
 
     async def readiness(self) -> Readiness:
-        """Ready while NATS is connected, every worker runs and the event store can be read; it also tells
-        whether this replica leads the relay."""
+        """Ready while NATS is connected, the directory is loaded, every worker runs and the event store can be
+        read; it also tells whether this replica leads the relay."""
         reasons = []
         if not self.nats.is_connected:
             reasons.append("NATS is not connected")
+        if not self.directory.ready:
+            reasons.append("the directory is not loaded yet")
         stopped = [task.get_name() for task in self.tasks if task.done()]
         if stopped:
             reasons.append(f"these workers stopped: {', '.join(stopped)}")
@@ -72,6 +78,7 @@ class Runtime:
             worker.stop()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*self.tasks, return_exceptions=True), timeout=STOP_WITHIN)
+        await self.directory.stop()
         with contextlib.suppress(Exception):
             await self.nats.drain()
         await asyncio.to_thread(self.tickets.close)
@@ -88,6 +95,8 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     """Open the event store and NATS, then start the workers. ``clock`` tells auto-close what time it is."""
     tickets, nc, outcomes = await _connect(settings)
     js = nc.jetstream()
+    directory = KvDirectory.on(nc, subjects=settings.subjects)
+    await directory.start(wait=DIRECTORY_WAIT_SECONDS)
     commands = CommandConsumer(
         app=tickets, nc=nc, js=js, outcomes=outcomes, subjects=settings.subjects, settings=settings
     )
@@ -117,7 +126,15 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     )
     for task in tasks:
         task.add_done_callback(_report_end)
-    return Runtime(tickets=tickets, nats=nc, commands=commands, relay=relay, auto_closer=auto_closer, tasks=tasks)
+    return Runtime(
+        tickets=tickets,
+        nats=nc,
+        directory=directory,
+        commands=commands,
+        relay=relay,
+        auto_closer=auto_closer,
+        tasks=tasks,
+    )
 
 
 async def _connect(settings: Settings) -> tuple[TicketsApplication, Client, KeyValue]:
