@@ -122,3 +122,19 @@ class Callers:
 def actor(account_id: str, role: Role, *, tenant: str, email: str | None = None, name: str | None = None) -> Actor:
     """An actor as the directory would name it (the tests' shorthand)."""
     return Actor(account_id=account_id, tenant=tenant, role=role, display_name=name, email=email)
+
+
+@dataclass
+class BucketCallers:
+    """Bearer tokens of an integration or end-to-end test's callers, each first recorded in the installation's
+    directory bucket as the tickets service records it (the ``callers`` fixture)."""
+
+    js: JetStreamContext
+    subjects: Subjects
+
+    async def token(self, actor: Actor, *, secret: str, ttl_seconds: int = 86_400) -> str:
+        await seed_bucket(self.js, self.subjects, actor)
+        return issue_token(secret=secret, account_id=actor.account_id, ttl_seconds=ttl_seconds)
+
+    async def bearer(self, actor: Actor, *, secret: str) -> dict[str, str]:
+        return bearer(await self.token(actor, secret=secret))
