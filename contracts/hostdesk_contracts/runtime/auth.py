@@ -188,7 +188,7 @@ async def authenticate(credential: str, *, keys: TokenKeys, directory: Directory
         principal = await directory.principal(subject)
         actor = await actor_of(principal, directory) if principal is not None else None
     except DirectoryUnavailable as error:
-        raise Unavailable("The directory cannot be read yet; try again shortly.") from error
+        raise Unavailable("The directory cannot be read yet, so nothing was done; try again shortly.") from error
     if actor is None:
         raise Unauthorized(_REFUSED)
     return Caller(actor=actor)

@@ -253,6 +253,12 @@ class KvDirectory(_Records):
         self._kv = await self._client.jetstream().key_value(self._bucket_name)
         return self._kv
 
+    async def _bucket_now(self) -> KeyValue:
+        """The bucket, looked up at once (the watch may be between two looks for it)."""
+        if self._client is None:
+            raise DirectoryUnavailable(f"the directory bucket {self._bucket_name} is not reached yet")
+        return await self._client.jetstream().key_value(self._bucket_name)
+
     def _apply(self, entry: KeyValue.Entry) -> None:
         if entry.operation in (KV_DEL, KV_PURGE):
             self._records.pop(entry.key, None)
@@ -269,13 +275,11 @@ class KvDirectory(_Records):
 
     async def _read(self, key: str) -> Record | None:
         """The record under ``key`` read from the bucket itself: one round trip, for a record not seen yet."""
-        kv = self._kv
-        if kv is None:
-            raise DirectoryUnavailable(f"the directory bucket {self._bucket_name} is not reached yet")
         try:
             async with asyncio.timeout(self._get_timeout):
+                kv = self._kv or await self._bucket_now()
                 entry = await kv.get(key)
-        except KeyNotFoundError:
+        except (KeyNotFoundError, BucketNotFoundError):
             return None
         except (NatsError, TimeoutError) as error:
             raise DirectoryUnavailable(f"the directory bucket cannot be read ({type(error).__name__})") from error
