@@ -36,7 +36,7 @@ from hostdesk_devtools.servers import (
 )
 from nats.js.errors import NotFoundError
 
-from tests.support import EVENT_KEY
+from tests.support import EVENT_KEY, BucketCallers
 
 RUN_DIR = Path(__file__).resolve().parent.parent / ".run" / "test-servers"
 NATS_CHOICES = ("system", "wheel")
@@ -130,7 +130,7 @@ def subjects(nats_server: Server, nats_url: str) -> Iterator[Subjects]:
 
 @pytest.fixture
 def declared_streams(nats_url: str, subjects: Subjects) -> Subjects:
-    """The test's streams and outcomes bucket, declared as the tickets service (which alone may) declares them:
+    """The test's streams and buckets, declared as the tickets service (which alone may) declares them:
     for tests that run another service without it."""
 
     async def declare() -> None:
@@ -146,13 +146,25 @@ def declared_streams(nats_url: str, subjects: Subjects) -> Subjects:
 
 
 async def delete_streams(nats_url: str, subjects: Subjects) -> None:
-    """Remove a test's streams and outcomes bucket, so repeated runs do not pile up on a shared server."""
+    """Remove a test's streams and buckets, so repeated runs do not pile up on a shared server."""
     nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=1)
     try:
         js = nc.jetstream()
-        for stream in (subjects.events_stream, subjects.commands_stream, f"KV_{subjects.outcomes_bucket}"):
+        buckets = (f"KV_{subjects.outcomes_bucket}", f"KV_{subjects.directory_bucket}")
+        for stream in (subjects.events_stream, subjects.commands_stream, *buckets):
             with contextlib.suppress(NotFoundError):
                 await js.delete_stream(stream)
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+async def callers(nats_url: str, subjects: Subjects) -> AsyncIterator[BucketCallers]:
+    """The test's callers: each recorded in the test's directory bucket (as the tickets service records them)
+    before its bearer token is made."""
+    nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=1)
+    try:
+        yield BucketCallers(nc.jetstream(), subjects)
     finally:
         await nc.close()
 

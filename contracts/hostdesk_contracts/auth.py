@@ -1,10 +1,12 @@
-"""The bearer token's claims: which account calls, in which tenant, with which role, and how it is displayed.
+"""The bearer token's claims (which account calls), and the bounds of the text that names and addresses people.
 
-Every claim is bounded and must be text every service can store and send: an account id (``sub``) of 1 to 200
-characters, a display name of at most 200 and an e-mail address of at most 254 (what an assignee holds), none
-holding a control character (NUL among them, which PostgreSQL cannot store) or a lone UTF-16 surrogate (which
-cannot be encoded as UTF-8, so neither sent on NATS nor stored). A token that breaks any of these is no valid
-token: the caller gets a 401, never a 500 later when a command or an event carries the claim.
+A token names its caller by ``sub``, a directory id (``hostdesk_contracts.directory``: 1-100 letters, digits,
+``-`` or ``_``, so no ``.``, ``*``, ``>`` or space); everything else about the caller comes from the directory.
+A token whose ``sub`` is no such id is no valid token: the caller gets a 401, never a 500.
+
+Display names and e-mail addresses (the directory's records, an assignee) are bounded, at most 200 and 254
+characters, and must be text every service can store and send: no control character (NUL among them, which
+PostgreSQL cannot store) and no lone UTF-16 surrogate (which cannot be encoded as UTF-8).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from hostdesk_contracts.base import Actor, Contract, Role, Tenant
+from hostdesk_contracts.base import Contract
 
 MAX_ACCOUNT_ID = 200
 MAX_NAME = 200
@@ -32,19 +34,31 @@ def _sendable(value: str) -> str:
     return value
 
 
+def _directory_id(value: str) -> str:
+    """``value``, when it is a directory id. (Imported here: the directory imports this module's text bounds.)"""
+    from hostdesk_contracts.directory import ID_PATTERN, ID_RULE
+
+    if not ID_PATTERN.fullmatch(value):
+        raise ValueError(f"must be a directory id: {ID_RULE}")
+    return value
+
+
 Sendable = AfterValidator(_sendable)
 AccountId = Annotated[str, Field(min_length=1, max_length=MAX_ACCOUNT_ID), Sendable]
 DisplayName = Annotated[str, Field(max_length=MAX_NAME), Sendable]
 EmailClaim = Annotated[str, Field(max_length=MAX_EMAIL), Sendable]
+Subject = Annotated[str, AfterValidator(_directory_id)]
 
 
 class Claims(Contract):
-    sub: AccountId
-    tenant: Tenant
-    role: Role
-    name: DisplayName | None = None
-    email: EmailClaim | None = None
-    exp: int
+    """What the services read of a bearer token: whom it names (``sub``, a directory id) and how long it holds.
 
-    def actor(self) -> Actor:
-        return Actor(account_id=self.sub, tenant=self.tenant, role=self.role, display_name=self.name, email=self.email)
+    The token names the account; the directory decides the rest (tenant, role, name, address, organisation). A
+    ``tenant``, ``role``, ``name`` or ``email`` claim that an issuer still sends is ignored, never trusted: a
+    token cannot make its caller the system, another tenant's or staff.
+    """
+
+    sub: Subject
+    exp: int
+    nbf: int | None = None
+    iat: int | None = None

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import nats
 import pytest
-from hostdesk_contracts.base import Role
-from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_devtools.servers import Server, free_port, with_database
 from hostdesk_devtools.smtp_sink import SmtpSink
 from hostdesk_devtools.system import DEFAULT_PORTS, System, SystemConfig
+
+from tests.support import BucketCallers
 
 SECRET = "end-to-end-secret-0123456789abcdefghij"
 
@@ -32,8 +34,17 @@ class Running:
             base_url=self.system.config.url(service), headers={"Authorization": f"Bearer {token}"}, timeout=30
         )
 
-    def token(self, account_id: str, role: Role, *, email: str | None = None) -> str:
-        return issue_token(secret=SECRET, account_id=account_id, tenant=self.tenant, role=role, email=email)
+    nats_url: str  # as admin: to record the test's callers in the directory
+    subjects: Subjects
+
+    async def token(self, account_id: str, role: Role, *, email: str | None = None) -> str:
+        """The token of an account of the test's tenant, recorded in the directory first."""
+        nc = await nats.connect(self.nats_url, connect_timeout=2, max_reconnect_attempts=1)
+        try:
+            caller = Actor(account_id=account_id, tenant=self.tenant, role=role, email=email)
+            return await BucketCallers(nc.jetstream(), self.subjects).token(caller, secret=SECRET)
+        finally:
+            await nc.close()
 
 
 async def _admin(server_url: str, sql: str) -> None:
@@ -65,7 +76,7 @@ def running(
     system = System(config)
     try:
         system.start()
-        yield Running(system=system, sink=sink, tenant=f"t{uuid.uuid4().hex[:8]}")
+        yield Running(system=system, sink=sink, tenant=f"t{uuid.uuid4().hex[:8]}", nats_url=nats_url, subjects=subjects)
     finally:
         system.stop()
         sink.stop()

@@ -85,9 +85,9 @@ async def admin(nats_url: str) -> AsyncIterator[Client]:
 
 
 async def open_ticket(running: Running) -> tuple[str, dict[str, Any], httpx.AsyncClient, httpx.AsyncClient]:
-    customer_token = running.token("cust-1", Role.CUSTOMER, email=CUSTOMER_EMAIL)
+    customer_token = await running.token("cust-1", Role.CUSTOMER, email=CUSTOMER_EMAIL)
     intake = running.client("intake", customer_token)
-    reads = running.client("query", running.token("agent-1", Role.AGENT))
+    reads = running.client("query", await running.token("agent-1", Role.AGENT))
     opened = await intake.post("/v1/tickets", json={"subject": "VPS down", "body": "vps-1042 answers no ping."})
     assert opened.status_code == 201, opened.text
     ticket_id = opened.json()["ticket_id"]
@@ -199,7 +199,7 @@ async def test_a_subscriber_reads_events_but_no_command_no_outcome_and_none_of_t
         await subscriber.refused(pull)
 
     # The product's consumers still have every event: the staff reply below reaches query and the mail.
-    staff = running.client("intake", running.token("agent-1", Role.AGENT))
+    staff = running.client("intake", await running.token("agent-1", Role.AGENT))
     answered = await staff.post(f"/v1/tickets/{ticket_id}/replies", json={"body": "Rebooted the host."})
     assert answered.status_code == 201, answered.text
     shown = await reads.get(f"/v1/tickets/{ticket_id}", params={"min_version": answered.json()["version"]})
@@ -231,7 +231,7 @@ async def test_what_a_server_configured_wrongly_lets_through_the_services_still_
     )
 
     # The real event at that version comes after the forged one, and is the one everybody sees.
-    staff = running.client("intake", running.token("agent-1", Role.AGENT))
+    staff = running.client("intake", await running.token("agent-1", Role.AGENT))
     answered = await staff.post(f"/v1/tickets/{ticket_id}/replies", json={"body": "Rebooted the host."})
     assert answered.status_code == 201, answered.text
     # Neither forged command was applied: the staff reply and the status it sets are the next two versions.

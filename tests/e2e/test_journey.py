@@ -34,8 +34,8 @@ async def committed(intake: httpx.AsyncClient, response: httpx.Response) -> dict
 async def test_a_ticket_is_opened_answered_replied_to_and_closed_and_its_timeline_shows_it_all(
     running: Running,
 ) -> None:
-    customer_token = running.token("cust-1", Role.CUSTOMER, email=CUSTOMER_EMAIL)
-    staff_token = running.token("agent-1", Role.AGENT, email="sam@provider.example")
+    customer_token = await running.token("cust-1", Role.CUSTOMER, email=CUSTOMER_EMAIL)
+    staff_token = await running.token("agent-1", Role.AGENT, email="sam@provider.example")
     async with (
         running.client("intake", customer_token) as customer,
         running.client("intake", staff_token) as staff,
@@ -82,8 +82,8 @@ async def test_a_ticket_is_opened_answered_replied_to_and_closed_and_its_timelin
 
 
 async def test_nothing_accepted_is_lost_or_doubled_when_the_tickets_service_is_killed(running: Running) -> None:
-    customer_token = running.token("cust-2", Role.CUSTOMER, email="kim@customer.example")
-    staff_token = running.token("agent-2", Role.AGENT)
+    customer_token = await running.token("cust-2", Role.CUSTOMER, email="kim@customer.example")
+    staff_token = await running.token("agent-2", Role.AGENT)
     async with (
         running.client("intake", customer_token) as customer,
         running.client("intake", staff_token) as staff,

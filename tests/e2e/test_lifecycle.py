@@ -25,8 +25,8 @@ def kinds(ticket: dict[str, Any]) -> list[str]:
 
 
 async def test_staff_and_requester_actions_are_decided_and_shown_to_each_side(running: Running) -> None:
-    customer_token = running.token("cust-1", Role.CUSTOMER, email=CUSTOMER_EMAIL)
-    staff_token = running.token("agent-1", Role.AGENT, email="sam@provider.example")
+    customer_token = await running.token("cust-1", Role.CUSTOMER, email=CUSTOMER_EMAIL)
+    staff_token = await running.token("agent-1", Role.AGENT, email="sam@provider.example")
     async with (
         running.client("intake", customer_token) as customer,
         running.client("intake", staff_token) as staff,
@@ -93,9 +93,9 @@ async def test_staff_and_requester_actions_are_decided_and_shown_to_each_side(ru
 
 
 async def test_archive_merge_and_concurrent_staff_keep_every_change(running: Running) -> None:
-    customer_token = running.token("cust-1", Role.CUSTOMER, email=CUSTOMER_EMAIL)
-    staff_token = running.token("agent-1", Role.AGENT)
-    other_staff_token = running.token("agent-2", Role.AGENT)
+    customer_token = await running.token("cust-1", Role.CUSTOMER, email=CUSTOMER_EMAIL)
+    staff_token = await running.token("agent-1", Role.AGENT)
+    other_staff_token = await running.token("agent-2", Role.AGENT)
     async with (
         running.client("intake", customer_token) as customer,
         running.client("intake", staff_token) as staff,

@@ -7,19 +7,22 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import httpx
-from hostdesk_contracts.base import Role
+from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_contracts.subjects import Subjects
+from hostdesk_devtools import callers
 from hostdesk_devtools.servers import NatsAccess, free_port, with_database
 from hostdesk_devtools.smtp_sink import SmtpSink
 from hostdesk_devtools.system import DEFAULT_PORTS, System, SystemConfig
 
-from tests.support import EVENT_KEY
+from tests.support import EVENT_KEY, principal_records
 
 SECRET = "fault-suite-secret-0123456789abcdefghijkl"
 
@@ -56,7 +59,14 @@ class Deployment:
     tenant: str
 
     def token(self, account_id: str, role: Role, *, email: str | None = None) -> str:
-        return issue_token(secret=SECRET, account_id=account_id, tenant=self.tenant, role=role, email=email)
+        """The token of an account of the test's tenant, recorded in the directory first (on a loop of its own in
+        a worker thread: callers ask from inside and outside a running loop)."""
+        caller = Actor(account_id=account_id, tenant=self.tenant, role=role, email=email)
+        config = self.system.config
+        recording = callers.record(config.nats_url, Subjects(root=config.subject_root), [*principal_records(caller)])
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            worker.submit(asyncio.run, recording).result()
+        return issue_token(secret=SECRET, account_id=account_id)
 
     def client(self, service: str, token: str | None = None, *, timeout: float = 30.0) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

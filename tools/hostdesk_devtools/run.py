@@ -18,9 +18,11 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from hostdesk_contracts.base import Role
+from hostdesk_contracts.directory import Record
 from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_contracts.subjects import Subjects
 
+from hostdesk_devtools import callers
 from hostdesk_devtools.servers import Server, find_or_start_nats, find_or_start_postgres, wait_for_port, with_database
 from hostdesk_devtools.system import System, SystemConfig
 
@@ -52,26 +54,18 @@ def _secret(name: str = "jwt-secret") -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+DEMO_CALLERS: list[Record] = [
+    callers.provider(DEMO_TENANT, name="Demo Hosting"),
+    callers.customer(DEMO_TENANT, "customer-jo", name="Jo Customer", email="jo@customer.example"),
+    callers.agent(DEMO_TENANT, "agent-sam", name="Sam Support", email="sam@provider.example"),
+]
+
+
 def _demo_tokens(secret: str) -> dict[str, str]:
+    """Tokens of the demo's customer and agent (recorded in the directory by ``callers.record``)."""
     return {
-        "CUSTOMER_TOKEN": issue_token(
-            secret=secret,
-            account_id="customer-jo",
-            tenant=DEMO_TENANT,
-            role=Role.CUSTOMER,
-            name="Jo Customer",
-            email="jo@customer.example",
-            ttl_seconds=30 * 86_400,
-        ),
-        "STAFF_TOKEN": issue_token(
-            secret=secret,
-            account_id="agent-sam",
-            tenant=DEMO_TENANT,
-            role=Role.AGENT,
-            name="Sam Support",
-            email="sam@provider.example",
-            ttl_seconds=30 * 86_400,
-        ),
+        "CUSTOMER_TOKEN": issue_token(secret=secret, account_id="customer-jo", ttl_seconds=30 * 86_400),
+        "STAFF_TOKEN": issue_token(secret=secret, account_id="agent-sam", ttl_seconds=30 * 86_400),
     }
 
 
@@ -172,6 +166,7 @@ def main() -> None:
         )
         system = System(config)
         system.start()
+        asyncio.run(callers.record(nats.url_as("admin"), Subjects(root=config.subject_root), DEMO_CALLERS))
         tokens = _demo_tokens(secret)
         ticket_id = _demo_tickets(config, tokens)
         lines = [f"{name}={value}" for name, value in tokens.items()]

@@ -1,12 +1,13 @@
-"""Settings every service reads, whatever its own prefix: where PostgreSQL and NATS are, the token key."""
+"""Settings every service reads, whatever its own prefix: where PostgreSQL and NATS are, the token keys."""
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
+from hostdesk_contracts.runtime.auth import TokenKeys
 from hostdesk_contracts.runtime.consumer import DurableConsumer, Redelivery
 from hostdesk_contracts.signing import EventSigner
 from hostdesk_contracts.subjects import Subjects
@@ -16,11 +17,33 @@ LOCAL_NATS_URL = "nats://127.0.0.1:4222"
 
 
 class CommonSettings(BaseSettings):
-    """Unprefixed on purpose: one ``DATABASE_URL``, ``NATS_URL`` and token key for the whole installation."""
+    """Unprefixed on purpose: one ``DATABASE_URL``, ``NATS_URL`` and token secret for the whole installation.
+
+    Bearer tokens are checked with the shared secret (HS256), with the keys of an issuer's JWKS (RS256, ES256;
+    ``<SERVICE>_JWKS_URL``, read with each service's prefix), or both; at least one must be set.
+    """
 
     database_url: str = Field(default=LOCAL_DATABASE_URL, validation_alias="DATABASE_URL")
     nats_url: str = Field(default=LOCAL_NATS_URL, validation_alias="NATS_URL")
-    jwt_secret: SecretStr = Field(validation_alias="HOSTDESK_JWT_SECRET", min_length=32)
+    jwt_secret: Annotated[SecretStr, Field(min_length=32)] | None = Field(
+        default=None, validation_alias="HOSTDESK_JWT_SECRET"
+    )
+    jwks_url: str = Field(
+        default="",
+        pattern=r"^(https?://\S+)?$",
+        description="The token issuer's JSON Web Key Set (RS256 and ES256 keys, each with its kid); empty: none.",
+    )
+    jwks_cache_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long the key set, and a token checked with one of its keys, is trusted before the key "
+        "set is fetched again: a withdrawn key's tokens are refused after at most this long.",
+    )
+    jwks_cooldown_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="The least time between two fetches of the key set for a kid it does not hold (a new key).",
+    )
     subject_root: str = Field(default="tickets", validation_alias="HOSTDESK_SUBJECT_ROOT", pattern=r"^[a-z0-9_]+$")
     host: str = "127.0.0.1"
     # Read with each service's prefix (``INTAKE_PORT``, ``INTAKE_REUSE_PORT``...); each sets its own port.
@@ -40,9 +63,24 @@ class CommonSettings(BaseSettings):
     nats_user: str = Field(default="", max_length=200)
     nats_password: SecretStr = SecretStr("")
 
+    @model_validator(mode="after")
+    def _some_token_key(self) -> Self:
+        if self.jwt_secret is None and not self.jwks_url:
+            raise ValueError("set HOSTDESK_JWT_SECRET, the service's JWKS_URL, or both: bearer tokens need a key")
+        return self
+
     @property
     def subjects(self) -> Subjects:
         return Subjects(root=self.subject_root)
+
+    def token_keys(self) -> TokenKeys:
+        """What the service checks bearer tokens with (``app.state.token_keys``)."""
+        return TokenKeys(
+            secret=self.jwt_secret.get_secret_value() if self.jwt_secret is not None else None,
+            jwks_url=self.jwks_url or None,
+            jwks_cache_seconds=self.jwks_cache_seconds,
+            jwks_cooldown_seconds=self.jwks_cooldown_seconds,
+        )
 
     def nats_credentials(self) -> dict[str, str]:
         """The keyword arguments of ``runtime.nats.connect`` that log this service in."""

@@ -33,7 +33,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             await running.stop()
 
     app = FastAPI(title="HostDesk intake", version="0.1.0", lifespan=lifespan)
-    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.state.token_keys = settings.token_keys()  # the caller's directory entry comes with the runtime
     if runtime is not None:
         _serve_over(app, runtime)
     install_problem_handlers(app)
@@ -46,6 +46,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
 
 def _serve_over(app: FastAPI, running: Runtime) -> None:
     """What the routes' dependencies read, in ``app.state``."""
+    app.state.directory = running.directory
     app.state.bus = running.bus
     app.state.clock = running.clock
     app.state.rate_limiter = running.rate_limiter

@@ -1,5 +1,5 @@
-"""Everything intake runs on while it is up: the command bus to the tickets service, its clocks, the rate
-limiter and the providers' status labels."""
+"""Everything intake runs on while it is up: the command bus to the tickets service, the directory its callers
+are looked up in, its clocks, the rate limiter and the providers' status labels."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hostdesk_contracts.runtime.clock import Clock, utc_now
+from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
+from hostdesk_contracts.runtime.nats import connect
 from hostdesk_contracts.runtime.rate_limit import RateLimiter
+from nats.aio.client import Client
 
 from hostdesk_intake.adapters.command_bus import CommandBus
 from hostdesk_intake.adapters.nats_bus import NatsCommandBus, inbox_token
@@ -20,6 +23,7 @@ from hostdesk_intake.settings import Settings
 @dataclass
 class Runtime:
     bus: CommandBus
+    directory: Directory
     clock: Clock  # stamps every command
     rate_limiter: RateLimiter
     status_labels: StatusLabels
@@ -30,25 +34,36 @@ class Runtime:
         bus: CommandBus,
         settings: Settings,
         *,
+        directory: Directory,
         clock: Clock = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> Runtime:
-        """Intake over ``bus`` (unit tests pass a fake), its rate limit metered by ``monotonic``."""
+        """Intake over ``bus`` and ``directory`` (unit tests pass fakes), its rate limit metered by ``monotonic``."""
         limiter = RateLimiter(
             rate=settings.rate_limit_per_second,
             burst=settings.rate_limit_burst,
             clock=monotonic,
             max_keys=settings.rate_limit_accounts,
         )
-        return cls(bus=bus, clock=clock, rate_limiter=limiter, status_labels=StatusLabels(settings.status_labels))
+        return cls(
+            bus=bus,
+            directory=directory,
+            clock=clock,
+            rate_limiter=limiter,
+            status_labels=StatusLabels(settings.status_labels),
+        )
 
     async def readiness(self) -> Readiness:
-        """Intake has no database: ready means commands can be sent."""
-        return Readiness(reasons=() if self.bus.ready else ("NATS is not reachable",))
+        """Intake has no database: ready means commands can be sent and callers looked up."""
+        reasons = [] if self.bus.ready else ["NATS is not reachable"]
+        if not self.directory.ready:
+            reasons.append("the directory is not loaded yet")
+        return Readiness(reasons=reasons)
 
     async def stop(self) -> None:
-        """Called once the server has finished its requests: drain the bus."""
+        """Called once the server has finished its requests: drain the bus, stop watching the directory."""
         await self.bus.stop()
+        await self.directory.stop()
 
 
 async def start(
@@ -65,4 +80,12 @@ async def start(
         max_waiting=settings.max_waiting_commands,
     )
     await bus.start(wait=settings.startup_wait_seconds)
-    return Runtime.over(bus, settings, clock=clock, monotonic=monotonic)
+
+    async def directory_connection() -> Client:
+        """The directory's own connection: the bus keeps its own to itself, and links in its own time."""
+        name = f"hostdesk-intake-directory {settings.instance}".strip()
+        return await connect(settings.nats_url, name=name, **settings.nats_credentials())
+
+    directory = KvDirectory.connecting(directory_connection, subjects=settings.subjects)
+    await directory.start(wait=settings.startup_wait_seconds)
+    return Runtime.over(bus, settings, directory=directory, clock=clock, monotonic=monotonic)

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from hostdesk_contracts.directory import Scope
+from hostdesk_contracts.runtime.auth import scoped_actor
 from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 from hostdesk_contracts.runtime.rate_limit import RateLimiter, rate_limited_actor
@@ -33,7 +35,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             await running.stop()
 
     app = FastAPI(title="HostDesk notify", version="1", lifespan=lifespan)
-    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.state.token_keys = settings.token_keys()  # the caller's directory entry comes with the runtime
     app.state.rate_limiter = RateLimiter(
         rate=settings.reads_per_minute / 60, burst=settings.read_burst, clock=time.monotonic
     )
@@ -42,12 +44,14 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
     app.include_router(health_router())
-    # Every route of the API counts against its caller's rate; health and readiness do not.
-    app.include_router(router, dependencies=[Depends(rate_limited_actor)])
+    # Every route of the API reads tickets (an API key needs ``tickets:read``) and counts against its caller's rate;
+    # health and readiness do neither.
+    app.include_router(router, dependencies=[Depends(scoped_actor(Scope.TICKETS_READ)), Depends(rate_limited_actor)])
     return app
 
 
 def _serve_over(app: FastAPI, running: Runtime) -> None:
     """What the routes' dependencies read, in ``app.state``."""
+    app.state.directory = running.directory
     app.state.store = running.store
     app.state.runtime = running

@@ -1,4 +1,5 @@
-"""Everything notify runs while it is up: its pool, its NATS connection, the consumer and the sender."""
+"""Everything notify runs while it is up: its pool, its NATS connection, the directory its callers are looked up
+in, the consumer and the sender."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import asyncpg
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.clock import Clock, utc_now
 from hostdesk_contracts.runtime.consumer import PullConsumer
+from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.nats import connect, wait_for_streams
 from nats.aio.client import Client
@@ -29,21 +31,27 @@ from hostdesk_notify.settings import Settings
 
 log = logging.getLogger(__name__)
 
+DIRECTORY_WAIT_SECONDS = 5.0  # at start-up, for the directory's records (not ready until they are in)
+
 
 @dataclass
 class Runtime:
     pool: asyncpg.Pool
     nats: Client
     store: NotifyStore
+    directory: Directory
     consumer: PullConsumer
     send_loop: SendLoop
     tasks: tuple[asyncio.Task[None], ...]
 
     async def readiness(self) -> Readiness:
-        """Ready while NATS is connected, PostgreSQL answers, and the consumer and the sender run."""
+        """Ready while NATS is connected, PostgreSQL answers, the directory is loaded, and the consumer and the
+        sender run."""
         reasons = []
         if not self.nats.is_connected:
             reasons.append("NATS is not connected")
+        if not self.directory.ready:
+            reasons.append("the directory is not loaded yet")
         try:
             async with asyncio.timeout(1.0):
                 await self.pool.fetchval("SELECT 1")
@@ -57,6 +65,7 @@ class Runtime:
         self.consumer.stop()
         self.send_loop.stop()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.directory.stop()
         await self.nats.drain()
         await self.pool.close()
 
@@ -106,6 +115,8 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     """Connect, migrate, and start the event consumer and the outbox sender; ``clock`` dates the mail."""
     pool, client = await _connect(settings)
     store = PostgresStore(pool)
+    directory = KvDirectory.on(client, subjects=settings.subjects)
+    await directory.start(wait=DIRECTORY_WAIT_SECONDS)
     envelope = Envelope(from_address=settings.from_address, reply_to=settings.support_address)
     bounds = MailBounds(
         per_ticket=settings.mail_per_ticket_per_hour, per_requester=settings.mail_per_requester_per_hour
@@ -147,4 +158,12 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     )
     for task in tasks:
         task.add_done_callback(_log_crash)
-    return Runtime(pool=pool, nats=client, store=store, consumer=consumer, send_loop=send_loop, tasks=tasks)
+    return Runtime(
+        pool=pool,
+        nats=client,
+        store=store,
+        directory=directory,
+        consumer=consumer,
+        send_loop=send_loop,
+        tasks=tasks,
+    )

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from hostdesk_contracts.directory import Scope
+from hostdesk_contracts.runtime.auth import scoped_actor
 from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, Unavailable, install_problem_handlers, problem_response
 from hostdesk_contracts.runtime.rate_limit import RateLimiter, rate_limited_actor
@@ -41,7 +43,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.state.token_keys = settings.token_keys()  # the caller's directory entry comes with the runtime
     app.state.rate_limiter = RateLimiter(
         rate=settings.reads_per_minute / 60, burst=settings.read_burst, clock=time.monotonic
     )
@@ -51,13 +53,15 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.add_exception_handler(StoreUnavailable, _on_store_unavailable)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router())
-    # Every route of the API counts against its caller's rate; health and readiness do not.
-    app.include_router(router, dependencies=[Depends(rate_limited_actor)])
+    # Every route of the API reads tickets (an API key needs ``tickets:read``) and counts against its caller's rate;
+    # health and readiness do neither.
+    app.include_router(router, dependencies=[Depends(scoped_actor(Scope.TICKETS_READ)), Depends(rate_limited_actor)])
     return app
 
 
 def _serve_over(app: FastAPI, running: Runtime) -> None:
     """What the routes' dependencies read, in ``app.state``."""
+    app.state.directory = running.directory
     app.state.reader = running.read_model
     app.state.notices = running.notices
     app.state.runtime = running

@@ -1,5 +1,5 @@
-"""Everything query runs while it is up: its pool, its NATS connection, the read model, the version notices and
-the events consumer (the catch-up, then the durable consumer)."""
+"""Everything query runs while it is up: its pool, its NATS connection, the read model, the version notices, the
+directory its callers are looked up in, and the events consumer (the catch-up, then the durable consumer)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
+from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.nats import connect, wait_for_streams
 
@@ -23,6 +24,8 @@ from hostdesk_query.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# How long start-up waits for the directory's records before it serves (not ready until they are in).
+_DIRECTORY_WAIT_SECONDS = 5.0
 # How long stopping waits for the batch in hand before it gives up on it (JetStream redelivers it).
 _STOP_TIMEOUT_SECONDS = 15.0
 
@@ -35,18 +38,21 @@ class Runtime:
     read_model: ReadModel
     notices: VersionNotices
     nats: NatsConnection
+    directory: Directory
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: tuple[asyncio.Task[None], ...] = ()
     # The listener of the notices, the NATS connection and the pool: closed in the reverse order of their opening.
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def readiness(self) -> Readiness:
-        """Ready while PostgreSQL answers, NATS is connected and the consumer runs."""
+        """Ready while PostgreSQL answers, NATS is connected, the directory is loaded and the consumer runs."""
         reasons = []
         if not await self.read_model.answers():
             reasons.append("PostgreSQL does not answer")
         if not self.nats.is_connected:
             reasons.append("NATS is not connected")
+        if not self.directory.ready:
+            reasons.append("the directory is not loaded yet")
         reasons.extend(f"the {task.get_name()} has stopped" for task in self.tasks if task.done())
         return Readiness(reasons=reasons)
 
@@ -96,6 +102,9 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
     js = client.jetstream()
     await wait_for_streams(js, [settings.subjects.events_stream])
     signer = settings.event_signer()
+    directory = KvDirectory.on(client, subjects=settings.subjects)
+    await directory.start(wait=_DIRECTORY_WAIT_SECONDS)
+    resources.push_async_callback(directory.stop)  # before the connection drains
 
     channel = notify_channel(settings.db_schema)
     read_model = PostgresReadModel(pool, notify_channel=channel)
@@ -135,6 +144,7 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
         read_model=read_model,
         notices=notices,
         nats=client,
+        directory=directory,
         stopping=stopping,
         tasks=(consuming,),
         resources=resources,

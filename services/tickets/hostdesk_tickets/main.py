@@ -33,7 +33,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             await running.stop()
 
     app = FastAPI(title="HostDesk tickets", version="0.1.0", lifespan=lifespan)
-    app.state.jwt_secret = settings.jwt_secret.get_secret_value()
+    app.state.token_keys = settings.token_keys()  # the caller's directory entry comes with the runtime
     app.state.rate_limiter = RateLimiter(
         rate=settings.reads_per_minute / 60, burst=settings.read_burst, clock=time.monotonic
     )
@@ -47,5 +47,6 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
 
 def _serve_over(app: FastAPI, running: Runtime) -> None:
     """What the routes' dependencies read, in ``app.state``."""
+    app.state.directory = running.directory
     app.state.tickets = running.tickets
     app.state.runtime = running

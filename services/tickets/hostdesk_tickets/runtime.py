@@ -1,6 +1,6 @@
 """Everything the tickets service runs on, built once by ``start``: the event store application, the NATS
-connection, and the four workers (the commands consumer, the relay, the auto-closer, the directory projector) with
-their tasks."""
+connection, the directory its history's callers are looked up in, and the four workers (the commands consumer,
+the relay, the auto-closer, the directory projector) with their tasks."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from hostdesk_contracts.runtime.clock import Clock, utc_now
+from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.nats import connect, directory_bucket, ensure_streams, outcomes_bucket
 from nats.aio.client import Client
@@ -30,6 +31,7 @@ from hostdesk_tickets.settings import Settings
 log = logging.getLogger(__name__)
 
 STOP_WITHIN = 10.0  # seconds for the workers to finish what they hold before they are cancelled
+DIRECTORY_WAIT_SECONDS = 5.0  # at start-up, for the directory's records (not ready until they are in)
 
 
 class Worker(Protocol):
@@ -44,6 +46,7 @@ class Worker(Protocol):
 class Runtime:
     tickets: TicketsApplication
     nats: Client
+    directory: Directory
     commands: CommandConsumer
     relay: Relay
     auto_closer: AutoCloser
@@ -55,11 +58,13 @@ class Runtime:
         return self.commands, self.relay, self.auto_closer, self.directory_projector
 
     async def readiness(self) -> Readiness:
-        """Ready while NATS is connected, every worker runs and the event store can be read; it also tells
-        whether this replica leads the relay."""
+        """Ready while NATS is connected, the directory is loaded, every worker runs and the event store can be
+        read; it also tells whether this replica leads the relay."""
         reasons = []
         if not self.nats.is_connected:
             reasons.append("NATS is not connected")
+        if not self.directory.ready:
+            reasons.append("the directory is not loaded yet")
         stopped = [task.get_name() for task in self.tasks if task.done()]
         if stopped:
             reasons.append(f"these workers stopped: {', '.join(stopped)}")
@@ -75,6 +80,7 @@ class Runtime:
             worker.stop()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*self.tasks, return_exceptions=True), timeout=STOP_WITHIN)
+        await self.directory.stop()
         with contextlib.suppress(Exception):
             await self.nats.drain()
         await asyncio.to_thread(self.tickets.close)
@@ -89,8 +95,10 @@ def build_application(settings: Settings) -> TicketsApplication:
 
 async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     """Open the event store and NATS, then start the workers. ``clock`` tells auto-close what time it is."""
-    tickets, nc, outcomes, directory = await _connect(settings)
+    tickets, nc, outcomes, bucket = await _connect(settings)
     js = nc.jetstream()
+    directory = KvDirectory.on(nc, subjects=settings.subjects)
+    await directory.start(wait=DIRECTORY_WAIT_SECONDS)
     commands = CommandConsumer(
         app=tickets, nc=nc, js=js, outcomes=outcomes, subjects=settings.subjects, settings=settings
     )
@@ -114,7 +122,7 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         clock=clock,
     )
     directory_projector = DirectoryProjector(
-        js=js, bucket=directory, subjects=settings.subjects, signer=settings.event_signer()
+        js=js, bucket=bucket, subjects=settings.subjects, signer=settings.event_signer()
     )
     tasks = (
         asyncio.create_task(commands.run(), name="commands"),
@@ -127,6 +135,7 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     return Runtime(
         tickets=tickets,
         nats=nc,
+        directory=directory,
         commands=commands,
         relay=relay,
         auto_closer=auto_closer,

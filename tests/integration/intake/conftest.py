@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from hostdesk_contracts.base import Role
-from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_intake.settings import Settings
+
+from tests.support import BucketCallers
 
 from .harness import StandIn, serving, stand_in_for_tickets
 
@@ -31,10 +32,9 @@ def intake_settings(
 
 
 @pytest.fixture
-def caller(tenant: str) -> dict[str, str]:
-    """The headers of a customer of the test's own tenant."""
-    token = issue_token(secret=SECRET, account_id="cust-1042", tenant=tenant, role=Role.CUSTOMER)
-    return {"Authorization": f"Bearer {token}"}
+async def caller(tenant: str, callers: BucketCallers) -> dict[str, str]:
+    """The headers of a customer of the test's own tenant (recorded in the directory)."""
+    return await callers.bearer(Actor(account_id="cust-1042", tenant=tenant, role=Role.CUSTOMER), secret=SECRET)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-from hostdesk_contracts.base import Role
 from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_devtools.servers import free_port
 from hostdesk_intake.settings import Settings
@@ -28,7 +27,7 @@ async def test_with_nats_unreachable_a_command_answers_503_with_retry_after(
     assert opened.status_code == 503
     assert opened.headers["content-type"] == "application/problem+json"
     assert int(opened.headers["Retry-After"]) >= 1
-    assert "Idempotency-Key" in opened.json()["detail"]
+    assert "nothing was done" in opened.json()["detail"]  # the caller cannot be looked up: no command is sent
     assert polled.status_code == 503
     assert readiness.status_code == 503
 
@@ -77,9 +76,7 @@ async def test_without_a_token_a_command_answers_401(intake: httpx.AsyncClient) 
 
 
 async def test_a_token_signed_with_another_key_answers_401(intake: httpx.AsyncClient) -> None:
-    forged = issue_token(
-        secret="another-installations-secret-0123456789", account_id="cust-1042", tenant="acme", role=Role.CUSTOMER
-    )
+    forged = issue_token(secret="another-installations-secret-0123456789", account_id="cust-1042")
 
     response = await intake.get("/v1/commands/abc", headers={"Authorization": f"Bearer {forged}"})
 

@@ -49,7 +49,7 @@ async def server(intake_settings: Settings) -> AsyncIterator[str]:
 
 
 def token(**claims: object) -> str:
-    base = {"sub": "cust-1042", "tenant": "acme", "role": "customer", "exp": int(time.time()) + 3600}
+    base = {"sub": "cust-1042", "exp": int(time.time()) + 3600}
     return jwt.encode(base | claims, SECRET, algorithm="HS256")
 
 
@@ -164,14 +164,15 @@ async def test_a_json_number_of_five_thousand_digits_is_a_422_naming_the_body(
     "claims",
     [
         {"sub": "\ud800"},
-        {"name": "Ada \udfff"},
         {"sub": "cust\x001042"},
         {"sub": ""},
         {"sub": "c" * 5000},
         {"name": "n" * 4000},
-        {"tenant": "not.a.token"},
+        {"sub": "cust.1042"},
+        {"sub": "cust-*"},
+        {"sub": "nobody-1042"},
     ],
-    ids=["lone-surrogate-sub", "lone-surrogate-name", "nul-in-sub", "empty-sub", "long-sub", "long-name", "tenant"],
+    ids=["lone-surrogate-sub", "nul-in-sub", "empty-sub", "long-sub", "long-token", "dot", "wildcard", "unknown"],
 )
 async def test_a_signed_token_with_a_bad_claim_is_a_401_problem_on_a_kept_connection(
     server: str, stand_in: StandIn, caller: dict[str, str], claims: dict[str, object]

@@ -7,13 +7,12 @@ import json
 import uuid
 
 import httpx
-from hostdesk_contracts.base import Role
+from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.commands import OpenTicket, ticket_id_for
-from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_contracts.runtime.nats import stream_configs
 from hostdesk_contracts.subjects import MSG_ID, REPLY_TO, Subjects
 
-from tests.support import eventually
+from tests.support import BucketCallers, eventually
 
 from .conftest import SECRET
 from .harness import StandIn
@@ -21,9 +20,12 @@ from .harness import StandIn
 OPEN = {"subject": "Mail bounces", "body": "Every mail to info@ bounces since 08:00."}
 
 
-def bearer(*, account_id: str = "cust-1042", tenant: str, name: str | None = None) -> dict[str, str]:
-    token = issue_token(secret=SECRET, account_id=account_id, tenant=tenant, role=Role.CUSTOMER, name=name)
-    return {"Authorization": f"Bearer {token}"}
+async def bearer(
+    callers: BucketCallers, *, account_id: str = "cust-1042", tenant: str, name: str | None = None
+) -> dict[str, str]:
+    """A customer's header, the customer recorded in the directory as ``name`` first."""
+    customer = Actor(account_id=account_id, tenant=tenant, role=Role.CUSTOMER, display_name=name)
+    return await callers.bearer(customer, secret=SECRET)
 
 
 async def forget_message_ids(stand_in: StandIn, subjects: Subjects, first: OpenTicket) -> None:
@@ -75,12 +77,14 @@ async def test_a_key_used_again_with_another_body_after_the_de_duplication_windo
 
 
 async def test_a_retry_with_a_refreshed_token_that_renames_the_caller_is_the_same_ticket(
-    intake: httpx.AsyncClient, stand_in: StandIn, tenant: str
+    intake: httpx.AsyncClient, stand_in: StandIn, tenant: str, callers: BucketCallers
 ) -> None:
     key = {"Idempotency-Key": "portal-form-4411"}
 
-    first = await intake.post("/v1/tickets", json=OPEN, headers=bearer(tenant=tenant, name="Ada") | key)
-    retried = await intake.post("/v1/tickets", json=OPEN, headers=bearer(tenant=tenant, name="Ada Lovelace") | key)
+    first = await intake.post("/v1/tickets", json=OPEN, headers=await bearer(callers, tenant=tenant, name="Ada") | key)
+    retried = await intake.post(
+        "/v1/tickets", json=OPEN, headers=await bearer(callers, tenant=tenant, name="Ada Lovelace") | key
+    )
 
     assert (first.status_code, retried.status_code) == (201, 201)
     assert retried.json() == first.json()
@@ -88,31 +92,36 @@ async def test_a_retry_with_a_refreshed_token_that_renames_the_caller_is_the_sam
 
 
 async def test_accounts_whose_id_and_key_join_alike_open_two_tickets(
-    intake: httpx.AsyncClient, stand_in: StandIn, tenant: str
+    intake: httpx.AsyncClient, stand_in: StandIn, tenant: str, callers: BucketCallers
 ) -> None:
     col = await intake.post(
-        "/v1/tickets", json=OPEN, headers=bearer(account_id="col", tenant=tenant) | {"Idempotency-Key": "a:X"}
+        "/v1/tickets",
+        json=OPEN,
+        headers=await bearer(callers, account_id="col", tenant=tenant) | {"Idempotency-Key": "_aX"},
     )
     col_a = await intake.post(
         "/v1/tickets",
         json=OPEN | {"body": "Another account's problem."},
-        headers=bearer(account_id="col:a", tenant=tenant) | {"Idempotency-Key": "X"},
+        headers=await bearer(callers, account_id="col_a", tenant=tenant) | {"Idempotency-Key": "X"},
     )
 
     assert (col.status_code, col_a.status_code) == (201, 201)
     assert col.json()["ticket_id"] != col_a.json()["ticket_id"]
-    assert sorted(command.actor.account_id for command in stand_in.handled) == ["col", "col:a"]
+    assert sorted(command.actor.account_id for command in stand_in.handled) == ["col", "col_a"]
 
 
-async def test_the_same_account_id_in_another_tenant_cannot_read_a_commands_outcome(
-    intake: httpx.AsyncClient, stand_in: StandIn, tenant: str
+async def test_an_account_of_another_tenant_cannot_read_a_commands_outcome(
+    intake: httpx.AsyncClient, stand_in: StandIn, tenant: str, callers: BucketCallers
 ) -> None:
-    opened = await intake.post("/v1/tickets", json=OPEN, headers=bearer(tenant=tenant) | {"Idempotency-Key": "k-1"})
+    opened = await intake.post(
+        "/v1/tickets", json=OPEN, headers=await bearer(callers, tenant=tenant) | {"Idempotency-Key": "k-1"}
+    )
     link = f"/v1/commands/{opened.json()['command_id']}"
 
-    own = await intake.get(link, headers=bearer(tenant=tenant))
-    elsewhere = await intake.get(link, headers=bearer(tenant=f"{tenant}-other"))
-    never_sent = await intake.get(f"{link[:-4]}0000", headers=bearer(tenant=f"{tenant}-other"))
+    own = await intake.get(link, headers=await bearer(callers, tenant=tenant))
+    stranger = await bearer(callers, account_id="cust-2042", tenant=f"{tenant}-other")
+    elsewhere = await intake.get(link, headers=stranger)
+    never_sent = await intake.get(f"{link[:-4]}0000", headers=stranger)
 
     assert own.status_code == 201
     assert elsewhere.status_code == 404
@@ -123,9 +132,11 @@ async def test_the_same_account_id_in_another_tenant_cannot_read_a_commands_outc
 
 
 async def test_what_the_records_hold_is_whose_command_it_is_and_the_requests_digest(
-    intake: httpx.AsyncClient, stand_in: StandIn, tenant: str
+    intake: httpx.AsyncClient, stand_in: StandIn, tenant: str, callers: BucketCallers
 ) -> None:
-    opened = await intake.post("/v1/tickets", json=OPEN, headers=bearer(tenant=tenant) | {"Idempotency-Key": "k-2"})
+    opened = await intake.post(
+        "/v1/tickets", json=OPEN, headers=await bearer(callers, tenant=tenant) | {"Idempotency-Key": "k-2"}
+    )
 
     entry = await stand_in.outcomes.get(f"record.{opened.json()['command_id']}")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hostdesk_contracts.base import Assignee, Priority, Rating, Role, Status
+from hostdesk_contracts.base import Actor, Assignee, Priority, Rating, Role, Status
 from hostdesk_contracts.commands import (
     COMMAND_NAMES,
     ArchiveTicket,
@@ -23,11 +23,10 @@ from hostdesk_contracts.commands import (
     UpdateTicket,
 )
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
-from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_intake.settings import Settings
 
-from tests.support import eventually
+from tests.support import BucketCallers, eventually
 from tests.unit.intake.builders import refused
 
 from .conftest import SECRET
@@ -93,9 +92,8 @@ ACTIONS = {
 
 
 @pytest.fixture
-def staff(tenant: str) -> dict[str, str]:
-    token = issue_token(secret=SECRET, account_id="agent-7", tenant=tenant, role=Role.AGENT)
-    return {"Authorization": f"Bearer {token}"}
+async def staff(tenant: str, callers: BucketCallers) -> dict[str, str]:
+    return await callers.bearer(Actor(account_id="agent-7", tenant=tenant, role=Role.AGENT), secret=SECRET)
 
 
 async def act(

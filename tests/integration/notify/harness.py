@@ -11,15 +11,14 @@ from typing import Any
 import asyncpg
 import httpx
 from fastapi import FastAPI
-from hostdesk_contracts.base import Role
+from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.events import TicketEvent
-from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_contracts.subjects import ES_POSITION, MSG_ID, Subjects, event_headers
 from hostdesk_notify.main import create_app
 from hostdesk_notify.settings import Settings
 from nats.js import JetStreamContext
 
-from tests.support import RELAY_SIGNER
+from tests.support import RELAY_SIGNER, BucketCallers
 
 JWT_SECRET = "notify-integration-secret-0123456789abcdef"
 
@@ -35,9 +34,11 @@ async def running_notify(settings: Settings) -> AsyncIterator[httpx.AsyncClient]
         yield client
 
 
-def bearer(*, tenant: str, role: Role = Role.AGENT, account_id: str = "agent-1") -> dict[str, str]:
-    token = issue_token(secret=JWT_SECRET, account_id=account_id, tenant=tenant, role=role)
-    return {"Authorization": f"Bearer {token}"}
+async def bearer(
+    callers: BucketCallers, *, tenant: str, role: Role = Role.AGENT, account_id: str = "agent-1"
+) -> dict[str, str]:
+    """The header of a caller recorded in the directory as ``account_id``, with ``role`` in ``tenant``."""
+    return await callers.bearer(Actor(account_id=account_id, tenant=tenant, role=role), secret=JWT_SECRET)
 
 
 class Relay:

@@ -11,12 +11,17 @@ from hostdesk_devtools.stories import TicketStory
 from hostdesk_notify.settings import Settings
 
 from tests.integration.notify.harness import Relay, bearer, running_notify
-from tests.support import eventually
+from tests.support import BucketCallers, eventually
 from tests.unit.notify.builders import CC, REQUESTER_EMAIL
 
 
 async def test_staff_see_each_mail_of_a_ticket_with_its_status(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
+    notify_settings: Settings,
+    relay: Relay,
+    smtp_sink: SmtpSink,
+    story: TicketStory,
+    staff: Actor,
+    callers: BucketCallers,
 ) -> None:
     async with running_notify(notify_settings) as client:
         await relay.publish(story.opened(cc=CC))
@@ -24,14 +29,18 @@ async def test_staff_see_each_mail_of_a_ticket_with_its_status(
 
         async def all_sent() -> bool:
             answer = await client.get(
-                "/v1/deliveries", params={"ticket_id": str(story.ticket_id)}, headers=bearer(tenant=story.tenant)
+                "/v1/deliveries",
+                params={"ticket_id": str(story.ticket_id)},
+                headers=await bearer(callers, tenant=story.tenant),
             )
             deliveries = answer.json().get("deliveries", []) if answer.status_code == 200 else []
             return len(deliveries) == 1 + len(CC) and all(d["status"] == "sent" for d in deliveries)
 
         await eventually(all_sent, within=20)
         answer = await client.get(
-            "/v1/deliveries", params={"ticket_id": str(story.ticket_id)}, headers=bearer(tenant=story.tenant)
+            "/v1/deliveries",
+            params={"ticket_id": str(story.ticket_id)},
+            headers=await bearer(callers, tenant=story.tenant),
         )
 
     deliveries = answer.json()["deliveries"]
@@ -41,9 +50,9 @@ async def test_staff_see_each_mail_of_a_ticket_with_its_status(
 
 
 async def test_the_requesting_side_is_answered_404_as_if_the_endpoint_did_not_exist(
-    notify_settings: Settings, story: TicketStory
+    notify_settings: Settings, story: TicketStory, callers: BucketCallers
 ) -> None:
-    headers = bearer(tenant=story.tenant, role=Role.CUSTOMER, account_id="cust-1")
+    headers = await bearer(callers, tenant=story.tenant, role=Role.CUSTOMER, account_id="cust-1")
 
     async with running_notify(notify_settings) as client:
         answer = await client.get("/v1/deliveries", params={"ticket_id": str(story.ticket_id)}, headers=headers)
@@ -53,12 +62,12 @@ async def test_the_requesting_side_is_answered_404_as_if_the_endpoint_did_not_ex
 
 
 async def test_staff_of_another_organisation_are_answered_404(
-    notify_settings: Settings, relay: Relay, story: TicketStory, staff: Actor
+    notify_settings: Settings, relay: Relay, story: TicketStory, staff: Actor, callers: BucketCallers
 ) -> None:
     async with running_notify(notify_settings) as client:
         await relay.publish(story.opened(cc=CC))
         await relay.publish(story.reply(staff))
-        own = bearer(tenant=story.tenant)
+        own = await bearer(callers, tenant=story.tenant)
 
         async def seen() -> bool:
             params = {"ticket_id": str(story.ticket_id)}
@@ -66,16 +75,20 @@ async def test_staff_of_another_organisation_are_answered_404(
 
         await eventually(seen, within=20)
         answer = await client.get(
-            "/v1/deliveries", params={"ticket_id": str(story.ticket_id)}, headers=bearer(tenant="someone-else")
+            "/v1/deliveries",
+            params={"ticket_id": str(story.ticket_id)},
+            headers=await bearer(callers, tenant="someone-else", account_id="agent-elsewhere"),
         )
 
     assert answer.status_code == 404
 
 
-async def test_a_ticket_notify_never_saw_is_answered_404(notify_settings: Settings, tenant: str) -> None:
+async def test_a_ticket_notify_never_saw_is_answered_404(
+    notify_settings: Settings, tenant: str, callers: BucketCallers
+) -> None:
     async with running_notify(notify_settings) as client:
         answer = await client.get(
-            "/v1/deliveries", params={"ticket_id": str(uuid.uuid4())}, headers=bearer(tenant=tenant)
+            "/v1/deliveries", params={"ticket_id": str(uuid.uuid4())}, headers=await bearer(callers, tenant=tenant)
         )
 
     assert answer.status_code == 404
@@ -88,9 +101,13 @@ async def test_the_delivery_log_needs_a_token(notify_settings: Settings) -> None
     assert answer.status_code == 401
 
 
-async def test_a_ticket_id_that_is_no_uuid_is_named_in_a_422_problem(notify_settings: Settings, tenant: str) -> None:
+async def test_a_ticket_id_that_is_no_uuid_is_named_in_a_422_problem(
+    notify_settings: Settings, tenant: str, callers: BucketCallers
+) -> None:
     async with running_notify(notify_settings) as client:
-        answer = await client.get("/v1/deliveries", params={"ticket_id": "482913"}, headers=bearer(tenant=tenant))
+        answer = await client.get(
+            "/v1/deliveries", params={"ticket_id": "482913"}, headers=await bearer(callers, tenant=tenant)
+        )
 
     assert answer.status_code == 422
     assert [p["name"] for p in answer.json()["invalid-params"]] == ["ticket_id"]

@@ -15,17 +15,17 @@ from hostdesk_notify.settings import Settings
 
 from tests.integration.notify.harness import NotifyTables, Relay, bearer, running_notify
 from tests.integration.notify.test_mail_delivery import WAIT, addressed_to
-from tests.support import eventually
+from tests.support import BucketCallers, eventually
 from tests.unit.notify.builders import REQUESTER_EMAIL
 
 STRANGERS = tuple(f"stranger{n}@example.org" for n in range(5))
 STAFF_CC = tuple(f"team{n}@example.com" for n in range(20))  # as many as staff may set
 
 
-async def deliveries(client: httpx.AsyncClient, story: TicketStory) -> list[dict[str, Any]]:
+async def deliveries(client: httpx.AsyncClient, story: TicketStory, callers: BucketCallers) -> list[dict[str, Any]]:
     """The ticket's delivery log; none while notify has not seen the ticket yet."""
     answer = await client.get(
-        "/v1/deliveries", params={"ticket_id": str(story.ticket_id)}, headers=bearer(tenant=story.tenant)
+        "/v1/deliveries", params={"ticket_id": str(story.ticket_id)}, headers=await bearer(callers, tenant=story.tenant)
     )
     if answer.status_code == 404:
         return []
@@ -40,7 +40,13 @@ async def publish_all(relay: Relay, events: list[TicketEvent]) -> None:
 
 
 async def test_a_customer_closing_and_reopening_its_ticket_mails_none_of_its_cc_recipients(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, tables: NotifyTables, staff: Actor
+    notify_settings: Settings,
+    relay: Relay,
+    smtp_sink: SmtpSink,
+    story: TicketStory,
+    tables: NotifyTables,
+    staff: Actor,
+    callers: BucketCallers,
 ) -> None:
     requester = story.requester
     events = [story.opened(cc=STRANGERS), story.close(requester), story.reopen(requester)]
@@ -65,7 +71,12 @@ async def test_a_customer_closing_and_reopening_its_ticket_mails_none_of_its_cc_
 
 
 async def test_mail_past_a_tickets_hourly_bound_is_not_sent_and_shows_as_suppressed(
-    notify_settings: Settings, relay: Relay, smtp_sink: SmtpSink, story: TicketStory, staff: Actor
+    notify_settings: Settings,
+    relay: Relay,
+    smtp_sink: SmtpSink,
+    story: TicketStory,
+    staff: Actor,
+    callers: BucketCallers,
 ) -> None:
     per_ticket = MailBounds().per_ticket
     opened = story.opened(cc=STAFF_CC)
@@ -75,14 +86,14 @@ async def test_mail_past_a_tickets_hourly_bound_is_not_sent_and_shows_as_suppres
         await publish_all(relay, [opened, *replies])
 
         async def settled() -> bool:
-            statuses = [d["status"] for d in await deliveries(client, story)]
+            statuses = [d["status"] for d in await deliveries(client, story, callers)]
             last[:] = statuses
             return len(statuses) == 3 * (1 + len(STAFF_CC)) and "pending" not in statuses
 
         last: list[str] = []
 
         await eventually(settled, within=WAIT * 2, what=lambda: f"every mail sent or held back, saw {sorted(last)}")
-        log = await deliveries(client, story)
+        log = await deliveries(client, story, callers)
 
     suppressed = [d for d in log if d["status"] == "suppressed"]
     assert len(suppressed) == 3 * (1 + len(STAFF_CC)) - per_ticket == 3
@@ -98,7 +109,7 @@ async def test_mail_past_a_tickets_hourly_bound_is_not_sent_and_shows_as_suppres
 
 
 async def test_mail_past_a_requesters_hourly_bound_across_its_tickets_is_suppressed(
-    notify_settings: Settings, relay: Relay, tenant: str, staff: Actor
+    notify_settings: Settings, relay: Relay, tenant: str, staff: Actor, callers: BucketCallers
 ) -> None:
     per_requester = MailBounds().per_requester
     requester = account(tenant, Role.CUSTOMER, name=None, email=REQUESTER_EMAIL)
@@ -110,11 +121,11 @@ async def test_mail_past_a_requesters_hourly_bound_across_its_tickets_is_suppres
             await publish_all(relay, [each.opened(cc=STAFF_CC), each.reply(staff, "Maintenance tonight.")])
 
         async def logged() -> bool:
-            return len(await deliveries(client, other)) == 1 + len(STAFF_CC)
+            return len(await deliveries(client, other, callers)) == 1 + len(STAFF_CC)
 
         await eventually(logged, within=WAIT * 2)
-        logs = [await deliveries(client, each) for each in stories]
-        others = await deliveries(client, other)
+        logs = [await deliveries(client, each, callers) for each in stories]
+        others = await deliveries(client, other, callers)
 
     suppressed = [d for log in logs for d in log if d["status"] == "suppressed"]
     assert len(suppressed) == len(stories) * (1 + len(STAFF_CC)) - per_requester

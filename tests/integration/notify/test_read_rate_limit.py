@@ -9,23 +9,25 @@ from hostdesk_contracts.problems import PROBLEM_MEDIA_TYPE
 from hostdesk_notify.settings import Settings
 
 from tests.integration.notify.harness import bearer, running_notify
+from tests.support import BucketCallers
 
 BURST = 3
 
 
 async def test_delivery_log_reads_past_an_accounts_burst_answer_429_with_retry_after(
-    notify_settings: Settings, tenant: str
+    notify_settings: Settings, tenant: str, callers: BucketCallers
 ) -> None:
     limited_settings = notify_settings.model_copy(update={"reads_per_minute": 0.6, "read_burst": BURST})
     deliveries = {"ticket_id": str(uuid.uuid4())}
 
     async with running_notify(limited_settings) as client:
         served = [
-            await client.get("/v1/deliveries", params=deliveries, headers=bearer(tenant=tenant)) for _ in range(BURST)
+            await client.get("/v1/deliveries", params=deliveries, headers=await bearer(callers, tenant=tenant))
+            for _ in range(BURST)
         ]
-        limited = await client.get("/v1/deliveries", params=deliveries, headers=bearer(tenant=tenant))
+        limited = await client.get("/v1/deliveries", params=deliveries, headers=await bearer(callers, tenant=tenant))
         colleague = await client.get(
-            "/v1/deliveries", params=deliveries, headers=bearer(tenant=tenant, account_id="agent-2")
+            "/v1/deliveries", params=deliveries, headers=await bearer(callers, tenant=tenant, account_id="agent-2")
         )
         health = await client.get("/healthz")
 

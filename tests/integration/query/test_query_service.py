@@ -17,7 +17,6 @@ import pytest
 from hostdesk_contracts import subjects as headers
 from hostdesk_contracts.base import Actor, Role, Status, Visibility
 from hostdesk_contracts.events import TicketEvent
-from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_contracts.runtime.nats import ensure_streams
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
@@ -25,7 +24,7 @@ from hostdesk_query.main import create_app
 from hostdesk_query.settings import Settings
 from nats.js import JetStreamContext
 
-from tests.support import EVENT_KEY, RELAY_SIGNER, eventually
+from tests.support import EVENT_KEY, RELAY_SIGNER, BucketCallers, eventually
 
 SECRET = "integration-test-secret-0123456789abcdef"
 DEADLINE_SECONDS = 15.0
@@ -83,8 +82,8 @@ class Service:
 
     async def get(self, path: str, caller: Actor, **params: object) -> httpx.Response:
         assert self.client is not None
-        token = issue_token(secret=SECRET, account_id=caller.account_id, tenant=caller.tenant, role=caller.role)
-        return await self.client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+        callers = BucketCallers(self.js, self.settings.subjects)  # each caller recorded in the directory first
+        return await self.client.get(path, params=params, headers=await callers.bearer(caller, secret=SECRET))
 
     async def eventually(
         self, path: str, caller: Actor, until: Callable[[httpx.Response], bool], **params: object

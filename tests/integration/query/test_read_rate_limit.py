@@ -8,20 +8,20 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from hostdesk_contracts.base import Role
+from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.problems import PROBLEM_MEDIA_TYPE
-from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_query.main import create_app
 from hostdesk_query.settings import Settings
+
+from tests.support import BucketCallers
 
 SECRET = "integration-test-secret-0123456789abcdef"
 BURST = 3
 
 
-def bearer(*, tenant: str, account_id: str = "agent-7") -> dict[str, str]:
-    token = issue_token(secret=SECRET, account_id=account_id, tenant=tenant, role=Role.AGENT)
-    return {"Authorization": f"Bearer {token}"}
+async def bearer(callers: BucketCallers, *, tenant: str, account_id: str = "agent-7") -> dict[str, str]:
+    return await callers.bearer(Actor(account_id=account_id, tenant=tenant, role=Role.AGENT), secret=SECRET)
 
 
 @pytest.fixture
@@ -46,11 +46,13 @@ async def query(
         yield client
 
 
-async def test_reads_past_an_accounts_burst_answer_429_with_retry_after(query: httpx.AsyncClient) -> None:
+async def test_reads_past_an_accounts_burst_answer_429_with_retry_after(
+    query: httpx.AsyncClient, callers: BucketCallers
+) -> None:
     tenant = f"tenant-{uuid.uuid4().hex[:8]}"
-    served = [await query.get("/v1/tickets", headers=bearer(tenant=tenant)) for _ in range(BURST)]
+    served = [await query.get("/v1/tickets", headers=await bearer(callers, tenant=tenant)) for _ in range(BURST)]
 
-    limited = await query.get(f"/v1/tickets/{uuid.uuid4()}", headers=bearer(tenant=tenant))
+    limited = await query.get(f"/v1/tickets/{uuid.uuid4()}", headers=await bearer(callers, tenant=tenant))
 
     assert [response.status_code for response in served] == [200] * BURST
     assert limited.status_code == 429
@@ -59,13 +61,17 @@ async def test_reads_past_an_accounts_burst_answer_429_with_retry_after(query: h
     assert int(limited.headers["Retry-After"]) >= 1
 
 
-async def test_another_account_and_the_same_id_in_another_tenant_are_still_served(query: httpx.AsyncClient) -> None:
+async def test_another_account_of_the_tenant_and_one_of_another_tenant_are_still_served(
+    query: httpx.AsyncClient, callers: BucketCallers
+) -> None:
     tenant = f"tenant-{uuid.uuid4().hex[:8]}"
     for _ in range(BURST + 1):
-        await query.get("/v1/tickets", headers=bearer(tenant=tenant))
+        await query.get("/v1/tickets", headers=await bearer(callers, tenant=tenant))
 
-    colleague = await query.get("/v1/tickets", headers=bearer(tenant=tenant, account_id="agent-8"))
-    elsewhere = await query.get("/v1/tickets", headers=bearer(tenant=f"{tenant}-other"))
+    colleague = await query.get("/v1/tickets", headers=await bearer(callers, tenant=tenant, account_id="agent-8"))
+    elsewhere = await query.get(
+        "/v1/tickets", headers=await bearer(callers, tenant=f"{tenant}-other", account_id="agent-9")
+    )
     health = await query.get("/healthz")
 
     assert (colleague.status_code, elsewhere.status_code, health.status_code) == (200, 200, 200)

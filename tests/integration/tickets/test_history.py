@@ -14,13 +14,13 @@ import httpx
 import pytest
 from hostdesk_contracts.base import Actor, Assignee, Priority, Role, Status, Visibility
 from hostdesk_contracts.commands import AssignTicket, ChangeStatus, CommandBase, OpenTicket, PostReply, UpdateTicket
-from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_contracts.runtime.clock import utc_now
 from hostdesk_tickets.main import create_app
 from hostdesk_tickets.runtime import start
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
 
+from tests.support import BucketCallers
 from tests.unit.tickets.builders import CUSTOMER, NOW, STAFF, new_id, open_command
 
 ROUNDS = 14  # of six events each: past the snapshot taken at version 50
@@ -43,10 +43,10 @@ async def tickets_service(
         await running.stop()
 
 
-def bearer(settings: Settings, actor: Actor) -> dict[str, str]:
-    secret = settings.jwt_secret.get_secret_value()
-    token = issue_token(secret=secret, account_id=actor.account_id, tenant=actor.tenant, role=actor.role)
-    return {"Authorization": f"Bearer {token}"}
+async def bearer(callers: BucketCallers, settings: Settings, actor: Actor) -> dict[str, str]:
+    """The header of ``actor``, recorded in the directory first."""
+    assert settings.jwt_secret is not None
+    return await callers.bearer(actor, secret=settings.jwt_secret.get_secret_value())
 
 
 class Story:
@@ -116,7 +116,7 @@ def expected(story: Story, version: int) -> dict[str, Any]:
 
 
 async def test_the_ticket_at_a_version_is_the_ticket_it_was_then_before_and_after_its_snapshot(
-    story: Story, tickets_app: TicketsApplication, tickets_settings: Settings
+    story: Story, tickets_app: TicketsApplication, tickets_settings: Settings, callers: BucketCallers
 ) -> None:
     current = max(story.states)
     snapshots = list(tickets_app.snapshots.get(story.ticket_id)) if tickets_app.snapshots else []
@@ -127,7 +127,7 @@ async def test_the_ticket_at_a_version_is_the_ticket_it_was_then_before_and_afte
             version: await client.get(
                 f"/v1/tickets/{story.ticket_id}/history",
                 params={"version": version},
-                headers=bearer(tickets_settings, STAFF),
+                headers=await bearer(callers, tickets_settings, STAFF),
             )
             for version in versions
         }
@@ -140,7 +140,9 @@ async def test_the_ticket_at_a_version_is_the_ticket_it_was_then_before_and_afte
         assert [entry["version"] for entry in response.json()["timeline"]] == list(range(1, version + 1))
 
 
-async def test_the_ticket_at_a_moment_is_the_ticket_it_was_then(story: Story, tickets_settings: Settings) -> None:
+async def test_the_ticket_at_a_moment_is_the_ticket_it_was_then(
+    story: Story, tickets_settings: Settings, callers: BucketCallers
+) -> None:
     samples = story.moments[::5] + story.moments[-1:]
 
     async with tickets_service(tickets_settings) as client:
@@ -150,7 +152,7 @@ async def test_the_ticket_at_a_moment_is_the_ticket_it_was_then(story: Story, ti
                 await client.get(
                     f"/v1/tickets/{story.ticket_id}/history",
                     params={"at": moment.isoformat()},
-                    headers=bearer(tickets_settings, STAFF),
+                    headers=await bearer(callers, tickets_settings, STAFF),
                 ),
             )
             for moment, version in samples
@@ -158,7 +160,7 @@ async def test_the_ticket_at_a_moment_is_the_ticket_it_was_then(story: Story, ti
         before = await client.get(
             f"/v1/tickets/{story.ticket_id}/history",
             params={"at": "2020-01-01T00:00:00Z"},
-            headers=bearer(tickets_settings, STAFF),
+            headers=await bearer(callers, tickets_settings, STAFF),
         )
 
     assert len(answers) > 10
@@ -170,11 +172,13 @@ async def test_the_ticket_at_a_moment_is_the_ticket_it_was_then(story: Story, ti
 
 
 async def test_the_requester_sees_the_past_without_internal_notes_tags_or_assignment(
-    story: Story, tickets_settings: Settings
+    story: Story, tickets_settings: Settings, callers: BucketCallers
 ) -> None:
     async with tickets_service(tickets_settings) as client:
         response = await client.get(
-            f"/v1/tickets/{story.ticket_id}/history", params={"version": 55}, headers=bearer(tickets_settings, CUSTOMER)
+            f"/v1/tickets/{story.ticket_id}/history",
+            params={"version": 55},
+            headers=await bearer(callers, tickets_settings, CUSTOMER),
         )
 
     assert response.status_code == 200
@@ -192,17 +196,21 @@ async def test_the_requester_sees_the_past_without_internal_notes_tags_or_assign
     assert "version" not in answer["ticket"]  # its 55th entry; the log's versions are the handling side's
 
 
-async def test_a_stranger_and_a_version_not_reached_get_404_problems(story: Story, tickets_settings: Settings) -> None:
+async def test_a_stranger_and_a_version_not_reached_get_404_problems(
+    story: Story, tickets_settings: Settings, callers: BucketCallers
+) -> None:
     stranger = Actor(account_id="cust-99", tenant="acme", role=Role.CUSTOMER)
-    foreign_staff = Actor(account_id="agent-1", tenant="globex", role=Role.AGENT)
+    foreign_staff = Actor(account_id="agent-g1", tenant="globex", role=Role.AGENT)
     path = f"/v1/tickets/{story.ticket_id}/history"
 
     async with tickets_service(tickets_settings) as client:
         answers = [
-            await client.get(path, headers=bearer(tickets_settings, stranger)),
-            await client.get(path, params={"version": 1}, headers=bearer(tickets_settings, foreign_staff)),
-            await client.get(path, params={"version": 500}, headers=bearer(tickets_settings, STAFF)),
-            await client.get(f"/v1/tickets/{new_id()}/history", headers=bearer(tickets_settings, STAFF)),
+            await client.get(path, headers=await bearer(callers, tickets_settings, stranger)),
+            await client.get(
+                path, params={"version": 1}, headers=await bearer(callers, tickets_settings, foreign_staff)
+            ),
+            await client.get(path, params={"version": 500}, headers=await bearer(callers, tickets_settings, STAFF)),
+            await client.get(f"/v1/tickets/{new_id()}/history", headers=await bearer(callers, tickets_settings, STAFF)),
         ]
 
     assert [response.status_code for response in answers] == [404, 404, 404, 404]

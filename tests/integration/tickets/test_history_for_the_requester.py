@@ -13,6 +13,7 @@ from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
 
 from tests.integration.tickets.test_history import bearer, tickets_service
+from tests.support import BucketCallers
 from tests.unit.tickets.builders import CUSTOMER, NOW, STAFF, new_id, open_command
 
 STAFF_WITH_ADDRESS = STAFF.model_copy(update={"email": "sam@provider.example"})
@@ -38,14 +39,14 @@ def handled_ticket(app: TicketsApplication, *, notes: int = 1) -> OpenTicket:
 
 
 async def test_the_requester_counts_only_its_own_entries_and_sees_no_staff_address_or_command(
-    tickets_app: TicketsApplication, tickets_settings: Settings
+    tickets_app: TicketsApplication, tickets_settings: Settings, callers: BucketCallers
 ) -> None:
     opening = await asyncio.to_thread(handled_ticket, tickets_app)  # v1-v6; the requester sees v1, v3, v4
     path = f"/v1/tickets/{opening.ticket_id}/history"
 
     async with tickets_service(tickets_settings) as client:
-        mine = await client.get(path, headers=bearer(tickets_settings, CUSTOMER))
-        staffs = await client.get(path, headers=bearer(tickets_settings, STAFF))
+        mine = await client.get(path, headers=await bearer(callers, tickets_settings, CUSTOMER))
+        staffs = await client.get(path, headers=await bearer(callers, tickets_settings, STAFF))
 
     assert mine.status_code == staffs.status_code == 200
     timeline = mine.json()["timeline"]
@@ -67,14 +68,18 @@ async def test_the_requester_counts_only_its_own_entries_and_sees_no_staff_addre
 
 
 async def test_the_requesters_version_is_the_position_of_an_entry_of_its_own_timeline(
-    tickets_app: TicketsApplication, tickets_settings: Settings
+    tickets_app: TicketsApplication, tickets_settings: Settings, callers: BucketCallers
 ) -> None:
     opening = await asyncio.to_thread(handled_ticket, tickets_app)
     path = f"/v1/tickets/{opening.ticket_id}/history"
 
     async with tickets_service(tickets_settings) as client:
-        second = await client.get(path, params={"version": 2}, headers=bearer(tickets_settings, CUSTOMER))
-        fourth = await client.get(path, params={"version": 4}, headers=bearer(tickets_settings, CUSTOMER))
+        second = await client.get(
+            path, params={"version": 2}, headers=await bearer(callers, tickets_settings, CUSTOMER)
+        )
+        fourth = await client.get(
+            path, params={"version": 4}, headers=await bearer(callers, tickets_settings, CUSTOMER)
+        )
 
     assert second.status_code == 200
     assert [entry.get("body") for entry in second.json()["timeline"]] == [opening.body, "Answer 0."]
@@ -85,7 +90,7 @@ async def test_the_requesters_version_is_the_position_of_an_entry_of_its_own_tim
 
 
 async def test_the_timeline_comes_in_pages_that_hold_every_entry_once(
-    tickets_app: TicketsApplication, tickets_settings: Settings
+    tickets_app: TicketsApplication, tickets_settings: Settings, callers: BucketCallers
 ) -> None:
     opening = await asyncio.to_thread(handled_ticket, tickets_app, notes=8)  # 20 events, 10 the requester's
     path = f"/v1/tickets/{opening.ticket_id}/history"
@@ -96,7 +101,9 @@ async def test_the_timeline_comes_in_pages_that_hold_every_entry_once(
         async with tickets_service(tickets_settings) as client:
             while True:
                 params: dict[str, object] = {"timeline_limit": 3} | ({"timeline_cursor": cursor} if cursor else {})
-                response = await client.get(path, params=params, headers=bearer(tickets_settings, caller))
+                response = await client.get(
+                    path, params=params, headers=await bearer(callers, tickets_settings, caller)
+                )
                 assert response.status_code == 200, response.text
                 answers.append(response.json())
                 if (cursor := response.json()["timeline_next_cursor"]) is None:
@@ -112,20 +119,22 @@ async def test_the_timeline_comes_in_pages_that_hold_every_entry_once(
 
 @pytest.mark.parametrize(("moment", "status"), [("0001-01-01T00:00:00+05:00", 404), ("9999-12-31T23:59:59-05:00", 200)])
 async def test_a_moment_at_either_end_of_the_calendar_is_answered_not_a_500(
-    tickets_app: TicketsApplication, tickets_settings: Settings, moment: str, status: int
+    tickets_app: TicketsApplication, tickets_settings: Settings, moment: str, status: int, callers: BucketCallers
 ) -> None:
     opening = await asyncio.to_thread(handled_ticket, tickets_app)
 
     async with tickets_service(tickets_settings) as client:
         response = await client.get(
-            f"/v1/tickets/{opening.ticket_id}/history", params={"at": moment}, headers=bearer(tickets_settings, STAFF)
+            f"/v1/tickets/{opening.ticket_id}/history",
+            params={"at": moment},
+            headers=await bearer(callers, tickets_settings, STAFF),
         )
 
     assert response.status_code == status, response.text
 
 
 async def test_a_staff_member_who_requested_a_ticket_reads_it_as_its_requester(
-    tickets_app: TicketsApplication, tickets_settings: Settings
+    tickets_app: TicketsApplication, tickets_settings: Settings, callers: BucketCallers
 ) -> None:
     colleague = Actor(account_id="agent-7", tenant=CUSTOMER.tenant, role=Role.AGENT)
     opening = open_command(colleague)
@@ -134,7 +143,7 @@ async def test_a_staff_member_who_requested_a_ticket_reads_it_as_its_requester(
 
     async with tickets_service(tickets_settings) as client:
         response = await client.get(
-            f"/v1/tickets/{opening.ticket_id}/history", headers=bearer(tickets_settings, colleague)
+            f"/v1/tickets/{opening.ticket_id}/history", headers=await bearer(callers, tickets_settings, colleague)
         )
 
     assert response.status_code == 200

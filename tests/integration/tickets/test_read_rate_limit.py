@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from hostdesk_contracts.base import Role
+from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.problems import PROBLEM_MEDIA_TYPE
-from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_tickets.main import create_app
 from hostdesk_tickets.runtime import start
 from hostdesk_tickets.settings import Settings
+
+from tests.support import BucketCallers
 
 BURST = 3
 
@@ -34,22 +35,23 @@ async def tickets(tickets_settings: Settings) -> AsyncIterator[tuple[httpx.Async
         await running.stop()
 
 
-def bearer(settings: Settings, *, tenant: str, account_id: str = "agent-7") -> dict[str, str]:
-    secret = settings.jwt_secret.get_secret_value()
-    return {
-        "Authorization": f"Bearer {issue_token(secret=secret, account_id=account_id, tenant=tenant, role=Role.AGENT)}"
-    }
+async def bearer(
+    callers: BucketCallers, settings: Settings, *, tenant: str, account_id: str = "agent-7"
+) -> dict[str, str]:
+    assert settings.jwt_secret is not None
+    agent = Actor(account_id=account_id, tenant=tenant, role=Role.AGENT)
+    return await callers.bearer(agent, secret=settings.jwt_secret.get_secret_value())
 
 
 async def test_history_reads_past_an_accounts_burst_answer_429_with_retry_after(
-    tickets: tuple[httpx.AsyncClient, Settings], tenant: str
+    tickets: tuple[httpx.AsyncClient, Settings], tenant: str, callers: BucketCallers
 ) -> None:
     client, settings = tickets
     history = f"/v1/tickets/{uuid.uuid4()}/history"
-    served = [await client.get(history, headers=bearer(settings, tenant=tenant)) for _ in range(BURST)]
+    served = [await client.get(history, headers=await bearer(callers, settings, tenant=tenant)) for _ in range(BURST)]
 
-    limited = await client.get(history, headers=bearer(settings, tenant=tenant))
-    colleague = await client.get(history, headers=bearer(settings, tenant=tenant, account_id="agent-8"))
+    limited = await client.get(history, headers=await bearer(callers, settings, tenant=tenant))
+    colleague = await client.get(history, headers=await bearer(callers, settings, tenant=tenant, account_id="agent-8"))
     health = await client.get("/healthz")
 
     assert [response.status_code for response in served] == [404] * BURST  # no such ticket, but served

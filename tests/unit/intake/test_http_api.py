@@ -7,14 +7,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from hostdesk_contracts.base import Role, Status
+from hostdesk_contracts.base import Actor, Role, Status
 from hostdesk_contracts.commands import CloseTicket, CommandBase, OpenTicket, PostReply, ticket_id_for
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
-from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_intake.adapters.fake_bus import FakeCommandBus
 
 from .builders import NOW, refused
-from .serving import SECRET, serving, token_for
+from .serving import CALLERS, serving, token_for
 
 OPEN = {"subject": "VPS down", "body": "vps-1042 does not answer."}
 
@@ -232,14 +231,12 @@ async def test_health_needs_no_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/readyz")).status_code == 200
 
 
-async def test_a_retry_with_a_refreshed_token_that_names_the_caller_otherwise_is_the_same_request(
+async def test_a_retry_after_the_directory_names_the_caller_otherwise_is_the_same_request(
     client: httpx.AsyncClient, bus: FakeCommandBus
 ) -> None:
     def named(name: str, email: str) -> dict[str, str]:
-        token = issue_token(
-            secret=SECRET, account_id="cust-1042", tenant="acme", role=Role.CUSTOMER, name=name, email=email
-        )
-        return {"Authorization": f"Bearer {token}", "Idempotency-Key": "portal-form-9001"}
+        caller = Actor(account_id="cust-1042", tenant="acme", role=Role.CUSTOMER, display_name=name, email=email)
+        return CALLERS.bearer(caller) | {"Idempotency-Key": "portal-form-9001"}
 
     first = await client.post("/v1/tickets", json=OPEN, headers=named("Ada", "ada@example.net"))
     retried = await client.post("/v1/tickets", json=OPEN, headers=named("Ada Lovelace", "ada@lovelace.example"))

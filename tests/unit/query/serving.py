@@ -1,4 +1,5 @@
-"""The query API served in process over the in-memory read model, and its callers' requests."""
+"""The query API served in process over the in-memory read model and directory, and its callers' requests (each
+caller seeded in that directory)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from dataclasses import dataclass
 import httpx
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.events import TicketEvent
-from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_query.adapters.memory import InMemoryNotices, InMemoryReadModel, StaticConnection
 from hostdesk_query.domain.projection import change_of
 from hostdesk_query.main import create_app
 from hostdesk_query.runtime import Runtime
 from hostdesk_query.settings import Settings
+
+from tests.support import Callers
 
 SECRET = "unit-test-secret-0123456789abcdefghij"
 TENANT = "acme"
@@ -27,19 +29,13 @@ class Api:
     notices: InMemoryNotices
     nats: StaticConnection
     runtime: Runtime
+    callers: Callers
 
     async def apply(self, *events: TicketEvent) -> None:
         await self.store.apply([change_of(event) for event in events])  # type: ignore[arg-type]
 
     async def get(self, path: str, caller: Actor, **params: object) -> httpx.Response:
-        token = issue_token(
-            secret=SECRET,
-            account_id=caller.account_id,
-            tenant=caller.tenant,
-            role=caller.role,
-            name=caller.display_name,
-        )
-        return await self.client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+        return await self.client.get(path, params=params, headers=self.callers.bearer(caller))
 
 
 @asynccontextmanager
@@ -50,7 +46,8 @@ async def served_api() -> AsyncIterator[Api]:
     notices = InMemoryNotices()
     store = InMemoryReadModel(notices)
     nats = StaticConnection()
-    runtime = Runtime(read_model=store, notices=notices, nats=nats)
+    callers = Callers(SECRET)
+    runtime = Runtime(read_model=store, notices=notices, nats=nats, directory=callers.directory)
     app = create_app(settings, runtime=runtime)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as client:
-        yield Api(client, store, notices, nats, runtime)
+        yield Api(client, store, notices, nats, runtime, callers)

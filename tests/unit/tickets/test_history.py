@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from hostdesk_contracts.base import Actor, Assignee, Priority, Role, Side, Status, Visibility
 from hostdesk_contracts.commands import AssignTicket, MergeTicket, OpenTicket, PostReply, UpdateTicket
 from hostdesk_contracts.events import EVENT_ADAPTER, AnyEvent, PostsMerged, TicketOpened
-from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_contracts.runtime.auth import TokenKeys
 from hostdesk_contracts.runtime.problems import install_problem_handlers
 from hostdesk_tickets.adapters.public_events import to_public
 from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
@@ -22,9 +22,12 @@ from hostdesk_tickets.domain.disclosure import timeline_for
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.service_layer.history import AsOf, HistoryNotFound, read_history
 
+from tests.support import Callers
+
 from .builders import CUSTOMER, FOREIGN_STAFF, NOW, OTHER_CUSTOMER, STAFF, new_id, open_command
 
 SECRET = "unit-test-secret-0123456789abcdefghijkl"
+CALLERS = Callers(SECRET)  # the directory the apps of these tests read
 
 
 @pytest.fixture
@@ -199,7 +202,8 @@ def test_a_moment_before_the_ticket_was_opened_is_not_found(app: TicketsApplicat
 async def client(app: TicketsApplication) -> AsyncIterator[httpx.AsyncClient]:
     api = FastAPI()
     api.state.tickets = app
-    api.state.jwt_secret = SECRET
+    api.state.token_keys = TokenKeys(secret=SECRET)
+    api.state.directory = CALLERS.directory
     install_problem_handlers(api)
     api.include_router(router)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://tickets") as client:
@@ -207,8 +211,7 @@ async def client(app: TicketsApplication) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def bearer(actor: Actor) -> dict[str, str]:
-    token = issue_token(secret=SECRET, account_id=actor.account_id, tenant=actor.tenant, role=actor.role)
-    return {"Authorization": f"Bearer {token}"}
+    return CALLERS.bearer(actor)
 
 
 async def test_the_requester_gets_the_ticket_without_the_handling_sides_fields(

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from hostdesk_contracts.base import Actor, Assignee, Role, Visibility
 from hostdesk_contracts.commands import AssignTicket, MergeTicket, OpenTicket, PostReply
 from hostdesk_contracts.events import PostsMerged
-from hostdesk_contracts.runtime.auth import issue_token
+from hostdesk_contracts.runtime.auth import TokenKeys
 from hostdesk_contracts.runtime.problems import install_problem_handlers
 from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.api.routes import router
@@ -20,7 +20,7 @@ from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.service_layer.history import AsOf, read_history
 
 from .builders import CUSTOMER, STAFF, open_command
-from .test_history import busy_ticket, public_events, run
+from .test_history import CALLERS, busy_ticket, public_events, run
 
 SECRET = "unit-test-secret-0123456789abcdefghijkl"
 STAFF_WITH_ADDRESS = STAFF.model_copy(update={"email": "sam@provider.example"})
@@ -37,7 +37,8 @@ def app() -> Iterator[TicketsApplication]:
 async def client(app: TicketsApplication) -> AsyncIterator[httpx.AsyncClient]:
     api = FastAPI()
     api.state.tickets = app
-    api.state.jwt_secret = SECRET
+    api.state.token_keys = TokenKeys(secret=SECRET)
+    api.state.directory = CALLERS.directory
     install_problem_handlers(api)
     api.include_router(router)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://tickets") as client:
@@ -45,8 +46,7 @@ async def client(app: TicketsApplication) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def bearer(actor: Actor) -> dict[str, str]:
-    token = issue_token(secret=SECRET, account_id=actor.account_id, tenant=actor.tenant, role=actor.role)
-    return {"Authorization": f"Bearer {token}"}
+    return CALLERS.bearer(actor)
 
 
 def answered_by_staff_with_an_address(app: TicketsApplication) -> OpenTicket:

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from hostdesk_contracts.base import Actor, Visibility
 from hostdesk_contracts.commands import OpenTicket, PostReply
+from hostdesk_contracts.runtime.auth import TokenKeys
 from hostdesk_contracts.runtime.problems import install_problem_handlers
 from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.api.routes import router
@@ -18,7 +19,7 @@ from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.service_layer.history import AsOf, Page, read_history
 
 from .builders import CUSTOMER, STAFF, open_command
-from .test_history import SECRET, busy_ticket, run
+from .test_history import CALLERS, SECRET, busy_ticket, run
 from .test_history_disclosure import bearer
 
 
@@ -33,7 +34,8 @@ def app() -> Iterator[TicketsApplication]:
 async def client(app: TicketsApplication) -> AsyncIterator[httpx.AsyncClient]:
     api = FastAPI()
     api.state.tickets = app
-    api.state.jwt_secret = SECRET
+    api.state.token_keys = TokenKeys(secret=SECRET)
+    api.state.directory = CALLERS.directory
     install_problem_handlers(api)
     api.include_router(router)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://tickets") as client:

@@ -10,6 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from hostdesk_contracts.runtime.clock import utc_now
+from hostdesk_contracts.runtime.directory import MemoryDirectory
 from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.entrypoints.auto_close import AutoCloser
 from hostdesk_tickets.entrypoints.commands import CommandConsumer
@@ -77,6 +78,7 @@ def fake_runtime() -> Runtime:
     return Runtime(
         tickets=tickets,
         nats=FakeNats(),  # type: ignore[arg-type]
+        directory=MemoryDirectory(),
         commands=commands,
         relay=relay,
         auto_closer=auto_closer,

@@ -23,6 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from hostdesk_devtools import callers
 from hostdesk_devtools.bench.chart import draw
 from hostdesk_devtools.bench.cpu import CpuMeter, cores
 from hostdesk_devtools.bench.lag import LagResult, LagSampler, MailClock
@@ -33,7 +34,7 @@ from hostdesk_devtools.bench.phases import Phase, Settled, load_phase, quiesce
 from hostdesk_devtools.bench.rebuild import rebuild_read_model
 from hostdesk_devtools.bench.report import TARGET_RATE_FOR_LATENCY, Results, dumps, table
 from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage, start_intakes
-from hostdesk_devtools.bench.traffic import open_requests, reply_requests
+from hostdesk_devtools.bench.traffic import bench_callers, open_requests, reply_requests
 from hostdesk_devtools.bench.wrk import GeneratorMissing, Request, ensure_wrk
 
 IDS_PER_CONNECTION = 64  # tickets each connection of the opens phase keeps for the replies phases
@@ -65,6 +66,9 @@ class Bench:
         self.progress.update(self.task, description=description)
 
     async def run(self, settings: dict[str, Any]) -> Results:
+        stage = self.stage
+        accounts = bench_callers(stamp=stage.stamp, lag_samples=self.options.lag_samples)
+        await callers.record(stage.nats.url_as("admin"), stage.subjects, accounts)
         limits = await self.raw_limits()
         self.results = results = Results(stamp=self.stage.stamp, settings=settings, limits=limits)
         try:

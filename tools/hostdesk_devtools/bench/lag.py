@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from hostdesk_devtools.bench.stats import Quantiles
-from hostdesk_devtools.bench.traffic import OPEN_BODY, REPLY_BODY, customer_token, staff_token
+from hostdesk_devtools.bench.traffic import OPEN_BODY, REPLY_BODY, customer_token, lag_customer, staff_token
 from hostdesk_devtools.smtp_sink import ReceivedMail
 
 POLL_SECONDS = 0.003
@@ -119,8 +119,8 @@ class LagSampler:
         return LagResult(samples=list(samples), requests=self._requests, seconds=time.monotonic() - started)
 
     async def _sample(self, http: httpx.AsyncClient, index: int) -> LagSample:
-        email = f"lag-{self._stamp}-{index}@customer.example"
-        token = customer_token(self._secret, f"lag-{index:04d}", email=email)
+        account, email = lag_customer(self._stamp, index)
+        token = customer_token(self._secret, account)
         customer = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self._requests += 1
         try:

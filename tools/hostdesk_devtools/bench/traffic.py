@@ -1,13 +1,15 @@
-"""Who the benchmark speaks as, and what it sends: accounts of one tenant, their tokens, the request bodies."""
+"""Who the benchmark speaks as, and what it sends: accounts of one tenant (recorded in the directory), their
+tokens, the request bodies."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 
-from hostdesk_contracts.base import Role
+from hostdesk_contracts.directory import Record
 from hostdesk_contracts.runtime.auth import issue_token
 
+from hostdesk_devtools import callers
 from hostdesk_devtools.bench.wrk import Request
 
 TENANT = "bench"
@@ -21,28 +23,32 @@ OPEN_BODY = json.dumps(
 REPLY_BODY = json.dumps({"body": "We restarted PHP-FPM on your host; the site answers again."})
 
 
-def customer_token(secret: str, account: str, *, email: str | None = None) -> str:
-    return issue_token(
-        secret=secret,
-        account_id=account,
-        tenant=TENANT,
-        role=Role.CUSTOMER,
-        name=f"Customer {account}",
-        email=email,
-        ttl_seconds=TOKEN_TTL_SECONDS,
-    )
+def customer_token(secret: str, account: str) -> str:
+    return issue_token(secret=secret, account_id=account, ttl_seconds=TOKEN_TTL_SECONDS)
 
 
 def staff_token(secret: str, account: str) -> str:
-    return issue_token(
-        secret=secret,
-        account_id=account,
-        tenant=TENANT,
-        role=Role.AGENT,
-        name=f"Agent {account}",
-        email=f"{account}@provider.example",
-        ttl_seconds=TOKEN_TTL_SECONDS,
-    )
+    return issue_token(secret=secret, account_id=account, ttl_seconds=TOKEN_TTL_SECONDS)
+
+
+def lag_customer(stamp: str, index: int) -> tuple[str, str]:
+    """The id and address of the lag sampler's ``index``-th customer: every sample opens a ticket of its own."""
+    return f"lag-{index:04d}", f"lag-{stamp}-{index}@customer.example"
+
+
+def bench_callers(*, stamp: str, lag_samples: int) -> list[Record]:
+    """Every account the benchmark speaks as, for the directory: the load's customers (no address: notify mails
+    only the lag sampler's tickets), its agents, and the lag sampler's agent and customers."""
+    records: list[Record] = [callers.provider(TENANT)]
+    records += [
+        callers.customer(TENANT, f"load-{n:04d}", name=f"Customer load-{n:04d}") for n in range(CUSTOMER_ACCOUNTS)
+    ]
+    agents = [f"agent-{n:02d}" for n in range(STAFF_ACCOUNTS)] + ["agent-lag"]
+    records += [callers.agent(TENANT, each, name=f"Agent {each}", email=f"{each}@provider.example") for each in agents]
+    for index in range(lag_samples):
+        account, email = lag_customer(stamp, index)
+        records.append(callers.customer(TENANT, account, name=f"Customer {account}", email=email))
+    return records
 
 
 def open_requests(secret: str) -> list[Request]:

@@ -1,5 +1,8 @@
 """What the routes need, as ``Annotated`` dependencies read from ``app.state``: the bus, the caller, the envelope,
-the status labels, and readiness."""
+the status labels, and readiness.
+
+Every ticket route needs the scope ``tickets:write`` (a token has every scope; an API key only its own), the
+directory's routes ``directory:write``; either way the caller's account is counted against its rate."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from hostdesk_contracts.base import Actor
+from hostdesk_contracts.runtime.auth import DirectoryWriterDep, TicketsWriterDep
 from hostdesk_contracts.runtime.clock import Clock
 from hostdesk_contracts.runtime.problems import Forbidden
 from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep
@@ -32,7 +36,23 @@ async def get_status_labels(request: Request) -> StatusLabels:
     return labels
 
 
-async def staff_caller(caller: RateLimitedActorDep) -> Actor:
+async def ticket_caller(caller: TicketsWriterDep, _counted: RateLimitedActorDep) -> Actor:
+    """The caller of a ticket route (with ``tickets:write``), once its account's rate allows another request."""
+    return caller
+
+
+async def directory_caller(caller: DirectoryWriterDep, _counted: RateLimitedActorDep) -> Actor:
+    """The caller of a directory route (with ``directory:write``), once its account's rate allows another one."""
+    return caller
+
+
+# The authenticated caller, as the directory says it is (never the system: no directory entry is), once its
+# account's rate allows another request: every route of intake counts against it.
+CallerDep = Annotated[Actor, Depends(ticket_caller)]
+DirectoryCallerDep = Annotated[Actor, Depends(directory_caller)]
+
+
+async def staff_caller(caller: CallerDep) -> Actor:
     """The caller, who must be staff: only staff handle tickets (assign, merge), whatever the ticket."""
     if not caller.role.is_staff:
         raise Forbidden(f"Only support staff may do this, not an account with the role '{caller.role.value}'.")
@@ -40,9 +60,6 @@ async def staff_caller(caller: RateLimitedActorDep) -> Actor:
 
 
 BusDep = Annotated[CommandBus, Depends(get_bus)]
-# The authenticated caller (never the system: ``current_actor`` refuses it), once its account's rate allows another
-# request: every route of intake counts against it.
-CallerDep = RateLimitedActorDep
 StatusLabelsDep = Annotated[StatusLabels, Depends(get_status_labels)]
 IdempotencyKey = Annotated[
     str | None,
@@ -55,6 +72,19 @@ IfMatch = Annotated[
 
 async def envelope(request: Request, caller: CallerDep, idempotency_key: IdempotencyKey = None) -> Envelope:
     """The envelope of the request's commands; with an Idempotency-Key, the digest of what the request asks."""
+    return await _envelope_of(request, caller, idempotency_key)
+
+
+async def directory_envelope(
+    request: Request, caller: DirectoryCallerDep, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None
+) -> Envelope:
+    """The envelope of a directory command (the caller with ``directory:write``), which may name the version of the
+    record it expects."""
+    base = await _envelope_of(request, caller, idempotency_key)
+    return dataclasses.replace(base, expected_version=expected_version(if_match))
+
+
+async def _envelope_of(request: Request, caller: Actor, idempotency_key: str | None) -> Envelope:
     clock: Clock = request.app.state.clock
     digest = None
     if idempotency_key is not None:
@@ -88,3 +118,4 @@ def expected_version(if_match: str | None) -> int | None:
 
 EnvelopeDep = Annotated[Envelope, Depends(envelope)]
 TicketEnvelopeDep = Annotated[Envelope, Depends(ticket_envelope)]
+DirectoryEnvelopeDep = Annotated[Envelope, Depends(directory_envelope)]

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from hostdesk_contracts.runtime.auth import TicketsReaderDep
 from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep
 
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
 
-async def get_tickets(request: Request, _caller: RateLimitedActorDep) -> TicketsApplication:
-    """The tickets application, reached by an authenticated caller within its account's rate: every route that
-    reads tickets counts against it (health and readiness, which need neither, do not)."""
+async def get_tickets(request: Request, _reader: TicketsReaderDep, _caller: RateLimitedActorDep) -> TicketsApplication:
+    """The tickets application, reached by an authenticated caller (an API key with ``tickets:read``) within its
+    account's rate: every route that reads tickets counts against it (health and readiness, which need neither,
+    do not)."""
     tickets: TicketsApplication = request.app.state.tickets
     return tickets
 
