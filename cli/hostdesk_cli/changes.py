@@ -3,6 +3,7 @@ and a line that says what became of it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -16,7 +17,8 @@ from hostdesk_cli.ids import with_id
 from hostdesk_cli.outcomes import committed
 
 Model = TypeVar("Model", bound=BaseModel)
-COMMAND_ID_MAX = 200  # as ``DirectoryCommand.command_id``
+# A command id is a token of the outcome's subject and a key of the outcomes bucket: no dot, wildcard or space.
+COMMAND_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
 def command_id_option() -> Any:
@@ -31,8 +33,8 @@ async def apply(
     directory: Directory, command: AnyDirectoryCommand, *, current: Record | None, command_id: str | None
 ) -> CommandOutcome:
     """Send ``command`` under its derived id (or ``command_id``) and return its commit, else fail."""
-    if command_id is not None and not 0 < len(command_id) <= COMMAND_ID_MAX:
-        raise typer.BadParameter(f"1 to {COMMAND_ID_MAX} characters", param_hint="--command-id")
+    if command_id is not None and not COMMAND_ID_PATTERN.fullmatch(command_id):
+        raise typer.BadParameter("1 to 200 letters, digits, '-' or '_'", param_hint="--command-id")
     sent = with_id(command, read_version=current.version if current else None, command_id=command_id)
     return committed(sent, await directory.send(sent))
 

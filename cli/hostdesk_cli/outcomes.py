@@ -30,8 +30,8 @@ def committed(command: AnyDirectoryCommand, outcome: CommandOutcome | None) -> C
     """``outcome`` when it is a commit; else the failure to tell the user."""
     if outcome is None:
         raise CommandFailed(
-            f"No outcome for command {command.command_id} ({command.key}) in time. It is stored and may still be "
-            f"applied: run the same command again, or with --command-id {command.command_id}, to learn its fate.",
+            f"No outcome in time for {command.key}. The command is stored and may still be applied: run the same "
+            f"command again to learn its fate, or add --command-id {command.command_id}",
             exit_code=NO_OUTCOME,
         )
     if outcome.result == "committed":

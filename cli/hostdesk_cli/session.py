@@ -59,7 +59,7 @@ class Session:
             self.fail(f"Nothing was sent: {error}", exit_code=UNREACHABLE)
 
     def fail(self, message: str, *, exit_code: int) -> NoReturn:
-        self.wiring.errors.print(message, markup=False, highlight=False)
+        self.wiring.errors.print(message, markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(exit_code)
 
 

@@ -84,10 +84,10 @@ async def tickets(tickets_settings: Settings, nats_url: str, subjects: Subjects)
     runtime = await start(tickets_settings)
     yield runtime
     await runtime.stop()
-    await _delete_directory_bucket(nats_url, subjects)
+    await delete_directory_bucket(nats_url, subjects)
 
 
-async def _delete_directory_bucket(nats_url: str, subjects: Subjects) -> None:
+async def delete_directory_bucket(nats_url: str, subjects: Subjects) -> None:
     nc = await connect(nats_url, name="cli-test-cleanup")
     try:
         with contextlib.suppress(NotFoundError):

@@ -127,6 +127,17 @@ def test_a_given_command_id_is_the_one_sent(directory: FakeDirectory) -> None:
     assert directory.sent[0].command_id == "retry-of-earlier"
 
 
+@pytest.mark.parametrize("command_id", ["a.b", "id,", "a b", "x" * 201, ""])
+def test_a_command_id_that_is_no_subject_token_is_a_usage_error(directory: FakeDirectory, command_id: str) -> None:
+    args = ("accounts", "put", "cust-9", "--kind", "customer", "--parent", TENANT, "--name", "Nine")
+
+    result = run(directory, *args, "--command-id", command_id)
+
+    assert result.exit_code == 2, result.output
+    assert "--command-id" in result.output
+    assert directory.sent == []
+
+
 def test_a_refusal_prints_its_detail_and_field_and_exits_1(directory: FakeDirectory) -> None:
     def refuse(command: object) -> CommandOutcome:
         assert isinstance(command, PutAccount)
