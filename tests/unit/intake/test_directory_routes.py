@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from hostdesk_contracts.base import Role
-from hostdesk_contracts.directory import Configure, PutAccount, PutApiKey, PutStaff
+from hostdesk_contracts.directory import ApiKeyRecord, Configure, PutAccount, PutApiKey, PutStaff, Scope
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
 from hostdesk_intake.adapters.fake_bus import FakeCommandBus
 from hostdesk_intake.domain.commands import SentCommand
 
-from .serving import serving, token_for
+from tests.support import bearer
+
+from .serving import CALLERS, serving, token_for
 
 PROVIDER = token_for("acme", role=Role.PROVIDER)
 ACCOUNT = {"kind": "customer", "parent_id": "reseller-1", "display_name": "Jo Example", "email": "jo@example.com"}
@@ -196,4 +198,25 @@ async def test_a_key_with_an_unknown_scope_is_refused_unsent(client: httpx.Async
 
     assert response.status_code == 422
     assert "scopes" in response.text
+    assert bus.sent == []
+
+
+async def test_an_api_key_without_the_directory_scope_may_not_change_the_directory(
+    client: httpx.AsyncClient, bus: FakeCommandBus
+) -> None:
+    token_for("acme", role=Role.PROVIDER)  # the key's account, in the directory
+    key = "hd_monitoring01_" + "s" * 43
+    CALLERS.directory.put(
+        ApiKeyRecord(
+            id="monitoring01",
+            account_id="acme",
+            label="Monitoring",
+            scopes=(Scope.TICKETS_WRITE,),
+            secret_sha256=hashlib.sha256(key.encode()).hexdigest(),
+        )
+    )
+    response = await client.put("/v1/directory/accounts/cust-1", json=ACCOUNT, headers=bearer(key))
+
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"] == "application/problem+json"
     assert bus.sent == []

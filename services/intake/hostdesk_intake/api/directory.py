@@ -27,7 +27,7 @@ from hostdesk_intake.api.answers import (
     directory_refusal,
     dispatched_or_pending,
 )
-from hostdesk_intake.api.deps import BusDep, TicketEnvelopeDep
+from hostdesk_intake.api.deps import BusDep, DirectoryEnvelopeDep
 from hostdesk_intake.api.schemas.directory import (
     AccountBody,
     ApiKeyRequest,
@@ -55,14 +55,16 @@ DIRECTORY_ANSWERS: dict[int | str, dict[str, Any]] = (
 
 @router.put("/accounts/{account_id}", response_model=DirectoryCommitted, responses=DIRECTORY_ANSWERS)
 async def put_account(
-    account_id: RecordId, payload: AccountBody, envelope: TicketEnvelopeDep, bus: BusDep
+    account_id: RecordId, payload: AccountBody, envelope: DirectoryEnvelopeDep, bus: BusDep
 ) -> JSONResponse:
     """Create or replace an account: the control panel's synchronisation, by its own id."""
     return await answer_directory(bus, payload.to_command(envelope, account_id), envelope=envelope)
 
 
 @router.put("/accounts", response_model=BulkDirectoryAnswer, responses=PENDING | PROBLEMS)
-async def put_accounts(payload: BulkAccountsRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> BulkDirectoryAnswer:
+async def put_accounts(
+    payload: BulkAccountsRequest, envelope: DirectoryEnvelopeDep, bus: BusDep
+) -> BulkDirectoryAnswer:
     """Up to 500 accounts at once, each as ``PUT /accounts/{id}`` would, parents before their children.
 
     Each account is a command of its own, answered in ``results``: one refused refuses no other. The same
@@ -77,7 +79,9 @@ async def put_accounts(payload: BulkAccountsRequest, envelope: TicketEnvelopeDep
 
 
 @router.put("/staff/{staff_id}", response_model=DirectoryCommitted, responses=DIRECTORY_ANSWERS)
-async def put_staff(staff_id: RecordId, payload: StaffBody, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
+async def put_staff(
+    staff_id: RecordId, payload: StaffBody, envelope: DirectoryEnvelopeDep, bus: BusDep
+) -> JSONResponse:
     """Create or replace a support account of a provider's or a reseller's organisation."""
     return await answer_directory(bus, payload.to_command(envelope, staff_id), envelope=envelope)
 
@@ -86,7 +90,7 @@ async def put_staff(staff_id: RecordId, payload: StaffBody, envelope: TicketEnve
     "/organisations/{organisation_id}/configuration", response_model=DirectoryCommitted, responses=DIRECTORY_ANSWERS
 )
 async def configure(
-    organisation_id: RecordId, payload: ConfigurationBody, envelope: TicketEnvelopeDep, bus: BusDep
+    organisation_id: RecordId, payload: ConfigurationBody, envelope: DirectoryEnvelopeDep, bus: BusDep
 ) -> JSONResponse:
     """Replace an organisation's departments, categories, status labels, canned responses and settings: its
     supervisors' (and its own account's) to change. A department is retired, never removed."""
@@ -94,7 +98,7 @@ async def configure(
 
 
 @router.post("/api-keys", status_code=201, response_model=NewApiKey, responses=DIRECTORY_ANSWERS)
-async def create_api_key(payload: ApiKeyRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
+async def create_api_key(payload: ApiKeyRequest, envelope: DirectoryEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Make a key for a system (monitoring, billing, the control panel) acting for ``account_id`` with the
     given scopes. The key is in this answer only (also when 202: keep it; it works once the command is applied)."""
     key_id, key = new_api_key()
