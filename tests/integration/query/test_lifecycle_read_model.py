@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 import pytest
+from hostdesk_contracts.access import Reach, reach_of
 from hostdesk_contracts.base import Role
 from hostdesk_contracts.events import AnyEvent
 from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
@@ -15,7 +16,7 @@ from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.model import TicketRecord, TicketView, TimelineEntry
 from hostdesk_query.domain.projection import change_of, plan_batch
 from hostdesk_query.domain.timeline import in_time_order
-from hostdesk_query.domain.visibility import ReadScope, scope_of, shows
+from hostdesk_query.domain.visibility import shows, side_on
 
 # The tables as the first version of the read model made them (its adapters/schema.py, word for word).
 FIRST_VERSION_DDL = """
@@ -88,9 +89,11 @@ def projected(events: Sequence[AnyEvent]) -> tuple[dict[uuid.UUID, TicketRecord]
 
 
 def expected_view(
-    scope: ReadScope, ticket: TicketRecord, entries: Sequence[TimelineEntry], *, newest_first: bool
+    reach: Reach, ticket: TicketRecord, entries: Sequence[TimelineEntry], *, newest_first: bool
 ) -> TicketView:
-    own = [entry for entry in entries if entry.ticket_id == ticket.ticket_id and shows(scope, entry)]
+    side = side_on(reach, ticket)
+    assert side is not None
+    own = [entry for entry in entries if entry.ticket_id == ticket.ticket_id and shows(side, entry)]
     return TicketView(ticket=ticket, timeline=tuple(in_time_order(own, newest_first=newest_first)))
 
 
@@ -120,9 +123,9 @@ async def test_a_ticket_through_every_kind_of_event_reads_back_as_projected(
     for caller in (lifecycle.requester, lifecycle.agent):
         for story in (lifecycle.target, lifecycle.source):
             for newest_first in (False, True):
-                view = await read_model.ticket_view(scope_of(caller), story.ticket_id, newest_first=newest_first)
+                view = await read_model.ticket_view(reach_of(caller), story.ticket_id, newest_first=newest_first)
                 assert view == expected_view(
-                    scope_of(caller), tickets[story.ticket_id], entries, newest_first=newest_first
+                    reach_of(caller), tickets[story.ticket_id], entries, newest_first=newest_first
                 ), (caller.role, story is lifecycle.target, newest_first)
 
 
@@ -154,8 +157,8 @@ async def test_a_read_model_of_the_first_version_is_upgraded_in_place_and_keeps_
     await asyncio.gather(*(ensure_schema(pool, schema) for _ in range(3)))
 
     read_model = PostgresReadModel(pool, notify_channel="unheard")
-    before = await read_model.ticket_view(scope_of(agent), old.ticket_id, newest_first=False)
-    assert before == expected_view(scope_of(agent), old_tickets[old.ticket_id], old_entries, newest_first=False)
+    before = await read_model.ticket_view(reach_of(agent), old.ticket_id, newest_first=False)
+    assert before == expected_view(reach_of(agent), old_tickets[old.ticket_id], old_entries, newest_first=False)
     assert before is not None
     assert before.ticket.archived  # closed before the archive flag existed: in the archive all the same
 
@@ -166,8 +169,8 @@ async def test_a_read_model_of_the_first_version_is_upgraded_in_place_and_keeps_
     assert set(outcomes) == {Decision.APPLY}
     tickets, entries = projected([*old_events, *later, *lifecycle.events])
     for story in (old, lifecycle.target, lifecycle.source):
-        view = await read_model.ticket_view(scope_of(agent), story.ticket_id, newest_first=False)
-        assert view == expected_view(scope_of(agent), tickets[story.ticket_id], entries, newest_first=False)
+        view = await read_model.ticket_view(reach_of(agent), story.ticket_id, newest_first=False)
+        assert view == expected_view(reach_of(agent), tickets[story.ticket_id], entries, newest_first=False)
     assert await _timeline_key(pool, schema) == ["ticket_id", "version", "part"]
 
 

@@ -2,6 +2,7 @@ import asyncio
 import uuid
 
 import asyncpg
+from hostdesk_contracts.access import reach_of
 from hostdesk_contracts.base import Role, Status
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_devtools.stories import TicketStory, account
@@ -11,7 +12,6 @@ from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.adapters.schema import ensure_schema
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.projection import Change, change_of
-from hostdesk_query.domain.visibility import ReadScope
 
 
 def changes(*events: TicketEvent) -> list[Change]:
@@ -114,11 +114,7 @@ async def test_a_ticket_view_holds_the_timeline_up_to_its_version(read_model: Po
     story = TicketStory(customer)
     await read_model.apply(changes(story.opened(), story.reply(customer, "Any news?")))
 
-    view = await read_model.ticket_view(
-        ReadScope(tenant=tenant, requester_id=customer.account_id, sees_internal=False),
-        story.ticket_id,
-        newest_first=True,
-    )
+    view = await read_model.ticket_view(reach_of(customer), story.ticket_id, newest_first=True)
 
     assert view is not None
     assert view.ticket.version == 2

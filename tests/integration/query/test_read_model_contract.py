@@ -4,6 +4,7 @@ from datetime import timedelta
 from uuid import UUID
 
 import pytest
+from hostdesk_contracts.access import reach_of
 from hostdesk_contracts.base import Priority, Role, Status, Visibility
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
@@ -14,7 +15,6 @@ from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.listing import AssignedTo, TicketFilter
 from hostdesk_query.domain.model import EntryKind
 from hostdesk_query.domain.projection import change_of
-from hostdesk_query.domain.visibility import scope_of
 
 ReadModel = InMemoryReadModel | PostgresReadModel
 
@@ -46,7 +46,7 @@ async def test_pages_walk_through_every_readable_ticket_newest_first(model: Read
     stories = [TicketStory(customer, start=TicketStory(customer).start + timedelta(minutes=i)) for i in range(7)]
     await apply(model, *(story.opened() for story in stories))
     await apply(model, TicketStory(account(tenant)).opened())
-    scope = scope_of(customer)
+    scope = reach_of(customer)
 
     seen, after = [], None
     while page := await model.list_tickets(scope, filters=TicketFilter(), after=after, limit=3):
@@ -60,7 +60,7 @@ async def test_tickets_updated_at_the_same_moment_are_paged_by_id(model: ReadMod
     customer = account(tenant)
     stories = [TicketStory(customer) for _ in range(5)]
     await apply(model, *(story.opened() for story in stories))
-    scope = scope_of(customer)
+    scope = reach_of(customer)
 
     first = await model.list_tickets(scope, filters=TicketFilter(), after=None, limit=2)
     rest = await model.list_tickets(
@@ -76,7 +76,7 @@ async def test_the_list_keeps_only_the_statuses_asked_for(model: ReadModel, tena
     await apply(model, held.opened(), other.opened(), held.status_change(agent, Status.ON_HOLD))
 
     page = await model.list_tickets(
-        scope_of(agent), filters=TicketFilter(statuses=frozenset({Status.ON_HOLD})), after=None, limit=10
+        reach_of(agent), filters=TicketFilter(statuses=frozenset({Status.ON_HOLD})), after=None, limit=10
     )
 
     assert [ticket.ticket_id for ticket in page] == [held.ticket_id]
@@ -87,7 +87,7 @@ async def test_a_requester_reads_its_ticket_without_internal_notes(model: ReadMo
     story = TicketStory(customer)
     await apply(model, story.opened(), story.reply(agent, "Internal.", visibility=Visibility.INTERNAL))
 
-    view = await model.ticket_view(scope_of(customer), story.ticket_id, newest_first=False)
+    view = await model.ticket_view(reach_of(customer), story.ticket_id, newest_first=False)
 
     assert view is not None
     assert view.ticket.version == 2
@@ -99,8 +99,8 @@ async def test_nobody_reads_a_ticket_outside_their_scope(model: ReadModel, tenan
     await apply(model, story.opened())
 
     for stranger in (account(tenant), account(f"{tenant}-x", Role.AGENT)):
-        assert await model.ticket_view(scope_of(stranger), story.ticket_id, newest_first=False) is None
-        assert await model.list_tickets(scope_of(stranger), filters=TicketFilter(), after=None, limit=10) == []
+        assert await model.ticket_view(reach_of(stranger), story.ticket_id, newest_first=False) is None
+        assert await model.list_tickets(reach_of(stranger), filters=TicketFilter(), after=None, limit=10) == []
 
 
 async def test_the_list_keeps_only_the_tickets_each_filter_asks_for(model: ReadModel, tenant: str) -> None:
@@ -117,7 +117,7 @@ async def test_the_list_keeps_only_the_tickets_each_filter_asks_for(model: ReadM
 
     async def kept(**conditions: object) -> set[UUID]:
         filters = TicketFilter(**conditions)  # type: ignore[arg-type]
-        return {t.ticket_id for t in await model.list_tickets(scope_of(agent), filters=filters, after=None, limit=10)}
+        return {t.ticket_id for t in await model.list_tickets(reach_of(agent), filters=filters, after=None, limit=10)}
 
     assert await kept(priorities=frozenset({Priority.URGENT, Priority.HIGH})) == {urgent.ticket_id}
     assert await kept(archived=True) == {archived.ticket_id}
@@ -135,7 +135,7 @@ async def test_a_timeline_comes_in_time_order_with_merged_posts_in_place(model: 
     await apply(model, *lifecycle.events)
 
     for newest_first in (False, True):
-        view = await model.ticket_view(scope_of(lifecycle.agent), lifecycle.target.ticket_id, newest_first=newest_first)
+        view = await model.ticket_view(reach_of(lifecycle.agent), lifecycle.target.ticket_id, newest_first=newest_first)
 
         assert view is not None
         keys = [(entry.occurred_at, entry.version, entry.part) for entry in view.timeline]

@@ -180,7 +180,7 @@ async def test_an_unreachable_database_holds_the_message_in_progress_and_handles
     handled = await consumer_for(store, database_down_for=3).process(message)
 
     assert (handled, message.answers, message.progress) == (True, ["ack"], 3)
-    assert await store.ticket_in_tenant(story.ticket_id, story.tenant)
+    assert await store.ticket_of_tenant(story.ticket_id, story.tenant) is not None
 
 
 async def test_a_database_away_when_asked_to_stop_leaves_the_message_unsettled_to_come_back() -> None:

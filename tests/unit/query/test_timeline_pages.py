@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from hostdesk_contracts.access import reach_of
 from hostdesk_contracts.base import Actor, Role, Visibility
 from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
 from hostdesk_query.adapters.memory import InMemoryReadModel
@@ -16,7 +17,7 @@ from hostdesk_query.domain.model import TicketView
 from hostdesk_query.domain.paging import TimelineWindow, next_cursor, within_budget
 from hostdesk_query.domain.projection import change_of
 from hostdesk_query.domain.timeline import in_time_order
-from hostdesk_query.domain.visibility import scope_of, shows
+from hostdesk_query.domain.visibility import shows, side_on
 
 from .serving import TENANT, Api
 
@@ -27,7 +28,7 @@ async def every_page(
     pages: list[TicketView] = []
     window = TimelineWindow(limit=limit)
     while True:
-        view = await model.ticket_view(scope_of(caller), ticket_id, newest_first=newest_first, window=window)
+        view = await model.ticket_view(reach_of(caller), ticket_id, newest_first=newest_first, window=window)
         assert view is not None
         pages.append(view)
         if (after := next_cursor(view)) is None:
@@ -44,8 +45,8 @@ async def test_the_requesters_positions_count_only_the_entries_it_sees() -> None
         events += [story.reply(agent, f"Note {turn}", visibility=Visibility.INTERNAL), story.reply(agent, f"{turn}")]
     await model.apply([change_of(event) for event in events])
 
-    mine = await model.ticket_view(scope_of(customer), story.ticket_id, newest_first=False)
-    staffs = await model.ticket_view(scope_of(agent), story.ticket_id, newest_first=False)
+    mine = await model.ticket_view(reach_of(customer), story.ticket_id, newest_first=False)
+    staffs = await model.ticket_view(reach_of(agent), story.ticket_id, newest_first=False)
 
     assert mine is not None
     assert staffs is not None
@@ -63,10 +64,12 @@ async def test_pages_hold_the_whole_timeline_once_in_time_order_merged_posts_in_
     model = InMemoryReadModel()
     await model.apply([change_of(event) for event in lifecycle.events])
     caller = getattr(lifecycle, reader)
+    side = side_on(reach_of(caller), model.tickets[lifecycle.target.ticket_id])
+    assert side is not None
     whole = [
         entry
         for entry in in_time_order(model.timeline[lifecycle.target.ticket_id].values(), newest_first=newest_first)
-        if shows(scope_of(caller), entry)
+        if shows(side, entry)
     ]
 
     pages = await every_page(model, caller, lifecycle.target.ticket_id, limit=3, newest_first=newest_first)
@@ -83,7 +86,7 @@ async def test_a_page_ends_after_the_entry_whose_body_reaches_the_budget() -> No
     story = TicketStory(customer)
     model = InMemoryReadModel()
     await model.apply([change_of(story.opened())] + [change_of(story.reply(customer, "x" * 400)) for _ in range(9)])
-    view = await model.ticket_view(scope_of(customer), story.ticket_id, newest_first=False)
+    view = await model.ticket_view(reach_of(customer), story.ticket_id, newest_first=False)
     assert view is not None
     assert not view.more
 
@@ -100,7 +103,7 @@ async def test_a_single_entry_over_the_budget_is_a_page_of_its_own() -> None:
     story = TicketStory(customer)
     model = InMemoryReadModel()
     await model.apply([change_of(story.opened(body="y" * 5_000))])
-    view = await model.ticket_view(scope_of(customer), story.ticket_id, newest_first=False)
+    view = await model.ticket_view(reach_of(customer), story.ticket_id, newest_first=False)
     assert view is not None
 
     assert within_budget(view, budget=1_000) == view

@@ -132,9 +132,9 @@ class MemoryStore:
     async def dead_letter(self, letter: DeadLetter) -> None:
         self.dead_letters.append(letter)
 
-    async def ticket_in_tenant(self, ticket_id: UUID, tenant: str) -> bool:
+    async def ticket_of_tenant(self, ticket_id: UUID, tenant: str) -> TicketContact | None:
         ticket = self._state.tickets.get(ticket_id)
-        return ticket is not None and ticket.tenant == tenant
+        return ticket if ticket is not None and ticket.tenant == tenant else None
 
     async def deliveries(self, ticket_id: UUID, *, tenant: str, limit: int) -> list[Delivery]:
         rows = [r for r in self.outbox if r.mail.ticket_id == ticket_id and r.mail.tenant == tenant]

@@ -39,19 +39,20 @@ INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RE
 """
 _SAVE_TICKET = """
 INSERT INTO tickets (ticket_id, tenant, number, subject, requester_email, cc, assignee_id, assignee_email, version,
-                     requester_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     requester_id, handling_organisation_id, department)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (ticket_id) DO UPDATE SET
     requester_email = excluded.requester_email, cc = excluded.cc, assignee_id = excluded.assignee_id,
     assignee_email = excluded.assignee_email, version = excluded.version,
-    requester_id = COALESCE(excluded.requester_id, tickets.requester_id), updated_at = now()
+    requester_id = COALESCE(excluded.requester_id, tickets.requester_id),
+    handling_organisation_id = COALESCE(excluded.handling_organisation_id, tickets.handling_organisation_id),
+    department = excluded.department, updated_at = now()
 """
+_TICKET_COLUMNS = """ticket_id, tenant, number, subject, requester_email, cc, assignee_id, assignee_email, version,
+requester_id, handling_organisation_id, department"""
 # FOR UPDATE: a replica handling the ticket's next event waits for this one's commit, then reads its result.
-_TICKET = """
-SELECT ticket_id, tenant, number, subject, requester_email, cc, assignee_id, assignee_email, version, requester_id
-FROM tickets WHERE ticket_id = $1
-FOR UPDATE
-"""
+_TICKET = f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE ticket_id = $1 FOR UPDATE"
+_TICKET_AS_KEPT = f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE ticket_id = $1 AND tenant = $2"
 # $12 'pending', or 'suppressed' with its reason in $13: a suppressed mail is never due.
 _QUEUE = """
 INSERT INTO outbox (event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body,
@@ -86,7 +87,6 @@ INSERT INTO dead_letters (consumer, stream, stream_seq, subject, headers, payloa
 VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
 ON CONFLICT (consumer, stream, stream_seq) DO NOTHING
 """
-_TICKET_IN_TENANT = "SELECT EXISTS (SELECT 1 FROM tickets WHERE ticket_id = $1 AND tenant = $2)"
 _DELIVERIES = """
 SELECT event_id, recipient, subject, status, attempts, last_error, created_at, sent_at, suppressed_reason
 FROM outbox WHERE tenant = $1 AND ticket_id = $2
@@ -114,24 +114,13 @@ class PostgresUnitOfWork:
             ticket.assignee_email,
             ticket.version,
             ticket.requester_id,
+            ticket.handling_organisation_id,
+            ticket.department,
         )
 
     async def ticket(self, ticket_id: UUID) -> TicketContact | None:
         row = await self._connection.fetchrow(_TICKET, ticket_id)
-        if row is None:
-            return None
-        return TicketContact(
-            ticket_id=row["ticket_id"],
-            tenant=row["tenant"],
-            number=row["number"],
-            subject=row["subject"],
-            requester_email=row["requester_email"],
-            cc=tuple(row["cc"]),
-            assignee_id=row["assignee_id"],
-            assignee_email=row["assignee_email"],
-            version=row["version"],
-            requester_id=row["requester_id"],
-        )
+        return None if row is None else _contact_of(row)
 
     async def queue(self, mails: Sequence[OutgoingMail], *, now: datetime) -> None:
         await self._insert([(mail, None) for mail in mails], now=now)
@@ -194,6 +183,23 @@ class PostgresClaim:
         await self._connection.execute(_MARK_FAILED, self._mail.event_id, self._mail.recipient, error, retry_at)
 
 
+def _contact_of(row: asyncpg.Record) -> TicketContact:
+    return TicketContact(
+        ticket_id=row["ticket_id"],
+        tenant=row["tenant"],
+        number=row["number"],
+        subject=row["subject"],
+        requester_email=row["requester_email"],
+        cc=tuple(row["cc"]),
+        assignee_id=row["assignee_id"],
+        assignee_email=row["assignee_email"],
+        version=row["version"],
+        requester_id=row["requester_id"],
+        handling_organisation_id=row["handling_organisation_id"],
+        department=row["department"],
+    )
+
+
 def _mail_of(row: asyncpg.Record) -> OutgoingMail:
     return OutgoingMail(
         event_id=row["event_id"],
@@ -237,8 +243,9 @@ class PostgresStore:
             letter.error,
         )
 
-    async def ticket_in_tenant(self, ticket_id: UUID, tenant: str) -> bool:
-        return bool(await self._pool.fetchval(_TICKET_IN_TENANT, ticket_id, tenant))
+    async def ticket_of_tenant(self, ticket_id: UUID, tenant: str) -> TicketContact | None:
+        row = await self._pool.fetchrow(_TICKET_AS_KEPT, ticket_id, tenant)
+        return None if row is None else _contact_of(row)
 
     async def deliveries(self, ticket_id: UUID, *, tenant: str, limit: int) -> list[Delivery]:
         rows = await self._pool.fetch(_DELIVERIES, tenant, ticket_id, limit)

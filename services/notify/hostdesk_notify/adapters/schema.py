@@ -35,6 +35,11 @@ ALTER TABLE {schema}.tickets
     ADD COLUMN IF NOT EXISTS version         bigint;
 -- Added with the bound on mail per requester. A row kept before has none: only the bound per ticket applies to it.
 ALTER TABLE {schema}.tickets ADD COLUMN IF NOT EXISTS requester_id text;
+-- Added with the directory: whom the ticket is addressed to (NULL: its tenant's provider) and its department, so
+-- that only its handling side reads its delivery log. A row kept before has neither: the provider handles it.
+ALTER TABLE {schema}.tickets
+    ADD COLUMN IF NOT EXISTS handling_organisation_id  text,
+    ADD COLUMN IF NOT EXISTS department                text;
 
 -- One mail per (event, recipient), written in the same transaction as the inbox row.
 CREATE TABLE IF NOT EXISTS {schema}.outbox (

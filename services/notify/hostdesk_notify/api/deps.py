@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from hostdesk_contracts.base import Actor
-from hostdesk_contracts.runtime.auth import ActorDep
-from hostdesk_contracts.runtime.problems import NotFound
 
 from hostdesk_notify.adapters.ports import NotifyStore
 
@@ -17,12 +14,4 @@ async def get_store(request: Request) -> NotifyStore:
     return store
 
 
-async def staff_only(actor: ActorDep) -> Actor:
-    """Staff endpoints do not exist for the requesting side: they answer 404, as for any unknown path."""
-    if not actor.role.is_staff:
-        raise NotFound("There is nothing here.")
-    return actor
-
-
 StoreDep = Annotated[NotifyStore, Depends(get_store)]
-StaffDep = Annotated[Actor, Depends(staff_only)]

@@ -6,15 +6,19 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from uuid import UUID
 
-from hostdesk_contracts.events import CcChanged, TicketAssigned, TicketEvent, TicketOpened
+from hostdesk_contracts.access import Reach
+from hostdesk_contracts.base import Side
+from hostdesk_contracts.events import CcChanged, DepartmentChanged, TicketAssigned, TicketEvent, TicketOpened
 from hostdesk_contracts.runtime.text import storable, storable_all, storable_or_none
 
 
 @dataclass(frozen=True, kw_only=True)
 class TicketContact:
-    """The few facts of a ticket that its mail needs, as of ``version``: the last of the ticket's events
-    handled. ``version`` None: a ticket remembered before notify counted versions, which takes its events as
-    they come. ``requester_id`` None: a ticket remembered before notify bounded mail per requester."""
+    """The few facts of a ticket that its mail and its delivery log need, as of ``version``: the last of the
+    ticket's events handled. ``version`` None: a ticket remembered before notify counted versions, which takes its
+    events as they come. ``requester_id`` None: a ticket remembered before notify bounded mail per requester.
+    ``handling_organisation_id`` None: a ticket opened before the directory (or remembered before notify kept
+    it), which its tenant's provider handles (``hostdesk_contracts.access``)."""
 
     ticket_id: UUID
     tenant: str
@@ -26,6 +30,8 @@ class TicketContact:
     assignee_id: str | None = None
     assignee_email: str | None = None
     version: int | None
+    handling_organisation_id: str | None = None
+    department: str | None = None
 
 
 class Step(StrEnum):
@@ -57,6 +63,8 @@ def contact_after(known: TicketContact | None, event: TicketEvent) -> TicketCont
     match event:
         case CcChanged(cc=cc):
             known = replace(known, cc=storable_all(cc))  # the new list replaces the old one whole
+        case DepartmentChanged(to_department=department):
+            known = replace(known, department=storable(department))
         case TicketAssigned(assignee=None):
             known = replace(known, assignee_id=None, assignee_email=None)
         case TicketAssigned(assignee=assignee) if assignee is not None:
@@ -76,4 +84,19 @@ def contact_from_opened(event: TicketOpened) -> TicketContact:
         requester_id=storable(event.requester.account_id),
         cc=storable_all(event.cc),
         version=event.version,
+        handling_organisation_id=storable_or_none(event.handling_organisation_id),
+        department=storable_or_none(event.department),
     )
+
+
+def handled_by(reach: Reach, ticket: TicketContact) -> bool:
+    """Whether the caller of ``reach`` is on the ticket's handling side, by the one rule of who sees a ticket.
+    A ticket remembered before notify knew its requester is matched on its handler alone: the requester never
+    handles its own ticket, so the answer is the same."""
+    side = reach.side(
+        tenant=ticket.tenant,
+        requester_id=ticket.requester_id or "",
+        handling_organisation_id=ticket.handling_organisation_id,
+        department=ticket.department,
+    )
+    return side is Side.HANDLER

@@ -9,13 +9,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from uuid import UUID
 
+from hostdesk_contracts.access import Reach
+
 from hostdesk_query.adapters.ports import DeadLetter, Outcome
 from hostdesk_query.domain.cursor import PageCursor
-from hostdesk_query.domain.listing import TicketFilter, matches
+from hostdesk_query.domain.listing import TicketFilter
 from hostdesk_query.domain.model import TicketRecord, TicketView, TimelineEntry
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow, numbered, page_of
 from hostdesk_query.domain.projection import Change, plan_batch
-from hostdesk_query.domain.visibility import ReadScope, may_read, shows
+from hostdesk_query.domain.visibility import listed, shows, side_on
 
 
 class InMemoryNotices:
@@ -67,24 +69,24 @@ class InMemoryReadModel:
         return self.answering
 
     async def list_tickets(
-        self, scope: ReadScope, *, filters: TicketFilter, after: PageCursor | None, limit: int
+        self, reach: Reach, *, filters: TicketFilter, after: PageCursor | None, limit: int
     ) -> list[TicketRecord]:
         readable = (
             ticket
             for ticket in self.tickets.values()
-            if may_read(scope, ticket)
-            and matches(filters, ticket)
+            if listed(reach, filters, ticket)
             and (after is None or (ticket.updated_at, ticket.ticket_id) < (after.updated_at, after.ticket_id))
         )
         return sorted(readable, key=lambda ticket: (ticket.updated_at, ticket.ticket_id), reverse=True)[:limit]
 
     async def ticket_view(
-        self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE
+        self, reach: Reach, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE
     ) -> TicketView | None:
         ticket = self.tickets.get(ticket_id)
-        if ticket is None or not may_read(scope, ticket):
+        side = None if ticket is None else side_on(reach, ticket)
+        if ticket is None or side is None:
             return None
-        shown = numbered(entry for entry in self.timeline[ticket_id].values() if shows(scope, entry))
+        shown = numbered(entry for entry in self.timeline[ticket_id].values() if shows(side, entry))
         page, more = page_of(shown, window, newest_first=newest_first)
         return TicketView(
             ticket=ticket,

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
+from hostdesk_contracts.access import Reach
+
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.listing import TicketFilter
 from hostdesk_query.domain.model import TicketRecord, TicketView
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow
 from hostdesk_query.domain.projection import Change
-from hostdesk_query.domain.visibility import ReadScope
 
 
 class StoreUnavailable(Exception):
@@ -77,17 +78,19 @@ class ProjectionStore(Protocol):
 
 class TicketReader(Protocol):
     async def list_tickets(
-        self, scope: ReadScope, *, filters: TicketFilter, after: PageCursor | None, limit: int
+        self, reach: Reach, *, filters: TicketFilter, after: PageCursor | None, limit: int
     ) -> list[TicketRecord]:
-        """Newest updated first; only tickets ``scope`` may read that ``filters`` keep."""
+        """Newest updated first; only tickets ``reach`` may read that ``filters`` keep, and with a filter on the
+        assignee only those it handles (``domain.visibility.listed``)."""
         ...
 
     async def ticket_view(
-        self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE
+        self, reach: Reach, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE
     ) -> TicketView | None:
-        """None when there is no such ticket, or ``scope`` may not read it. The page ``window`` of the timeline
-        ``scope`` may see, in time order (entries of the same moment in the order of their events), with each
-        entry's position and whether more follow (``domain.paging``)."""
+        """None when there is no such ticket, or ``reach`` may not read it. The page ``window`` of the timeline
+        the caller's side on the ticket may see (``domain.visibility.shows``), in time order (entries of the same
+        moment in the order of their events), with each entry's position and whether more follow
+        (``domain.paging``)."""
         ...
 
 

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
+from hostdesk_contracts.access import Reach
+from hostdesk_contracts.base import Side
 
 from hostdesk_query.adapters.ports import DeadLetter, Outcome, Rejected, StoreUnavailable
 from hostdesk_query.adapters.rows import (
@@ -33,7 +35,7 @@ from hostdesk_query.domain.listing import TicketFilter
 from hostdesk_query.domain.model import TicketRecord, TicketView
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow
 from hostdesk_query.domain.projection import Change, plan_batch
-from hostdesk_query.domain.visibility import ReadScope
+from hostdesk_query.domain.visibility import side_on
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ REFUSED_ERRORS: tuple[type[BaseException], ...] = (asyncpg.DataError, asyncpg.In
 
 _LOCK = "SELECT pg_advisory_xact_lock(key) FROM unnest($1::bigint[]) AS key"
 _SELECT_FOR_APPLY = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE ticket_id = ANY($1::uuid[])"
+# One ticket, whose side for the reader the rule itself then decides (``domain.visibility.side_on``).
+_SELECT_TICKET = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE ticket_id = $1 AND tenant = $2"
 
 
 def _placeholders(count: int) -> str:
@@ -85,35 +89,102 @@ def lock_key(ticket_id: UUID) -> int:
 
 
 class _Where:
-    """A WHERE clause and its numbered parameters, built one condition at a time."""
+    """A WHERE clause and its numbered parameters, built one condition at a time. Clauses of one statement share
+    ``args``, so that their placeholders run on from one to the next."""
 
-    def __init__(self) -> None:
+    def __init__(self, args: list[object] | None = None) -> None:
         self.conditions: list[str] = []
-        self.args: list[object] = []
+        self.args: list[object] = [] if args is None else args
 
     def add(self, condition: str, *args: object) -> None:
         placeholders = [f"${len(self.args) + i + 1}" for i in range(len(args))]
         self.conditions.append(condition.format(*placeholders))
         self.args.extend(args)
 
-    def scoped(self, scope: ReadScope) -> _Where:
-        self.add("tenant = {}", scope.tenant)
-        if scope.requester_id is not None:
-            self.add("requester_id = {}", scope.requester_id)
-        return self
-
     @property
     def sql(self) -> str:
         return " AND ".join(self.conditions)
 
 
+# The organisation a ticket is addressed to, a ticket from before the directory being its tenant's provider's:
+# written as ``tickets_by_handler`` indexes it (``adapters.schema``).
+_HANDLER = "COALESCE(handling_organisation_id, tenant)"
+_ORDER = "updated_at DESC, ticket_id DESC"
+
+
+def _reached(reach: Reach, args: list[object], *, handled_only: bool) -> list[_Where]:
+    """``Reach.side`` in SQL: one clause per index a list walks, the tickets the caller requested and those
+    addressed to the organisation it handles for; only the latter when ``handled_only``, with none it requested
+    (the requester's side comes first in the rule). No clause: the caller reaches nothing."""
+    if reach.everything:
+        every = _Where(args)
+        every.add("tenant = {}", reach.tenant)
+        return [every]
+    clauses = []
+    if not handled_only:
+        requested = _Where(args)
+        requested.add("tenant = {}", reach.tenant)
+        requested.add("requester_id = {}", reach.account_id)
+        clauses.append(requested)
+    if reach.handles is not None:
+        handled = _Where(args)
+        handled.add("tenant = {}", reach.tenant)
+        handled.add(f"{_HANDLER} = {{}}", reach.handles)
+        if reach.departments is not None:  # a ticket in no department is seen by all the organisation's staff
+            handled.add("(department IS NULL OR department = ANY({}::text[]))", sorted(reach.departments))
+        if handled_only:
+            handled.add("requester_id <> {}", reach.account_id)
+        clauses.append(handled)
+    return clauses
+
+
+def _narrowed(where: _Where, filters: TicketFilter, after: PageCursor | None) -> _Where:
+    if filters.statuses:
+        where.add("status = ANY({}::text[])", sorted(status.value for status in filters.statuses))
+    if filters.priorities:
+        where.add("priority = ANY({}::text[])", sorted(priority.value for priority in filters.priorities))
+    if filters.archived is not None:
+        where.add("archived = {}", filters.archived)
+    if filters.assignee is not None:
+        if filters.assignee.account_id is None:
+            where.add("assignee_id IS NULL")
+        else:
+            where.add("assignee_id = {}", filters.assignee.account_id)
+    if after is not None:
+        where.add("(updated_at, ticket_id) < ({}, {})", after.updated_at, after.ticket_id)
+    return where
+
+
+def _list_query(
+    reach: Reach, filters: TicketFilter, after: PageCursor | None, limit: int
+) -> tuple[str, list[object]] | None:
+    """A page of the list and its arguments, or None when the caller reaches nothing. Each clause is a page of
+    its own, read in order from its index; their union (a ticket reached both ways counted once) is cut to the
+    page: no sort of everything a caller reaches."""
+    args: list[object] = []
+    clauses = [
+        _narrowed(where, filters, after) for where in _reached(reach, args, handled_only=filters.assignee is not None)
+    ]
+    if not clauses:
+        return None
+    args.append(limit)
+    pages = [
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where.sql} ORDER BY {_ORDER} LIMIT ${len(args)}"
+        for where in clauses
+    ]
+    if len(pages) == 1:
+        return pages[0], args
+    union = " UNION ".join(f"({page})" for page in pages)
+    return f"SELECT {TICKET_COLUMNS} FROM ({union}) AS reached ORDER BY {_ORDER} LIMIT ${len(args)}", args
+
+
 def _timeline_page(
-    ticket_id: UUID, scope: ReadScope, window: TimelineWindow, *, newest_first: bool
+    ticket_id: UUID, side: Side, window: TimelineWindow, *, newest_first: bool
 ) -> tuple[str, list[object]]:
     """The query of a page of a timeline and its arguments: ``domain.paging``'s rule in SQL. Positions are
-    numbered over the entries ``scope`` may see, so that they count nothing else; one row more than the page
-    says whether more follow."""
-    shown = "" if scope.sees_internal else " AND visibility IS DISTINCT FROM 'internal'"
+    numbered over the entries ``side`` may see (``domain.visibility.shows``), so that they count nothing else;
+    one row more than the page says whether more follow."""
+    shown = "" if side is Side.HANDLER else " AND visibility IS DISTINCT FROM 'internal'"
     order = "DESC" if newest_first else "ASC"
     args: list[object] = [ticket_id]
     past = ""
@@ -197,27 +268,12 @@ class PostgresReadModel:
             raise StoreUnavailable(str(error)) from error
 
     async def list_tickets(
-        self, scope: ReadScope, *, filters: TicketFilter, after: PageCursor | None, limit: int
+        self, reach: Reach, *, filters: TicketFilter, after: PageCursor | None, limit: int
     ) -> list[TicketRecord]:
-        where = _Where().scoped(scope)
-        if filters.statuses:
-            where.add("status = ANY({}::text[])", sorted(status.value for status in filters.statuses))
-        if filters.priorities:
-            where.add("priority = ANY({}::text[])", sorted(priority.value for priority in filters.priorities))
-        if filters.archived is not None:
-            where.add("archived = {}", filters.archived)
-        if filters.assignee is not None:
-            if filters.assignee.account_id is None:
-                where.add("assignee_id IS NULL")
-            else:
-                where.add("assignee_id = {}", filters.assignee.account_id)
-        if after is not None:
-            where.add("(updated_at, ticket_id) < ({}, {})", after.updated_at, after.ticket_id)
-        args = [*where.args, limit]
-        sql = (
-            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where.sql}"
-            f" ORDER BY updated_at DESC, ticket_id DESC LIMIT ${len(args)}"
-        )
+        query = _list_query(reach, filters, after, limit)
+        if query is None:
+            return []
+        sql, args = query
         try:
             rows = await self._pool.fetch(sql, *args)
         except UNAVAILABLE_ERRORS as error:
@@ -225,24 +281,23 @@ class PostgresReadModel:
         return [ticket_of(row) for row in rows]
 
     async def ticket_view(
-        self, scope: ReadScope, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE
+        self, reach: Reach, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE
     ) -> TicketView | None:
-        where = _Where()
-        where.add("ticket_id = {}", ticket_id)
-        where.scoped(scope)
         try:
             # One snapshot for both reads, so that the timeline ends at the ticket's version.
             async with self._pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
-                row = await connection.fetchrow(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where.sql}", *where.args)
-                if row is None:
+                row = await connection.fetchrow(_SELECT_TICKET, ticket_id, reach.tenant)
+                ticket = None if row is None else ticket_of(row)
+                side = None if ticket is None else side_on(reach, ticket)
+                if ticket is None or side is None:
                     return None
-                sql, args = _timeline_page(ticket_id, scope, window, newest_first=newest_first)
+                sql, args = _timeline_page(ticket_id, side, window, newest_first=newest_first)
                 entries = await connection.fetch(sql, *args)
         except UNAVAILABLE_ERRORS as error:
             raise StoreUnavailable(str(error)) from error
         page = entries[: window.limit]
         return TicketView(
-            ticket=ticket_of(row),
+            ticket=ticket,
             timeline=tuple(entry_of(entry) for entry in page),
             positions=tuple(entry["position"] for entry in page),
             more=len(entries) > window.limit,

@@ -53,6 +53,7 @@ def ticket_of(row: asyncpg.Record) -> TicketRecord:
         status_label=row["status_label"],
         merged_into_ticket_id=row["merged_into_ticket_id"],
         merged_into_number=row["merged_into_number"],
+        handling_organisation_id=row["handling_organisation_id"],
     )
 
 

@@ -23,6 +23,7 @@ _TICKET_COLUMNS_ADDED = {
     "status_label": "text",
     "merged_into_ticket_id": "uuid",
     "merged_into_number": "bigint",
+    "handling_organisation_id": "text",  # NULL: opened before the directory, handled by the tenant's provider
 }
 _ENTRY_COLUMNS_ADDED = {
     "part": "integer NOT NULL DEFAULT 0",  # one event may add several entries: a merge adds one per post
@@ -106,9 +107,13 @@ CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
 );
 """
 # Made after the upgrade: they index columns an earlier version's tables lack.
+# The list of a handling organisation asks for the organisation a ticket is addressed to, a NULL one being the
+# tenant's provider (``adapters.postgres``): the index holds that expression, as the list's query writes it.
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS tickets_by_assignee
     ON {schema}.tickets (tenant, assignee_id, updated_at DESC, ticket_id DESC);
+CREATE INDEX IF NOT EXISTS tickets_by_handler
+    ON {schema}.tickets (tenant, COALESCE(handling_organisation_id, tenant), updated_at DESC, ticket_id DESC);
 """
 _COLUMNS = "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
 _PRIMARY_KEY = """

@@ -15,7 +15,7 @@ from hostdesk_contracts.runtime.problems import NotFound
 from hostdesk_contracts.runtime.text import refuse_unstorable
 from pydantic import AfterValidator
 
-from hostdesk_query.api.deps import NoticesDep, ReaderDep, ScopeDep, SettingsDep
+from hostdesk_query.api.deps import NoticesDep, ReachDep, ReaderDep, SettingsDep
 from hostdesk_query.api.schemas import TicketDetailOut, TicketOut, TicketPage, TimelineOrder
 from hostdesk_query.domain.cursor import (
     InvalidCursor,
@@ -28,6 +28,7 @@ from hostdesk_query.domain.cursor import (
 )
 from hostdesk_query.domain.listing import AssignedTo, TicketFilter
 from hostdesk_query.domain.paging import DEFAULT_LIMIT, MAX_LIMIT, TimelineWindow, next_cursor
+from hostdesk_query.domain.visibility import handles
 from hostdesk_query.service_layer.reading import Wait, read_ticket
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
@@ -40,7 +41,8 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 
 
 _ASSIGNEE_HELP = (
-    "Only the handling side: ``me`` (tickets assigned to the caller), ``none`` (unassigned tickets) or an account id."
+    "Only the handling side: ``me`` (tickets assigned to the caller), ``none`` (unassigned tickets) or an account"
+    " id. The list then holds only tickets the caller handles, none it requested."
 )
 
 
@@ -73,6 +75,7 @@ def _timeline_cursor(text: str | None) -> TimelineCursor | None:
 
 
 def _assigned_to(text: str | None, *, caller: str, handling: bool) -> AssignedTo | None:
+    """``handling``: the caller handles tickets for some organisation (``Reach.handles``)."""
     if text is None:
         return None
     if not handling:
@@ -86,7 +89,7 @@ def _assigned_to(text: str | None, *, caller: str, handling: bool) -> AssignedTo
 @router.get("", response_model=TicketPage, response_model_exclude_unset=True, responses=_PROBLEMS)
 async def list_tickets(
     reader: ReaderDep,
-    scope: ScopeDep,
+    reach: ReachDep,
     actor: ActorDep,
     status: Annotated[list[Status] | None, Query(description="Only tickets in these statuses (repeatable).")] = None,
     priority: Annotated[
@@ -99,20 +102,22 @@ async def list_tickets(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(description="``next_cursor`` of the page before.")] = None,
 ) -> TicketPage:
-    """The tickets the caller may read, the most recently updated first."""
+    """The tickets the caller may read, the most recently updated first: those it requested and those addressed to
+    the organisation it handles for. Each shows the handling side's own fields (assignee, tags) only where the
+    caller handles it."""
     filters = TicketFilter(
         statuses=frozenset(status or ()),
         priorities=frozenset(priority or ()),
         archived=archived,
-        assignee=_assigned_to(assignee, caller=actor.account_id, handling=scope.sees_internal),
+        assignee=_assigned_to(assignee, caller=actor.account_id, handling=reach.handles is not None),
     )
-    tickets = await reader.list_tickets(scope, filters=filters, after=_cursor(cursor), limit=limit + 1)
+    tickets = await reader.list_tickets(reach, filters=filters, after=_cursor(cursor), limit=limit + 1)
     page = tickets[:limit]
     next_cursor = None
     if len(tickets) > limit:
         last = page[-1]
         next_cursor = encode_cursor(PageCursor(updated_at=last.updated_at, ticket_id=last.ticket_id))
-    items = tuple(TicketOut.of(ticket, handling=scope.sees_internal) for ticket in page)
+    items = tuple(TicketOut.of(ticket, handling=handles(reach, ticket)) for ticket in page)
     return TicketPage(items=items, next_cursor=next_cursor)
 
 
@@ -126,7 +131,7 @@ async def get_ticket(
     ticket_id: UUID,
     reader: ReaderDep,
     notices: NoticesDep,
-    scope: ScopeDep,
+    reach: ReachDep,
     settings: SettingsDep,
     order: Annotated[TimelineOrder, Query(description="The timeline oldest first (asc) or newest first.")] = (
         TimelineOrder.ASC
@@ -142,8 +147,10 @@ async def get_ticket(
     ] = None,
 ) -> TicketDetailOut:
     """The ticket and a page of its timeline, in time order. A ticket merged into another still answers, and
-    names it in ``merged_into``. With ``min_version``, waits up to a couple of seconds for the read model to
-    reach it, then answers what it has; the ``version`` field says which.
+    names it in ``merged_into``. Internal notes and the handling side's own fields are shown only to the handling
+    side of the ticket; a ticket the caller may not read answers 404, as a missing one does. With ``min_version``,
+    waits up to a couple of seconds for the read model to reach it, then answers what it has; the ``version``
+    field says which.
 
     A page holds ``timeline_limit`` entries, or fewer once their bodies reach about a million characters;
     ``timeline_next_cursor`` asks for the next one (in the same ``order``)."""
@@ -156,12 +163,12 @@ async def get_ticket(
         )
     window = TimelineWindow(limit=timeline_limit, after=_timeline_cursor(timeline_cursor))
     newest_first = order is TimelineOrder.DESC
-    view = await read_ticket(reader, notices, scope, ticket_id, newest_first=newest_first, window=window, wait=wait)
+    view = await read_ticket(reader, notices, reach, ticket_id, newest_first=newest_first, window=window, wait=wait)
     if view is None:
         raise NotFound(f"There is no ticket {ticket_id}.")
     following = next_cursor(view)
     return TicketDetailOut.of_view(
         view,
-        handling=scope.sees_internal,
+        handling=handles(reach, view.ticket),
         next_cursor=None if following is None else encode_timeline_cursor(following),
     )

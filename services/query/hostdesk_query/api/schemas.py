@@ -1,7 +1,7 @@
 """What the HTTP API answers. Built from the read model's records, never the records themselves.
 
 The handling side's own fields of a ticket (its assignee and tags) are left out of the answers to the requesting
-side: the routes leave out every field not set, and only staff answers set them.
+side: the routes leave out every field not set, and only answers to the handling side of that ticket set them.
 
 Versions: the log's versions count every event of a ticket, the handling side's own included (internal notes,
 tags, assignments). The requesting side is shown no entry's version (nor its ``part``, which counts a merge's
@@ -70,6 +70,11 @@ class TicketOut(Schema):
     category: str | None
     channel: Channel
     requester: Requester
+    handling_organisation_id: str | None = Field(
+        default=None,
+        description="The account the ticket is addressed to: a provider, a reseller, or a customer answering its "
+        "subaccounts. Null for a ticket opened before the directory, which the tenant's provider handles.",
+    )
     cc: tuple[str, ...]
     related_service: str | None
     archived: bool
@@ -106,6 +111,7 @@ class TicketOut(Schema):
             "requester": Requester(
                 account_id=ticket.requester_id, name=ticket.requester_name, email=ticket.requester_email
             ),
+            "handling_organisation_id": ticket.handling_organisation_id,
             "cc": ticket.cc,
             "related_service": ticket.related_service,
             "archived": ticket.archived,

@@ -63,6 +63,9 @@ class TicketRecord(NamedTuple):
     status_label: str | None  # the provider's own label of the status, when it set one
     merged_into_ticket_id: UUID | None
     merged_into_number: int | None
+    # The account the ticket is addressed to (``TicketOpened``); None: opened before the directory, so handled by
+    # its tenant's provider (``hostdesk_contracts.access``).
+    handling_organisation_id: str | None
 
 
 class TimelineEntry(NamedTuple):

@@ -114,6 +114,7 @@ def _opened(event: TicketOpened) -> TicketRecord:
         status_label=None,
         merged_into_ticket_id=None,
         merged_into_number=None,
+        handling_organisation_id=storable_or_none(event.handling_organisation_id),
     )
 
 

@@ -1,33 +1,42 @@
-"""Who reads what. Staff read every ticket of their tenant; any other account reads only the tickets it
-requested. The requesting side never reads internal notes."""
+"""Who reads what: the one rule of ``hostdesk_contracts.access``, applied to the read model's records.
+
+A caller's ``Reach`` says which tickets it sees and for which side, ticket by ticket: a reseller account reads the
+tickets it requested from its provider as their requester, and its customers' tickets as their handler. Only the
+handling side of a ticket reads its internal notes and its own fields (assignee, tags); only the handling side
+filters on the assignee, so a list filtered on it holds the tickets the caller handles and none it requested.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from hostdesk_contracts.access import Reach
+from hostdesk_contracts.base import Side, Visibility
 
-from hostdesk_contracts.base import Actor, Visibility
-
+from hostdesk_query.domain.listing import TicketFilter, matches
 from hostdesk_query.domain.model import TicketRecord, TimelineEntry
 
 
-@dataclass(frozen=True, slots=True)
-class ReadScope:
-    tenant: str
-    requester_id: str | None  # None: every ticket of the tenant
-    sees_internal: bool
+def side_on(reach: Reach, ticket: TicketRecord) -> Side | None:
+    """The side the caller reads ``ticket`` for, or None when it may not read it."""
+    return reach.side(
+        tenant=ticket.tenant,
+        requester_id=ticket.requester_id,
+        handling_organisation_id=ticket.handling_organisation_id,
+        department=ticket.department,
+    )
 
 
-def scope_of(actor: Actor) -> ReadScope:
-    if actor.role.is_staff:
-        return ReadScope(tenant=actor.tenant, requester_id=None, sees_internal=True)
-    return ReadScope(tenant=actor.tenant, requester_id=actor.account_id, sees_internal=False)
+def handles(reach: Reach, ticket: TicketRecord) -> bool:
+    return side_on(reach, ticket) is Side.HANDLER
 
 
-def may_read(scope: ReadScope, ticket: TicketRecord) -> bool:
-    if ticket.tenant != scope.tenant:
+def listed(reach: Reach, ticket_filter: TicketFilter, ticket: TicketRecord) -> bool:
+    """Whether a list of ``reach`` narrowed by ``ticket_filter`` holds ``ticket``."""
+    side = side_on(reach, ticket)
+    if side is None or (ticket_filter.assignee is not None and side is not Side.HANDLER):
         return False
-    return scope.requester_id is None or ticket.requester_id == scope.requester_id
+    return matches(ticket_filter, ticket)
 
 
-def shows(scope: ReadScope, entry: TimelineEntry) -> bool:
-    return scope.sees_internal or entry.visibility is not Visibility.INTERNAL
+def shows(side: Side, entry: TimelineEntry) -> bool:
+    """Whether the reader of a ticket for ``side`` sees ``entry`` of its timeline."""
+    return side is Side.HANDLER or entry.visibility is not Visibility.INTERNAL

@@ -8,10 +8,11 @@ import contextlib
 from dataclasses import dataclass
 from uuid import UUID
 
+from hostdesk_contracts.access import Reach
+
 from hostdesk_query.adapters.ports import TicketReader, VersionNotices
 from hostdesk_query.domain.model import TicketView
 from hostdesk_query.domain.paging import TimelineWindow, within_budget
-from hostdesk_query.domain.visibility import ReadScope
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,19 +25,19 @@ class Wait:
 async def read_ticket(
     reader: TicketReader,
     notices: VersionNotices,
-    scope: ReadScope,
+    reach: Reach,
     ticket_id: UUID,
     *,
     newest_first: bool,
     window: TimelineWindow,
     wait: Wait | None,
 ) -> TicketView | None:
-    """The ticket as ``scope`` may see it, with the page ``window`` of its timeline, cut short if its bodies
+    """The ticket as ``reach`` may see it, with the page ``window`` of its timeline, cut short if its bodies
     reach the page's budget; with ``wait``, once it reaches ``wait.min_version`` or the time is up, whichever
-    comes first. None when the ticket does not exist (by then) or ``scope`` may not read it."""
+    comes first. None when the ticket does not exist (by then) or ``reach`` may not read it."""
 
     async def read() -> TicketView | None:
-        view = await reader.ticket_view(scope, ticket_id, newest_first=newest_first, window=window)
+        view = await reader.ticket_view(reach, ticket_id, newest_first=newest_first, window=window)
         return None if view is None else within_budget(view)
 
     if wait is None:
