@@ -1,0 +1,66 @@
+"""Who may do what on NATS, as the permissions say it: the directory bucket is the tickets service's to declare and
+write, the services' to read, and never the subscriber's (it holds the API keys' hashes)."""
+
+from __future__ import annotations
+
+import pytest
+from hostdesk_contracts.runtime.nats_auth import PRODUCT_EVENT_CONSUMERS, SERVICES, permissions
+from hostdesk_contracts.subjects import Subjects
+
+SUBJECTS = Subjects("tickets")
+DIRECTORY = SUBJECTS.directory_bucket
+READ_KEY = f"$JS.API.DIRECT.GET.KV_{DIRECTORY}.$KV.{DIRECTORY}.principal.cust-1"
+WRITE_KEY = f"$KV.{DIRECTORY}.principal.cust-1"
+DECLARE = f"$JS.API.STREAM.CREATE.KV_{DIRECTORY}"
+
+
+def allows(patterns: list[str], subject: str) -> bool:
+    """Whether a NATS subject matches one of ``patterns`` (``*`` one token, ``>`` the rest)."""
+
+    def matches(pattern: str) -> bool:
+        wanted, tokens = pattern.split("."), subject.split(".")
+        for index, token in enumerate(wanted):
+            if token == ">":
+                return len(tokens) > index
+            if index >= len(tokens) or token not in ("*", tokens[index]):
+                return False
+        return len(wanted) == len(tokens)
+
+    return any(matches(pattern) for pattern in patterns)
+
+
+def test_the_matcher_tells_tokens_and_tails_apart() -> None:
+    assert allows(["a.*.c"], "a.b.c")
+    assert not allows(["a.*.c"], "a.b.c.d")
+    assert allows(["a.>"], "a.b.c")
+    assert not allows(["a.>"], "a")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_reads_the_directory_bucket(service: str) -> None:
+    allowed = permissions(service, SUBJECTS).publish
+
+    assert allows(allowed, READ_KEY)
+    assert allows(allowed, f"$JS.API.STREAM.INFO.KV_{DIRECTORY}")
+
+
+@pytest.mark.parametrize("service", [s for s in SERVICES if s != "tickets"])
+def test_only_the_tickets_service_declares_and_writes_the_directory_bucket(service: str) -> None:
+    tickets = permissions("tickets", SUBJECTS).publish
+    other = permissions(service, SUBJECTS).publish
+
+    assert allows(tickets, DECLARE)
+    assert allows(tickets, WRITE_KEY)
+    assert not allows(other, DECLARE)
+    assert not allows(other, WRITE_KEY)
+
+
+def test_the_subscriber_may_not_read_the_directory_bucket_nor_take_the_projectors_messages() -> None:
+    subscriber = permissions("subscriber", SUBJECTS)
+
+    assert not allows(subscriber.publish, READ_KEY)
+    assert not allows(subscriber.publish, f"$JS.API.STREAM.MSG.GET.KV_{DIRECTORY}")
+    assert not allows(subscriber.publish, f"$JS.API.STREAM.INFO.KV_{DIRECTORY}")
+    assert not allows(subscriber.subscribe, f"$KV.{DIRECTORY}.>")
+    assert "directory" in PRODUCT_EVENT_CONSUMERS
+    assert allows(subscriber.publish_deny, f"$JS.API.CONSUMER.MSG.NEXT.{SUBJECTS.events_stream}.directory")
