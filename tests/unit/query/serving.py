@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
+from fastapi import FastAPI
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_query.adapters.memory import InMemoryNotices, InMemoryReadModel, StaticConnection
@@ -30,6 +31,7 @@ class Api:
     nats: StaticConnection
     runtime: Runtime
     callers: Callers
+    app: FastAPI
 
     async def apply(self, *events: TicketEvent) -> None:
         await self.store.apply([change_of(event) for event in events])  # type: ignore[arg-type]
@@ -50,4 +52,4 @@ async def served_api() -> AsyncIterator[Api]:
     runtime = Runtime(read_model=store, notices=notices, nats=nats, directory=callers.directory)
     app = create_app(settings, runtime=runtime)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as client:
-        yield Api(client, store, notices, nats, runtime, callers)
+        yield Api(client, store, notices, nats, runtime, callers, app)
