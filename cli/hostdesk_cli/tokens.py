@@ -1,4 +1,5 @@
-"""Bearer tokens for an account or a staff member: HS256 with the installation's key (``HOSTDESK_JWT_SECRET``).
+"""Bearer tokens for an account or a staff member: HS256 with the installation's key (``HOSTDESK_JWT_SECRET``),
+made by the shared runtime's ``issue_token``, as every issuer sharing the key makes them.
 
 The token names its subject and its lifetime only (``sub``, ``iat``, ``exp``): who the subject is (its tenant,
 its role, its organisation) is the directory's to say, looked up by the services on every request.
@@ -6,16 +7,12 @@ its role, its organisation) is the directory's to say, looked up by the services
 
 from __future__ import annotations
 
-import time
+from hostdesk_contracts.runtime.auth import ALGORITHM, issue_token
 
-import jwt
-
-ALGORITHM = "HS256"
 DEFAULT_TTL_SECONDS = 86_400
 MAX_TTL_SECONDS = 366 * 86_400
+__all__ = ["ALGORITHM", "DEFAULT_TTL_SECONDS", "MAX_TTL_SECONDS", "mint"]
 
 
-def mint(subject: str, *, secret: str, ttl_seconds: int = DEFAULT_TTL_SECONDS, now: float | None = None) -> str:
-    issued = int(time.time() if now is None else now)
-    claims = {"sub": subject, "iat": issued, "exp": issued + ttl_seconds}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+def mint(subject: str, *, secret: str, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str:
+    return issue_token(secret=secret, account_id=subject, ttl_seconds=ttl_seconds)
