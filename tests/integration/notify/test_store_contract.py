@@ -163,9 +163,23 @@ async def test_deliveries_are_listed_for_the_tickets_own_tenant_only(store: Noti
     story = TicketStory(account("acme"))
     await queue_reply(store, story)
 
-    assert await store.ticket_in_tenant(story.ticket_id, "acme") is True
-    assert await store.ticket_in_tenant(story.ticket_id, "globex") is False
+    assert await store.ticket_of_tenant(story.ticket_id, "acme") == contact(story)
+    assert await store.ticket_of_tenant(story.ticket_id, "globex") is None
     assert await store.deliveries(story.ticket_id, tenant="globex", limit=10) == []
+
+
+async def test_a_ticket_is_kept_with_its_requester_handling_organisation_and_department(store: NotifyStore) -> None:
+    story = TicketStory(account("acme"))
+    story.opened()
+    kept = replace(contact(story), requester_id="cust-1", handling_organisation_id="reseller-1", department="Billing")
+    async with store.unit_of_work() as unit:
+        await unit.save_ticket(kept)
+    async with store.unit_of_work() as unit:
+        await unit.save_ticket(replace(kept, department="Technical Support", version=2))
+
+    assert await store.ticket_of_tenant(story.ticket_id, "acme") == replace(
+        kept, department="Technical Support", version=2
+    )
 
 
 async def test_two_senders_never_hold_the_same_mail(database_url: str) -> None:
