@@ -217,7 +217,8 @@ class DirectoryCommand(Contract):
     """A change to one record. ``expected_version`` refuses it unless the record is at that version (None:
     whatever it is). Putting a record the same as the current one records nothing and is committed."""
 
-    command_id: str = Field(min_length=1, max_length=200)
+    # A key of the outcomes bucket and a header value: letters, digits, '-', '_' and '=' only.
+    command_id: str = Field(pattern=r"^[A-Za-z0-9_=-]{1,200}$")
     actor: Actor
     issued_at: AwareDatetime
     expected_version: int | None = Field(default=None, ge=1)
