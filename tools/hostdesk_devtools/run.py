@@ -1,8 +1,10 @@
 """``make run``: the whole system on this machine, with demo data, until Ctrl-C.
 
 PostgreSQL and NATS are found or started (see ``servers``), an SMTP sink catches every mail in
-``.run/mail/``, the four services start as processes, and a demo customer and staff member get tokens
-(printed, and written to ``.run/demo.env``) and a few tickets.
+``.run/mail/``, the four services start as processes, the operator's command line builds the demo directory
+(``hostdesk demo``: a provider, its resellers, customers and subaccounts, staff in two departments) and prints a
+token for each kind of caller (written to ``.run/directory.env`` and ``.run/demo.env``), and a demo customer opens
+a few tickets.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import signal
 import subprocess
@@ -18,11 +21,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from hostdesk_contracts.directory import Record
-from hostdesk_contracts.runtime.auth import issue_token
-from hostdesk_contracts.subjects import Subjects
 
-from hostdesk_devtools import callers
 from hostdesk_devtools.servers import Server, find_or_start_nats, find_or_start_postgres, wait_for_port, with_database
 from hostdesk_devtools.system import System, SystemConfig
 
@@ -54,19 +53,24 @@ def _secret(name: str = "jwt-secret") -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-DEMO_CALLERS: list[Record] = [
-    callers.provider(DEMO_TENANT, name="Demo Hosting"),
-    callers.customer(DEMO_TENANT, "customer-jo", name="Jo Customer", email="jo@customer.example"),
-    callers.agent(DEMO_TENANT, "agent-sam", name="Sam Support", email="sam@provider.example"),
-]
-
-
-def _demo_tokens(secret: str) -> dict[str, str]:
-    """Tokens of the demo's customer and agent (recorded in the directory by ``callers.record``)."""
-    return {
-        "CUSTOMER_TOKEN": issue_token(secret=secret, account_id="customer-jo", ttl_seconds=30 * 86_400),
-        "STAFF_TOKEN": issue_token(secret=secret, account_id="agent-sam", ttl_seconds=30 * 86_400),
+def _demo_directory(config: SystemConfig, nats_url: str) -> dict[str, str]:
+    """Build the demo's directory with the operator's command line (``hostdesk demo``, as an operator runs it:
+    a provider, two resellers, their customers and subaccounts, staff in two departments) and read back the
+    tokens it wrote, one for each kind of caller. Running it again changes nothing."""
+    tokens_file = RUN_DIR / "directory.env"
+    environment = {
+        **os.environ,
+        "HOSTDESK_NATS_URL": nats_url,  # as the admin, as operators connect
+        "HOSTDESK_ROOT": config.subject_root,
+        "HOSTDESK_TENANT": DEMO_TENANT,
+        "HOSTDESK_JWT_SECRET": config.jwt_secret,
+        "HOSTDESK_DATABASE_URL": config.database_url,
     }
+    subprocess.run(
+        [sys.executable, "-m", "hostdesk_cli", "demo", "--env", str(tokens_file)], env=environment, check=True
+    )
+    lines = tokens_file.read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
 
 
 def _demo_tickets(config: SystemConfig, tokens: dict[str, str]) -> str:
@@ -166,8 +170,7 @@ def main() -> None:
         )
         system = System(config)
         system.start()
-        asyncio.run(callers.record(nats.url_as("admin"), Subjects(root=config.subject_root), DEMO_CALLERS))
-        tokens = _demo_tokens(secret)
+        tokens = _demo_directory(config, nats.url_as("admin"))
         ticket_id = _demo_tickets(config, tokens)
         lines = [f"{name}={value}" for name, value in tokens.items()]
         lines += [f"{service.upper()}_URL={config.url(service)}" for service in config.ports]
