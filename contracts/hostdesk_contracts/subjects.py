@@ -8,6 +8,8 @@ Directory: ``<root>.events.<tenant>.directory.<event>.v<N>`` e.g. ``tickets.even
           key-value bucket ``<ROOT>_DIRECTORY`` (``hostdesk_contracts.directory``).
 Outcomes: ``<root>.outcomes.<inbox>.<command_id>`` core NATS, to the intake instance waiting for them,
           and the key-value bucket ``<ROOT>_OUTCOMES`` for callers that come back later.
+Rates:    the key-value bucket ``<ROOT>_RATES``, intake's counters of opens and replies per account and per API key,
+          shared by its replicas.
 
 The root defaults to ``tickets``; a second installation (or a test) on the same NATS picks another root.
 Ticket id and version travel in headers, not in subjects, to keep subject cardinality low.
@@ -72,6 +74,10 @@ class Subjects:
     @property
     def directory_bucket(self) -> str:
         return f"{self.root.upper()}_DIRECTORY"
+
+    @property
+    def rates_bucket(self) -> str:
+        return f"{self.root.upper()}_RATES"
 
     @property
     def all_directory_events(self) -> str:

@@ -67,10 +67,12 @@ _REFUSED = "The credential does not name an account that may call."
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated caller: who (as the directory says) and what it may do."""
+    """The authenticated caller: who (as the directory says) and what it may do; for an API key, the key's id
+    (``None`` for a token), so that a route may count a key apart from its account."""
 
     actor: Actor
     scopes: frozenset[Scope] = EVERY_SCOPE
+    key_id: str | None = None
 
     def may(self, scope: Scope) -> bool:
         return scope in self.scopes
@@ -206,7 +208,7 @@ async def _key_caller(key: str, directory: Directory) -> Caller:
     actor = await actor_of(principal, directory) if principal is not None else None
     if actor is None:
         raise Unauthorized(_REFUSED)
-    return Caller(actor=actor, scopes=frozenset(record.scopes))
+    return Caller(actor=actor, scopes=frozenset(record.scopes), key_id=record.id)
 
 
 async def actor_of(principal: AccountRecord | StaffRecord, directory: Directory) -> Actor | None:

@@ -125,16 +125,18 @@ async def fetch_batch(subscription: JetStreamContext.PullSubscription, *, batch:
 
 
 async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
-    """Declare the streams and the directory bucket; every replica may do this at start-up, in any order.
+    """Declare the streams, the directory bucket and the rates bucket; every replica may do this at start-up, in
+    any order.
 
-    The directory bucket is declared with the streams so that whoever waits for them finds it too (a service
-    that reads callers in it may also wait for its stream, ``kv_stream(subjects.directory_bucket)``)."""
+    The buckets are declared with the streams so that whoever waits for them finds them too (a service that reads
+    callers in the directory may also wait for its stream, ``kv_stream(subjects.directory_bucket)``)."""
     for config in stream_configs(subjects):
         try:
             await js.add_stream(config)
         except BadRequestError:
             await js.update_stream(config)
     await directory_bucket(js, subjects)
+    await rates_bucket(js, subjects)
 
 
 def kv_stream(bucket: str) -> str:
@@ -162,6 +164,9 @@ _WAIT_REPORT_EVERY = 20
 
 
 OUTCOME_TTL_SECONDS = 86_400.0
+# Intake's longest rate window is an hour. A counter must outlive its window (forgotten sooner, it would let more
+# through), so it is kept two: the second covers the clocks of replicas that disagree on when a window ends.
+RATE_COUNTERS_TTL_SECONDS = 2 * 3_600.0
 
 
 async def directory_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
@@ -180,4 +185,15 @@ async def outcomes_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
     except BucketNotFoundError:
         return await js.create_key_value(
             KeyValueConfig(bucket=subjects.outcomes_bucket, history=1, ttl=OUTCOME_TTL_SECONDS)
+        )
+
+
+async def rates_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
+    """The key-value bucket of intake's rate counters (one key per caller, action and window), shared by its
+    replicas: one value a key, each forgotten ``RATE_COUNTERS_TTL_SECONDS`` after its last write."""
+    try:
+        return await js.key_value(subjects.rates_bucket)
+    except BucketNotFoundError:
+        return await js.create_key_value(
+            KeyValueConfig(bucket=subjects.rates_bucket, history=1, ttl=RATE_COUNTERS_TTL_SECONDS)
         )

@@ -4,9 +4,11 @@ Each service connects with its own user (``<SERVICE>_NATS_USER`` and ``<SERVICE>
 Kubernetes secret in production) and may do only what it does:
 
 - intake publishes commands, reads outcomes (its inbox's and the outcomes bucket's) and keeps its own record of
-  each command it sends in that bucket (keys ``record.<command id>``); it reads no event;
+  each command it sends in that bucket (keys ``record.<command id>``); it reads no event; it alone reads and
+  writes the rates bucket, the counters its replicas share;
 - tickets owns the streams, the outcomes bucket and the directory bucket: it declares them, consumes commands, and
   is the only user that may publish events (its relay), write outcomes and write the directory (its projector);
+  it declares the rates bucket too, and may neither read nor write it;
 - query and notify consume events (their durable consumers, the catch-up's own);
 - intake, query, notify and tickets read the directory bucket (a key, or a watch of it) to look callers up;
 - ``subscriber``, for billing, CRM and provisioning, reads events through consumers of its own and nothing
@@ -122,7 +124,7 @@ def _watches_bucket(bucket: str) -> list[str]:
 def permissions(user: str, subjects: Subjects) -> Permissions:
     """What ``user`` may publish and subscribe to in the installation rooted at ``subjects``."""
     events, commands, bucket = subjects.events_stream, subjects.commands_stream, subjects.outcomes_bucket
-    directory = subjects.directory_bucket
+    directory, rates = subjects.directory_bucket, subjects.rates_bucket
     inbox = [f"{inbox_prefix(user)}.>"]
     match user:
         case "intake":
@@ -135,6 +137,8 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
                     # an outcome's key (a command id) has no dot, so intake cannot write one.
                     f"$KV.{bucket}.record.>",
                     *_watches_bucket(directory),
+                    *_reads_bucket(rates),
+                    f"$KV.{rates}.>",
                 ],
                 subscribe=[f"{subjects.root}.outcomes.>", *inbox],
             )
@@ -149,6 +153,7 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
                     *_owns_stream(commands),
                     *_owns_stream(f"KV_{bucket}"),
                     *_owns_stream(f"KV_{directory}"),
+                    *_owns_stream(f"KV_{rates}"),
                     *_reads_stream(commands),
                     *_reads_stream(events),  # the relay's resume point: the stream's last messages
                     *_reads_bucket(bucket),

@@ -50,5 +50,6 @@ def _serve_over(app: FastAPI, running: Runtime) -> None:
     app.state.bus = running.bus
     app.state.clock = running.clock
     app.state.rate_limiter = running.rate_limiter
+    app.state.limiter = running.limiter
     app.state.status_labels = running.status_labels
     app.state.runtime = running

@@ -1,5 +1,6 @@
 """Everything intake runs on while it is up: the command bus to the tickets service, the directory its callers
-are looked up in, its clocks, the rate limiter and the providers' status labels."""
+are looked up in, its clocks, the rate limiter of each replica, the limits of opens and replies that every replica
+shares, and the providers' status labels."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from hostdesk_contracts.runtime.rate_limit import RateLimiter
 from nats.aio.client import Client
 
 from hostdesk_intake.adapters.command_bus import CommandBus
+from hostdesk_intake.adapters.memory_counters import MemoryRateCounters
 from hostdesk_intake.adapters.nats_bus import NatsCommandBus, inbox_token
+from hostdesk_intake.adapters.rate_counters import KvRateCounters, RateCounters
 from hostdesk_intake.domain.status_labels import StatusLabels
+from hostdesk_intake.service_layer.limits import Limiter
 from hostdesk_intake.settings import Settings
 
 
@@ -26,6 +30,7 @@ class Runtime:
     directory: Directory
     clock: Clock  # stamps every command
     rate_limiter: RateLimiter
+    limiter: Limiter  # opens and replies, counted over every replica
     status_labels: StatusLabels
 
     @classmethod
@@ -37,8 +42,10 @@ class Runtime:
         directory: Directory,
         clock: Clock = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
+        counters: RateCounters | None = None,
     ) -> Runtime:
-        """Intake over ``bus`` and ``directory`` (unit tests pass fakes), its rate limit metered by ``monotonic``."""
+        """Intake over ``bus`` and ``directory`` (unit tests pass fakes), its rate limit metered by ``monotonic``,
+        its limits of opens and replies counted in ``counters`` (in memory when none is given) by ``clock``."""
         limiter = RateLimiter(
             rate=settings.rate_limit_per_second,
             burst=settings.rate_limit_burst,
@@ -50,6 +57,7 @@ class Runtime:
             directory=directory,
             clock=clock,
             rate_limiter=limiter,
+            limiter=Limiter(counters or MemoryRateCounters(), settings.quotas(), clock=clock),
             status_labels=StatusLabels(settings.status_labels),
         )
 
@@ -88,4 +96,7 @@ async def start(
 
     directory = KvDirectory.connecting(directory_connection, subjects=settings.subjects)
     await directory.start(wait=settings.startup_wait_seconds)
-    return Runtime.over(bus, settings, directory=directory, clock=clock, monotonic=monotonic)
+    counters = KvRateCounters(
+        lambda: bus.connection, bucket=settings.subjects.rates_bucket, timeout=settings.publish_timeout_seconds
+    )
+    return Runtime.over(bus, settings, directory=directory, clock=clock, monotonic=monotonic, counters=counters)

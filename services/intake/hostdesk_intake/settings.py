@@ -9,6 +9,7 @@ from hostdesk_contracts.runtime.settings import CommonSettings
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from hostdesk_intake.domain.limits import Quotas
 from hostdesk_intake.domain.status_labels import PLANETHOSTER_LABELS, StatusLabels
 
 MIB = 1024 * 1024
@@ -36,6 +37,16 @@ class Settings(CommonSettings):
     rate_limit_accounts: int = Field(
         default=100_000, ge=1, description="Accounts whose rate is tracked at once; the least recent are forgotten."
     )
+    opens_per_account_per_hour: int = Field(
+        default=30, ge=1, description="Tickets a token's account may open in an hour, over every replica."
+    )
+    opens_per_key_per_hour: int = Field(
+        default=600, ge=1, description="Tickets an API key may open in an hour (monitoring opens many)."
+    )
+    replies_per_account_per_minute: int = Field(
+        default=20, ge=1, description="Replies a token's account may post in a minute, over every replica."
+    )
+    replies_per_key_per_minute: int = Field(default=300, ge=1, description="Replies an API key may post in a minute.")
     status_labels: dict[str, dict[str, Status]] = Field(
         default=PLANETHOSTER_LABELS,
         validation_alias="HOSTDESK_STATUS_LABELS",
@@ -47,6 +58,14 @@ class Settings(CommonSettings):
     def _valid_labels(cls, labels: dict[str, dict[str, Status]]) -> dict[str, dict[str, Status]]:
         StatusLabels(labels)  # raises ValueError naming what is wrong, so a bad configuration stops start-up
         return labels
+
+    def quotas(self) -> Quotas:
+        return Quotas(
+            opens_per_account=self.opens_per_account_per_hour,
+            opens_per_key=self.opens_per_key_per_hour,
+            replies_per_account=self.replies_per_account_per_minute,
+            replies_per_key=self.replies_per_key_per_minute,
+        )
 
     def shutdown_grace_seconds(self) -> int:
         # A request in flight waits at most this long for its outcome (a commit wait after its publish's retries).

@@ -64,3 +64,38 @@ def test_the_subscriber_may_not_read_the_directory_bucket_nor_take_the_projector
     assert not allows(subscriber.subscribe, f"$KV.{DIRECTORY}.>")
     assert "directory" in PRODUCT_EVENT_CONSUMERS
     assert allows(subscriber.publish_deny, f"$JS.API.CONSUMER.MSG.NEXT.{SUBJECTS.events_stream}.directory")
+
+
+RATES = SUBJECTS.rates_bucket
+READ_COUNTER = f"$JS.API.DIRECT.GET.KV_{RATES}.$KV.{RATES}.open.3600.account.0f1e2d.493218"
+WRITE_COUNTER = f"$KV.{RATES}.open.3600.account.0f1e2d.493218"
+
+
+def test_intake_reads_and_writes_the_rates_bucket() -> None:
+    intake = permissions("intake", SUBJECTS).publish
+
+    assert allows(intake, f"$JS.API.STREAM.INFO.KV_{RATES}")
+    assert allows(intake, READ_COUNTER)
+    assert allows(intake, f"$JS.API.STREAM.MSG.GET.KV_{RATES}")
+    assert allows(intake, WRITE_COUNTER)
+    assert not allows(intake, f"$JS.API.STREAM.CREATE.KV_{RATES}")
+
+
+def test_the_tickets_service_declares_the_rates_bucket_but_neither_reads_nor_writes_a_counter() -> None:
+    tickets = permissions("tickets", SUBJECTS).publish
+
+    assert allows(tickets, f"$JS.API.STREAM.CREATE.KV_{RATES}")
+    assert not allows(tickets, READ_COUNTER)
+    assert not allows(tickets, f"$JS.API.STREAM.MSG.GET.KV_{RATES}")
+    assert not allows(tickets, WRITE_COUNTER)
+
+
+@pytest.mark.parametrize("user", ["query", "notify", "subscriber"])
+def test_nobody_else_touches_the_rates_bucket(user: str) -> None:
+    allowed = permissions(user, SUBJECTS)
+
+    assert not allows(allowed.publish, f"$JS.API.STREAM.INFO.KV_{RATES}")
+    assert not allows(allowed.publish, READ_COUNTER)
+    assert not allows(allowed.publish, f"$JS.API.STREAM.MSG.GET.KV_{RATES}")
+    assert not allows(allowed.publish, WRITE_COUNTER)
+    assert not allows(allowed.subscribe, f"$KV.{RATES}.>")

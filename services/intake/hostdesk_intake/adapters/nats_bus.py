@@ -95,6 +95,11 @@ class NatsCommandBus:
     def ready(self) -> bool:
         return self._link is not None and self._link.nc.is_connected
 
+    @property
+    def connection(self) -> Client | None:
+        """The connection once linked (the tickets service's declarations found), for intake's rate counters."""
+        return self._link.nc if self._link is not None else None
+
     async def start(self, *, wait: float) -> None:
         """Reach NATS in the background, waiting up to ``wait`` seconds: intake serves (503s) without it."""
         self._linking = asyncio.create_task(self._establish(), name="intake-nats-link")

@@ -4,7 +4,8 @@ Committed: 201 for an open (with the new ticket's ``Location``) and for every ot
 Refused: ``not_found`` 404, ``conflict`` 409 naming the ticket's ``current_status``, ``stale`` 409 naming
 its ``current_version``, ``invalid`` 422 naming the field the rules refuse (a customer's sixth CC recipient, a
 merge of two requesters' tickets), ``rate_limited`` 429 with ``Retry-After`` (a flood of posts to one ticket).
-Not yet decided: 202 with the ``Location`` to ask again. Not stored: 503 with ``Retry-After``.
+Not yet decided: 202 with the ``Location`` to ask again. Not stored: 503 with ``Retry-After``. An open or a
+reply past its caller's limit, over every replica: 429 with ``Retry-After``, nothing recorded.
 
 A directory command answers 200 once committed (the record's key and version), and its refusals name the
 record: ``not_found`` is a record the caller may not change (or none), never a hint which.
@@ -33,7 +34,7 @@ from hostdesk_contracts.problems import Problem
 from hostdesk_contracts.runtime.problems import Conflict, NotFound, ProblemError, TooManyRequests, Unavailable
 
 from hostdesk_intake.adapters.command_bus import BusUnavailable, CommandBus
-from hostdesk_intake.api.problems import IdempotencyKeyReused, InvalidField
+from hostdesk_intake.api.problems import IdempotencyKeyReused, InvalidField, LimitReached
 from hostdesk_intake.api.schemas.responses import (
     ArchiveResult,
     BulkArchiveAnswer,
@@ -50,6 +51,7 @@ from hostdesk_intake.service_layer.dispatch import (
     dispatch_all,
     outcome_of,
 )
+from hostdesk_intake.service_layer.limits import Admission, OverLimit
 
 TICKET_STATUS_PROBLEM = "urn:hostdesk:problem:ticket-status"
 STALE_VERSION_PROBLEM = "urn:hostdesk:problem:stale-version"
@@ -69,9 +71,12 @@ TICKET_PROBLEMS: dict[int | str, dict[str, Any]] = {
 TICKET_COMMAND_ANSWERS = PENDING | TICKET_PROBLEMS | PROBLEMS
 
 
-async def answer_command(bus: CommandBus, command: CommandBase, *, envelope: Envelope) -> JSONResponse:
-    """Dispatch one command and answer with its outcome: committed, pending, or the problem of its refusal."""
-    outcome = await dispatched_or_pending(bus, command, envelope=envelope)
+async def answer_command(
+    bus: CommandBus, command: CommandBase, *, envelope: Envelope, admission: Admission | None = None
+) -> JSONResponse:
+    """Dispatch one command and answer with its outcome: committed, pending, or the problem of its refusal.
+    With an ``admission``, the request is counted against its caller's limit first."""
+    outcome = await dispatched_or_pending(bus, command, envelope=envelope, admission=admission)
     if outcome is None:
         return pending(command.command_id, command.ticket_id)
     return answer(outcome, command=command)
@@ -101,10 +106,15 @@ async def answer_directory_all(
     return results
 
 
-async def dispatched_or_pending(bus: CommandBus, command: SentCommand, *, envelope: Envelope) -> CommandOutcome | None:
-    """The command's outcome, ``None`` while pending; the problem when it could not be stored."""
+async def dispatched_or_pending(
+    bus: CommandBus, command: SentCommand, *, envelope: Envelope, admission: Admission | None = None
+) -> CommandOutcome | None:
+    """The command's outcome, ``None`` while pending; the problem when it could not be stored, or its caller is
+    past its limit."""
     try:
-        return await dispatch(bus, command, digest=envelope.digest)
+        return await dispatch(bus, command, digest=envelope.digest, admission=admission)
+    except OverLimit as error:
+        raise limit_reached(error) from error
     except BusUnavailable as error:
         raise Unavailable(
             f"The command could not be stored: {error}. Retry it with the same Idempotency-Key.",
@@ -148,6 +158,24 @@ async def answer_poll(bus: CommandBus, command_id: str, *, caller: Actor) -> JSO
     if outcome is None:
         return pending(command_id, None)
     return answer(outcome, command=None)
+
+
+_LIMITED = {"open": "open {limit} tickets", "reply": "post {limit} replies"}
+_PER = {3_600: "an hour", 60: "a minute"}
+
+
+def limit_reached(error: OverLimit) -> LimitReached:
+    """The 429 of a request past its caller's limit: whose limit, what it allows, and when the next goes through."""
+    quota = error.quota
+    who = "API key" if error.counted.kind == "key" else "account"
+    allowed = _LIMITED[quota.action.value].format(limit=quota.limit)
+    per = _PER.get(quota.window_seconds, f"in {quota.window_seconds} seconds")
+    return LimitReached(
+        f"This {who} may {allowed} {per}; nothing was recorded. Send it again after the seconds in Retry-After.",
+        retry_after_seconds=error.retry_after,
+        limit=quota.limit,
+        window_seconds=quota.window_seconds,
+    )
 
 
 def _key_reused() -> IdempotencyKeyReused:

@@ -2,7 +2,9 @@
 the status labels, and readiness.
 
 Every ticket route needs the scope ``tickets:write`` (a token has every scope; an API key only its own), the
-directory's routes ``directory:write``; either way the caller's account is counted against its rate."""
+directory's routes ``directory:write``; either way the caller's account is counted against its rate. Opening a
+ticket and posting a reply are also counted against the limits every replica shares (``Admission``): a token's
+caller as its account, a key's caller as that key."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from hostdesk_contracts.base import Actor
-from hostdesk_contracts.runtime.auth import DirectoryWriterDep, TicketsWriterDep
+from hostdesk_contracts.runtime.auth import Caller, DirectoryWriterDep, TicketsWriterDep, current_caller
 from hostdesk_contracts.runtime.clock import Clock
 from hostdesk_contracts.runtime.problems import Forbidden
 from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep
@@ -20,7 +22,9 @@ from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep
 from hostdesk_intake.adapters.command_bus import CommandBus
 from hostdesk_intake.domain.commands import IDEMPOTENCY_KEY_PATTERN, Envelope, command_id_for
 from hostdesk_intake.domain.idempotency import request_digest
+from hostdesk_intake.domain.limits import Action, Counted
 from hostdesk_intake.domain.status_labels import StatusLabels
+from hostdesk_intake.service_layer.limits import Admission, Limiter
 
 # A version, bare or as an entity tag (strong or weak), or "*" for any version.
 IF_MATCH_PATTERN = r'^(?:\*|[1-9][0-9]{0,17}|(?:W/)?"[1-9][0-9]{0,17}")$'
@@ -59,7 +63,26 @@ async def staff_caller(caller: CallerDep) -> Actor:
     return caller
 
 
+async def _admission(request: Request, caller: Caller, action: Action) -> Admission | None:
+    """What the request counts as. An app assembled by hand around the router (no limiter in ``app.state``)
+    counts nothing."""
+    limiter: Limiter | None = getattr(request.app.state, "limiter", None)
+    if limiter is None:
+        return None
+    return Admission(limiter=limiter, action=action, counted=Counted.caller(caller.actor, key_id=caller.key_id))
+
+
+async def open_admission(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Admission | None:
+    return await _admission(request, caller, Action.OPEN)
+
+
+async def reply_admission(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Admission | None:
+    return await _admission(request, caller, Action.REPLY)
+
+
 BusDep = Annotated[CommandBus, Depends(get_bus)]
+OpenAdmissionDep = Annotated[Admission | None, Depends(open_admission)]
+ReplyAdmissionDep = Annotated[Admission | None, Depends(reply_admission)]
 StatusLabelsDep = Annotated[StatusLabels, Depends(get_status_labels)]
 IdempotencyKey = Annotated[
     str | None,

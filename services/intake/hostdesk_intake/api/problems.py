@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from hostdesk_contracts.problems import InvalidParam
@@ -26,3 +27,14 @@ class InvalidField(ProblemError):
             invalid_params=(InvalidParam(name=name, reason=reason),),
             **extensions,
         )
+
+
+class LimitReached(ProblemError):
+    """A caller past its limit of opens or replies in a window, over every replica: the quota (``limit`` in
+    ``window_seconds``) is named, and ``Retry-After`` says when the next window lets one more through."""
+
+    status, title = 429, "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after_seconds: float, limit: int, window_seconds: int) -> None:
+        super().__init__(detail, type="urn:hostdesk:problem:rate-limited", limit=limit, window_seconds=window_seconds)
+        self.headers = {"Retry-After": str(max(1, math.ceil(retry_after_seconds)))}

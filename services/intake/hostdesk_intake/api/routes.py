@@ -2,7 +2,8 @@
 it besides writing in it (status, assignment, fields, rating, archive of one or many, merge), the status labels,
 and the outcomes of commands.
 
-Every route needs a bearer token and counts against its rate. Every command takes ``Idempotency-Key`` and, on
+Every route needs a bearer token and counts against its rate; opening a ticket and posting a reply count
+against their caller's limits too, over every replica (429 past them). Every command takes ``Idempotency-Key`` and, on
 one ticket, ``If-Match``, and answers 201 once committed (200 for a close), 202 while pending, 404 or 409
 problems from the tickets service. Assigning and merging are for staff only, whatever the ticket: intake
 answers 403 to anyone else before anything is sent.
@@ -26,7 +27,16 @@ from hostdesk_intake.api.answers import (
     answer_command,
     answer_poll,
 )
-from hostdesk_intake.api.deps import BusDep, CallerDep, EnvelopeDep, StatusLabelsDep, TicketEnvelopeDep, staff_caller
+from hostdesk_intake.api.deps import (
+    BusDep,
+    CallerDep,
+    EnvelopeDep,
+    OpenAdmissionDep,
+    ReplyAdmissionDep,
+    StatusLabelsDep,
+    TicketEnvelopeDep,
+    staff_caller,
+)
 from hostdesk_intake.api.schemas.actions import (
     AssigneeRequest,
     BulkArchiveRequest,
@@ -63,16 +73,26 @@ def ticket_command(method: str, path: str, *, staff_only: bool = False) -> Calla
 
 
 @router.post("/tickets", status_code=201, response_model=Committed, responses=PENDING | PROBLEMS, tags=["tickets"])
-async def open_ticket(payload: OpenTicketRequest, envelope: EnvelopeDep, bus: BusDep) -> JSONResponse:
-    return await answer_command(bus, payload.to_command(envelope), envelope=envelope)
+async def open_ticket(
+    payload: OpenTicketRequest, envelope: EnvelopeDep, bus: BusDep, admission: OpenAdmissionDep
+) -> JSONResponse:
+    """Counted against the caller's tickets an hour (its account's, or its API key's)."""
+    return await answer_command(bus, payload.to_command(envelope), envelope=envelope, admission=admission)
 
 
 @ticket_command("POST", "/replies")
 async def post_reply(
-    ticket_id: UUID, payload: ReplyRequest, envelope: TicketEnvelopeDep, labels: StatusLabelsDep, bus: BusDep
+    ticket_id: UUID,
+    payload: ReplyRequest,
+    envelope: TicketEnvelopeDep,
+    labels: StatusLabelsDep,
+    bus: BusDep,
+    admission: ReplyAdmissionDep,
 ) -> JSONResponse:
-    """A reply may set the status it leaves the ticket in, by name or by the provider's label."""
-    return await answer_command(bus, payload.to_command(envelope, ticket_id, labels=labels), envelope=envelope)
+    """A reply may set the status it leaves the ticket in, by name or by the provider's label. Counted against
+    the caller's replies a minute (its account's, or its API key's)."""
+    command = payload.to_command(envelope, ticket_id, labels=labels)
+    return await answer_command(bus, command, envelope=envelope, admission=admission)
 
 
 @router.post(

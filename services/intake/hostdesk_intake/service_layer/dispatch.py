@@ -4,6 +4,12 @@ A command is durable once ``dispatch`` returns; its outcome comes with it or lat
 Before it is sent, its record is claimed (``domain.idempotency``): the same Idempotency-Key makes the same
 command id, and a second request under an id recorded for another request is refused, whenever it comes; a
 retry of the same request whose outcome is stored gets it without sending anything again.
+
+Opening a ticket and posting a reply are counted against their caller's limit (``service_layer.limits``) before
+anything is recorded: a request refused for its limit leaves no record and no command. A retry of a request
+accepted before (its Idempotency-Key's record is there, and is this request's) was counted then and is not
+counted again; a key recorded for another request is refused (422) before it counts. Two copies of one request
+sent at once, before either is recorded, are each counted: the count errs towards the limit, never past it.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_intake.adapters.command_bus import CommandBus
 from hostdesk_intake.domain.commands import SentCommand, is_outcome_of
 from hostdesk_intake.domain.idempotency import KeyRecord
+from hostdesk_intake.service_layer.limits import Admission
 
 
 class AnotherRequestsOutcome(Exception):
@@ -37,13 +44,20 @@ class NotYourCommand(Exception):
         self.command_id = command_id
 
 
-async def dispatch(bus: CommandBus, command: SentCommand, *, digest: str | None = None) -> CommandOutcome | None:
+async def dispatch(
+    bus: CommandBus, command: SentCommand, *, digest: str | None = None, admission: Admission | None = None
+) -> CommandOutcome | None:
     """Make the command durable and wait a while for its outcome: ``None`` when it is not decided in time.
 
-    ``digest`` is that of the request, when it came with an Idempotency-Key. Raises ``BusUnavailable`` when
-    the command was not stored, ``AnotherRequestsOutcome`` when its id is another request's.
+    ``digest`` is that of the request, when it came with an Idempotency-Key; ``admission``, what it is counted
+    as, when it is limited. Raises ``BusUnavailable`` when the command was not stored (or, for a limited one, its
+    count could not be kept), ``AnotherRequestsOutcome`` when its id is another request's, ``OverLimit`` when
+    the caller's limit refuses it.
     """
-    retried = await _claim(bus, command.command_id, KeyRecord.of(command.actor, digest))
+    record = KeyRecord.of(command.actor, digest)
+    if admission is not None and not await _accepted_before(bus, command.command_id, record):
+        await admission.admit()
+    retried = await _claim(bus, command.command_id, record)
     outcome = await bus.outcome(command.command_id) if retried else None
     if outcome is None:
         outcome = await bus.send(command)
@@ -89,6 +103,22 @@ async def outcome_of(bus: CommandBus, command_id: str, *, caller: Actor) -> Comm
     if outcome is not None and outcome.account_id != caller.account_id:
         raise NotYourCommand(command_id)
     return outcome
+
+
+async def _accepted_before(bus: CommandBus, command_id: str, record: KeyRecord) -> bool:
+    """Whether the request is a retry of one recorded under its id, which was counted then.
+
+    A request without an Idempotency-Key has a fresh id, under which nothing is recorded: it is not looked up.
+    Raises ``AnotherRequestsOutcome`` when the id was recorded for another request.
+    """
+    if record.digest is None:
+        return False
+    earlier = await bus.record(command_id)
+    if earlier is None:
+        return False
+    if not earlier.allows(record):
+        raise AnotherRequestsOutcome(command_id)
+    return True
 
 
 async def _claim(bus: CommandBus, command_id: str, record: KeyRecord) -> bool:
