@@ -18,6 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from hostdesk_contracts.base import Actor, Role, Side
+from hostdesk_contracts.directory import Configuration, StaffRecord
 
 HANDLING_ROLES = frozenset({Role.PROVIDER, Role.RESELLER, Role.CUSTOMER})
 
@@ -83,3 +84,16 @@ def side_of(
         handling_organisation_id=handling_organisation_id,
         department=department,
     )
+
+
+def departments_limit(
+    actor: Actor, staff: StaffRecord | None, configuration: Configuration | None
+) -> frozenset[str] | None:
+    """The departments ``actor`` is limited to (``reach_of``'s ``departments``): an agent's own when its
+    organisation's configuration says ``staff_see_own_departments_only``; None, no limit, for everyone else
+    (supervisors, accounts, staff of an organisation that does not say so)."""
+    if actor.role is not Role.AGENT or staff is None or configuration is None:
+        return None
+    if not configuration.staff_see_own_departments_only:
+        return None
+    return frozenset(staff.departments)

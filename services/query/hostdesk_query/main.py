@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from hostdesk_contracts.directory import Scope
 from hostdesk_contracts.runtime.auth import scoped_actor
+from hostdesk_contracts.runtime.departments import DirectoryDepartments
 from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, Unavailable, install_problem_handlers, problem_response
 from hostdesk_contracts.runtime.rate_limit import RateLimiter, rate_limited_actor
@@ -62,6 +63,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
 def _serve_over(app: FastAPI, running: Runtime) -> None:
     """What the routes' dependencies read, in ``app.state``."""
     app.state.directory = running.directory
+    app.state.staff_departments = DirectoryDepartments(running.directory)
     app.state.reader = running.read_model
     app.state.notices = running.notices
     app.state.runtime = running

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hostdesk_contracts.access import reach_of, side_of
+from hostdesk_contracts.access import departments_limit, reach_of, side_of
 from hostdesk_contracts.base import Actor, Role, Side
+from hostdesk_contracts.directory import Configuration, StaffRecord, StaffRole
+from hostdesk_contracts.runtime.departments import DirectoryDepartments
+from hostdesk_contracts.runtime.directory import MemoryDirectory
 
 TENANT = "acme"
 # acme (provider) > reseller-1 > cust-1 > sub-1; acme > reseller-2 > cust-2
@@ -59,3 +62,21 @@ def test_a_customer_handles_its_subaccounts_tickets() -> None:
     assert side_of(actor("cust-1", Role.CUSTOMER), **ticket) is Side.HANDLER
     assert side_of(actor("sub-1", Role.SUBACCOUNT), **ticket) is Side.REQUESTER
     assert side_of(actor("reseller-1", Role.RESELLER), **ticket) is None
+
+
+async def test_an_agent_is_limited_to_its_departments_only_when_its_organisation_says_so() -> None:
+    directory = MemoryDirectory()
+    staff = StaffRecord(
+        id="ana", organisation_id="reseller-1", role=StaffRole.AGENT, display_name="Ana", departments=("Billing",)
+    )
+    directory.put(staff)
+    agent = actor("ana", Role.AGENT, "reseller-1")
+    departments = DirectoryDepartments(directory)
+
+    assert await departments.limit_for(agent) is None  # no configuration
+    directory.put(Configuration(organisation_id="reseller-1", staff_see_own_departments_only=False))
+    assert await departments.limit_for(agent) is None
+    directory.put(Configuration(organisation_id="reseller-1", staff_see_own_departments_only=True, version=2))
+    assert await departments.limit_for(agent) == frozenset({"Billing"})
+    assert await departments.limit_for(actor("ana", Role.SUPERVISOR, "reseller-1")) is None
+    assert departments_limit(actor("cust-1", Role.CUSTOMER), None, None) is None

@@ -21,10 +21,9 @@ class StaffDepartments(Protocol):
 
 
 class NoDepartmentLimit:
-    """Limits nobody: every member of staff reads every ticket addressed to its organisation. This is what the
-    service does until a reader of the directory's configurations and staff records is plugged in as
-    ``app.state.staff_departments``; with it, an organisation's ``staff_see_own_departments_only`` is not
-    honoured."""
+    """Limits nobody: every member of staff reads every ticket addressed to its organisation. What an app served
+    without a runtime reads (the unit tests that do not plug one in); a running service plugs in the directory's
+    ``hostdesk_contracts.runtime.departments.DirectoryDepartments`` as ``app.state.staff_departments``."""
 
     async def limit_for(self, actor: Actor) -> frozenset[str] | None:
         return None
