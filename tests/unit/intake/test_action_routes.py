@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 import httpx
 import jwt
 import pytest
-from hostdesk_contracts.base import Assignee, Role, Status
+from hostdesk_contracts.base import Actor, Assignee, Role, Status
 from hostdesk_contracts.commands import AssignTicket, ChangeStatus
+from hostdesk_contracts.directory import Configuration
 from hostdesk_intake.adapters.fake_bus import FakeCommandBus
 
 from tests.support import bearer
 
-from .serving import SECRET, serving, token_for
+from .serving import CALLERS, SECRET, serving, token_for
 
 STAFF = token_for("agent-7", role=Role.AGENT)
 CUSTOMER = token_for()
@@ -211,3 +212,20 @@ async def test_a_bulk_archives_key_used_again_with_other_tickets_is_422_and_send
     assert len(bus.sent) == sent
     # Each ticket's command is the caller's to poll: it answers what became of it (no such ticket, here).
     assert polled.json()["ticket_id"] == first.json()["results"][0]["ticket_id"]
+
+
+async def test_the_labels_of_the_callers_organisation_come_from_its_configuration(
+    client: httpx.AsyncClient, bus: FakeCommandBus
+) -> None:
+    staff = CALLERS.bearer(Actor(account_id="agent-lbl", tenant="acme", role=Role.AGENT, organisation_id="north-lbl"))
+    CALLERS.directory.put(Configuration(organisation_id="north-lbl", status_labels={"Escalated": Status.IN_PROGRESS}))
+    ticket_id = await opened(client)
+
+    listed = await client.get("/v1/status-labels", headers=staff)
+    response = await client.post(f"/v1/tickets/{ticket_id}/status", json={"label": "escalated"}, headers=staff)
+
+    assert [known["label"] for known in listed.json()["labels"]] == ["Validation", "Waiting on vendor", "Escalated"]
+    assert response.status_code == 201, response.text
+    command = bus.sent[-1]
+    assert isinstance(command, ChangeStatus)
+    assert (command.status, command.status_label) == (Status.IN_PROGRESS, "Escalated")

@@ -98,3 +98,14 @@ def test_a_wrong_configuration_in_the_environment_stops_start_up(monkeypatch: py
 
     with pytest.raises(ValidationError, match="HOSTDESK_STATUS_LABELS"):
         Settings()
+
+
+def test_an_organisations_own_labels_come_over_the_installations() -> None:
+    labels = StatusLabels({"*": {"Validation": Status.IN_PROGRESS}, "acme": {"To do": Status.ON_HOLD}})
+
+    own = labels.overlaid("acme", {"validation": Status.ON_HOLD, "Waiting on vendor": Status.ON_HOLD})
+
+    assert own.resolve("acme", "VALIDATION").status is Status.ON_HOLD
+    assert own.resolve("acme", "To do").status is Status.ON_HOLD
+    assert own.resolve("acme", "waiting on vendor").label == "Waiting on vendor"
+    assert labels.resolve("acme", "Validation").status is Status.IN_PROGRESS  # the installation's, unchanged

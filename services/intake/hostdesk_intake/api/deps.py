@@ -16,6 +16,7 @@ from fastapi import Depends, Header, Request
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.runtime.auth import Caller, DirectoryWriterDep, TicketsWriterDep, current_caller
 from hostdesk_contracts.runtime.clock import Clock
+from hostdesk_contracts.runtime.directory import Directory
 from hostdesk_contracts.runtime.problems import Forbidden
 from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep
 
@@ -35,9 +36,15 @@ async def get_bus(request: Request) -> CommandBus:
     return bus
 
 
-async def get_status_labels(request: Request) -> StatusLabels:
+async def get_status_labels(request: Request, caller: CallerDep) -> StatusLabels:
+    """The status labels the caller names: its organisation's own (staff: the one they work for; an account
+    that handles tickets: its own) from the directory, over the installation's defaults for its tenant."""
     labels: StatusLabels = request.app.state.status_labels
-    return labels
+    directory: Directory = request.app.state.directory
+    configuration = await directory.configuration(caller.organisation_id or caller.account_id)
+    if configuration is None or not configuration.status_labels:
+        return labels
+    return labels.overlaid(caller.tenant, configuration.status_labels)
 
 
 async def ticket_caller(caller: TicketsWriterDep, _counted: RateLimitedActorDep) -> Actor:

@@ -1,9 +1,10 @@
 """Providers' own status labels, and the canonical status each one stands for.
 
 A provider may show "Validation" or "Install request" where the product means ``in_progress``, or "To do"
-for ``on_hold``. Labels are configured per tenant, with ``*`` for labels every tenant has; a tenant's own
-label of the same name wins. A caller names a label in any case and with any surrounding spaces; the
-command carries it as configured.
+for ``on_hold``. The installation's setting gives the default labels per tenant, with ``*`` for labels every
+tenant has; a tenant's own label of the same name wins. An organisation's configuration in the directory (its
+supervisors edit it through the API) is the source: its labels come over the defaults (``overlaid``). A caller
+names a label in any case and with any surrounding spaces; the command carries it as configured.
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ class StatusLabels:
                 if _key(label) in self._labels[tenant]:
                     raise ValueError(f"tenant {tenant!r} has the label {entry.label!r} twice (case is ignored)")
                 self._labels[tenant][_key(label)] = entry
+
+    def overlaid(self, tenant: str, labels: Mapping[str, Status]) -> StatusLabels:
+        """These labels with ``labels`` (an organisation's own, from the directory) over the tenant's: a label
+        of the same name (in any case) stands for the organisation's status."""
+        own = {_key(label) for label in labels}
+        tenant_labels = {e.label: e.status for key, e in self._labels.get(tenant, {}).items() if key not in own}
+        configured = {name: {e.label: e.status for e in known.values()} for name, known in self._labels.items()}
+        return StatusLabels(configured | {tenant: tenant_labels | dict(labels)})
 
     def of(self, tenant: str) -> tuple[StatusLabel, ...]:
         """The tenant's labels, those of every tenant first, in the configured order."""
