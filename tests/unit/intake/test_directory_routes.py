@@ -8,14 +8,30 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from hostdesk_contracts.base import Role
-from hostdesk_contracts.directory import ApiKeyRecord, Configure, PutAccount, PutApiKey, PutStaff, Scope
+from hostdesk_contracts.directory import (
+    AccountKind,
+    AccountRecord,
+    ApiKeyRecord,
+    Category,
+    Configuration,
+    Configure,
+    Department,
+    HostingService,
+    PutAccount,
+    PutApiKey,
+    PutStaff,
+    Scope,
+    StaffRecord,
+    StaffRole,
+)
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
+from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_intake.adapters.fake_bus import FakeCommandBus
 from hostdesk_intake.domain.commands import SentCommand
 
 from tests.support import bearer
 
-from .serving import CALLERS, serving, token_for
+from .serving import CALLERS, SECRET, serving, token_for
 
 PROVIDER = token_for("acme", role=Role.PROVIDER)
 ACCOUNT = {"kind": "customer", "parent_id": "reseller-1", "display_name": "Jo Example", "email": "jo@example.com"}
@@ -220,3 +236,59 @@ async def test_an_api_key_without_the_directory_scope_may_not_change_the_directo
     assert response.status_code == 403, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert bus.sent == []
+
+
+def _tree() -> None:
+    """A provider, a reseller with a configuration, a customer under it and its subaccount, in the directory."""
+    CALLERS.directory.put(
+        AccountRecord(id="tree-p", kind=AccountKind.PROVIDER, display_name="Provider"),
+        AccountRecord(id="tree-r", kind=AccountKind.RESELLER, parent_id="tree-p", display_name="Reseller"),
+        AccountRecord(
+            id="tree-c",
+            kind=AccountKind.CUSTOMER,
+            parent_id="tree-r",
+            display_name="Customer",
+            services=(HostingService(id="vps-1", label="VPS"),),
+        ),
+        AccountRecord(id="tree-s", kind=AccountKind.SUBACCOUNT, parent_id="tree-c", display_name="FTP user"),
+        AccountRecord(id="tree-other", kind=AccountKind.CUSTOMER, parent_id="tree-p", display_name="Other"),
+        Configuration(
+            organisation_id="tree-r",
+            departments=(Department(name="Support"), Department(name="Old", retired=True)),
+            categories=(Category(name="Billing", for_subaccounts=False), Category(name="Mail")),
+        ),
+        StaffRecord(id="tree-agent", organisation_id="tree-r", role=StaffRole.AGENT, display_name="Agent"),
+    )
+
+
+async def test_a_customer_learns_where_it_may_write_and_what_it_may_choose(client: httpx.AsyncClient) -> None:
+    _tree()
+    customer = bearer(issue_token(secret=SECRET, account_id="tree-c"))
+    subaccount = bearer(issue_token(secret=SECRET, account_id="tree-s"))
+
+    mine = (await client.get("/v1/directory/me", headers=customer)).json()
+    sub = (await client.get("/v1/directory/me", headers=subaccount)).json()
+
+    assert [each["organisation_id"] for each in mine["addressees"]] == ["tree-r", "tree-p"]
+    assert mine["addressees"][0]["departments"] == ["Support"]
+    assert mine["addressees"][0]["categories"] == ["Billing", "Mail"]
+    assert mine["services"] == [{"id": "vps-1", "label": "VPS"}]
+    assert [each["organisation_id"] for each in sub["addressees"]] == ["tree-c", "tree-r", "tree-p"]
+    assert sub["addressees"][1]["categories"] == ["Mail"]
+
+
+async def test_staff_read_their_branch_and_nothing_else(client: httpx.AsyncClient) -> None:
+    _tree()
+    agent = bearer(issue_token(secret=SECRET, account_id="tree-agent"))
+    other = bearer(issue_token(secret=SECRET, account_id="tree-other"))
+
+    me = (await client.get("/v1/directory/me", headers=agent)).json()
+    assert me["organisation"]["departments"] == ["Support"]
+    assert [each["id"] for each in me["organisation"]["staff"]] == ["tree-agent"]
+    assert (await client.get("/v1/directory/accounts/tree-s", headers=agent)).status_code == 200
+    assert (await client.get("/v1/directory/accounts/tree-other", headers=agent)).status_code == 404
+    assert (await client.get("/v1/directory/accounts/tree-c", headers=other)).status_code == 404
+    assert (await client.get("/v1/directory/accounts/nobody", headers=agent)).status_code == 404
+    configuration = await client.get("/v1/directory/organisations/tree-r/configuration", headers=agent)
+    assert configuration.json()["departments"][1] == {"name": "Old", "retired": True, "round_robin": False}
+    assert (await client.get("/v1/directory/organisations/tree-r/configuration", headers=other)).status_code == 404

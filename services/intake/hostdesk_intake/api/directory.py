@@ -1,5 +1,6 @@
 """The directory's routes: the control panel keeps its accounts in step (``PUT`` an account by its own id, or
-up to 500 at once), organisations put their staff and their configuration, and API keys are made.
+up to 500 at once), organisations put their staff and their configuration, and API keys are made; a caller reads
+itself and what it may choose (``GET /me``), and the accounts and configurations of its branch.
 
 Every route sends directory commands to the tickets service, which decides who may change what (see the
 README's directory section): a record the caller may not change answers 404, like one that does not exist. A
@@ -14,10 +15,24 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 from uuid import uuid5
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
-from hostdesk_contracts.directory import ID_PATTERN, DirectoryCommand, PutAccount
+from hostdesk_contracts.base import Actor
+from hostdesk_contracts.directory import (
+    ID_PATTERN,
+    AccountKind,
+    AccountRecord,
+    Configuration,
+    DirectoryCommand,
+    PutAccount,
+    Scope,
+    StaffRecord,
+)
 from hostdesk_contracts.problems import Problem
+from hostdesk_contracts.runtime.auth import scoped_actor
+from hostdesk_contracts.runtime.directory import Directory
+from hostdesk_contracts.runtime.problems import NotFound
+from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep, rate_limited_actor
 
 from hostdesk_intake.api.answers import (
     PENDING,
@@ -37,10 +52,19 @@ from hostdesk_intake.api.schemas.directory import (
     create_key_command,
     new_api_key,
 )
+from hostdesk_intake.api.schemas.directory_views import Addressee, Me, OrganisationView
 from hostdesk_intake.api.schemas.responses import BulkDirectoryAnswer, DirectoryCommitted, NewApiKey
 from hostdesk_intake.domain.commands import IDEMPOTENCY_NAMESPACE, Envelope
 
 router = APIRouter(prefix="/v1/directory", tags=["directory"])
+
+
+async def get_directory(request: Request) -> Directory:
+    directory: Directory = request.app.state.directory
+    return directory
+
+
+DirectoryDep = Annotated[Directory, Depends(get_directory)]
 
 RecordId = Annotated[str, Path(pattern=ID_PATTERN.pattern, description="The control panel's own id.")]
 DIRECTORY_ANSWERS: dict[int | str, dict[str, Any]] = (
@@ -145,3 +169,78 @@ def _parents_first(commands: Sequence[PutAccount]) -> list[list[DirectoryCommand
         layers.extend([] for _ in range(level + 1 - len(layers)))
         layers[level].append(command)
     return [layer for layer in layers if layer]
+
+
+DirectoryReaderDep = Annotated[Actor, Depends(scoped_actor(Scope.DIRECTORY_READ)), Depends(rate_limited_actor)]
+READ_ANSWERS: dict[int | str, dict[str, Any]] = PROBLEMS | {
+    404: {"model": Problem, "description": "No such record that the caller may read."}
+}
+
+
+@router.get("/me", response_model=Me, responses=READ_ANSWERS)
+async def me(caller: RateLimitedActorDep, directory: DirectoryDep) -> Me:
+    """The caller, and what it may choose when it opens a ticket: the organisations it may address (its parent
+    first, then each ancestor up to the provider) with their departments and categories, and its own hosting
+    services. For staff: their organisation's departments, categories, canned responses, labels and colleagues."""
+    record = await directory.principal(caller.account_id)
+    if record is None:
+        raise NotFound("The directory does not know you any more.")
+    if isinstance(record, StaffRecord):
+        configuration = await directory.configuration(record.organisation_id)
+        colleagues = await directory.staff_of(record.organisation_id)
+        return Me(
+            id=record.id,
+            tenant=caller.tenant,
+            kind="staff",
+            display_name=record.display_name,
+            language=record.language.value,
+            role=record.role.value,
+            organisation=OrganisationView.of(record.organisation_id, configuration, colleagues),
+        )
+    subaccount = record.kind is AccountKind.SUBACCOUNT
+    addressees = [
+        Addressee.of(each, await directory.configuration(each.id), subaccount=subaccount)
+        for each in await directory.ancestors(record.id)
+        if each.kind.handles and not each.disabled
+    ]
+    return Me(
+        id=record.id,
+        tenant=caller.tenant,
+        kind=record.kind,
+        display_name=record.display_name,
+        language=record.language.value,
+        role=caller.role.value,
+        services=list(record.services),
+        addressees=addressees,
+    )
+
+
+@router.get("/accounts/{account_id}", response_model=AccountRecord, responses=READ_ANSWERS)
+async def read_account(account_id: RecordId, caller: DirectoryReaderDep, directory: DirectoryDep) -> AccountRecord:
+    """An account of the caller's branch: itself, or one below an organisation it handles for (its own account
+    or, for staff, their organisation). Any other answers 404, as an unknown one does."""
+    record = await directory.principal(account_id)
+    if not isinstance(record, AccountRecord) or not await _in_branch(caller, record.id, directory):
+        raise NotFound(f"There is no account {account_id} that you may read.")
+    return record
+
+
+@router.get("/organisations/{organisation_id}/configuration", response_model=Configuration, responses=READ_ANSWERS)
+async def read_configuration(
+    organisation_id: RecordId, caller: DirectoryReaderDep, directory: DirectoryDep
+) -> Configuration:
+    """An organisation's configuration, to its own account and staff and to the organisations above it."""
+    configuration = await directory.configuration(organisation_id)
+    if configuration is None or not await _in_branch(caller, organisation_id, directory):
+        raise NotFound(f"There is no configuration of {organisation_id} that you may read.")
+    return configuration
+
+
+async def _in_branch(caller: Actor, account_id: str, directory: Directory) -> bool:
+    """Whether ``account_id`` is the caller's own account, or is at or below the organisation it handles for."""
+    if caller.account_id == account_id:
+        return True
+    handles = caller.organisation_id if caller.role.is_staff else caller.account_id
+    if handles == account_id:
+        return True
+    return any(each.id == handles for each in await directory.ancestors(account_id))
