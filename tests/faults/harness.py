@@ -25,6 +25,8 @@ from hostdesk_devtools.system import DEFAULT_PORTS, System, SystemConfig
 from tests.support import EVENT_KEY, principal_records
 
 SECRET = "fault-suite-secret-0123456789abcdefghijkl"
+# The load spreads over a few accounts: intake's limits of their opens and replies would refuse some of it.
+UNLIMITED = {"INTAKE_OPENS_PER_ACCOUNT_PER_HOUR": "1000000000", "INTAKE_REPLIES_PER_ACCOUNT_PER_MINUTE": "1000000000"}
 
 
 def long_run() -> bool:
@@ -109,7 +111,7 @@ def deployed(
         log_dir=log_dir,
         subject_root=subject_root,
         ports={service: free_port() for service in DEFAULT_PORTS},
-        extra_env={"INTAKE_COMMIT_WAIT_SECONDS": "2", **(extra_env or {})},
+        extra_env={"INTAKE_COMMIT_WAIT_SECONDS": "2", **UNLIMITED, **(extra_env or {})},
         nats_access=nats_access,
         event_key=EVENT_KEY,
     )

@@ -30,8 +30,13 @@ from hostdesk_devtools.system import SERVICES, System, SystemConfig
 
 log = logging.getLogger(__name__)
 
-# Intake limits each account's rate; the benchmark measures the system, not that limit.
-UNLIMITED = {"INTAKE_RATE_LIMIT_PER_SECOND": "1000000", "INTAKE_RATE_LIMIT_BURST": "1000000"}
+# Intake limits each account's rate, and its opens and replies; the benchmark measures the system, not those limits.
+UNLIMITED = {
+    "INTAKE_RATE_LIMIT_PER_SECOND": "1000000",
+    "INTAKE_RATE_LIMIT_BURST": "1000000",
+    "INTAKE_OPENS_PER_ACCOUNT_PER_HOUR": "1000000000",
+    "INTAKE_REPLIES_PER_ACCOUNT_PER_MINUTE": "1000000000",
+}
 
 
 @dataclass
