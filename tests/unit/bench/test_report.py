@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hostdesk_devtools.bench.authorisation import AuthorisationCosts
 from hostdesk_devtools.bench.lag import LagResult, LagSample
 from hostdesk_devtools.bench.limits import RawLimits
 from hostdesk_devtools.bench.phases import Phase
@@ -39,7 +40,12 @@ def phase(kind: str, rate: int, *, offered: float | None = None, latency: float 
 
 
 def results(*phases: Phase, ceiling: int = 1000) -> Results:
-    limits = RawLimits(postgres_inserts=5000.0, jetstream_publishes=4000.0, http=wrk_run(ceiling))
+    limits = RawLimits(
+        postgres_inserts=5000.0,
+        jetstream_publishes=4000.0,
+        http=wrk_run(ceiling),
+        authorisation=AuthorisationCosts(token_us=1.0, caller_us=9.0, rule_us=1.0, accounts=20_101),
+    )
     return Results(stamp="test", settings={}, limits=limits, phases=list(phases))
 
 

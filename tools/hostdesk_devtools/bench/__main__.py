@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hostdesk_devtools import callers
+from hostdesk_devtools.bench.authorisation import authorisation_costs
 from hostdesk_devtools.bench.chart import draw
 from hostdesk_devtools.bench.cpu import CpuMeter, cores
 from hostdesk_devtools.bench.lag import LagResult, LagSampler, MailClock
@@ -101,7 +102,11 @@ class Bench:
             seconds=options.http_limit_seconds,
             log=stage.config.log_dir / "trivial.log",
         )
-        return RawLimits(postgres_inserts=postgres, jetstream_publishes=jetstream, http=http)
+        self.step("the authorisation check of a request, in process")
+        authorisation = await authorisation_costs()
+        return RawLimits(
+            postgres_inserts=postgres, jetstream_publishes=jetstream, http=http, authorisation=authorisation
+        )
 
     async def settle(self) -> Settled:
         return await quiesce(self.stage.nats.url_as("admin"), self.stage.subjects, within=self.options.settle_within)

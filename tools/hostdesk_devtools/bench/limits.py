@@ -22,6 +22,7 @@ import nats
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
+from hostdesk_devtools.bench.authorisation import AuthorisationCosts
 from hostdesk_devtools.bench.wrk import Request, WrkRun, run_wrk
 from hostdesk_devtools.servers import free_port, wait_for_port
 
@@ -33,6 +34,7 @@ class RawLimits:
     postgres_inserts: float  # durable single-row inserts per second
     jetstream_publishes: float  # acknowledged publishes per second
     http: WrkRun  # wrk against the trivial endpoint
+    authorisation: AuthorisationCosts  # the product's own check of each request, in process
 
 
 async def postgres_inserts(database_url: str, *, seconds: float) -> float:

@@ -32,8 +32,9 @@ class Options:
 
     @property
     def steps(self) -> int:
-        """Steps of the progress bar: three limits, the start, the warm-up, each phase and the rebuild."""
-        return 3 + 1 + 1 + 1 + len(self.open_rates) + 1 + len(self.reply_rates) + 1
+        """Steps of the progress bar: three limits and the authorisation check, the start, the warm-up, each phase
+        and the rebuild."""
+        return 4 + 1 + 1 + 1 + len(self.open_rates) + 1 + len(self.reply_rates) + 1
 
 
 def parse_options(argv: list[str] | None) -> Options:

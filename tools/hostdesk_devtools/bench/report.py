@@ -96,7 +96,22 @@ def _limit_rows(results: Results) -> list[Row]:
         ),
         Row("PostgreSQL: single-row durable INSERTs (asyncpg)", _rate(results.limits.postgres_inserts)),
         Row("JetStream: publishes awaiting each ack (nats-py)", _rate(results.limits.jetstream_publishes)),
+        _authorisation_row(results),
     ]
+
+
+def _authorisation_row(results: Results) -> Row:
+    """The product's check of a request (token, directory, the rule of who sees a ticket), in process, and its share
+    of one request's time at the trivial endpoint's rate (one process)."""
+    costs = results.limits.authorisation
+    share = costs.per_request_us * results.ceiling.rate / 1e6 if results.ceiling.rate else 0.0
+    return Row(
+        "Authorisation check of a request (in process)",
+        f"{costs.per_request_us:.1f} µs",
+        ratio=f"{share:.1%} of a trivial request",
+        note=f"token {costs.token_us:.1f} µs (remembered), token and directory {costs.caller_us:.1f} µs, "
+        f"who sees the ticket {costs.rule_us:.1f} µs; {costs.accounts:,} accounts",
+    )
 
 
 def _phase_rows(results: Results, phase: Phase) -> list[Row]:
@@ -244,6 +259,7 @@ def to_json(results: Results) -> dict[str, Any]:
             "generator_cpu_cores": results.limits.http.cpu_cores,
             "postgres_inserts_per_second": results.limits.postgres_inserts,
             "jetstream_publishes_per_second": results.limits.jetstream_publishes,
+            "authorisation_us": asdict(results.limits.authorisation),
         },
         "phases": [_phase_json(phase) for phase in results.phases],
         "lag": None
