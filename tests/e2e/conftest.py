@@ -56,8 +56,20 @@ async def _admin(server_url: str, sql: str) -> None:
 
 
 @pytest.fixture
+def system_env() -> dict[str, str]:
+    """Settings of the services beside the defaults: a module overrides this fixture when its system needs some
+    (wider rate limits for a test that makes many calls as one account)."""
+    return {}
+
+
+@pytest.fixture
 def running(
-    postgres_server: Server, nats_server: Server, nats_url: str, subjects: Subjects, tmp_path: Path
+    postgres_server: Server,
+    nats_server: Server,
+    nats_url: str,
+    subjects: Subjects,
+    tmp_path: Path,
+    system_env: dict[str, str],
 ) -> Iterator[Running]:
     database = f"hostdesk_e2e_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin(postgres_server.url, f'CREATE DATABASE "{database}"'))
@@ -70,7 +82,7 @@ def running(
         log_dir=tmp_path / "logs",
         subject_root=subjects.root,
         ports={service: free_port() for service in DEFAULT_PORTS},
-        extra_env={"INTAKE_COMMIT_WAIT_SECONDS": "2"},
+        extra_env={"INTAKE_COMMIT_WAIT_SECONDS": "2", **system_env},
         nats_access=nats_server.access,
     )
     system = System(config)
