@@ -72,6 +72,11 @@ class Directory(Protocol):
         (a parent unknown, a cycle, deeper than a tree may be), which ``tenant_of`` then refuses."""
         ...
 
+    async def staff_of(self, organisation_id: str) -> tuple[StaffRecord, ...]:
+        """The staff members of an organisation that the directory holds, by id (a ticket's round-robin turn
+        goes through them in that order)."""
+        ...
+
     async def tenant_of(self, record: AccountRecord | StaffRecord) -> str | None:
         """A provider's own id; anyone else's, their provider's (staff: their organisation's). ``None`` when the
         tree does not lead to a provider, or the provider's id cannot be a tenant (a subject token)."""
@@ -131,6 +136,12 @@ class _Records:
             chain.append(parent)
             record = parent
         return tuple(chain)
+
+    async def staff_of(self, organisation_id: str) -> tuple[StaffRecord, ...]:
+        # Read from memory only: the records held are the bucket's (watched), and a member of staff created a
+        # moment ago joins the turns once its change arrives, within milliseconds.
+        members = (r for r in self._records.values() if isinstance(r, StaffRecord))
+        return tuple(sorted((r for r in members if r.organisation_id == organisation_id), key=lambda r: r.id))
 
     async def tenant_of(self, record: AccountRecord | StaffRecord) -> str | None:
         if isinstance(record, StaffRecord):

@@ -1,6 +1,6 @@
 """Everything the tickets service runs on, built once by ``start``: the event store application, the NATS
-connection, the directory its history's callers are looked up in, and the four workers (the commands consumer,
-the relay, the auto-closer, the directory projector) with their tasks."""
+connection, the directory its commands and its history's callers are looked up in, and the four workers (the
+commands consumer, the relay, the auto-closer, the directory projector) with their tasks."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from nats.aio.client import Client
 from nats.js.kv import KeyValue
 
 from hostdesk_tickets.adapters.event_store import eventsourcing_env, prepare_schema
+from hostdesk_tickets.adapters.round_robin import TableTurns
 from hostdesk_tickets.adapters.ticket_numbers import SequenceNumbers
 from hostdesk_tickets.entrypoints.auto_close import AutoCloser
 from hostdesk_tickets.entrypoints.commands import CommandConsumer
@@ -87,10 +88,12 @@ class Runtime:
 
 
 def build_application(settings: Settings) -> TicketsApplication:
-    """The tickets application on PostgreSQL: its schema prepared, ticket numbers from its sequence
-    (synchronous: call it in a worker thread)."""
+    """The tickets application on PostgreSQL: its schema prepared, ticket numbers from its sequence, round-robin
+    turns from its table (synchronous: call it in a worker thread)."""
     prepare_schema(settings)
-    return TicketsApplication(numbers=SequenceNumbers(settings), env=eventsourcing_env(settings))
+    return TicketsApplication(
+        numbers=SequenceNumbers(settings), turns=TableTurns(settings), env=eventsourcing_env(settings)
+    )
 
 
 async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
@@ -100,7 +103,13 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     directory = KvDirectory.on(nc, subjects=settings.subjects)
     await directory.start(wait=DIRECTORY_WAIT_SECONDS)
     commands = CommandConsumer(
-        app=tickets, nc=nc, js=js, outcomes=outcomes, subjects=settings.subjects, settings=settings
+        app=tickets,
+        nc=nc,
+        js=js,
+        outcomes=outcomes,
+        directory=directory,
+        subjects=settings.subjects,
+        settings=settings,
     )
     relay = Relay(
         app=tickets,

@@ -1,23 +1,103 @@
-"""Ready-made actors, commands and tickets for the tickets service's unit tests."""
+"""Ready-made actors, commands and tickets for the tickets service's unit tests, and the directory that names
+the actors (``DIRECTORY``): the provider ``acme`` (departments Technical Support, Billing and Sales) with its
+customers and its agent, and the provider ``globex`` with its own agent. Commands are decided with what that
+directory says of them (``facts``, ``handle``), as the commands consumer decides them."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from hostdesk_contracts.base import Actor, Role, Visibility
-from hostdesk_contracts.commands import CloseTicket, CommandBase, OpenTicket, PostReply, ticket_id_for
+from hostdesk_contracts.commands import AnyCommand, CloseTicket, CommandBase, OpenTicket, PostReply, ticket_id_for
+from hostdesk_contracts.directory import (
+    AccountKind,
+    AccountRecord,
+    Category,
+    Configuration,
+    Department,
+    Record,
+    StaffRecord,
+    StaffRole,
+)
+from hostdesk_contracts.outcomes import CommandOutcome
+from hostdesk_contracts.runtime.directory import MemoryDirectory
+from hostdesk_tickets.domain.addressing import Opening, admit_opening
+from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.domain.ticket import Ticket
+from hostdesk_tickets.service_layer.application import Command, TicketsApplication
+from hostdesk_tickets.service_layer.lookups import Facts, look_up
 
 CUSTOMER = Actor(account_id="cust-1", tenant="acme", role=Role.CUSTOMER, email="jo@example.com")
 OTHER_CUSTOMER = Actor(account_id="cust-2", tenant="acme", role=Role.CUSTOMER)
 STAFF = Actor(account_id="agent-1", tenant="acme", role=Role.AGENT, display_name="Sam")
+COLLEAGUE = Actor(
+    account_id="agent-2", tenant="acme", role=Role.AGENT, display_name="Kim", email="kim@provider.example"
+)
 FOREIGN_STAFF = Actor(account_id="agent-9", tenant="globex", role=Role.AGENT)
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 SYSTEM = Actor(account_id="system", tenant="acme", role=Role.SYSTEM, display_name="HostDesk")
 
 T = TypeVar("T", bound=CommandBase)
+R = TypeVar("R")
+
+DEPARTMENTS = ("Technical Support", "Billing", "Sales")
+CATEGORIES = ("Domains", "Installs", "Invoices", "Mail")
+
+
+def configuration(organisation_id: str, **fields: Any) -> Configuration:
+    """An organisation's configuration with the departments and categories the tests name, unless given."""
+    fields.setdefault("departments", tuple(Department(name=name) for name in DEPARTMENTS))
+    fields.setdefault("categories", tuple(Category(name=name) for name in CATEGORIES))
+    return Configuration(organisation_id=organisation_id, **fields)
+
+
+def records_of(*actors: Actor) -> tuple[Record, ...]:
+    """The directory records naming each actor: an account under its tenant's provider, staff of the provider
+    (or of ``organisation_id``), and every provider with its configuration."""
+    records: list[Record] = []
+    for actor in actors:
+        provider = AccountRecord(id=actor.tenant, kind=AccountKind.PROVIDER, display_name=f"Provider {actor.tenant}")
+        records += [provider, configuration(actor.tenant)]
+        name = actor.display_name or ""
+        if actor.role.is_staff:
+            records.append(
+                StaffRecord(
+                    id=actor.account_id,
+                    organisation_id=actor.organisation_id or actor.tenant,
+                    role=StaffRole(actor.role.value),
+                    display_name=name,
+                    email=actor.email,
+                    departments=DEPARTMENTS,
+                )
+            )
+        elif actor.role not in (Role.SYSTEM, Role.PROVIDER):
+            kind = AccountKind(actor.role.value)
+            records.append(
+                AccountRecord(
+                    id=actor.account_id, kind=kind, parent_id=actor.tenant, display_name=name, email=actor.email
+                )
+            )
+    return tuple(records)
+
+
+def directory_of(*actors: Actor) -> MemoryDirectory:
+    directory = MemoryDirectory()
+    directory.put(*records_of(*actors))
+    return directory
+
+
+def at_once(coroutine: Coroutine[Any, Any, R]) -> R:
+    """The result of a coroutine that never waits (a look-up in a ``MemoryDirectory``), in any thread or loop."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        result: R = done.value
+        return result
+    coroutine.close()
+    raise AssertionError("a look-up in a memory directory waited")
 
 
 def new_id() -> str:
@@ -36,8 +116,44 @@ def open_command(actor: Actor = CUSTOMER, command_id: str | None = None) -> Open
     )
 
 
+DIRECTORY = directory_of(CUSTOMER, OTHER_CUSTOMER, STAFF, COLLEAGUE, FOREIGN_STAFF)
+
+
+def staff_record(account_id: str) -> StaffRecord | AccountRecord | None:
+    """The directory's record of ``account_id``: what an assignment is decided with."""
+    return at_once(DIRECTORY.principal(account_id))
+
+
+def facts(command: AnyCommand, directory: MemoryDirectory | None = None) -> Facts:
+    """What the directory says of ``command``, as the commands consumer looks it up."""
+    return at_once(look_up(command, directory or DIRECTORY))
+
+
+def handle(app: TicketsApplication, command: AnyCommand, directory: MemoryDirectory | None = None) -> CommandOutcome:
+    """``command`` applied by ``app`` with the facts ``directory`` (the tests' own by default) gives."""
+    return app.handle(command, facts(command, directory))
+
+
+def handle_batch(
+    app: TicketsApplication, commands: Sequence[Command], directory: MemoryDirectory | None = None
+) -> list[CommandOutcome | TicketNotFound]:
+    found = {c.command_id: facts(c, directory) for c in commands if isinstance(c, CommandBase)}
+    return app.handle_batch(commands, found)
+
+
+def opening_of(command: OpenTicket, directory: MemoryDirectory | None = None) -> Opening:
+    found = facts(command, directory)
+    assert found.opening is not None
+    return admit_opening(command, found.reach, found.opening)
+
+
+def open_ticket(command: OpenTicket, *, number: int, directory: MemoryDirectory | None = None) -> Ticket:
+    """The ticket ``command`` opens, addressed as the directory allows."""
+    return Ticket.open(command, opening=opening_of(command, directory), number=number)
+
+
 def opened_ticket() -> Ticket:
-    return Ticket.open(open_command(), number=482913)
+    return open_ticket(open_command(), number=482913)
 
 
 def reply(

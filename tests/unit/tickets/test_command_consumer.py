@@ -14,7 +14,7 @@ from hostdesk_tickets.entrypoints.commands import CommandConsumer
 from hostdesk_tickets.settings import Settings
 from nats.js.errors import KeyNotFoundError
 
-from .builders import CUSTOMER, command, opened_ticket
+from .builders import CUSTOMER, DIRECTORY, command, opened_ticket
 
 
 class Message:
@@ -53,7 +53,7 @@ class DecidingApp:
     def __init__(self) -> None:
         self.decided: list[str] = []
 
-    def handle_batch(self, commands: list[Any]) -> list[CommandOutcome]:
+    def handle_batch(self, commands: list[Any], facts: Any) -> list[CommandOutcome]:
         self.decided.extend(command.command_id for command in commands)
         return [
             CommandOutcome(
@@ -84,6 +84,7 @@ async def test_a_refused_command_delivered_again_gets_its_first_answer_and_is_no
         nc=None,  # type: ignore[arg-type]
         js=None,  # type: ignore[arg-type]
         outcomes=outcomes,  # type: ignore[arg-type]
+        directory=DIRECTORY,
         subjects=Subjects("unit"),
         settings=Settings(HOSTDESK_JWT_SECRET="unit-secret-0123456789abcdefghijklmnop"),
     )
@@ -103,11 +104,11 @@ class AwayThenBack(DecidingApp):
         super().__init__()
         self.failures = failures
 
-    def handle_batch(self, commands: list[Any]) -> list[CommandOutcome]:
+    def handle_batch(self, commands: list[Any], facts: Any) -> list[CommandOutcome]:
         if self.failures:
             self.failures -= 1
             raise PersistenceError("connection refused")
-        return super().handle_batch(commands)
+        return super().handle_batch(commands, facts)
 
 
 async def test_commands_are_held_while_the_event_store_is_away_and_decided_once_it_is_back() -> None:
@@ -118,6 +119,7 @@ async def test_commands_are_held_while_the_event_store_is_away_and_decided_once_
         nc=None,  # type: ignore[arg-type]
         js=None,  # type: ignore[arg-type]
         outcomes=Outcomes({}),  # type: ignore[arg-type]
+        directory=DIRECTORY,
         subjects=Subjects("unit"),
         settings=Settings(HOSTDESK_JWT_SECRET="unit-secret-0123456789abcdefghijklmnop"),
     )

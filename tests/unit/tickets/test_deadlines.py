@@ -144,7 +144,7 @@ def test_a_merge_lifts_the_deadline_of_the_merged_ticket() -> None:
     source, target = opened_ticket(), opened_ticket()
     answered(source)
 
-    source.merge_into(command(MergeTicket, source, STAFF, into_ticket_id=target.id), target)
+    source.merge_into(command(MergeTicket, source, STAFF, into_ticket_id=target.id), None, target)
 
     assert deadline_changes(recorded(source), idle=WEEK) == [Lifted(ticket_id=source.id)]
 

@@ -25,7 +25,7 @@ from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.domain.ticket import PostState, Ticket
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
-from .builders import CUSTOMER, STAFF, SYSTEM, close, command, opened_ticket, reply
+from .builders import CUSTOMER, DIRECTORY, STAFF, SYSTEM, at_once, close, command, opened_ticket, reply
 from .test_public_events import stored_event_classes
 
 Deliver = Callable[[Ticket], None]  # hands the ticket one command, the same one each time
@@ -76,9 +76,12 @@ def auto_closing() -> Delivery:
 
 def assigning() -> Delivery:
     ticket = opened_ticket()
-    assigned = command(AssignTicket, ticket, STAFF, assignee=Assignee(account_id="agent-2"))
+    assigned = command(AssignTicket, ticket, STAFF, assignee=Assignee(account_id=STAFF.account_id))
     unassigned = command(AssignTicket, ticket, STAFF, assignee=None)
-    return Delivery(ticket, lambda it: it.assign(assigned), meanwhile=lambda it: it.assign(unassigned))
+    staff = at_once(DIRECTORY.principal(STAFF.account_id))
+    return Delivery(
+        ticket, lambda it: it.assign(assigned, None, staff=staff), meanwhile=lambda it: it.assign(unassigned)
+    )
 
 
 def updating() -> Delivery:
@@ -103,7 +106,7 @@ def archiving() -> Delivery:
 def merging_into() -> Delivery:
     source, target = opened_ticket(), opened_ticket()
     merged = command(MergeTicket, source, STAFF, into_ticket_id=target.id, expected_version=source.version)
-    return Delivery(source, lambda it: it.merge_into(merged, target))
+    return Delivery(source, lambda it: it.merge_into(merged, None, target))
 
 
 def absorbing() -> Delivery:
@@ -119,7 +122,7 @@ def absorbing() -> Delivery:
             "visibility": "public",
         }
     ]
-    return Delivery(target, lambda it: it.absorb(merged, source, posts))
+    return Delivery(target, lambda it: it.absorb(merged, None, source, posts))
 
 
 DECISIONS: dict[str, Callable[[], Delivery]] = {

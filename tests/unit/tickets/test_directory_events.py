@@ -21,7 +21,7 @@ from hostdesk_tickets.domain.directory_records import DIRECTORY_AGGREGATES, Acco
 from hostdesk_tickets.entrypoints.commands import CommandConsumer
 from hostdesk_tickets.settings import Settings
 
-from .builders import CUSTOMER, open_command
+from .builders import CUSTOMER, DIRECTORY, handle_batch, open_command
 from .test_command_consumer import DecidingApp, Message, Outcomes
 from .test_directory import PROVIDER, TENANT, account, committed, founded, put_account, put_staff, staff, tree
 from .test_directory_organisations import api_key, config, configure, put_key
@@ -104,7 +104,7 @@ def test_a_batch_of_ticket_and_directory_commands_is_logged_in_the_order_the_com
         put_staff(staff("agent-1", TENANT)),
     ]
 
-    results = app.handle_batch(commands)
+    results = handle_batch(app, commands)
 
     assert [isinstance(result, CommandOutcome) and result.result for result in results] == ["committed"] * 5
     assert [getattr(result, "key", None) for result in results] == [
@@ -174,6 +174,7 @@ def consumer_of(app: object, outcomes: Outcomes | None = None) -> CommandConsume
         nc=None,  # type: ignore[arg-type]
         js=None,  # type: ignore[arg-type]
         outcomes=outcomes or Outcomes({}),  # type: ignore[arg-type]
+        directory=DIRECTORY,
         subjects=Subjects("unit"),
         settings=Settings(HOSTDESK_JWT_SECRET="unit-secret-0123456789abcdefghijklmnop"),
     )

@@ -12,7 +12,7 @@ from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
-from .builders import CUSTOMER, NOW, STAFF, new_id, open_command
+from .builders import CUSTOMER, NOW, STAFF, handle_batch, new_id, open_command
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_an_open_and_a_reply_to_it_in_one_batch_both_apply(app: TicketsApplicati
     opening = open_command()
     answer = PostReply(command_id=new_id(), ticket_id=opening.ticket_id, actor=STAFF, issued_at=NOW, body="On it.")
 
-    opened, answered = app.handle_batch([opening, answer])
+    opened, answered = handle_batch(app, [opening, answer])
 
     assert committed(opened).version == 1
     assert committed(answered).version == 3
@@ -43,7 +43,7 @@ def test_a_batch_of_opens_takes_its_ticket_numbers_in_one_round_trip(app: Ticket
     numbers = app.numbers
     assert isinstance(numbers, CountingNumbers)
 
-    results = app.handle_batch([open_command() for _ in range(10)])
+    results = handle_batch(app, [open_command() for _ in range(10)])
 
     assert len({committed(result).number for result in results}) == 10
     assert numbers.round_trips == 1
@@ -51,10 +51,10 @@ def test_a_batch_of_opens_takes_its_ticket_numbers_in_one_round_trip(app: Ticket
 
 def test_an_open_delivered_again_within_a_later_batch_opens_nothing_new(app: TicketsApplication) -> None:
     opening = open_command()
-    (first,) = app.handle_batch([opening])
+    (first,) = handle_batch(app, [opening])
     others = [open_command() for _ in range(3)]
 
-    results = app.handle_batch([others[0], opening, *others[1:]])
+    results = handle_batch(app, [others[0], opening, *others[1:]])
 
     assert committed(results[1]) == first
     assert all(committed(result).version == 1 for result in results)
@@ -63,7 +63,7 @@ def test_an_open_delivered_again_within_a_later_batch_opens_nothing_new(app: Tic
 
 def test_a_refused_command_refuses_alone_and_the_rest_of_the_batch_applies(app: TicketsApplication) -> None:
     opening = open_command()
-    app.handle_batch([opening])
+    handle_batch(app, [opening])
     close = CloseTicket(command_id=new_id(), ticket_id=opening.ticket_id, actor=CUSTOMER, issued_at=NOW)
     close_again = CloseTicket(command_id=new_id(), ticket_id=opening.ticket_id, actor=STAFF, issued_at=NOW)
     note = PostReply(
@@ -75,7 +75,7 @@ def test_a_refused_command_refuses_alone_and_the_rest_of_the_batch_applies(app: 
         visibility=Visibility.INTERNAL,
     )
 
-    closed, refused, noted = app.handle_batch([close, close_again, note])
+    closed, refused, noted = handle_batch(app, [close, close_again, note])
 
     assert committed(closed).version == 2
     assert isinstance(refused, CommandOutcome)
@@ -87,7 +87,7 @@ def test_a_command_for_a_ticket_not_stored_yet_is_reported_and_the_rest_applies(
     orphan = PostReply(command_id=new_id(), ticket_id=open_command().ticket_id, actor=CUSTOMER, issued_at=NOW, body="?")
     opening = open_command()
 
-    missing, opened = app.handle_batch([orphan, opening])
+    missing, opened = handle_batch(app, [orphan, opening])
 
     assert isinstance(missing, TicketNotFound)
     assert committed(opened).version == 1

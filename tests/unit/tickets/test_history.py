@@ -24,7 +24,7 @@ from hostdesk_tickets.service_layer.history import AsOf, HistoryNotFound, read_h
 
 from tests.support import Callers
 
-from .builders import CUSTOMER, FOREIGN_STAFF, NOW, OTHER_CUSTOMER, STAFF, new_id, open_command
+from .builders import CUSTOMER, FOREIGN_STAFF, NOW, OTHER_CUSTOMER, STAFF, handle, new_id, open_command
 
 SECRET = "unit-test-secret-0123456789abcdefghijkl"
 CALLERS = Callers(SECRET)  # the directory the apps of these tests read
@@ -38,7 +38,7 @@ def app() -> Iterator[TicketsApplication]:
 
 
 def run(app: TicketsApplication, kind: type, opening: OpenTicket, actor: Actor, **fields: object) -> None:
-    outcome = app.handle(kind(command_id=new_id(), ticket_id=opening.ticket_id, actor=actor, issued_at=NOW, **fields))
+    outcome = handle(app, kind(command_id=new_id(), ticket_id=opening.ticket_id, actor=actor, issued_at=NOW, **fields))
     assert outcome.result == "committed", outcome.detail
 
 
@@ -50,7 +50,7 @@ def busy_ticket(app: TicketsApplication) -> OpenTicket:
     """v1 opened (tagged), v2 internal note, v3-4 answer, v5 assigned, v6-7 priority and tags."""
     opening = open_command().model_copy(update={"tags": ("vip",)})
     assert isinstance(opening, OpenTicket)
-    assert app.handle(opening).result == "committed"
+    assert handle(app, opening).result == "committed"
     post(app, opening, STAFF, "Customer is on the old plan.", visibility=Visibility.INTERNAL)
     post(app, opening, STAFF, "Restarted the web server.")
     run(app, AssignTicket, opening, STAFF, assignee=Assignee(account_id="agent-1", display_name="Sam"))
@@ -103,8 +103,8 @@ def test_the_requesting_side_is_shown_no_internal_note_tag_or_assignment(app: Ti
 
 def test_the_requesting_side_is_shown_only_the_public_posts_merged_in(app: TicketsApplication) -> None:
     target, source = open_command(), open_command()
-    app.handle(target)
-    app.handle(source)
+    handle(app, target)
+    handle(app, source)
     post(app, source, STAFF, "Duplicate of the other one.", visibility=Visibility.INTERNAL)
     post(app, source, CUSTOMER, "Any news?")
     run(app, MergeTicket, source, STAFF, into_ticket_id=target.ticket_id)

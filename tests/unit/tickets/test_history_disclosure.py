@@ -19,7 +19,7 @@ from hostdesk_tickets.api.schemas import History, RequesterEntry
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.service_layer.history import AsOf, read_history
 
-from .builders import CUSTOMER, STAFF, open_command
+from .builders import CUSTOMER, STAFF, directory_of, handle, open_command
 from .test_history import CALLERS, busy_ticket, public_events, run
 
 SECRET = "unit-test-secret-0123456789abcdefghijkl"
@@ -53,7 +53,7 @@ def answered_by_staff_with_an_address(app: TicketsApplication) -> OpenTicket:
     """v1 opened by the customer, v2 an internal note, v3-4 a public answer (and the status it sets), by staff whose
     token names an address."""
     opening = open_command()
-    assert app.handle(opening).result == "committed"
+    assert handle(app, opening).result == "committed"
     run(app, PostReply, opening, STAFF_WITH_ADDRESS, body="On the old plan.", visibility=Visibility.INTERNAL)
     run(app, PostReply, opening, STAFF_WITH_ADDRESS, body="Restarted the web server.", visibility=Visibility.PUBLIC)
     return opening
@@ -102,8 +102,8 @@ def test_the_requester_is_shown_the_staff_members_name_but_not_their_address(app
 
 def test_posts_merged_in_show_the_requester_no_staff_address(app: TicketsApplication) -> None:
     target, source = open_command(), open_command()
-    app.handle(target)
-    app.handle(source)
+    handle(app, target)
+    handle(app, source)
     run(app, PostReply, source, STAFF_WITH_ADDRESS, body="Same outage as the other one.")
     run(app, MergeTicket, source, STAFF, into_ticket_id=target.ticket_id)
 
@@ -166,15 +166,15 @@ async def test_over_http_the_requesters_version_is_a_position_and_one_past_its_t
     assert [entry["version"] for entry in staff_fifth.json()["timeline"]] == [1, 2, 3, 4, 5]
 
 
-async def test_a_staff_member_reading_a_ticket_they_requested_is_its_requester(
+async def test_a_reseller_reading_a_ticket_it_requested_from_its_provider_is_its_requester(
     app: TicketsApplication, client: httpx.AsyncClient
 ) -> None:
-    colleague = Actor(account_id="agent-7", tenant="acme", role=Role.AGENT)
-    opening = open_command(colleague)
-    assert app.handle(opening).result == "committed"
+    reseller = Actor(account_id="reseller-7", tenant="acme", role=Role.RESELLER)
+    opening = open_command(reseller)
+    assert handle(app, opening, directory_of(reseller)).result == "committed"
     run(app, PostReply, opening, STAFF, body="Noted.", visibility=Visibility.INTERNAL)
 
-    response = await client.get(f"/v1/tickets/{opening.ticket_id}/history", headers=bearer(colleague))
+    response = await client.get(f"/v1/tickets/{opening.ticket_id}/history", headers=bearer(reseller))
 
     assert response.status_code == 200
     assert [entry["position"] for entry in response.json()["timeline"]] == [1]

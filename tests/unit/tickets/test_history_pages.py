@@ -18,7 +18,7 @@ from hostdesk_tickets.api.schemas import position_of, timeline_cursor_of
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.service_layer.history import AsOf, Page, read_history
 
-from .builders import CUSTOMER, STAFF, open_command
+from .builders import CUSTOMER, STAFF, handle, open_command
 from .test_history import CALLERS, SECRET, busy_ticket, run
 from .test_history_disclosure import bearer
 
@@ -46,7 +46,7 @@ def long_ticket(app: TicketsApplication, replies: int, *, body: str = "Checked a
     """Opened, then ``replies`` public replies of staff, each after an internal note: the first answer also sets
     the status, so the requester sees ``replies + 2`` of its ``2 * replies + 2`` events."""
     opening = open_command()
-    assert app.handle(opening).result == "committed"
+    assert handle(app, opening).result == "committed"
     for turn in range(replies):
         run(app, PostReply, opening, STAFF, body=f"Note {turn}.", visibility=Visibility.INTERNAL)
         run(app, PostReply, opening, STAFF, body=f"{turn}: {body}")

@@ -16,7 +16,7 @@ from hostdesk_contracts.commands import (
 from hostdesk_tickets.domain.errors import StaleVersion, TransitionForbidden
 from hostdesk_tickets.domain.ticket import Ticket
 
-from .builders import CUSTOMER, STAFF, SYSTEM, close, command, opened_ticket, reply
+from .builders import CUSTOMER, STAFF, SYSTEM, close, command, configuration, opened_ticket, reply, staff_record
 from .test_ticket import event_names
 
 SAM = Assignee(account_id="agent-1", display_name="Sam")
@@ -148,8 +148,8 @@ def test_a_closed_ticket_changes_status_only_by_a_post() -> None:
 def test_staff_pick_up_reassign_and_unassign() -> None:
     ticket = opened_ticket()
 
-    ticket.assign(command(AssignTicket, ticket, STAFF, assignee=SAM))
-    ticket.assign(command(AssignTicket, ticket, STAFF, assignee=KIM))
+    ticket.assign(command(AssignTicket, ticket, STAFF, assignee=SAM), None, staff=staff_record("agent-1"))
+    ticket.assign(command(AssignTicket, ticket, STAFF, assignee=KIM), None, staff=staff_record("agent-2"))
     ticket.assign(command(AssignTicket, ticket, STAFF, assignee=None))
 
     assert ticket.assignee is None
@@ -158,9 +158,9 @@ def test_staff_pick_up_reassign_and_unassign() -> None:
 
 def test_assigning_the_assignee_again_records_nothing() -> None:
     ticket = opened_ticket()
-    ticket.assign(command(AssignTicket, ticket, STAFF, assignee=SAM))
+    ticket.assign(command(AssignTicket, ticket, STAFF, assignee=SAM), None, staff=staff_record("agent-1"))
 
-    ticket.assign(command(AssignTicket, ticket, STAFF, assignee=SAM))
+    ticket.assign(command(AssignTicket, ticket, STAFF, assignee=SAM), None, staff=staff_record("agent-1"))
 
     assert ticket.version == 2
 
@@ -183,7 +183,9 @@ def test_staff_transfer_reprioritise_recategorise_and_tag_in_one_update() -> Non
             department="Billing",
             category="Invoices",
             tags=("vip",),
-        )
+        ),
+        None,
+        configuration=configuration("acme"),
     )
 
     assert (ticket.priority, ticket.department, ticket.category, ticket.tags) == (

@@ -12,7 +12,7 @@ from hostdesk_tickets.adapters.public_events import to_public
 from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
-from .builders import CUSTOMER, NOW, STAFF, new_id, open_command
+from .builders import CUSTOMER, NOW, STAFF, handle, new_id, open_command
 
 STRANGER_STAFF = Actor(account_id="agent-9", tenant="globex", role=Role.AGENT)
 
@@ -26,7 +26,7 @@ def app() -> Iterator[TicketsApplication]:
 
 def opened(app: TicketsApplication) -> OpenTicket:
     command = open_command()
-    assert app.handle(command).result == "committed"
+    assert handle(app, command).result == "committed"
     return command
 
 
@@ -34,14 +34,14 @@ def post(app: TicketsApplication, opening: OpenTicket, actor: Actor, body: str, 
     command = PostReply(
         command_id=new_id(), ticket_id=opening.ticket_id, actor=actor, issued_at=NOW, body=body, **fields
     )
-    assert app.handle(command).result == "committed"
+    assert handle(app, command).result == "committed"
 
 
 def merge(app: TicketsApplication, source: OpenTicket, target: OpenTicket, actor: Actor = STAFF) -> CommandOutcome:
     command = MergeTicket(
         command_id=new_id(), ticket_id=source.ticket_id, actor=actor, issued_at=NOW, into_ticket_id=target.ticket_id
     )
-    return app.handle(command)
+    return handle(app, command)
 
 
 def test_the_target_gains_the_source_posts_in_time_order_and_the_source_links_to_it(app: TicketsApplication) -> None:
@@ -71,7 +71,7 @@ def test_a_merge_delivered_twice_is_applied_once(app: TicketsApplication) -> Non
         command_id=new_id(), ticket_id=source.ticket_id, actor=STAFF, issued_at=NOW, into_ticket_id=target.ticket_id
     )
 
-    first, again = app.handle(command), app.handle(command)
+    first, again = handle(app, command), handle(app, command)
 
     assert first == again
     assert app.get_ticket(target.ticket_id).version == 2
@@ -82,7 +82,7 @@ def test_a_merged_ticket_takes_no_more_posts_nor_merges(app: TicketsApplication)
     merge(app, source, target)
 
     reply = PostReply(command_id=new_id(), ticket_id=source.ticket_id, actor=CUSTOMER, issued_at=NOW, body="more")
-    refused_reply = app.handle(reply)
+    refused_reply = handle(app, reply)
     refused_merge = merge(app, third, source)
 
     assert (refused_reply.refusal, refused_merge.refusal) == (Refusal.CONFLICT, Refusal.CONFLICT)
@@ -100,7 +100,7 @@ def test_merging_into_itself_or_by_the_requester_is_refused(app: TicketsApplicat
 def test_merging_into_a_ticket_the_caller_cannot_see_is_not_found(app: TicketsApplication) -> None:
     source = opened(app)
     foreign = open_command(Actor(account_id="cust-9", tenant="globex", role=Role.CUSTOMER))
-    app.handle(foreign)
+    handle(app, foreign)
 
     outcome = merge(app, source, foreign)
 

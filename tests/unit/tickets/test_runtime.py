@@ -21,6 +21,8 @@ from hostdesk_tickets.runtime import Runtime
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
 
+from .builders import DIRECTORY
+
 SETTINGS = Settings(HOSTDESK_JWT_SECRET="unit-secret-0123456789abcdefghijklmnop")
 
 
@@ -42,6 +44,7 @@ def fake_runtime() -> Runtime:
         nc=None,  # type: ignore[arg-type]
         js=None,  # type: ignore[arg-type]
         outcomes=None,  # type: ignore[arg-type]
+        directory=DIRECTORY,
         subjects=SETTINGS.subjects,
         settings=SETTINGS,
     )

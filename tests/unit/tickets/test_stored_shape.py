@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from hostdesk_contracts.base import Assignee, Status
+from hostdesk_contracts.base import Assignee, Side, Status
 from hostdesk_contracts.commands import AssignTicket
+from hostdesk_contracts.events import TicketOpened
+from hostdesk_tickets.adapters.public_events import to_public
 from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
 from hostdesk_tickets.domain.ticket import Ticket
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
-from .builders import CUSTOMER, NOW, STAFF, close, command, open_command, reply
+from .builders import CUSTOMER, NOW, STAFF, close, command, open_command, open_ticket, reply, staff_record
 from .test_ticket_stateful import state_of
 
 TOPIC = "hostdesk_tickets.domain.ticket:Ticket"
@@ -28,7 +30,7 @@ CUSTOMER_STATE = {
     "email": "jo@example.com",
 }
 STAFF_STATE = {"account_id": "agent-1", "tenant": "acme", "role": "agent", "display_name": "Sam", "email": None}
-ASSIGNEE_STATE = {"account_id": "agent-1", "display_name": None, "email": None}
+ASSIGNEE_STATE = {"account_id": "agent-1", "display_name": "Sam", "email": None}  # as the directory names them
 # The stored state of each event and of the snapshot, less their times, in the order the store holds them.
 STORED: list[tuple[int, str, dict[str, Any]]] = [
     (
@@ -52,7 +54,10 @@ STORED: list[tuple[int, str, dict[str, Any]]] = [
             "tags": [],
             "command_id": "open-1",
             "actor": CUSTOMER_STATE,
-            "class_version": 2,
+            "handling_organisation_id": "acme",
+            "status": "open",
+            "side": "requester",
+            "class_version": 3,
         },
     ),
     (
@@ -112,6 +117,7 @@ STORED: list[tuple[int, str, dict[str, Any]]] = [
             "topic": TOPIC,
             "state": {
                 "tenant": "acme",
+                "handling_organisation_id": "acme",
                 "number": 482913,
                 "subject": "Website down",
                 "requester": CUSTOMER_STATE,
@@ -133,16 +139,32 @@ STORED: list[tuple[int, str, dict[str, Any]]] = [
                 "post_ids": ["open-1", "reply-1"],
                 "requester_burst": [],
                 "applied": {"open-1": 1, "reply-1": 3, "assign-1": 4, "close-1": 5},
-                "class_version": 3,
+                "class_version": 4,
             },
         },
     ),
 ]
-# The same snapshot as version 2 stored it, before the requesting side's recent posts were counted.
+# The opening as version 2 stored it, before tickets were addressed to an organisation of the directory.
+OPENED_V2: dict[str, Any] = {
+    **{
+        name: value
+        for name, value in STORED[0][2].items()
+        if name not in ("handling_organisation_id", "status", "side")
+    },
+    "class_version": 2,
+}
+# The same snapshot as version 3 stored it (no handling organisation), and as version 2 (nor the recent posts).
+SNAPSHOT_V3: dict[str, Any] = {
+    "topic": TOPIC,
+    "state": {
+        **{name: value for name, value in STORED[-1][2]["state"].items() if name != "handling_organisation_id"},
+        "class_version": 3,
+    },
+}
 SNAPSHOT_V2: dict[str, Any] = {
     "topic": TOPIC,
     "state": {
-        **{name: value for name, value in STORED[-1][2]["state"].items() if name != "requester_burst"},
+        **{name: value for name, value in SNAPSHOT_V3["state"].items() if name != "requester_burst"},
         "class_version": 2,
     },
 }
@@ -164,9 +186,10 @@ def without_times(state: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def decided_ticket() -> Ticket:
-    ticket = Ticket.open(open_command(command_id="open-1"), number=482913)
+    ticket = open_ticket(open_command(command_id="open-1"), number=482913)
     ticket.reply(reply(ticket, STAFF, command_id="reply-1"))
-    ticket.assign(command(AssignTicket, ticket, STAFF, command_id="assign-1", assignee=Assignee(account_id="agent-1")))
+    assign = command(AssignTicket, ticket, STAFF, command_id="assign-1", assignee=Assignee(account_id="agent-1"))
+    ticket.assign(assign, None, staff=staff_record("agent-1"))
     ticket.close(close(ticket, CUSTOMER, command_id="close-1"))
     return ticket
 
@@ -181,14 +204,19 @@ def test_a_ticket_stores_its_events_and_snapshot_in_the_shape_already_stored(app
     ]
 
 
-@pytest.mark.parametrize("snapshot", [STORED[-1][2], SNAPSHOT_V2], ids=["snapshot v3", "snapshot v2"])
+@pytest.mark.parametrize(
+    ("opened", "snapshot"),
+    [(STORED[0][2], STORED[-1][2]), (OPENED_V2, SNAPSHOT_V3), (OPENED_V2, SNAPSHOT_V2)],
+    ids=["today", "opened v2, snapshot v3", "opened v2, snapshot v2"],
+)
 def test_events_and_a_snapshot_in_the_stored_shape_load_into_the_same_ticket(
-    app: TicketsApplication, snapshot: dict[str, Any]
+    app: TicketsApplication, opened: dict[str, Any], snapshot: dict[str, Any]
 ) -> None:
     moment = {"_type_": "datetime_iso", "_data_": NOW.isoformat()}
     ticket_id = decided_ticket().id
     loaded: list[Any] = []
-    for version, topic, state in [*STORED[:-1], (5, STORED[-1][1], snapshot)]:
+    stored_then = [(1, STORED[0][1], opened), *STORED[1:-1], (5, STORED[-1][1], snapshot)]
+    for version, topic, state in stored_then:
         if "state" in state:
             state = {**state, "state": {"_created_on": moment, "_modified_on": moment, **state["state"]}}
         stored = StoredEvent(
@@ -209,3 +237,19 @@ def test_events_and_a_snapshot_in_the_stored_shape_load_into_the_same_ticket(
     assert (rebuilt.status, from_snapshot.status) == (Status.CLOSED, Status.CLOSED)
     assert rebuilt.applied == {"open-1": 1, "reply-1": 3, "assign-1": 4, "close-1": 5}
     assert from_snapshot.requester_burst == []
+    addressed = "acme" if opened is STORED[0][2] else None  # before the directory: its tenant's provider handles it
+    assert (rebuilt.handling_organisation_id, rebuilt.handler_id) == (addressed, "acme")
+
+
+def test_an_opening_stored_before_the_directory_is_published_as_opened_by_its_requester_and_open(
+    app: TicketsApplication,
+) -> None:
+    state = {"timestamp": {"_type_": "datetime_iso", "_data_": NOW.isoformat()}, **OPENED_V2}
+    stored = StoredEvent(
+        originator_id=decided_ticket().id, originator_version=1, topic=STORED[0][1], state=json.dumps(state).encode()
+    )
+
+    public = to_public(app.mapper.to_domain_event(stored))
+
+    assert isinstance(public, TicketOpened)
+    assert (public.side, public.status, public.handling_organisation_id) == (Side.REQUESTER, Status.OPEN, None)

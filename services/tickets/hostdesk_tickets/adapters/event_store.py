@@ -1,5 +1,6 @@
 """The event store on PostgreSQL: the eventsourcing application's environment and its schema (with the ticket-number
-sequence). Its fake is the library's own in-memory store (``PERSISTENCE_MODULE=eventsourcing.popo``)."""
+sequence and the round-robin turns). Its fake is the library's own in-memory store
+(``PERSISTENCE_MODULE=eventsourcing.popo``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from hostdesk_tickets.adapters.round_robin import turns_table_ddl
 from hostdesk_tickets.adapters.ticket_numbers import NUMBER_SEQUENCE
 from hostdesk_tickets.settings import Settings
 
@@ -36,11 +38,13 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
 
 
 def prepare_schema(settings: Settings) -> None:
-    """The schema and the ticket-number sequence; the library creates its own tables in the schema."""
+    """The schema, the ticket-number sequence and the round-robin turns; the library creates its own tables in the
+    schema."""
     with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as connection:
         connection.execute("SELECT pg_advisory_lock(hashtext('hostdesk-tickets-schema'))")
         try:
             connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.db_schema}"')
             connection.execute(f'CREATE SEQUENCE IF NOT EXISTS "{settings.db_schema}".{NUMBER_SEQUENCE}')
+            connection.execute(turns_table_ddl(settings.db_schema))
         finally:
             connection.execute("SELECT pg_advisory_unlock(hashtext('hostdesk-tickets-schema'))")

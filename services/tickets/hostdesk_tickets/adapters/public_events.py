@@ -75,13 +75,13 @@ def _common(stored: Any) -> dict[str, Any]:
 def _opened(stored: Any) -> TicketOpened:
     return TicketOpened(
         **_envelope(stored),
-        side=Side.REQUESTER,
+        side=Side(stored.side),
         number=stored.number,
         subject=stored.subject,
         body=stored.body,
         post_id=stored.post_id,
         requester=Actor.model_validate(stored.requester),
-        status="open",
+        status=stored.status,
         priority=stored.priority,
         department=stored.department,
         category=stored.category,
@@ -89,6 +89,7 @@ def _opened(stored: Any) -> TicketOpened:
         cc=tuple(stored.cc),
         related_service=stored.related_service,
         tags=tuple(stored.tags),
+        handling_organisation_id=stored.handling_organisation_id,
     )
 
 

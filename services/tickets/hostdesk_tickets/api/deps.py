@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from hostdesk_contracts.runtime.auth import TicketsReaderDep
+from hostdesk_contracts.runtime.directory import Directory
 from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep
 
 from hostdesk_tickets.service_layer.application import TicketsApplication
@@ -20,3 +21,12 @@ async def get_tickets(request: Request, _reader: TicketsReaderDep, _caller: Rate
 
 
 TicketsDep = Annotated[TicketsApplication, Depends(get_tickets)]
+
+
+async def get_directory(request: Request) -> Directory:
+    """The directory the runtime follows, where a caller's reach (its departments) is looked up."""
+    directory: Directory = request.app.state.directory
+    return directory
+
+
+DirectoryDep = Annotated[Directory, Depends(get_directory)]

@@ -11,13 +11,15 @@ from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from hostdesk_contracts.problems import Problem
 from hostdesk_contracts.runtime.auth import ActorDep
+from hostdesk_contracts.runtime.directory import DirectoryUnavailable
 from hostdesk_contracts.runtime.health import health_router
-from hostdesk_contracts.runtime.problems import NotFound
+from hostdesk_contracts.runtime.problems import NotFound, Unavailable
 from pydantic import AwareDatetime
 
-from hostdesk_tickets.api.deps import TicketsDep
+from hostdesk_tickets.api.deps import DirectoryDep, TicketsDep
 from hostdesk_tickets.api.schemas import History, position_of
 from hostdesk_tickets.service_layer.history import DEFAULT_LIMIT, MAX_LIMIT, AsOf, HistoryNotFound, Page, read_history
+from hostdesk_tickets.service_layer.lookups import reach_for
 
 router = APIRouter()
 router.include_router(health_router())
@@ -40,6 +42,7 @@ async def ticket_history(
     ticket_id: UUID,
     caller: ActorDep,
     tickets: TicketsDep,
+    directory: DirectoryDep,
     version: Annotated[
         int | None,
         Query(
@@ -70,7 +73,11 @@ async def ticket_history(
     page = Page(limit=timeline_limit, after=_after(timeline_cursor))
     as_of = AsOf(version=version, moment=at)
     try:
-        then = await asyncio.to_thread(read_history, tickets, ticket_id, caller, as_of, page)
+        reach = await reach_for(caller, directory)
+    except DirectoryUnavailable as error:
+        raise Unavailable("The directory cannot be read yet; try again shortly.") from error
+    try:
+        then = await asyncio.to_thread(read_history, tickets, ticket_id, caller, as_of, page, reach=reach)
     except HistoryNotFound as missing:
         raise NotFound(str(missing)) from None
     return History.of(then)

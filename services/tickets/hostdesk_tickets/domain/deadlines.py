@@ -1,7 +1,8 @@
 """When an answered ticket closes by itself (SPEC section 2: "Answered tickets with no reply from the requester
 for a configurable time close by themselves, with the reason recorded").
 
-A ticket that becomes ``answered`` waits for its requester, and closes by itself once the idle time has passed.
+A ticket that becomes ``answered`` (or opens so: the handling side opened it to an account below it) waits for
+its requester, and closes by itself once the idle time has passed.
 Another public answer while it waits starts the wait again, at that answer's version (a ticket that does not
 wait has no deadline to renew). Any other status, a
 close, a reopening or a merge lifts the deadline. Pure: ticket events in, changes to the table of deadlines out.
@@ -26,6 +27,7 @@ from hostdesk_contracts.events import (
     TicketClosed,
     TicketEvent,
     TicketMerged,
+    TicketOpened,
     TicketReopened,
 )
 
@@ -65,6 +67,13 @@ DeadlineChange = Deadline | Renewed | Lifted
 def deadline_change(event: TicketEvent, *, idle: timedelta) -> DeadlineChange | None:
     """What one ticket event does to the ticket's deadline; None when it does nothing to it."""
     match event:
+        case TicketOpened(status=Status.ANSWERED):  # opened by the handling side: it waits for its requester
+            return Deadline(
+                ticket_id=event.ticket_id,
+                tenant=event.tenant,
+                answered_version=event.version,
+                due_at=event.occurred_at + idle,
+            )
         case StatusChanged(to_status=Status.ANSWERED):
             return Deadline(
                 ticket_id=event.ticket_id,

@@ -19,6 +19,12 @@ The rules (SPEC section 2):
   in the target, so a merge across requesters would show one customer's words to another and send the first to
   a ticket they may not see. Such a merge is refused as ``invalid`` (naming ``into_ticket_id``); staff who find
   two requesters reporting one fault link the tickets in their replies instead.
+- Who may act, and for which side, is the one rule of ``hostdesk_contracts.access``: the requester requests; the
+  organisation the ticket is addressed to (its handling organisation) handles, its staff limited to their
+  departments when it says so (the reach the service layer gives). Anyone else is told the ticket does not exist.
+- What the directory allows (``domain.addressing``): where a new ticket goes, who may be its assignee, which
+  departments and categories it may be put in. A ticket assigned as it opens (its category's assignee, or its
+  department's next agent in turn) records the assignment in the same decision, right after its opening.
 - Bounds (``domain.limits``): a ticket holds at most 1,000 posts; the requesting side posts at most 10 public
   replies within a minute while the handling side is silent (refused as ``rate_limited``, with when to try
   again); the requesting side sets at most 5 CC recipients, the handling side 20 (refused as ``invalid``).
@@ -26,14 +32,16 @@ The rules (SPEC section 2):
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from hostdesk_contracts.access import Reach, reach_of
 from hostdesk_contracts.base import Actor, Rating, Role, Side, Status, Visibility
 from hostdesk_contracts.commands import (
     CC_MAX_BY_REQUESTER,
@@ -49,8 +57,10 @@ from hostdesk_contracts.commands import (
     RateTicket,
     UpdateTicket,
 )
+from hostdesk_contracts.directory import AccountRecord, Configuration, StaffRecord
 
-from hostdesk_tickets.domain.access import side_of
+from hostdesk_tickets.domain.addressing import Opening, check_assignee, check_category, check_department
+from hostdesk_tickets.domain.deadlines import SYSTEM_ACCOUNT, SYSTEM_NAME
 from hostdesk_tickets.domain.errors import (
     InvalidCommand,
     MergeTargetNotFound,
@@ -92,24 +102,29 @@ def actor_state(actor: Actor) -> ActorState:
 
 @dataclass(frozen=True)
 class Admitted:
-    """A command the ticket decides: the side its actor speaks for, and the envelope (that side, the actor, the
-    command id) that every event it records carries."""
+    """A command the ticket decides: the reach of its actor, the side it speaks for, and the envelope (that side,
+    the actor, the command id) that every event it records carries."""
 
+    reach: Reach
     side: Side
     envelope: dict[str, Any]
 
 
 def decision(
     decide: Callable[Concatenate[Ticket, C, Admitted, P], None],
-) -> Callable[Concatenate[Ticket, C, P], None]:
+) -> Callable[Concatenate[Ticket, C, Reach | None, P], None]:
     """The one way into a public decision, so that none can skip it. A command already applied (a redelivery)
-    records nothing. Any other is admitted: its actor must be one who may see the ticket, and the version it
-    expects, when it names this ticket, must be the ticket's. The target of a merge is named by the command's
-    ``into_ticket_id``, so the version a merge expects is the source's alone."""
+    records nothing. Any other is admitted: its actor must be one who may see the ticket (by ``reach``, which
+    the service layer gives from the directory; ``None`` is the actor's own reach, limited to no department),
+    and the version it expects, when it names this ticket, must be the ticket's. The target of a merge is named
+    by the command's ``into_ticket_id``, so the version a merge expects is the source's alone."""
 
     @functools.wraps(decide)
-    def admit_then_decide(ticket: Ticket, command: C, /, *args: P.args, **kwargs: P.kwargs) -> None:
-        side = side_of(command.actor, tenant=ticket.tenant, requester_id=ticket.requester_id)
+    def admit_then_decide(
+        ticket: Ticket, command: C, reach: Reach | None = None, /, *args: P.args, **kwargs: P.kwargs
+    ) -> None:
+        reach = reach or reach_of(command.actor)
+        side = ticket.side_for(reach)
         if side is None:
             raise TicketNotFound(ticket.id)
         if command.command_id in ticket.applied:
@@ -122,7 +137,7 @@ def decision(
                 current_version=ticket.version,
             )
         envelope = {"side": side.value, "actor": actor_state(command.actor), "command_id": command.command_id}
-        decide(ticket, command, Admitted(side=side, envelope=envelope), *args, **kwargs)
+        decide(ticket, command, Admitted(reach=reach, side=side, envelope=envelope), *args, **kwargs)
 
     return admit_then_decide
 
@@ -130,7 +145,8 @@ def decision(
 class Ticket(Aggregate):
     # Version 2 added the lifecycle: category, tags, label, assignee, archive, rating, merge, auto-close.
     # Version 3 added the requesting side's recent post times, which bound how fast it posts.
-    class_version = 3
+    # Version 4 added the organisation the ticket is addressed to.
+    class_version = 4
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -150,6 +166,12 @@ class Ticket(Aggregate):
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         """A snapshot taken before version 3 knows no recent posts: the requesting side's count starts afresh."""
         state.setdefault("requester_burst", [])
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """A snapshot taken before version 4 is of a ticket opened before the directory: its tenant's provider
+        handles it."""
+        state.setdefault("handling_organisation_id", None)
 
     @staticmethod
     def create_id(ticket_id: UUID) -> UUID:
@@ -187,12 +209,23 @@ class Ticket(Aggregate):
         tags: list[str]
         command_id: str
         actor: ActorState
-        class_version = 2  # version 2 added category and tags
+        handling_organisation_id: str | None
+        status: str
+        side: str
+        # Version 2 added category and tags; version 3 the organisation it is addressed to, the status it starts
+        # in and the side that opened it (the handling side opens a ticket to an account below it, answered).
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["category"] = None
             state["tags"] = []
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["handling_organisation_id"] = None  # opened before the directory: its tenant's provider handles it
+            state["status"] = Status.OPEN.value
+            state["side"] = Side.REQUESTER.value
 
     @event(Opened)
     def __init__(
@@ -214,8 +247,12 @@ class Ticket(Aggregate):
         tags: list[str],
         command_id: str,
         actor: ActorState,
+        handling_organisation_id: str | None,
+        status: str,
+        side: str,
     ) -> None:
         self.tenant = tenant
+        self.handling_organisation_id = handling_organisation_id
         self.number = number
         self.subject = subject
         self.requester = requester
@@ -226,14 +263,15 @@ class Ticket(Aggregate):
         self.cc = list(cc)
         self.related_service = related_service
         self.tags = list(tags)
-        self.status = Status.OPEN
+        self.status = Status(status)
         self.status_label: str | None = None
         self.assignee: dict[str, Any] | None = None
         self.archived = False
         self.rating: dict[str, Any] | None = None
         self.rated = False  # rated since the ticket was last resolved
         self.merged_into: str | None = None
-        self.answered_version: int | None = None  # the version of the answer the requester has not replied to
+        # The version of the answer the requester has not replied to: the opening, for a ticket opened answered.
+        self.answered_version: int | None = 1 if status == Status.ANSWERED.value else None
         self.post_ids = [post_id]
         # When the requesting side posted since the handling side last posted publicly (the last few only).
         self.requester_burst: list[datetime] = []
@@ -242,10 +280,11 @@ class Ticket(Aggregate):
     # -- decisions ---------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, command: OpenTicket, *, number: int) -> Ticket:
+    def open(cls, command: OpenTicket, *, opening: Opening, number: int) -> Ticket:
+        """Open the ticket ``opening`` admitted (``domain.addressing``), assigned at once when it names an
+        assignee: the assignment is recorded by the product, right after the opening, in the same decision."""
         actor = command.actor
-        handler = actor.role.is_staff or actor.role is Role.SYSTEM
-        if not handler and len(command.cc) > CC_MAX_BY_REQUESTER:
+        if opening.side is Side.REQUESTER and len(command.cc) > CC_MAX_BY_REQUESTER:
             raise InvalidCommand(
                 f"A customer opens a ticket with at most {CC_MAX_BY_REQUESTER} CC recipients, "
                 f"not {len(command.cc)}; the support team may add more.",
@@ -253,24 +292,37 @@ class Ticket(Aggregate):
                 current_status=Status.OPEN,
                 current_version=None,
             )
-        return cls(
+        ticket = cls(
             ticket_id=command.ticket_id,
             tenant=actor.tenant,
             number=number,
             subject=command.subject,
             body=command.body,
             post_id=command.command_id,
-            requester=actor_state(actor),
+            requester=actor_state(opening.requester),
             priority=command.priority.value,
-            department=command.department,
-            category=command.category,
+            department=opening.department,
+            category=opening.category,
             channel=command.channel.value,
             cc=list(command.cc),
             related_service=command.related_service,
             tags=list(command.tags),
             command_id=command.command_id,
             actor=actor_state(actor),
+            handling_organisation_id=opening.handling_organisation_id,
+            status=opening.status.value,
+            side=opening.side.value,
         )
+        if opening.assignee is not None:
+            routing = Actor(account_id=SYSTEM_ACCOUNT, tenant=actor.tenant, role=Role.SYSTEM, display_name=SYSTEM_NAME)
+            ticket._assigned(
+                assignee=opening.assignee.model_dump(mode="json"),
+                from_assignee=None,
+                side=Side.HANDLER.value,
+                actor=actor_state(routing),
+                command_id=command.command_id,
+            )
+        return ticket
 
     @decision
     def reply(self, command: PostReply, admitted: Admitted, *, now: datetime | None = None) -> None:
@@ -345,19 +397,33 @@ class Ticket(Aggregate):
         self._closed(from_status=self.status.value, reason=command.reason, automatic=True, **admitted.envelope)
 
     @decision
-    def assign(self, command: AssignTicket, admitted: Admitted) -> None:
+    def assign(
+        self, command: AssignTicket, admitted: Admitted, *, staff: AccountRecord | StaffRecord | None = None
+    ) -> None:
+        """Assign to the staff member the directory holds as ``staff`` (the record of the id the command names),
+        with the name and address the directory gives; or unassign."""
         if admitted.side is not Side.HANDLER:
             raise self._forbidden("Only the handling side assigns tickets.")
-        assignee = None if command.assignee is None else command.assignee.model_dump(mode="json")
+        assignee = None
+        if command.assignee is not None:
+            with self._about_this_ticket():
+                member = check_assignee(staff, assignee_id=command.assignee.account_id, handler=self.handler_id)
+            assignee = member.model_dump(mode="json")
         if assignee != self.assignee:
             self._assigned(assignee=assignee, from_assignee=self.assignee, **admitted.envelope)
 
     @decision
-    def update(self, command: UpdateTicket, admitted: Admitted) -> None:
-        """Change the fields the command gives; one event per field that really changes."""
+    def update(self, command: UpdateTicket, admitted: Admitted, *, configuration: Configuration | None = None) -> None:
+        """Change the fields the command gives; one event per field that really changes. A new department or
+        category is one of the handling organisation's ``configuration``, not retired."""
         staff_fields = (command.priority, command.department, command.category, command.tags)
         if admitted.side is Side.REQUESTER and any(field is not None for field in staff_fields):
             raise self._forbidden("The requesting side may change only the CC recipients.")
+        with self._about_this_ticket():
+            if command.department is not None and command.department != self.department:
+                check_department(command.department, configuration, handler=self.handler_id)
+            if command.category is not None and command.category != self.category:
+                check_category(command.category, configuration, handler=self.handler_id)
         if command.priority is not None and command.priority.value != self.priority:
             self._priority_changed(from_priority=self.priority, to_priority=command.priority.value, **admitted.envelope)
         if command.department is not None and command.department != self.department:
@@ -402,17 +468,18 @@ class Ticket(Aggregate):
         is made here, before anything is recorded on either."""
         if admitted.side is not Side.HANDLER:
             raise self._forbidden("Only the handling side merges tickets.")
-        if side_of(command.actor, tenant=target.tenant, requester_id=target.requester_id) is not Side.HANDLER:
+        if target.side_for(admitted.reach) is not Side.HANDLER:
             raise MergeTargetNotFound(target.id)
         if target.id == self.id:
             raise self._forbidden("A ticket cannot be merged into itself.")
         self._refuse_if_merged()
         if target.merged_into is not None:
             raise self._forbidden(f"Ticket #{target.number} was itself merged; merge into the ticket it went into.")
-        if (target.tenant, target.requester_id) != (self.tenant, self.requester_id):
+        if (target.tenant, target.requester_id, target.handler_id) != (self.tenant, self.requester_id, self.handler_id):
             raise InvalidCommand(
-                f"Ticket #{target.number} has another requester than ticket #{self.number}: only tickets of one "
-                "requester are merged, so that nobody reads another customer's conversation.",
+                f"Ticket #{target.number} has another requester or handling organisation than ticket #{self.number}: "
+                "only tickets of one requester, addressed to one organisation, are merged, so that nobody reads "
+                "another customer's conversation.",
                 field="into_ticket_id",
                 current_status=self.status,
                 current_version=self.version,
@@ -450,6 +517,31 @@ class Ticket(Aggregate):
     def requester_id(self) -> str:
         account_id: str = self.requester["account_id"]
         return account_id
+
+    @property
+    def handler_id(self) -> str:
+        """The organisation the ticket is addressed to; for a ticket opened before the directory, its tenant's
+        provider."""
+        return self.handling_organisation_id or self.tenant
+
+    def side_for(self, reach: Reach) -> Side | None:
+        """The side a caller of ``reach`` speaks for on this ticket, or None when it may not see it."""
+        return reach.side(
+            tenant=self.tenant,
+            requester_id=self.requester_id,
+            handling_organisation_id=self.handling_organisation_id,
+            department=self.department,
+        )
+
+    @contextlib.contextmanager
+    def _about_this_ticket(self) -> Iterator[None]:
+        """A refusal of ``domain.addressing``, told with this ticket's status and version."""
+        try:
+            yield
+        except InvalidCommand as invalid:
+            raise InvalidCommand(
+                invalid.detail, field=invalid.field or "", current_status=self.status, current_version=self.version
+            ) from None
 
     def _forbidden(self, detail: str) -> TransitionForbidden:
         return TransitionForbidden(detail, current_status=self.status, current_version=self.version)

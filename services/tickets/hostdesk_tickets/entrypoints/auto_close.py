@@ -36,6 +36,7 @@ from hostdesk_tickets.domain.deadlines import Deadline, auto_close_command, dead
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.domain.ticket import Ticket
 from hostdesk_tickets.service_layer.application import TicketsApplication
+from hostdesk_tickets.service_layer.lookups import facts_of_the_product
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class AutoCloser:
     async def _close(self, deadline: Deadline, *, now: datetime) -> Verdict:
         command = auto_close_command(deadline, idle=self.idle, now=now)
         try:
-            outcome = await asyncio.to_thread(self.app.handle, command)
+            outcome = await asyncio.to_thread(self.app.handle, command, facts_of_the_product(command))
         except TicketNotFound:
             log.warning("ticket %s had a deadline but is not in the log", deadline.ticket_id)
             return Verdict.NOT_IN_LOG

@@ -5,6 +5,10 @@ ticket opened twice has one id (a directory record's id is its key's). The outco
 instance (core NATS) and to the outcomes bucket for callers that come back later; the message is acknowledged
 only after both. Directory commands travel on ``<root>.commands.<tenant>.directory.<command>``, through the
 same rules: decoded as directory commands, addressed to their actor's tenant, answered once.
+
+Before a batch is decided, what the directory says of each ticket command is looked up (``service_layer.lookups``,
+from the directory bucket held in memory); a directory that cannot be read holds the batch, as the event store
+away does.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from hostdesk_contracts.commands import COMMAND_ADAPTER
 from hostdesk_contracts.directory import DIRECTORY_COMMAND_ADAPTER, DirectoryCommand
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.runtime.consumer import DurableConsumer, PullConsumer, Redelivery, hold
+from hostdesk_contracts.runtime.directory import Directory, DirectoryUnavailable
 from hostdesk_contracts.subjects import REPLY_TO, Subjects
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -29,6 +34,7 @@ from pydantic import ValidationError
 
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.service_layer.application import Command, TicketsApplication, refused_not_found
+from hostdesk_tickets.service_layer.lookups import look_up_all
 from hostdesk_tickets.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,10 +52,12 @@ class CommandConsumer:
         nc: Client,
         js: JetStreamContext,
         outcomes: KeyValue,
+        directory: Directory,
         subjects: Subjects,
         settings: Settings,
     ) -> None:
         self.app = app
+        self.directory = directory
         self.nc = nc
         self.outcomes = outcomes
         self.subjects = subjects
@@ -92,16 +100,26 @@ class CommandConsumer:
         if not carriers:
             return
         commands = [command for _, command in carriers]
+        held = [message for message, _ in carriers]
+        tickets = [command for command in commands if not isinstance(command, DirectoryCommand)]
         try:
-            # The event store away: the batch is held, so an outage never uses up the commands' deliveries.
+            # The directory or the event store away: the batch is held, so an outage never uses up the commands'
+            # deliveries.
+            facts = await hold(
+                lambda: look_up_all(tickets, self.directory),
+                held=held,
+                unavailable=(DirectoryUnavailable,),
+                stopping=self.stopping,
+                what="the directory",
+            )
             results = await hold(
-                lambda: asyncio.to_thread(self.app.handle_batch, commands),
-                held=[message for message, _ in carriers],
+                lambda: asyncio.to_thread(self.app.handle_batch, commands, facts),
+                held=held,
                 unavailable=(PersistenceError,),
                 stopping=self.stopping,
                 what="the event store",
             )
-        except PersistenceError:
+        except (DirectoryUnavailable, PersistenceError):
             return  # stopping: the commands come back after their ack wait
         answers = []
         for (message, command), result in zip(carriers, results, strict=True):

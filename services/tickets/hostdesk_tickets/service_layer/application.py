@@ -1,5 +1,11 @@
-"""The tickets application: loads a ticket, lets it decide, saves what it recorded, and says what became
-of the command. Synchronous, as the eventsourcing library is: callers run it in a worker thread."""
+"""The tickets application: loads a ticket, lets it decide with what the directory says (``Facts``, looked up
+beforehand by ``service_layer.lookups``), saves what it recorded, and says what became of the command.
+Synchronous, as the eventsourcing library is: callers run it in a worker thread.
+
+A new ticket of a department that takes turns is assigned to its next agent as part of its opening: the turn is
+drawn from the ``TurnCounter`` (a PostgreSQL counter) while the open is decided, and a decision decided again
+(a conflicting save) keeps the turn it drew, so a ticket opened once is assigned once, to one agent.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import itertools
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -30,13 +36,16 @@ from hostdesk_contracts.directory import AnyDirectoryCommand, Configure, PutAcco
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.runtime.clock import Clock, utc_now
 
+from hostdesk_tickets.adapters.round_robin import CountingTurns, TurnCounter
 from hostdesk_tickets.adapters.ticket_numbers import NumberAllocator
+from hostdesk_tickets.domain.addressing import Opening, admit_opening
 from hostdesk_tickets.domain.directory import decide as decide_directory
 from hostdesk_tickets.domain.directory_records import DIRECTORY_AGGREGATES
 from hostdesk_tickets.domain.errors import DirectoryRefusal, MergeTargetNotFound, TicketNotFound, TicketRefusal
 from hostdesk_tickets.domain.numbers import ticket_number
 from hostdesk_tickets.domain.ticket import PostState, Ticket
 from hostdesk_tickets.service_layer import directory
+from hostdesk_tickets.service_layer.lookups import Facts
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +54,7 @@ SNAPSHOT_EVERY = 50
 
 Command = AnyCommand | AnyDirectoryCommand
 DIRECTORY_COMMANDS = (PutAccount, PutStaff, Configure, PutApiKey)
+Turns = dict[str, int]  # the round-robin turn each open drew, by command id: kept when it is decided again
 
 
 class TicketsApplication(Application[UUID]):
@@ -52,22 +62,35 @@ class TicketsApplication(Application[UUID]):
     # A snapshot every 50 events: loading any ticket (or directory record) reads one snapshot and at most 49 events.
     snapshotting_intervals = {Ticket: SNAPSHOT_EVERY, **dict.fromkeys(DIRECTORY_AGGREGATES, SNAPSHOT_EVERY)}
 
-    def __init__(self, *, numbers: NumberAllocator, env: dict[str, str] | None = None, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        *,
+        numbers: NumberAllocator,
+        turns: TurnCounter | None = None,
+        env: dict[str, str] | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
         super().__init__(env=env)
         self.numbers = numbers
+        self.turns: TurnCounter = turns or CountingTurns()  # in memory unless given (the runtime gives its table)
         self.clock = clock  # the time of a post, by which the ticket counts how fast its requester posts
 
     def close(self) -> None:
         super().close()
         self.numbers.close()
+        self.turns.close()
 
-    def handle(self, command: AnyCommand) -> CommandOutcome:
-        """Apply ``command`` once. A concurrent writer's conflict re-runs the whole decision on fresh state.
+    def handle(self, command: AnyCommand, facts: Facts) -> CommandOutcome:
+        """Apply ``command`` once, by what the directory says (``facts``). A concurrent writer's conflict re-runs
+        the whole decision on fresh state.
 
         Raises ``TicketNotFound`` for a ticket that does not exist (yet): the caller decides whether to
         wait for it or to refuse.
         """
-        return self._retrying(lambda: self._decide_or_refuse(command), what=f"ticket {command.ticket_id}")
+        return self._handle(command, facts, {})
+
+    def _handle(self, command: AnyCommand, facts: Facts, turns: Turns) -> CommandOutcome:
+        return self._retrying(lambda: self._decide_or_refuse(command, facts, turns), what=f"ticket {command.ticket_id}")
 
     def handle_directory(self, command: AnyDirectoryCommand) -> CommandOutcome:
         """Put the record ``command`` names, once, by the directory's rules (``domain.directory``); a record
@@ -85,9 +108,9 @@ class TicketsApplication(Application[UUID]):
                 time.sleep(0.005 * number * random.random())
         raise AssertionError("unreachable")
 
-    def _decide_or_refuse(self, command: AnyCommand) -> CommandOutcome:
+    def _decide_or_refuse(self, command: AnyCommand, facts: Facts, turns: Turns) -> CommandOutcome:
         try:
-            return self._decide_and_save(command)
+            return self._decide_and_save(command, facts, turns)
         except TicketNotFound:
             raise
         except TicketRefusal as refusal:
@@ -102,68 +125,94 @@ class TicketsApplication(Application[UUID]):
             self.save(entry)
         return directory.committed(command, entry)
 
-    def handle_batch(self, commands: Sequence[Command]) -> list[CommandOutcome | TicketNotFound]:
+    def handle_batch(
+        self, commands: Sequence[Command], facts: Mapping[str, Facts]
+    ) -> list[CommandOutcome | TicketNotFound]:
         """Apply a batch of commands in order; what each run of ticket commands records is stored in one
         transaction, and each directory command is put on its own where it stands, so the log keeps the order the
-        commands came in (an account before the first ticket it opens)."""
+        commands came in (an account before the first ticket it opens). ``facts`` holds, by command id, what the
+        directory says of each ticket command."""
         results: list[CommandOutcome | TicketNotFound] = []
         for _, run in itertools.groupby(commands, key=lambda command: isinstance(command, DIRECTORY_COMMANDS)):
             same_kind = list(run)
             tickets = [command for command in same_kind if not isinstance(command, DIRECTORY_COMMANDS)]
             if tickets:
-                results.extend(self._handle_tickets(tickets))
+                results.extend(self._handle_tickets(tickets, facts))
             results.extend(self.handle_directory(c) for c in same_kind if isinstance(c, DIRECTORY_COMMANDS))
         return results
 
-    def _handle_tickets(self, commands: Sequence[AnyCommand]) -> list[CommandOutcome | TicketNotFound]:
+    def _handle_tickets(
+        self, commands: Sequence[AnyCommand], facts: Mapping[str, Facts]
+    ) -> list[CommandOutcome | TicketNotFound]:
         """Apply a batch of ticket commands in order and store all they record in one transaction (group commit).
 
         One transaction and one table lock for the batch instead of one each: what lets a single writer keep
         up with many callers. When the batch's save conflicts (an open delivered again, another replica
         writing one of its tickets), nothing of it was stored, and each command is applied again on its own.
         Each result is the command's outcome, or ``TicketNotFound`` for a ticket that does not exist (yet).
+        The turns the batch's opens drew are kept for their decisions one by one.
         """
+        turns: Turns = {}
         try:
-            return self._decide_batch(commands)
+            return self._decide_batch(commands, facts, turns)
         except IntegrityError:
             log.info("a batch of %d commands conflicted; applying them one by one", len(commands))
-            return [self._handle_alone(command) for command in commands]
+            return [self._handle_alone(command, facts[command.command_id], turns) for command in commands]
 
-    def _handle_alone(self, command: AnyCommand) -> CommandOutcome | TicketNotFound:
+    def _handle_alone(self, command: AnyCommand, facts: Facts, turns: Turns) -> CommandOutcome | TicketNotFound:
         try:
-            return self.handle(command)
+            return self._handle(command, facts, turns)
         except TicketNotFound as missing:
             return missing
 
-    def _decide_batch(self, commands: Sequence[AnyCommand]) -> list[CommandOutcome | TicketNotFound]:
+    def _decide_batch(
+        self, commands: Sequence[AnyCommand], facts: Mapping[str, Facts], turns: Turns
+    ) -> list[CommandOutcome | TicketNotFound]:
         opens = sum(isinstance(command, OpenTicket) for command in commands)
         numbers = iter(self.numbers.next_values(opens)) if opens else iter(())
         touched: dict[UUID, Ticket] = {}
         decided: list[TicketRefusal | Ticket] = []
         for command in commands:
             try:
-                decided.append(self._decide(command, touched, numbers))
+                decided.append(self._decide(command, facts[command.command_id], touched, numbers, turns))
             except TicketRefusal as refusal:
                 decided.append(refusal)
         self.save(*touched.values())
         return [_result(command, outcome) for command, outcome in zip(commands, decided, strict=True)]
 
-    def _decide(self, command: AnyCommand, touched: dict[UUID, Ticket], numbers: Iterator[int]) -> Ticket:
+    def _decide(
+        self, command: AnyCommand, facts: Facts, touched: dict[UUID, Ticket], numbers: Iterator[int], turns: Turns
+    ) -> Ticket:
         """Let the ticket decide ``command``, keeping it in ``touched`` for the batch's single save."""
         ticket = touched.get(command.ticket_id)
         if isinstance(command, OpenTicket):
             if ticket is None:
-                ticket = Ticket.open(command, number=ticket_number(next(numbers)))
+                opening = self._opening(command, facts, turns)
+                ticket = Ticket.open(command, opening=opening, number=ticket_number(next(numbers)))
         else:
             ticket = ticket or self.get_ticket(command.ticket_id)
             if isinstance(command, MergeTicket):
                 target = touched.get(command.into_ticket_id) or self._merge_target(command)
-                self._merge(command, ticket, target)
+                self._merge(command, facts, ticket, target)
                 touched[target.id] = target
             else:
-                _apply(ticket, command, now=self.clock())
+                _apply(ticket, command, facts, now=self.clock())
         touched[command.ticket_id] = ticket
         return ticket
+
+    def _opening(self, command: OpenTicket, facts: Facts, turns: Turns) -> Opening:
+        """The open as the directory allows it, assigned in turn when its department takes turns. The turn is
+        drawn once per open (``turns``), however often the open is decided."""
+        if facts.opening is None:
+            raise TypeError("an open is decided with the facts of its opening")
+        opening = admit_opening(command, facts.reach, facts.opening)
+        if opening.turns is None:
+            return opening
+        if command.command_id not in turns:
+            (turns[command.command_id],) = self.turns.next_turns(
+                opening.turns.organisation_id, opening.turns.department, 1
+            )
+        return opening.in_turn(turns[command.command_id])
 
     def get_ticket(self, ticket_id: UUID, version: int | None = None) -> Ticket:
         try:
@@ -207,29 +256,31 @@ class TicketsApplication(Application[UUID]):
             # The target is not the caller's to see, or does not exist: a refusal, never a wait.
             raise MergeTargetNotFound(command.into_ticket_id) from None
 
-    def _merge(self, command: MergeTicket, source: Ticket, target: Ticket) -> None:
+    def _merge(self, command: MergeTicket, facts: Facts, source: Ticket, target: Ticket) -> None:
         if command.command_id in source.applied:
             return
-        source.merge_into(command, target)
-        target.absorb(command, source, self.posts_of(source))
+        source.merge_into(command, facts.reach, target)
+        target.absorb(command, facts.reach, source, self.posts_of(source))
 
-    def _decide_and_save(self, command: AnyCommand) -> CommandOutcome:
+    def _decide_and_save(self, command: AnyCommand, facts: Facts, turns: Turns) -> CommandOutcome:
         if isinstance(command, OpenTicket):
-            return self._open(command)
+            return self._open(command, facts, turns)
         ticket = self.get_ticket(command.ticket_id)
         if isinstance(command, MergeTicket):
             target = self._merge_target(command)
-            self._merge(command, ticket, target)
+            self._merge(command, facts, ticket, target)
             self.save(ticket, target)
         else:
-            _apply(ticket, command, now=self.clock())
+            _apply(ticket, command, facts, now=self.clock())
             self.save(ticket)
         return _committed(command, ticket)
 
-    def _open(self, command: OpenTicket) -> CommandOutcome:
+    def _open(self, command: OpenTicket, facts: Facts, turns: Turns) -> CommandOutcome:
         # Save first, look later: a new ticket costs no read, and its id (derived from the command id) makes
-        # a second save of the same open fail, whereupon the ticket stored the first time answers.
-        ticket = Ticket.open(command, number=ticket_number(self.numbers.next_value()))
+        # a second save of the same open fail, whereupon the ticket stored the first time answers. (An open
+        # delivered again after its first decision committed draws a turn of its department that nobody takes.)
+        opening = self._opening(command, facts, turns)
+        ticket = Ticket.open(command, opening=opening, number=ticket_number(self.numbers.next_value()))
         try:
             self.save(ticket)
         except IntegrityError:
@@ -237,25 +288,26 @@ class TicketsApplication(Application[UUID]):
         return _committed(command, ticket)
 
 
-def _apply(ticket: Ticket, command: AnyCommand, *, now: datetime) -> None:
-    """Let ``ticket`` decide, at ``now``, a command that concerns it alone."""
+def _apply(ticket: Ticket, command: AnyCommand, facts: Facts, *, now: datetime) -> None:
+    """Let ``ticket`` decide, at ``now``, a command that concerns it alone, by what the directory says."""
+    reach = facts.reach
     match command:
         case PostReply():
-            ticket.reply(command, now=now)
+            ticket.reply(command, reach, now=now)
         case CloseTicket():
-            ticket.close(command)
+            ticket.close(command, reach)
         case ChangeStatus():
-            ticket.change_status(command)
+            ticket.change_status(command, reach)
         case AssignTicket():
-            ticket.assign(command)
+            ticket.assign(command, reach, staff=facts.assignee)
         case UpdateTicket():
-            ticket.update(command)
+            ticket.update(command, reach, configuration=facts.configuration)
         case RateTicket():
-            ticket.rate(command)
+            ticket.rate(command, reach)
         case ArchiveTicket():
-            ticket.archive(command)
+            ticket.archive(command, reach)
         case AutoCloseTicket():
-            ticket.auto_close(command)
+            ticket.auto_close(command, reach)
         case OpenTicket() | MergeTicket():
             raise TypeError(f"{type(command).__name__} is not decided by one existing ticket")
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from hostdesk_contracts.access import Reach, reach_of
 from hostdesk_contracts.base import Actor, Side
 from hostdesk_contracts.events import EVENT_ADAPTER, AnyEvent, PostsMerged, ReplyPosted, TicketOpened
 
 from hostdesk_tickets.adapters.public_events import to_public
-from hostdesk_tickets.domain.access import side_of
 from hostdesk_tickets.domain.disclosure import timeline_for
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.domain.ticket import Ticket
@@ -83,14 +83,22 @@ class TicketThen:
 
 
 def read_history(
-    app: TicketsApplication, ticket_id: UUID, caller: Actor, as_of: AsOf, page: Page | None = None
+    app: TicketsApplication,
+    ticket_id: UUID,
+    caller: Actor,
+    as_of: AsOf,
+    page: Page | None = None,
+    *,
+    reach: Reach | None = None,
 ) -> TicketThen:
-    """The ticket at ``as_of`` as ``caller`` may see it; ``HistoryNotFound`` when there is none to see."""
+    """The ticket at ``as_of`` as ``caller`` may see it, by its ``reach`` (``service_layer.lookups.reach_for``;
+    ``None``: the caller's own, limited to no department); ``HistoryNotFound`` when there is none to see. The
+    side is decided on the ticket as it is now, as every command is."""
     try:
         current = app.get_ticket(ticket_id)
     except TicketNotFound:
         raise HistoryNotFound(f"There is no ticket {ticket_id}.") from None
-    side = side_of(caller, tenant=current.tenant, requester_id=current.requester_id)
+    side = current.side_for(reach or reach_of(caller))
     if side is None:
         raise HistoryNotFound(f"There is no ticket {ticket_id}.")
     last = current.version if as_of.moment is None else _version_at(app, current, as_of.moment)
