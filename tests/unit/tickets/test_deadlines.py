@@ -20,7 +20,7 @@ from hostdesk_tickets.domain.deadlines import (
 from hostdesk_tickets.domain.errors import TransitionForbidden
 from hostdesk_tickets.domain.ticket import Ticket
 
-from .builders import CUSTOMER, NOW, STAFF, close, command, opened_ticket, reply
+from .builders import CUSTOMER, NOW, STAFF, close, command, open_command, open_ticket, opened_ticket, reply
 
 WEEK = timedelta(days=7)
 
@@ -39,6 +39,18 @@ def answered(ticket: Ticket) -> TicketEvent:
 def waiting(ticket: Ticket, *, since: TicketEvent, version: int) -> Deadline:
     """The deadline of ``ticket`` answered at ``version``, a week after the answer ``since``."""
     return Deadline(ticket_id=ticket.id, tenant="acme", answered_version=version, due_at=since.occurred_at + WEEK)
+
+
+def test_a_ticket_the_handling_side_opens_to_its_requester_waits_for_it_from_the_opening() -> None:
+    to_the_customer = open_command(STAFF).model_copy(update={"requester_id": CUSTOMER.account_id})
+    ticket = open_ticket(to_the_customer, number=1)
+
+    (opening,) = recorded(ticket)
+
+    assert deadline_changes([opening], idle=WEEK) == [
+        Deadline(ticket_id=ticket.id, tenant="acme", answered_version=1, due_at=opening.occurred_at + WEEK)
+    ]
+    assert (ticket.status, ticket.answered_version) == (Status.ANSWERED, 1)
 
 
 def test_an_answer_sets_a_deadline_the_idle_time_after_it_at_the_answering_version() -> None:
