@@ -120,12 +120,16 @@ class Matrix:
         """One request as ``caller``; a command answered 202 is followed to the answer its request has."""
         client, headers = self.clients[service], self.tree.headers(caller)
         response = await client.request(method, path, json=body, params=params or None, headers=headers)
-        for _ in range(150):
-            if response.status_code != 202 or service != "intake":
-                break
-            await asyncio.sleep(0.2)
-            response = await client.get(response.headers["Location"], headers=headers)
-        return response
+        if response.status_code != 202 or service != "intake":
+            return response
+        polled = [response]
+
+        async def decided() -> bool:
+            polled[0] = await client.get(response.headers["Location"], headers=headers)
+            return polled[0].status_code != 202
+
+        await eventually(decided, within=30, every=0.2, what=f"the outcome of {caller}'s {method} {path}")
+        return polled[0]
 
     async def open_ticket(self, subject: str, **fields: Any) -> tuple[str, int]:
         """A ticket of C1's to R1 (its parent): its id and version."""
@@ -443,11 +447,13 @@ def wrong_cells(m: Matrix) -> list[str]:
 
 
 def observed_table(m: Matrix) -> str:
-    lines = ["          " + "".join(f"{action:<7}" for action in ACTIONS)]
-    for caller in EXPECTED:
-        cells = (m.observed.get(caller, {}).get(action, "unrun") for action in ACTIONS)
-        lines.append(f"{caller:<10}" + "".join(f"{cell:<7}" for cell in cells))
-    return "\n".join(lines)
+    """What each caller got, laid out as ``MATRIX``."""
+    rows = {caller: [m.observed.get(caller, {}).get(action, "unrun") for action in ACTIONS] for caller in EXPECTED}
+    widths = [max(len(action), *(len(row[n]) for row in rows.values())) + 1 for n, action in enumerate(ACTIONS)]
+    lines = ["".ljust(10) + "".join(action.ljust(width) for action, width in zip(ACTIONS, widths, strict=True))]
+    for caller, row in rows.items():
+        lines.append(caller.ljust(10) + "".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return "\n".join(line.rstrip() for line in lines)
 
 
 @pytest.mark.timeout(600)
