@@ -124,7 +124,7 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     mail_settings = MailSettings(default_language=settings.default_language, domain=envelope.domain, bounds=bounds)
 
     async def handle(event: TicketEvent) -> Handled:
-        return await handle_event(event, store=store, settings=mail_settings, now=clock())
+        return await handle_event(event, store=store, directory=directory, settings=mail_settings, now=clock())
 
     sender = OutboxSender(
         store=store, mailer=_mailer(settings), envelope=envelope, retry=_retry_policy(settings), clock=clock

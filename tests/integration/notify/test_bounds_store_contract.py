@@ -43,7 +43,7 @@ async def mail_a_reply(store: NotifyStore, story: TicketStory, *, at: timedelta,
     if story.version == 0:
         story.opened()
     reply = story.reply(STAFF)
-    mails = plan_mails(reply, kept(story), default_language="en", domain="h.test")
+    mails = plan_mails(reply, kept(story), default_language="en", domain="h.test").mails
     async with store.unit_of_work() as unit:
         await unit.save_ticket(kept(story))
         if held:

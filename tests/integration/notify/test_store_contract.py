@@ -36,7 +36,9 @@ async def queue_reply(store: NotifyStore, story: TicketStory) -> None:
     async with store.unit_of_work() as unit:
         await unit.claim_event(reply.event_id)
         await unit.save_ticket(contact(story))
-        await unit.queue(plan_mails(reply, contact(story, cc=()), default_language="en", domain="h.test"), now=NOW)
+        await unit.queue(
+            plan_mails(reply, contact(story, cc=()), default_language="en", domain="h.test").mails, now=NOW
+        )
 
 
 async def test_an_event_is_claimed_once(store: NotifyStore) -> None:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 from hostdesk_contracts.base import Role
 from hostdesk_devtools.stories import TicketStory, account
+from hostdesk_notify.adapters.memory import MemoryStore, OutboxRow
+from hostdesk_notify.adapters.ports import DeliveryStatus
 from hostdesk_notify.domain.contacts import TicketContact
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -40,3 +42,9 @@ def contact(
         assignee_email=assignee_email,
         version=max(story.version, 1),
     )
+
+
+def mail_of(store: MemoryStore) -> list[OutboxRow]:
+    """The outbox without what is kept never to be sent (held back by a bound, or with nobody to mail: a ticket of
+    these tests' tenant, which the directory does not hold, has nobody on its handling side)."""
+    return [row for row in store.outbox if row.status is not DeliveryStatus.SUPPRESSED]

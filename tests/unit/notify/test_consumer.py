@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.consumer import DurableConsumer, Redelivery
+from hostdesk_contracts.runtime.directory import MemoryDirectory
 from hostdesk_devtools.stories import TicketStory
 from hostdesk_notify.adapters.memory import MemoryStore
 from hostdesk_notify.entrypoints.events import TicketEvents
@@ -71,7 +72,9 @@ def consumer_for(store: MemoryStore, woken: Woken | None = None, *, database_dow
         if down[0]:
             down[0] -= 1
             raise ConnectionRefusedError("PostgreSQL is restarting")
-        return await handle_event(event, store=store, settings=MailSettings("en", "h.test"), now=NOW)
+        return await handle_event(
+            event, store=store, directory=MemoryDirectory(), settings=MailSettings("en", "h.test"), now=NOW
+        )
 
     return TicketEvents(
         store=store,

@@ -1,7 +1,9 @@
 from hostdesk_contracts.base import Status, Visibility
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.runtime.directory import MemoryDirectory
 from hostdesk_devtools.stories import TicketStory, every_kind_of_event
 from hostdesk_notify.adapters.memory import MemoryStore
+from hostdesk_notify.adapters.ports import DeliveryStatus
 from hostdesk_notify.domain.recipients import MailKind
 from hostdesk_notify.service_layer.handlers import Handled, MailSettings, Outcome, handle_event
 
@@ -15,13 +17,17 @@ from tests.unit.notify.builders import (
     STAFF,
     SYSTEM,
     TENANT,
+    mail_of,
 )
 
 SETTINGS = MailSettings(default_language="en", domain="hostdesk.test")
 
 
 async def _handle(store: MemoryStore, *events: TicketEvent) -> list[Handled]:
-    return [await handle_event(event, store=store, settings=SETTINGS, now=NOW) for event in events]
+    return [
+        await handle_event(event, store=store, directory=MemoryDirectory(), settings=SETTINGS, now=NOW)
+        for event in events
+    ]
 
 
 async def test_a_staff_public_reply_queues_one_mail_per_address_of_the_requesting_side() -> None:
@@ -29,8 +35,8 @@ async def test_a_staff_public_reply_queues_one_mail_per_address_of_the_requestin
 
     await _handle(store, story.opened(cc=CC), story.reply(STAFF))
 
-    assert sorted(row.mail.recipient for row in store.outbox) == sorted([REQUESTER_EMAIL, *CC])
-    assert {row.mail.subject for row in store.outbox} == {"[#482913] Website down"}
+    assert sorted(row.mail.recipient for row in mail_of(store)) == sorted([REQUESTER_EMAIL, *CC])
+    assert {row.mail.subject for row in mail_of(store)} == {"[#482913] Website down"}
 
 
 async def test_the_same_event_delivered_twice_queues_its_mails_once() -> None:
@@ -40,7 +46,7 @@ async def test_the_same_event_delivered_twice_queues_its_mails_once() -> None:
     results = await _handle(store, opened, reply, reply)
 
     assert results[-1] == Handled(Outcome.DUPLICATE)
-    assert len(store.outbox) == 1 + len(CC)
+    assert len(mail_of(store)) == 1 + len(CC)
 
 
 async def test_an_internal_note_queues_nothing() -> None:
@@ -48,23 +54,26 @@ async def test_an_internal_note_queues_nothing() -> None:
 
     await _handle(store, story.opened(cc=CC), story.reply(STAFF, visibility=Visibility.INTERNAL))
 
-    assert store.outbox == []
+    assert mail_of(store) == []
 
 
-async def test_a_customer_reply_queues_nothing() -> None:
+async def test_a_customer_reply_mails_nobody_on_the_requesting_side() -> None:
     store, story = MemoryStore(), TicketStory(REQUESTER)
 
     await _handle(store, story.opened(cc=CC), story.reply(REQUESTER))
 
-    assert store.outbox == []
+    assert {row.mail.recipient for row in store.outbox} & {REQUESTER_EMAIL, *CC} == set()
 
 
-async def test_opening_a_ticket_queues_nothing_yet() -> None:
+async def test_a_new_ticket_whose_handling_side_the_directory_does_not_hold_is_kept_unsent_with_the_reason() -> None:
     store, story = MemoryStore(), TicketStory(REQUESTER)
 
-    await _handle(store, story.opened(cc=CC))
+    [handled] = await _handle(store, story.opened(cc=CC))
 
-    assert store.outbox == []
+    assert handled == Handled(Outcome.HANDLED, queued=0, suppressed=1)
+    [row] = store.outbox
+    assert (row.mail.recipient, row.mail.kind, row.status) == ("", MailKind.NEW_TICKET, DeliveryStatus.SUPPRESSED)
+    assert row.suppressed_reason == f"nobody to mail: {TENANT} has no staff and is not in the directory"
 
 
 async def test_a_reply_to_a_ticket_not_seen_yet_comes_early_and_records_nothing() -> None:
@@ -76,7 +85,7 @@ async def test_a_reply_to_a_ticket_not_seen_yet_comes_early_and_records_nothing(
 
     assert result == Handled(Outcome.EARLY)
     assert reply.event_id not in store.inbox
-    assert store.outbox == []
+    assert mail_of(store) == []
 
 
 async def test_a_reply_tried_again_once_its_ticket_is_seen_queues_its_mails() -> None:
@@ -110,7 +119,7 @@ async def test_a_reply_handled_before_a_cc_change_ahead_of_it_waits_and_then_mai
     early, *_ = await _handle(store, reply, cc_changed, reply)
 
     assert early == Handled(Outcome.EARLY)
-    assert sorted(row.mail.recipient for row in store.outbox) == [REQUESTER_EMAIL, "new@example.com"]
+    assert sorted(row.mail.recipient for row in mail_of(store)) == [REQUESTER_EMAIL, "new@example.com"]
 
 
 async def test_mail_after_a_cc_change_goes_to_the_new_cc_recipients_only() -> None:
@@ -118,14 +127,14 @@ async def test_mail_after_a_cc_change_goes_to_the_new_cc_recipients_only() -> No
 
     await _handle(store, story.opened(cc=CC), story.cc_change(REQUESTER, ("new@example.com",)), story.reply(STAFF))
 
-    assert sorted(row.mail.recipient for row in store.outbox) == [REQUESTER_EMAIL, "new@example.com"]
+    assert sorted(row.mail.recipient for row in mail_of(store)) == [REQUESTER_EMAIL, "new@example.com"]
 
 
 async def test_mail_before_a_cc_change_went_to_the_cc_recipients_of_its_time() -> None:
     store, story = MemoryStore(), TicketStory(REQUESTER)
     await _handle(store, story.opened(cc=CC), story.reply(STAFF), story.cc_change(REQUESTER, ()))
 
-    assert sorted(row.mail.recipient for row in store.outbox) == sorted([REQUESTER_EMAIL, *CC])
+    assert sorted(row.mail.recipient for row in mail_of(store)) == sorted([REQUESTER_EMAIL, *CC])
 
 
 async def test_every_event_type_is_handled_and_none_is_left_waiting() -> None:
@@ -148,7 +157,7 @@ async def test_a_cc_change_tags_and_an_assignment_mail_nobody() -> None:
     )
 
     assert [result.queued for result in results] == [0, 0, 0, 0]
-    assert store.outbox == []
+    assert mail_of(store) == []
 
 
 async def test_a_customer_reply_after_an_assignment_mails_the_assignee_only() -> None:
@@ -156,8 +165,8 @@ async def test_a_customer_reply_after_an_assignment_mails_the_assignee_only() ->
 
     await _handle(store, story.opened(cc=CC), story.assign(STAFF, ASSIGNEE), story.reply(REQUESTER, "Still down."))
 
-    assert [row.mail.recipient for row in store.outbox] == [ASSIGNEE_EMAIL]
-    assert store.outbox[0].mail.kind is MailKind.CUSTOMER_REPLY
+    assert [row.mail.recipient for row in mail_of(store)] == [ASSIGNEE_EMAIL]
+    assert mail_of(store)[0].mail.kind is MailKind.CUSTOMER_REPLY
 
 
 async def test_a_customer_reply_after_the_ticket_is_unassigned_mails_nobody() -> None:
@@ -167,7 +176,7 @@ async def test_a_customer_reply_after_the_ticket_is_unassigned_mails_nobody() ->
         store, story.opened(cc=CC), story.assign(STAFF, ASSIGNEE), story.assign(STAFF, None), story.reply(REQUESTER)
     )
 
-    assert store.outbox == []
+    assert mail_of(store) == []
 
 
 async def test_a_resolution_then_a_close_each_mail_the_requesting_side_once() -> None:
@@ -181,7 +190,7 @@ async def test_a_resolution_then_a_close_each_mail_the_requesting_side_once() ->
         story.reopen(REQUESTER),
     )
 
-    assert sorted((row.mail.kind, row.mail.recipient) for row in store.outbox) == sorted(
+    assert sorted((row.mail.kind, row.mail.recipient) for row in mail_of(store)) == sorted(
         (kind, address)
         for kind in (MailKind.TICKET_RESOLVED, MailKind.TICKET_CLOSED)
         for address in (REQUESTER_EMAIL, *CC)
@@ -199,4 +208,4 @@ async def test_an_answered_ticket_closed_by_itself_mails_the_requesting_side_an_
         story.close(SYSTEM, "No reply from the requester for 7 days", automatic=True),
     )
 
-    assert [row.mail.kind for row in store.outbox] == [MailKind.STAFF_REPLY, MailKind.TICKET_AUTO_CLOSED]
+    assert [row.mail.kind for row in mail_of(store)] == [MailKind.STAFF_REPLY, MailKind.TICKET_AUTO_CLOSED]

@@ -16,7 +16,7 @@ SENT_AT = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 def test_a_mail_threads_under_its_ticket_and_is_answered_at_the_support_address() -> None:
     story = TicketStory(REQUESTER, number=482913, subject="Website down")
-    mail = plan_mails(story.reply(STAFF), contact(story), default_language="en", domain=ENVELOPE.domain)[0]
+    mail = plan_mails(story.reply(STAFF), contact(story), default_language="en", domain=ENVELOPE.domain).mails[0]
 
     message = compose(mail, envelope=ENVELOPE, date=SENT_AT)
 
@@ -30,7 +30,7 @@ def test_a_mail_threads_under_its_ticket_and_is_answered_at_the_support_address(
 
 def test_a_closure_notice_is_marked_as_automatic_so_that_vacation_replies_stay_quiet() -> None:
     story = TicketStory(REQUESTER)
-    mail = plan_mails(story.close(STAFF), contact(story), default_language="en", domain=ENVELOPE.domain)[0]
+    mail = plan_mails(story.close(STAFF), contact(story), default_language="en", domain=ENVELOPE.domain).mails[0]
 
     message = compose(mail, envelope=ENVELOPE, date=SENT_AT)
 
@@ -48,7 +48,7 @@ NOTICES: dict[str, Callable[[TicketStory], TicketEvent]] = {
 def test_every_notice_of_a_change_is_marked_as_automatic(notice: str) -> None:
     story = TicketStory(REQUESTER)
     event = NOTICES[notice](story)
-    mail = plan_mails(event, contact(story), default_language="en", domain=ENVELOPE.domain)[0]
+    mail = plan_mails(event, contact(story), default_language="en", domain=ENVELOPE.domain).mails[0]
 
     message = compose(mail, envelope=ENVELOPE, date=SENT_AT)
 
@@ -57,7 +57,7 @@ def test_every_notice_of_a_change_is_marked_as_automatic(notice: str) -> None:
 
 def test_a_staff_reply_is_not_marked_as_automatic() -> None:
     story = TicketStory(REQUESTER)
-    mail = plan_mails(story.reply(STAFF), contact(story), default_language="en", domain=ENVELOPE.domain)[0]
+    mail = plan_mails(story.reply(STAFF), contact(story), default_language="en", domain=ENVELOPE.domain).mails[0]
 
     message = compose(mail, envelope=ENVELOPE, date=SENT_AT)
 
@@ -67,7 +67,7 @@ def test_a_staff_reply_is_not_marked_as_automatic() -> None:
 def test_a_customer_reply_passed_to_the_assignee_is_not_marked_as_automatic() -> None:
     story = TicketStory(REQUESTER)
     kept = contact(story, assignee_email="kim@hostdesk.test")
-    [mail] = plan_mails(story.reply(REQUESTER), kept, default_language="en", domain=ENVELOPE.domain)
+    [mail] = plan_mails(story.reply(REQUESTER), kept, default_language="en", domain=ENVELOPE.domain).mails
 
     message = compose(mail, envelope=ENVELOPE, date=SENT_AT)
 

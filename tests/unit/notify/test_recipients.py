@@ -6,6 +6,7 @@ from hostdesk_contracts.base import Status, Visibility
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_devtools.stories import TicketStory, every_kind_of_event
 from hostdesk_notify.domain.mail import message_id_for
+from hostdesk_notify.domain.people import NOBODY_KNOWN
 from hostdesk_notify.domain.planning import plan_mails
 from hostdesk_notify.domain.recipients import MailKind, handling_side, mail_kind_for, requesting_side
 
@@ -22,7 +23,7 @@ from tests.unit.notify.builders import (
 
 
 def _recipients(story: TicketStory, event: TicketEvent, **kept: Any) -> list[str]:
-    mails = plan_mails(event, contact(story, **kept), default_language="en", domain="hostdesk.test")
+    mails = plan_mails(event, contact(story, **kept), default_language="en", domain="hostdesk.test").mails
     return [mail.recipient for mail in mails]
 
 
@@ -87,8 +88,8 @@ def test_each_recipient_of_an_event_gets_its_own_stable_message_id() -> None:
     story = TicketStory(REQUESTER)
     reply = story.reply(STAFF)
 
-    first = plan_mails(reply, contact(story), default_language="en", domain="hostdesk.test")
-    again = plan_mails(reply, contact(story), default_language="en", domain="hostdesk.test")
+    first = plan_mails(reply, contact(story), default_language="en", domain="hostdesk.test").mails
+    again = plan_mails(reply, contact(story), default_language="en", domain="hostdesk.test").mails
 
     assert [m.message_id for m in first] == [m.message_id for m in again]
     assert len({m.message_id for m in first}) == len(first)
@@ -99,8 +100,8 @@ def test_every_mail_of_a_ticket_refers_to_the_same_thread() -> None:
     story = TicketStory(REQUESTER)
     kept = contact(story)
 
-    reply_mails = plan_mails(story.reply(STAFF), kept, default_language="en", domain="hostdesk.test")
-    closed_mails = plan_mails(story.close(STAFF), kept, default_language="en", domain="hostdesk.test")
+    reply_mails = plan_mails(story.reply(STAFF), kept, default_language="en", domain="hostdesk.test").mails
+    closed_mails = plan_mails(story.close(STAFF), kept, default_language="en", domain="hostdesk.test").mails
 
     assert {m.thread_id for m in reply_mails + closed_mails} == {f"<ticket-{story.ticket_id}@hostdesk.test>"}
 
@@ -199,7 +200,7 @@ def test_a_customer_reply_to_a_ticket_whose_assignee_has_no_address_mails_nobody
 def test_an_assignee_address_that_cannot_be_mailed_is_left_out() -> None:
     kept = contact(TicketStory(REQUESTER), assignee_email="kim@hostdesk.test\r\nBcc: all@example.com")
 
-    assert handling_side(kept) == ()
+    assert handling_side(kept, NOBODY_KNOWN).recipients == ()
 
 
 QUIET: dict[str, Callable[[TicketStory], TicketEvent]] = {
@@ -220,10 +221,11 @@ def test_internal_notes_tags_assignment_and_cc_changes_mail_nobody_on_either_sid
     assert _recipients(story, event, assignee_email=ASSIGNEE_EMAIL) == []
 
 
-def test_of_the_whole_lifecycle_only_public_replies_resolution_closing_and_merging_mail() -> None:
+def test_of_the_whole_lifecycle_only_the_opening_public_replies_resolution_closing_and_merging_mail() -> None:
     kinds = {type(event).__name__: mail_kind_for(event) for event in every_kind_of_event(TENANT).events}
 
     assert {name for name, kind in kinds.items() if kind is not None} == {
+        "TicketOpened",
         "ReplyPosted",
         "StatusChanged",
         "TicketClosed",

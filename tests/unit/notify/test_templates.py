@@ -1,11 +1,11 @@
 from typing import Any
 
 import pytest
-from hostdesk_contracts.base import Status
+from hostdesk_contracts.base import Side, Status
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_devtools.stories import TicketStory, every_kind_of_event
 from hostdesk_notify.domain.planning import plan_mails
-from hostdesk_notify.domain.recipients import MailKind
+from hostdesk_notify.domain.recipients import MailKind, Route
 from hostdesk_notify.domain.templates import SUPPORTED_LANGUAGES, RenderedMail, choose_template, render
 
 from tests.unit.notify.builders import ASSIGNEE_EMAIL, REQUESTER, REQUESTER_EMAIL, STAFF, SYSTEM, TENANT, contact
@@ -104,9 +104,11 @@ def test_every_kind_of_mail_has_its_own_template_in_each_language(kind: MailKind
     assert (template.kind, template.language) == (kind, language)
 
 
-def _rendered(kind: MailKind, language: str, story: TicketStory, event: TicketEvent, **kept: Any) -> RenderedMail:
+def _rendered(
+    kind: MailKind, language: str, story: TicketStory, event: TicketEvent, route: Route = Route.REQUESTER, **kept: Any
+) -> RenderedMail:
     template = choose_template(kind, language=language, default_language="en")
-    return render(template, ticket=contact(story, **kept), event=event)
+    return render(template, ticket=contact(story, **kept), event=event, route=route)
 
 
 def test_a_resolution_notice_says_the_ticket_is_resolved_and_invites_a_rating() -> None:
@@ -188,7 +190,7 @@ def test_a_customer_reply_to_the_assignee_names_its_author_and_carries_the_reply
     story = TicketStory(REQUESTER, number=77, subject="Website down")
     reply = story.reply(REQUESTER, "Still down for me.")
 
-    mail = _rendered(MailKind.CUSTOMER_REPLY, "en", story, reply, assignee_email="kim@hostdesk.test")
+    mail = _rendered(MailKind.CUSTOMER_REPLY, "en", story, reply, Route.ASSIGNEE, assignee_email="kim@hostdesk.test")
 
     assert mail.subject == "[#77] Website down"
     assert mail.body.startswith(f"{REQUESTER_EMAIL} replied to ticket #77:\n\nStill down for me.\n")
@@ -198,7 +200,7 @@ def test_a_customer_reply_to_the_assignee_names_its_author_and_carries_the_reply
 def test_a_customer_reply_to_the_assignee_in_french_says_who_answered() -> None:
     story = TicketStory(REQUESTER, number=77)
 
-    mail = _rendered(MailKind.CUSTOMER_REPLY, "fr", story, story.reply(REQUESTER, "Toujours en panne."))
+    mail = _rendered(MailKind.CUSTOMER_REPLY, "fr", story, story.reply(REQUESTER, "Toujours en panne."), Route.ASSIGNEE)
 
     assert mail.body.startswith(f"{REQUESTER_EMAIL} a répondu sur le ticket n° 77 :\n\nToujours en panne.\n")
     assert "vous est attribué" in mail.body
@@ -210,9 +212,13 @@ def test_every_mail_of_the_whole_lifecycle_renders_in_each_language(language: st
     story = lifecycle.target
     # The lifecycle ends closed by itself; a close by staff is a mail of its own kind.
     events = [*lifecycle.events, story.reopen(lifecycle.requester), story.close(lifecycle.agent, "Fixed.")]
+    # And a ticket the handling side opens to its requester.
+    events.append(TicketStory(lifecycle.requester).opened().model_copy(update={"side": Side.HANDLER}))
 
     mails = [
-        plan_mails(event, contact(story, assignee_email=ASSIGNEE_EMAIL), default_language=language, domain="h.test")
+        plan_mails(
+            event, contact(story, assignee_email=ASSIGNEE_EMAIL), default_language=language, domain="h.test"
+        ).mails
         for event in events
     ]
 

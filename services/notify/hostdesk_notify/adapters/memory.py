@@ -149,6 +149,7 @@ class MemoryStore:
                 created_at=r.created_at,
                 sent_at=r.sent_at,
                 suppressed_reason=r.suppressed_reason,
+                language=r.mail.language,
             )
             for r in rows[:limit]
         ]

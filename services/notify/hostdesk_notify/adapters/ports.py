@@ -25,12 +25,12 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"
-    SUPPRESSED = "suppressed"  # held back by a bound on mail, never sent
+    SUPPRESSED = "suppressed"  # held back by a bound on mail, or nobody to send it to: never sent
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One outbox row as staff see it."""
+    """One outbox row as staff see it. ``recipient`` empty: a mail nobody could be sent (``suppressed``)."""
 
     event_id: str
     recipient: str
@@ -41,6 +41,7 @@ class Delivery:
     created_at: datetime
     sent_at: datetime | None
     suppressed_reason: str | None = None
+    language: str | None = None
 
 
 class UnitOfWork(Protocol):
@@ -63,7 +64,8 @@ class UnitOfWork(Protocol):
         ...
 
     async def suppress(self, held: Sequence[Suppressed], *, now: datetime) -> None:
-        """Keep mails held back by a bound in the outbox, with their reasons, never to be sent."""
+        """Keep mails held back (by a bound, or for want of anyone to mail) in the outbox, with their reasons,
+        never to be sent."""
         ...
 
     async def recent_mail(self, ticket: TicketContact, *, since: datetime) -> RecentMail:

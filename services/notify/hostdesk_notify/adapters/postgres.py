@@ -56,18 +56,20 @@ _TICKET_AS_KEPT = f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE ticket_id = $1 A
 # $12 'pending', or 'suppressed' with its reason in $13: a suppressed mail is never due.
 _QUEUE = """
 INSERT INTO outbox (event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body,
-                    created_at, next_attempt_at, requester_id, status, suppressed_reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13)
+                    created_at, next_attempt_at, requester_id, status, suppressed_reason, language)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14)
 ON CONFLICT DO NOTHING
 """
 # What counts against the bounds: mail queued to the requesting side, not what was held back.
-_COUNTED = "created_at > $3 AND status <> 'suppressed' AND kind <> 'customer_reply'"
+_TO_HANDLING_SIDE = ", ".join(f"'{kind.value}'" for kind in MailKind if kind.to_handling_side)
+_COUNTED = f"created_at > $3 AND status <> 'suppressed' AND kind NOT IN ({_TO_HANDLING_SIDE})"
 _RECENT_OF_TICKET = f"SELECT count(*) FROM outbox WHERE tenant = $1 AND ticket_id = $2 AND {_COUNTED}"
 _RECENT_OF_REQUESTER = f"SELECT count(*) FROM outbox WHERE tenant = $1 AND requester_id = $2 AND {_COUNTED}"
 # Held to the transaction's end: two replicas counting one requester's mail count one after the other.
 _LOCK_REQUESTER = "SELECT pg_advisory_xact_lock(hashtext($1))"
 _CLAIM_DUE = """
-SELECT event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body, attempts, requester_id
+SELECT event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body, attempts, requester_id,
+       language
 FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
 ORDER BY next_attempt_at LIMIT 1
 FOR UPDATE SKIP LOCKED
@@ -88,7 +90,7 @@ VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
 ON CONFLICT (consumer, stream, stream_seq) DO NOTHING
 """
 _DELIVERIES = """
-SELECT event_id, recipient, subject, status, attempts, last_error, created_at, sent_at, suppressed_reason
+SELECT event_id, recipient, subject, status, attempts, last_error, created_at, sent_at, suppressed_reason, language
 FROM outbox WHERE tenant = $1 AND ticket_id = $2
 ORDER BY created_at, event_id, recipient LIMIT $3
 """
@@ -156,6 +158,7 @@ class PostgresUnitOfWork:
                     m.requester_id,
                     DeliveryStatus.PENDING.value if reason is None else DeliveryStatus.SUPPRESSED.value,
                     reason,
+                    m.language,
                 )
                 for m, reason in mails
             ],
@@ -212,6 +215,7 @@ def _mail_of(row: asyncpg.Record) -> OutgoingMail:
         subject=row["subject"],
         body=row["body"],
         requester_id=row["requester_id"],
+        language=row["language"],
     )
 
 

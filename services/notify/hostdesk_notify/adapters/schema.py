@@ -68,6 +68,8 @@ ALTER TABLE {schema}.outbox
     ADD COLUMN IF NOT EXISTS suppressed_reason  text;
 CREATE INDEX IF NOT EXISTS outbox_by_requester ON {schema}.outbox (tenant, requester_id, created_at)
     WHERE requester_id IS NOT NULL;
+-- Added with mail in each reader's language: the language a mail is written in. A row kept before has none.
+ALTER TABLE {schema}.outbox ADD COLUMN IF NOT EXISTS language text;
 -- A mail held back by a bound is 'suppressed'. The first check knew three statuses: replaced once, by name.
 DO $$
 BEGIN

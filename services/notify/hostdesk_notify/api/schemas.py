@@ -14,7 +14,7 @@ class DeliveryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     event_id: str
-    recipient: str
+    recipient: str = Field(description="The address mailed; empty for a mail nobody could be sent (``suppressed``).")
     subject: str
     status: DeliveryStatus
     attempts: int
@@ -22,7 +22,12 @@ class DeliveryOut(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     suppressed_reason: str | None = Field(
-        default=None, description="Why a ``suppressed`` mail was held back by a bound on mail, never to be sent."
+        default=None,
+        description="Why a ``suppressed`` mail is never sent: a bound on mail, or nobody on the handling side with "
+        "an address to mail.",
+    )
+    language: str | None = Field(
+        default=None, description="The language the mail is written in: its reader's (None for older mail)."
     )
 
 

@@ -6,8 +6,8 @@ Two bounds over a sliding hour, counted from the mail notify queued (what it hel
   a ticket whose mail keeps flowing past that is a loop or an abuse, not a conversation.
 - ``per_requester`` = 300 mails to the requesting side of all one requester's tickets: a reseller with a busy
   hour of a hundred answered tickets to itself and two colleagues each.
-Mail to the handling side (a customer's reply to the assignee) is neither counted nor held back: it goes to the
-provider's own staff, and the tickets service bounds how fast a requester posts.
+Mail to the handling side (a new ticket, a customer's reply) is neither counted nor held back: it goes to the
+organisation's own staff or account, and the tickets service bounds how fast a requester posts.
 
 A mail over a bound is kept in the outbox as ``suppressed``, with its reason, and is never sent; the requester's
 own address comes before the CC recipients, so it is the last to be held back.
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from hostdesk_notify.domain.mail import OutgoingMail
-from hostdesk_notify.domain.recipients import MailKind
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class Suppressed:
 
 
 def counts_against_bounds(mail: OutgoingMail) -> bool:
-    return mail.kind is not MailKind.CUSTOMER_REPLY
+    return not mail.kind.to_handling_side
 
 
 def within_bounds(

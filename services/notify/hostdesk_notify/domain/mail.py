@@ -15,7 +15,9 @@ from hostdesk_notify.domain.recipients import MailKind
 @dataclass(frozen=True)
 class OutgoingMail:
     """A mail to send. ``(event_id, recipient)`` names it: one event mails an address once. ``requester_id``: the
-    account whose ticket it is about (None for a ticket notify kept before it knew requesters)."""
+    account whose ticket it is about (None for a ticket notify kept before it knew requesters). ``language``: the
+    language it is written in (None for a mail planned before notify wrote each in its reader's). ``recipient``
+    is empty for a mail nobody could be sent, kept in the delivery log only."""
 
     event_id: str
     recipient: str
@@ -27,6 +29,7 @@ class OutgoingMail:
     subject: str
     body: str
     requester_id: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ def compose(mail: OutgoingMail, *, envelope: Envelope, date: datetime) -> EmailM
     message["In-Reply-To"] = mail.thread_id
     message["References"] = mail.thread_id
     message["X-HostDesk-Ticket-Id"] = str(mail.ticket_id)
+    if mail.language:
+        message["Content-Language"] = mail.language  # RFC 3282
     if mail.kind.is_notice:
         # RFC 3834: a notice no person wrote; vacation responders must not answer it.
         message["Auto-Submitted"] = "auto-generated"

@@ -1,38 +1,90 @@
-"""From one event to the mails it sends."""
+"""From one event to the mails it sends: one per recipient, written once per language and route among them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from hostdesk_contracts.events import TicketEvent
 
+from hostdesk_notify.domain.bounds import Suppressed
 from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.mail import OutgoingMail, message_id_for, thread_id_for
-from hostdesk_notify.domain.recipients import mail_kind_for, recipients_of
-from hostdesk_notify.domain.templates import choose_template, render
+from hostdesk_notify.domain.people import NOBODY_KNOWN, People
+from hostdesk_notify.domain.recipients import MailKind, Recipient, Route, mail_kind_for, recipients_of
+from hostdesk_notify.domain.templates import MailTemplate, RenderedMail, choose_template, render
+
+NOBODY = ""  # the recipient of a mail nobody could be sent
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The mails an event sends, and the one it would have sent when nobody could be mailed (``unaddressed``,
+    kept as suppressed with the reason, so that the delivery log tells it)."""
+
+    mails: tuple[OutgoingMail, ...] = ()
+    unaddressed: tuple[Suppressed, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Planning:
+    event: TicketEvent
+    ticket: TicketContact
+    kind: MailKind
+    default_language: str
+    domain: str
+
+    def mail(self, recipient: str, template: MailTemplate, rendered: RenderedMail) -> OutgoingMail:
+        """One event to one address: its ids are the same however often, and in whatever language, it is planned."""
+        return OutgoingMail(
+            event_id=self.event.event_id,
+            recipient=recipient,
+            message_id=message_id_for(self.event.event_id, recipient, domain=self.domain),
+            thread_id=thread_id_for(self.ticket.ticket_id, domain=self.domain),
+            ticket_id=self.ticket.ticket_id,
+            tenant=self.ticket.tenant,
+            requester_id=self.ticket.requester_id,
+            kind=self.kind,
+            subject=rendered.subject,
+            body=rendered.body,
+            language=template.language,
+        )
+
+    def template(self, language: str | None) -> MailTemplate:
+        return choose_template(self.kind, language=language, default_language=self.default_language)
 
 
 def plan_mails(
-    event: TicketEvent, ticket: TicketContact, *, default_language: str, domain: str
-) -> tuple[OutgoingMail, ...]:
-    """One mail per recipient of the event's kind of mail, or none when the event mails nobody."""
+    event: TicketEvent, ticket: TicketContact, *, people: People = NOBODY_KNOWN, default_language: str, domain: str
+) -> Plan:
+    """One mail per recipient of the event's kind of mail, each in its reader's language (``people``: what the
+    directory says of them now; the installation's language for anyone it does not hold). Recipients who read
+    the same language for the same reason share one rendering. No mail when the event mails nobody."""
     kind = mail_kind_for(event)
     if kind is None:
-        return ()
-    # Tickets carry no language of their own yet: every mail speaks the installation's language.
-    template = choose_template(kind, language=None, default_language=default_language)
-    rendered = render(template, ticket=ticket, event=event)
-    thread_id = thread_id_for(ticket.ticket_id, domain=domain)
-    return tuple(
-        OutgoingMail(
-            event_id=event.event_id,
-            recipient=recipient,
-            message_id=message_id_for(event.event_id, recipient, domain=domain),
-            thread_id=thread_id,
-            ticket_id=ticket.ticket_id,
-            tenant=ticket.tenant,
-            requester_id=ticket.requester_id,
-            kind=kind,
-            subject=rendered.subject,
-            body=rendered.body,
+        return Plan()
+    planning = _Planning(event, ticket, kind, default_language, domain)
+    addressed = recipients_of(kind, ticket, event=event, people=people)
+    rendered: dict[tuple[str, Route], tuple[MailTemplate, RenderedMail]] = {}
+    mails: list[OutgoingMail] = []
+    for recipient in addressed.recipients:
+        template, mail = _rendering(planning, recipient, rendered)
+        mails.append(planning.mail(recipient.address, template, mail))
+    if mails or addressed.nobody_because is None:
+        return Plan(mails=tuple(mails))
+    template = planning.template(None)
+    unsent = planning.mail(NOBODY, template, render(template, ticket=ticket, event=event, route=Route.SUPPORT_TEAM))
+    return Plan(unaddressed=(Suppressed(unsent, f"nobody to mail: {addressed.nobody_because}"),))
+
+
+def _rendering(
+    planning: _Planning, recipient: Recipient, rendered: dict[tuple[str, Route], tuple[MailTemplate, RenderedMail]]
+) -> tuple[MailTemplate, RenderedMail]:
+    """The template and words for ``recipient``, rendered once for every recipient of its language and route."""
+    template = planning.template(recipient.language)
+    key = (template.language, recipient.route)
+    if key not in rendered:
+        rendered[key] = (
+            template,
+            render(template, ticket=planning.ticket, event=planning.event, route=recipient.route),
         )
-        for recipient in recipients_of(kind, ticket, event=event)
-    )
+    return rendered[key]

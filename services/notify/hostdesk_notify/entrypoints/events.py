@@ -6,7 +6,8 @@ in one PostgreSQL transaction and acknowledged after its commit. Bytes that are 
 terminated; an event of a type this version does not know moves its ticket a version on and mails nobody; an
 event ahead of an earlier one of its ticket comes back later (``Redelivery``), long enough for an earlier one
 held by a replica that died to come back first. While PostgreSQL is away the messages are held, not handed
-back, so an outage never uses up their deliveries.
+back, so an outage never uses up their deliveries; so are they while the directory cannot be read (its bucket not
+reached yet), which the mail of an event is addressed with.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncpg
 from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_signed
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.consumer import DeadLetter, Redelivery, hold
+from hostdesk_contracts.runtime.directory import DirectoryUnavailable
 from hostdesk_contracts.signing import EventSigner
 from hostdesk_contracts.subjects import TICKET_ID
 from nats.aio.msg import Msg
@@ -30,6 +32,8 @@ from hostdesk_notify.service_layer.handlers import Handled, Outcome
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[TicketEvent], Awaitable[Handled]]
+# What handling an event waits out, holding its messages: PostgreSQL away, or the directory not readable yet.
+HANDLING_UNAVAILABLE: tuple[type[BaseException], ...] = (*POSTGRES_UNAVAILABLE, DirectoryUnavailable)
 
 
 def by_ticket(messages: list[Msg]) -> list[list[Msg]]:
@@ -69,8 +73,8 @@ class TicketEvents:
                 return  # stopping while PostgreSQL was away: the rest come back, in order, after their ack wait
 
     async def process(self, message: Msg, *, behind: list[Msg] | None = None) -> bool:
-        """Handle and settle one message; False when asked to stop while PostgreSQL was away (then it is left
-        unsettled, to come back). ``behind``: the ticket's later messages, held with it meanwhile."""
+        """Handle and settle one message; False when asked to stop while PostgreSQL or the directory was away (then
+        it is left unsettled, to come back). ``behind``: the ticket's later messages, held with it meanwhile."""
         match decode_signed(self._signer, message.subject, message.headers, message.data):
             case Undecodable(error):
                 return await self._give_up(message, reason=error)
@@ -86,11 +90,11 @@ class TicketEvents:
             handled = await hold(
                 lambda: self._handle(event),
                 held=[message, *(behind or ())],
-                unavailable=POSTGRES_UNAVAILABLE,
+                unavailable=HANDLING_UNAVAILABLE,
                 stopping=self._stopping,
-                what="PostgreSQL",
+                what="PostgreSQL or the directory",
             )
-        except POSTGRES_UNAVAILABLE:
+        except HANDLING_UNAVAILABLE:
             return False
         except asyncpg.PostgresError as error:
             return await self._give_up(message, reason=f"PostgreSQL refuses its data: {error!r}")

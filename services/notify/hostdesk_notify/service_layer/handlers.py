@@ -1,5 +1,7 @@
-"""Handling one ticket event: bring the ticket's contact up to it, queue its mails within the bounds on mail (and
-keep those over a bound as suppressed), all in one transaction."""
+"""Handling one ticket event: bring the ticket's contact up to it, address its mails with the directory as it is
+now, queue them within the bounds on mail (and keep those over a bound, or that nobody could be sent, as
+suppressed), all in one transaction. The event's inbox row commits with its mails: a redelivery, whatever the
+directory says by then, plans nothing again."""
 
 from __future__ import annotations
 
@@ -9,12 +11,15 @@ from datetime import datetime
 from enum import StrEnum
 
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.runtime.directory import Directory
 
 from hostdesk_notify.adapters.ports import NotifyStore, UnitOfWork
 from hostdesk_notify.domain.bounds import MailBounds, RecentMail, counts_against_bounds, within_bounds
 from hostdesk_notify.domain.contacts import Step, TicketContact, contact_after, step_for
 from hostdesk_notify.domain.mail import OutgoingMail
 from hostdesk_notify.domain.planning import plan_mails
+from hostdesk_notify.domain.recipients import mail_kind_for
+from hostdesk_notify.service_layer.people import people_for
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +34,7 @@ class Outcome(StrEnum):
 class Handled:
     outcome: Outcome
     queued: int = 0
-    suppressed: int = 0  # held back by a bound on mail
+    suppressed: int = 0  # held back by a bound on mail, or nobody to send it to
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,10 @@ class _Early(Exception):
     """Rolls the transaction back, the inbox row with it, so that the redelivery is handled afresh."""
 
 
-async def handle_event(event: TicketEvent, *, store: NotifyStore, settings: MailSettings, now: datetime) -> Handled:
+async def handle_event(
+    event: TicketEvent, *, store: NotifyStore, directory: Directory, settings: MailSettings, now: datetime
+) -> Handled:
+    """May raise ``DirectoryUnavailable`` (nothing recorded then): the event is to be handled again later."""
     try:
         async with store.unit_of_work() as unit:
             if not await unit.claim_event(event.event_id):
@@ -56,14 +64,18 @@ async def handle_event(event: TicketEvent, *, store: NotifyStore, settings: Mail
                 return Handled(Outcome.DUPLICATE)
             ticket = contact_after(known, event)
             await unit.save_ticket(ticket)
-            mails = plan_mails(event, ticket, default_language=settings.default_language, domain=settings.domain)
-            recent = await _recent(unit, ticket, mails, bounds=settings.bounds, now=now)
-            sent, held = within_bounds(mails, recent=recent, bounds=settings.bounds)
+            people = await people_for(directory, mail_kind_for(event), ticket)
+            plan = plan_mails(
+                event, ticket, people=people, default_language=settings.default_language, domain=settings.domain
+            )
+            recent = await _recent(unit, ticket, plan.mails, bounds=settings.bounds, now=now)
+            sent, held = within_bounds(plan.mails, recent=recent, bounds=settings.bounds)
+            held = [*plan.unaddressed, *held]
             await unit.queue(sent, now=now)
             if held:
                 await unit.suppress(held, now=now)
                 log.warning(
-                    "mail held back: event_id=%s ticket_id=%s mails=%d: %s",
+                    "mail not sent: event_id=%s ticket_id=%s mails=%d: %s",
                     event.event_id,
                     event.ticket_id,
                     len(held),
