@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from hostdesk_contracts.base import Role
+from hostdesk_contracts.commands import OpenTicket
 from hostdesk_contracts.directory import (
     AccountKind,
     AccountRecord,
@@ -292,3 +293,20 @@ async def test_staff_read_their_branch_and_nothing_else(client: httpx.AsyncClien
     configuration = await client.get("/v1/directory/organisations/tree-r/configuration", headers=agent)
     assert configuration.json()["departments"][1] == {"name": "Old", "retired": True, "round_robin": False}
     assert (await client.get("/v1/directory/organisations/tree-r/configuration", headers=other)).status_code == 404
+
+
+async def test_a_ticket_is_addressed_to_the_ancestor_the_requester_names(
+    client: httpx.AsyncClient, bus: FakeCommandBus
+) -> None:
+    body = {"subject": "Domain transfer", "body": "Please move example.com.", "handling_organisation_id": "acme"}
+    response = await client.post("/v1/tickets", json=body, headers=token_for("cust-77"))
+    refused = await client.post(
+        "/v1/tickets", json={**body, "handling_organisation_id": "acme.*"}, headers=token_for("cust-77")
+    )
+
+    assert response.status_code == 201, response.text
+    [command] = bus.sent
+    assert isinstance(command, OpenTicket)
+    assert command.handling_organisation_id == "acme"
+    assert refused.status_code == 422
+    assert "handling_organisation_id" in refused.text

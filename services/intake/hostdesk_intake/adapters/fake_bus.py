@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from uuid import UUID
 
@@ -13,6 +14,8 @@ from hostdesk_intake.adapters.command_bus import BusUnavailable
 from hostdesk_intake.domain.commands import SentCommand
 from hostdesk_intake.domain.idempotency import KeyRecord
 
+# What a key of a NATS key-value bucket may hold (nats-py refuses any other before sending).
+_KV_KEY = re.compile(r"[-/_=.a-zA-Z0-9]+")
 Decide = Callable[[SentCommand], CommandOutcome | None]
 
 
@@ -54,6 +57,8 @@ class FakeCommandBus:
     async def claim(self, command_id: str, record: KeyRecord) -> KeyRecord | None:
         if not self.reachable:
             raise BusUnavailable("the fake bus is unreachable")
+        if not _KV_KEY.fullmatch(command_id):  # as the outcomes bucket refuses the key of its record
+            raise BusUnavailable(f"the command could not be recorded (InvalidKeyError: {command_id!r})")
         if command_id in self.records:
             return self.records[command_id]
         self.records[command_id] = record

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from fastapi.responses import JSONResponse
 from hostdesk_contracts.base import Actor
@@ -43,7 +43,7 @@ from hostdesk_intake.api.schemas.responses import (
     DirectoryResult,
     Pending,
 )
-from hostdesk_intake.domain.commands import Envelope, SentCommand, made_by_open
+from hostdesk_intake.domain.commands import IDEMPOTENCY_NAMESPACE, Envelope, SentCommand, made_by_open
 from hostdesk_intake.service_layer.dispatch import (
     AnotherRequestsOutcome,
     NotYourCommand,
@@ -100,10 +100,15 @@ async def answer_directory_all(
     a parent is put before its children), and say what became of each, layer by layer."""
     results: list[DirectoryResult] = []
     for number, layer in enumerate(layers):
-        request_id = envelope.command_id if number == 0 else f"{envelope.command_id}:{number}"
+        # Each layer's own request id, derived from the request's (a key of the outcomes bucket: no ':').
+        request_id = envelope.command_id if number == 0 else layer_request_id(envelope.command_id, number)
         outcomes = await _dispatched_all(bus, layer, request_id=request_id, envelope=envelope)
         results.extend(DirectoryResult.of(each, outcome) for each, outcome in zip(layer, outcomes, strict=True))
     return results
+
+
+def layer_request_id(command_id: str, layer: int) -> str:
+    return str(uuid5(IDEMPOTENCY_NAMESPACE, f"{command_id}:layer:{layer}"))
 
 
 async def dispatched_or_pending(

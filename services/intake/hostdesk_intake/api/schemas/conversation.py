@@ -15,6 +15,7 @@ from hostdesk_contracts.commands import (
     Subject,
     ticket_id_for,
 )
+from hostdesk_contracts.directory import DirectoryId
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from hostdesk_intake.api.schemas.fields import (
@@ -41,6 +42,16 @@ class OpenTicketRequest(CommandRequest):
     related_service: Label | None = None
     channel: Literal["web", "api"] = "web"
     tags: Tags = ()
+    handling_organisation_id: DirectoryId | None = Field(
+        default=None,
+        description="Whom the ticket is addressed to: the requester's parent when left out, or any ancestor "
+        "(GET /v1/directory/me lists them).",
+    )
+    requester_id: DirectoryId | None = Field(
+        default=None,
+        description="The handling side opening a ticket to an account below it: that account. The ticket starts "
+        "answered, waiting for it.",
+    )
 
     def to_command(self, envelope: Envelope) -> OpenTicket:
         return OpenTicket(
@@ -57,6 +68,8 @@ class OpenTicketRequest(CommandRequest):
             cc=self.cc,
             related_service=self.related_service,
             tags=self.tags,
+            handling_organisation_id=self.handling_organisation_id,
+            requester_id=self.requester_id,
         )
 
 
