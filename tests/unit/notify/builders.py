@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from hostdesk_contracts.base import Role
-from hostdesk_devtools.stories import TicketStory, account
+from hostdesk_contracts.directory import (
+    AccountKind,
+    AccountRecord,
+    Language,
+    Record,
+    StaffRecord,
+    StaffRole,
+)
+from hostdesk_contracts.runtime.directory import MemoryDirectory
+from hostdesk_devtools.stories import Own, TicketStory, account
 from hostdesk_notify.adapters.memory import MemoryStore, OutboxRow
 from hostdesk_notify.adapters.ports import DeliveryStatus
 from hostdesk_notify.domain.contacts import TicketContact
@@ -48,3 +57,35 @@ def mail_of(store: MemoryStore) -> list[OutboxRow]:
     """The outbox without what is kept never to be sent (held back by a bound, or with nobody to mail: a ticket of
     these tests' tenant, which the directory does not hold, has nobody on its handling side)."""
     return [row for row in store.outbox if row.status is not DeliveryStatus.SUPPRESSED]
+
+
+# -- the directory of these tests' tenant ------------------------------------------------------------------------
+
+PROVIDER = AccountRecord(id=TENANT, kind=AccountKind.PROVIDER, display_name="Acme Hosting", email="desk@acme.test")
+
+
+def staff_member(
+    name: str,
+    *departments: str,
+    organisation: str = TENANT,
+    email: str | Own | None = Own.OWN,
+    language: Language = Language.EN,
+    disabled: bool = False,
+) -> StaffRecord:
+    """An agent of ``organisation`` named ``name`` (its id too), at ``<name>@<organisation>.test`` unless told."""
+    return StaffRecord(
+        id=name,
+        organisation_id=organisation,
+        role=StaffRole.AGENT,
+        departments=departments,
+        display_name=name.capitalize(),
+        email=f"{name}@{organisation}.test" if email is Own.OWN else email,
+        language=language,
+        disabled=disabled,
+    )
+
+
+def directory_of(*records: Record) -> MemoryDirectory:
+    directory = MemoryDirectory()
+    directory.put(*records)
+    return directory

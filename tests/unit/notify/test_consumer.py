@@ -9,9 +9,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hostdesk_contracts.directory import StaffRecord
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.consumer import DurableConsumer, Redelivery
-from hostdesk_contracts.runtime.directory import MemoryDirectory
+from hostdesk_contracts.runtime.directory import DirectoryUnavailable, MemoryDirectory
 from hostdesk_devtools.stories import TicketStory
 from hostdesk_notify.adapters.memory import MemoryStore
 from hostdesk_notify.entrypoints.events import TicketEvents
@@ -64,16 +65,37 @@ class Woken:
         self.times += 1
 
 
-def consumer_for(store: MemoryStore, woken: Woken | None = None, *, database_down_for: int = 0) -> TicketEvents:
+class UnreadableDirectory(MemoryDirectory):
+    """A directory whose bucket cannot be read for its first ``failures`` look-ups of an organisation's staff."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def staff_of(self, organisation_id: str) -> tuple[StaffRecord, ...]:
+        if self.failures:
+            self.failures -= 1
+            raise DirectoryUnavailable("the directory bucket cannot be read (TimeoutError)")
+        return await super().staff_of(organisation_id)
+
+
+def consumer_for(
+    store: MemoryStore,
+    woken: Woken | None = None,
+    *,
+    database_down_for: int = 0,
+    directory: MemoryDirectory | None = None,
+) -> TicketEvents:
     """``database_down_for``: how many attempts find PostgreSQL away before it answers again."""
     down = [database_down_for]
+    directory = directory or MemoryDirectory()
 
     async def handle(event: TicketEvent) -> Handled:
         if down[0]:
             down[0] -= 1
             raise ConnectionRefusedError("PostgreSQL is restarting")
         return await handle_event(
-            event, store=store, directory=MemoryDirectory(), settings=MailSettings("en", "h.test"), now=NOW
+            event, store=store, directory=directory, settings=MailSettings("en", "h.test"), now=NOW
         )
 
     return TicketEvents(
@@ -184,6 +206,28 @@ async def test_an_unreachable_database_holds_the_message_in_progress_and_handles
 
     assert (handled, message.answers, message.progress) == (True, ["ack"], 3)
     assert await store.ticket_of_tenant(story.ticket_id, story.tenant) is not None
+
+
+async def test_a_directory_that_cannot_be_read_holds_the_event_and_records_nothing_until_it_can() -> None:
+    store, story = MemoryStore(), TicketStory(REQUESTER)
+    message = FakeMessage(story.opened().model_dump_json().encode())
+    directory = UnreadableDirectory(failures=2)
+
+    handled = await consumer_for(store, directory=directory).process(message)
+
+    assert (handled, message.answers, message.progress) == (True, ["ack"], 2)
+    assert len(store.outbox) == 1  # addressed once, when the directory answered: nobody to mail in this tenant
+    assert directory.failures == 0
+
+
+async def test_a_directory_unreadable_when_asked_to_stop_leaves_the_message_unsettled_and_records_nothing() -> None:
+    store, message = MemoryStore(), FakeMessage(TicketStory(REQUESTER).opened().model_dump_json().encode())
+    consumer = consumer_for(store, directory=UnreadableDirectory(failures=1_000))
+    consumer._stopping.set()
+
+    handled = await consumer.process(message)
+
+    assert (handled, message.answers, store.inbox, store.outbox) == (False, [], set(), [])
 
 
 async def test_a_database_away_when_asked_to_stop_leaves_the_message_unsettled_to_come_back() -> None:
