@@ -5,18 +5,30 @@ bearer tokens."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from hostdesk_contracts.base import Actor, Role
-from hostdesk_contracts.directory import AccountKind, AccountRecord, Record, StaffRecord, StaffRole, record_key
+from hostdesk_contracts.directory import (
+    AccountKind,
+    AccountRecord,
+    Category,
+    Configuration,
+    Department,
+    Record,
+    StaffRecord,
+    StaffRole,
+    record_key,
+)
 from hostdesk_contracts.runtime.auth import issue_token
 from hostdesk_contracts.runtime.directory import MemoryDirectory
 from hostdesk_contracts.runtime.nats import directory_bucket
 from hostdesk_contracts.signing import EventSigner
 from hostdesk_contracts.subjects import Subjects
 from nats.js import JetStreamContext
+from nats.js.errors import KeyWrongLastSequenceError
 
 # ``HOSTDESK_EVENT_KEY`` of every service the tests start; tests that publish events as the relay sign with it.
 EVENT_KEY = "test-event-key-0123456789abcdefghijklmnop"
@@ -42,18 +54,33 @@ async def eventually(
 
 # -- callers: directory records and bearer tokens ---------------------------------------------------------------
 
+# What the tests' tickets name: every organisation a caller's records make is configured with these.
+DEPARTMENTS = ("Technical Support", "Billing", "Sales")
+CATEGORIES = ("Domains", "Installs", "Invoices", "Mail")
+
+
+def configuration_of(organisation_id: str) -> Configuration:
+    """The configuration the tests' organisations have: the departments and categories their tickets name."""
+    return Configuration(
+        organisation_id=organisation_id,
+        departments=tuple(Department(name=name) for name in DEPARTMENTS),
+        categories=tuple(Category(name=name) for name in CATEGORIES),
+    )
+
 
 def principal_records(actor: Actor) -> tuple[Record, ...]:
     """The directory records that make the directory name ``actor`` exactly, as the tickets service would keep
-    them: the provider of its tenant (whose id is the tenant), and the account or staff member itself (a reseller
-    or a customer under the provider, a subaccount under a customer of its own, staff of the provider or of the
-    reseller ``actor.organisation_id`` names)."""
+    them: the provider of its tenant (whose id is the tenant) with its configuration (``configuration_of``), and
+    the account or staff member itself (a reseller or a customer under the provider, a subaccount under a customer
+    of its own, staff of the provider or of the reseller ``actor.organisation_id`` names, configured likewise)."""
     provider = AccountRecord(id=actor.tenant, kind=AccountKind.PROVIDER, display_name=f"Provider {actor.tenant}")
+    configured = configuration_of(actor.tenant)
     name = actor.display_name or ""
     if actor.role is Role.PROVIDER:
         if actor.account_id != actor.tenant:
             raise ValueError(f"a provider's id is its tenant: {actor.account_id!r} is not {actor.tenant!r}")
-        return (provider.model_copy(update={"display_name": name or provider.display_name, "email": actor.email}),)
+        named = provider.model_copy(update={"display_name": name or provider.display_name, "email": actor.email})
+        return named, configured
     if actor.role.is_staff:
         organisation = actor.organisation_id or actor.tenant
         staff = StaffRecord(
@@ -64,11 +91,11 @@ def principal_records(actor: Actor) -> tuple[Record, ...]:
             email=actor.email,
         )
         if organisation == actor.tenant:
-            return provider, staff
+            return provider, configured, staff
         reseller = AccountRecord(
             id=organisation, kind=AccountKind.RESELLER, parent_id=actor.tenant, display_name=f"Reseller {organisation}"
         )
-        return provider, reseller, staff
+        return provider, configured, reseller, configuration_of(organisation), staff
     if actor.role is Role.SYSTEM:
         raise ValueError("nobody calls as the system: the directory has no such principal")
     parent: tuple[AccountRecord, ...] = ()
@@ -82,7 +109,7 @@ def principal_records(actor: Actor) -> tuple[Record, ...]:
         display_name=name,
         email=actor.email,
     )
-    return provider, *parent, account
+    return provider, configured, *parent, account
 
 
 def seed(directory: MemoryDirectory, *actors: Actor) -> None:
@@ -93,11 +120,18 @@ def seed(directory: MemoryDirectory, *actors: Actor) -> None:
 
 async def seed_bucket(js: JetStreamContext, subjects: Subjects, *entries: Actor | Record) -> None:
     """Put each actor's records (or each record) in the installation's directory bucket, as the tickets service
-    records them: the JSON of the record under its ``record_key``. The bucket is declared when it is not yet."""
+    records them: the JSON of the record under its ``record_key``. The bucket is declared when it is not yet. An
+    actor's organisation keeps the configuration it has (a test may have configured it since): only a record
+    given itself replaces one."""
     bucket = await directory_bucket(js, subjects)
     for entry in entries:
         for record in principal_records(entry) if isinstance(entry, Actor) else (entry,):
-            await bucket.put(record_key(record), record.model_dump_json().encode())
+            value = record.model_dump_json().encode()
+            if isinstance(entry, Actor) and isinstance(record, Configuration):
+                with contextlib.suppress(KeyWrongLastSequenceError):
+                    await bucket.create(record_key(record), value)
+                continue
+            await bucket.put(record_key(record), value)
 
 
 def bearer(token: str) -> dict[str, str]:

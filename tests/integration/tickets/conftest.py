@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
+from hostdesk_contracts.runtime.directory import KvDirectory
+from hostdesk_contracts.runtime.nats import connect
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_tickets.runtime import build_application
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
 
-from tests.support import EVENT_KEY
+from tests.support import EVENT_KEY, seed_bucket
+from tests.unit.tickets.builders import COLLEAGUE, CUSTOMER, FOREIGN_STAFF, OTHER_CUSTOMER, STAFF
 
 
 @pytest.fixture
@@ -35,3 +38,17 @@ def tickets_app(tickets_settings: Settings) -> Iterator[TicketsApplication]:
     app = build_application(tickets_settings)
     yield app
     app.close()
+
+
+@pytest.fixture
+async def tickets_directory(nats_url: str, subjects: Subjects) -> AsyncIterator[KvDirectory]:
+    """The directory bucket of the test's installation, holding the unit tests' callers as the tickets service
+    keeps them (``seed_bucket``), watched as the commands consumer reads it."""
+    nc = await connect(nats_url, name="tickets-directory-test")
+    await seed_bucket(nc.jetstream(), subjects, CUSTOMER, OTHER_CUSTOMER, STAFF, COLLEAGUE, FOREIGN_STAFF)
+    directory = KvDirectory.on(nc, subjects=subjects)
+    await directory.start(wait=10)
+    assert directory.ready
+    yield directory
+    await directory.stop()
+    await nc.close()

@@ -26,10 +26,12 @@ from hostdesk_contracts.subjects import MSG_ID, REPLY_TO, Subjects
 from hostdesk_tickets.domain.limits import POSTS_MAX, REQUESTER_BURST_MAX
 from hostdesk_tickets.runtime import Runtime, start
 from hostdesk_tickets.service_layer.application import TicketsApplication
+from hostdesk_tickets.service_layer.lookups import look_up_all
 from hostdesk_tickets.settings import Settings
 from nats.aio.client import Client
 from nats.aio.subscription import Subscription
 
+from tests.support import seed_bucket
 from tests.unit.tickets.builders import CUSTOMER, NOW, OTHER_CUSTOMER, STAFF, new_id, open_command
 
 INBOX = "abuse"
@@ -69,8 +71,11 @@ class Desk:
 
 @pytest.fixture
 async def desk(tickets_settings: Settings, subjects: Subjects) -> AsyncIterator[Desk]:
-    runtime = await start(tickets_settings)
     nc = await connect(tickets_settings.nats_url, name="abuse-test")
+    await seed_bucket(
+        nc.jetstream(), subjects, CUSTOMER, OTHER_CUSTOMER, STAFF
+    )  # the callers, as the directory has them
+    runtime = await start(tickets_settings)
     try:
         yield Desk(runtime, nc, subjects, await nc.subscribe(subjects.outcome_inbox(INBOX)))
     finally:
@@ -160,7 +165,9 @@ async def test_a_ticket_holding_1000_posts_refuses_the_next(desk: Desk) -> None:
     opening = await desk.opened()
     notes = [post(opening, STAFF, f"note {n}", visibility=Visibility.INTERNAL) for n in range(POSTS_MAX - 1)]
     for start_at in range(0, len(notes), 100):
-        results = await asyncio.to_thread(desk.app.handle_batch, notes[start_at : start_at + 100])
+        batch = notes[start_at : start_at + 100]
+        facts = await look_up_all(batch, desk.runtime.directory)
+        results = await asyncio.to_thread(desk.app.handle_batch, batch, facts)
         assert all(isinstance(r, CommandOutcome) and r.result == "committed" for r in results)
 
     refused = await desk.send(post(opening, CUSTOMER, "One more?"))

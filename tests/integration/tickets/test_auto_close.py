@@ -24,7 +24,7 @@ from nats.js.errors import NotFoundError
 
 from tests.integration.tickets.test_history import tickets_service
 from tests.support import eventually
-from tests.unit.tickets.builders import CUSTOMER, STAFF, open_command, reply
+from tests.unit.tickets.builders import CUSTOMER, STAFF, handle, open_command, reply
 
 IDLE = timedelta(days=7)
 TICK = timedelta(microseconds=1)
@@ -71,7 +71,7 @@ class Desk:
         return await self.closer.work(self.connection)
 
     async def answered_ticket(self) -> UUID:
-        outcome = await asyncio.to_thread(self.app.handle, open_command())
+        outcome = await asyncio.to_thread(handle, self.app, open_command())
         assert outcome.result == "committed"
         await self.post(outcome.ticket_id, by_staff=True)
         return outcome.ticket_id
@@ -80,7 +80,7 @@ class Desk:
         ticket = await asyncio.to_thread(self.app.get_ticket, ticket_id)
         visibility = Visibility.INTERNAL if internal else Visibility.PUBLIC
         command = reply(ticket, STAFF if by_staff else CUSTOMER, visibility=visibility)
-        outcome = await asyncio.to_thread(self.app.handle, command)
+        outcome = await asyncio.to_thread(handle, self.app, command)
         assert outcome.result == "committed", outcome.detail
 
     async def events(self, ticket_id: UUID) -> list[TicketEvent]:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from hostdesk_contracts.commands import OpenTicket, PostReply
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
+from hostdesk_contracts.runtime.directory import KvDirectory
 from hostdesk_contracts.runtime.nats import connect, ensure_streams, outcomes_bucket
 from hostdesk_contracts.subjects import MSG_ID, REPLY_TO, Subjects
 from hostdesk_tickets.entrypoints.commands import CommandConsumer
@@ -36,7 +37,7 @@ class Harness:
 
 @pytest.fixture
 async def harness(
-    tickets_app: TicketsApplication, tickets_settings: Settings, subjects: Subjects
+    tickets_app: TicketsApplication, tickets_settings: Settings, subjects: Subjects, tickets_directory: KvDirectory
 ) -> AsyncIterator[Harness]:
     nc = await connect(tickets_settings.nats_url, name="commands-test")
     js = nc.jetstream()
@@ -46,6 +47,7 @@ async def harness(
         nc=nc,
         js=js,
         outcomes=await outcomes_bucket(js, subjects),
+        directory=tickets_directory,
         subjects=subjects,
         settings=tickets_settings.model_copy(update={"missing_ticket_retries": 1}),
     )

@@ -28,6 +28,7 @@ from hostdesk_contracts.directory import (
     record_key,
 )
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
+from hostdesk_contracts.runtime.directory import KvDirectory
 from hostdesk_contracts.runtime.nats import connect, directory_bucket, ensure_streams, outcomes_bucket
 from hostdesk_contracts.runtime.nats_auth import inbox_prefix
 from hostdesk_contracts.subjects import ES_POSITION, EVENT_TYPE, MSG_ID, REPLY_TO, TICKET_ID, Subjects
@@ -130,6 +131,7 @@ async def directory(
             nc=service,
             js=js,
             outcomes=await outcomes_bucket(js, subjects),
+            directory=KvDirectory.on(service, subjects=subjects),  # ticket commands only: none here
             subjects=subjects,
             settings=tickets_settings,
         ),

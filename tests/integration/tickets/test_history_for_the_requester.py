@@ -14,14 +14,14 @@ from hostdesk_tickets.settings import Settings
 
 from tests.integration.tickets.test_history import bearer, tickets_service
 from tests.support import BucketCallers
-from tests.unit.tickets.builders import CUSTOMER, NOW, STAFF, new_id, open_command
+from tests.unit.tickets.builders import CUSTOMER, NOW, STAFF, directory_of, handle, new_id, open_command
 
 STAFF_WITH_ADDRESS = STAFF.model_copy(update={"email": "sam@provider.example"})
 
 
 def act(app: TicketsApplication, opening: OpenTicket, kind: type[CommandBase], actor: Actor, **fields: Any) -> None:
     command = kind(command_id=new_id(), ticket_id=opening.ticket_id, actor=actor, issued_at=NOW, **fields)
-    outcome = app.handle(command)  # type: ignore[arg-type]
+    outcome = handle(app, command)  # type: ignore[arg-type]
     assert outcome.result == "committed", outcome.detail
 
 
@@ -29,7 +29,7 @@ def handled_ticket(app: TicketsApplication, *, notes: int = 1) -> OpenTicket:
     """v1 opened; then ``notes`` times an internal note and a public answer (the first also sets the status);
     then an assignment and tags, the handling side's own."""
     opening = open_command()
-    assert app.handle(opening).result == "committed"
+    assert handle(app, opening).result == "committed"
     for turn in range(notes):
         act(app, opening, PostReply, STAFF_WITH_ADDRESS, body=f"Note {turn}.", visibility=Visibility.INTERNAL)
         act(app, opening, PostReply, STAFF_WITH_ADDRESS, body=f"Answer {turn}.")
@@ -133,12 +133,12 @@ async def test_a_moment_at_either_end_of_the_calendar_is_answered_not_a_500(
     assert response.status_code == status, response.text
 
 
-async def test_a_staff_member_who_requested_a_ticket_reads_it_as_its_requester(
+async def test_a_reseller_who_requested_a_ticket_from_its_provider_reads_it_as_its_requester(
     tickets_app: TicketsApplication, tickets_settings: Settings, callers: BucketCallers
 ) -> None:
-    colleague = Actor(account_id="agent-7", tenant=CUSTOMER.tenant, role=Role.AGENT)
+    colleague = Actor(account_id="reseller-7", tenant=CUSTOMER.tenant, role=Role.RESELLER)
     opening = open_command(colleague)
-    assert (await asyncio.to_thread(tickets_app.handle, opening)).result == "committed"
+    assert (await asyncio.to_thread(handle, tickets_app, opening, directory_of(colleague))).result == "committed"
     await asyncio.to_thread(act, tickets_app, opening, PostReply, STAFF, body="Noted.", visibility=Visibility.INTERNAL)
 
     async with tickets_service(tickets_settings) as client:

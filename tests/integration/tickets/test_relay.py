@@ -21,7 +21,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from tests.support import eventually
-from tests.unit.tickets.builders import open_command, reply
+from tests.unit.tickets.builders import handle, open_command, reply
 
 STAFF = Actor(account_id="agent-1", tenant="acme", role=Role.AGENT)
 
@@ -38,9 +38,9 @@ async def js(nats_url: str, subjects: Subjects) -> AsyncIterator[JetStreamContex
 def store_tickets(app: TicketsApplication, count: int) -> int:
     """Open ``count`` tickets and answer each: three events a ticket. Returns the number of events."""
     for _ in range(count):
-        outcome = app.handle(open_command())
+        outcome = handle(app, open_command())
         ticket = app.get_ticket(outcome.ticket_id)
-        app.handle(reply(ticket, STAFF))
+        handle(app, reply(ticket, STAFF))
     return count * 3
 
 
@@ -261,7 +261,7 @@ async def test_an_event_whose_id_a_foreign_message_took_while_the_relay_waited_i
 ) -> None:
     relay = relay_for(tickets_app, js, tickets_settings)
     task = asyncio.create_task(relay.run())
-    outcome = await asyncio.to_thread(tickets_app.handle, open_command())
+    outcome = await asyncio.to_thread(handle, tickets_app, open_command())
     await eventually(lambda: _has(js, subjects, 1))
     await js.publish(  # the id the ticket's next event will have
         f"{subjects.root}.events.acme.reply_posted.v1",
@@ -269,7 +269,7 @@ async def test_an_event_whose_id_a_foreign_message_took_while_the_relay_waited_i
         headers={MSG_ID: f"{outcome.ticket_id}:2", ES_POSITION: "2"},
     )
     ticket = await asyncio.to_thread(tickets_app.get_ticket, outcome.ticket_id)
-    await asyncio.to_thread(tickets_app.handle, reply(ticket, STAFF))
+    await asyncio.to_thread(handle, tickets_app, reply(ticket, STAFF))
     await eventually(lambda: _has(js, subjects, 4), what="the reply and its status after the foreign message")
     relay.stop()
     await task

@@ -23,7 +23,7 @@ from hostdesk_contracts.directory import (
     StaffRole,
 )
 from hostdesk_contracts.outcomes import CommandOutcome
-from hostdesk_contracts.runtime.directory import MemoryDirectory
+from hostdesk_contracts.runtime.directory import Directory, MemoryDirectory
 from hostdesk_tickets.domain.addressing import Opening, admit_opening
 from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.domain.ticket import Ticket
@@ -124,30 +124,30 @@ def staff_record(account_id: str) -> StaffRecord | AccountRecord | None:
     return at_once(DIRECTORY.principal(account_id))
 
 
-def facts(command: AnyCommand, directory: MemoryDirectory | None = None) -> Facts:
+def facts(command: AnyCommand, directory: Directory | None = None) -> Facts:
     """What the directory says of ``command``, as the commands consumer looks it up."""
     return at_once(look_up(command, directory or DIRECTORY))
 
 
-def handle(app: TicketsApplication, command: AnyCommand, directory: MemoryDirectory | None = None) -> CommandOutcome:
+def handle(app: TicketsApplication, command: AnyCommand, directory: Directory | None = None) -> CommandOutcome:
     """``command`` applied by ``app`` with the facts ``directory`` (the tests' own by default) gives."""
     return app.handle(command, facts(command, directory))
 
 
 def handle_batch(
-    app: TicketsApplication, commands: Sequence[Command], directory: MemoryDirectory | None = None
+    app: TicketsApplication, commands: Sequence[Command], directory: Directory | None = None
 ) -> list[CommandOutcome | TicketNotFound]:
     found = {c.command_id: facts(c, directory) for c in commands if isinstance(c, CommandBase)}
     return app.handle_batch(commands, found)
 
 
-def opening_of(command: OpenTicket, directory: MemoryDirectory | None = None) -> Opening:
+def opening_of(command: OpenTicket, directory: Directory | None = None) -> Opening:
     found = facts(command, directory)
     assert found.opening is not None
     return admit_opening(command, found.reach, found.opening)
 
 
-def open_ticket(command: OpenTicket, *, number: int, directory: MemoryDirectory | None = None) -> Ticket:
+def open_ticket(command: OpenTicket, *, number: int, directory: Directory | None = None) -> Ticket:
     """The ticket ``command`` opens, addressed as the directory allows."""
     return Ticket.open(command, opening=opening_of(command, directory), number=number)
 

@@ -23,6 +23,7 @@ from hostdesk_contracts.directory import (
     Category,
     Department,
     HostingService,
+    Record,
     StaffRecord,
     StaffRole,
 )
@@ -52,7 +53,13 @@ def staff(staff_id: str, organisation: str, role: StaffRole = StaffRole.AGENT, *
 def tree() -> MemoryDirectory:
     """acme > reseller-1 > cust-r > sub-1, and acme > cust-p; staff of acme and of reseller-1."""
     directory = MemoryDirectory()
-    directory.put(
+    directory.put(*tree_records())
+    return directory
+
+
+def tree_records() -> tuple[Record, ...]:
+    """The records of ``tree``: accounts, configurations and staff."""
+    return (
         account(TENANT, AccountKind.PROVIDER, None),
         account("reseller-1", AccountKind.RESELLER, TENANT),
         account("reseller-2", AccountKind.RESELLER, TENANT),
@@ -86,7 +93,6 @@ def tree() -> MemoryDirectory:
         staff("web-off", TENANT, departments=("Web",), disabled=True),
         staff("web-lead", TENANT, StaffRole.SUPERVISOR, departments=("Web",)),
     )
-    return directory
 
 
 def vps() -> HostingService:
