@@ -23,30 +23,30 @@ async def test_staff_see_each_mail_of_a_ticket_with_its_status(
     staff: Actor,
     callers: BucketCallers,
 ) -> None:
+    headers = await bearer(callers, tenant=story.tenant)  # the provider's one agent, who has no address
     async with running_notify(notify_settings) as client:
         await relay.publish(story.opened(cc=CC))
         await relay.publish(story.reply(staff))
 
         async def all_sent() -> bool:
-            answer = await client.get(
-                "/v1/deliveries",
-                params={"ticket_id": str(story.ticket_id)},
-                headers=await bearer(callers, tenant=story.tenant),
-            )
+            answer = await client.get("/v1/deliveries", params={"ticket_id": str(story.ticket_id)}, headers=headers)
             deliveries = answer.json().get("deliveries", []) if answer.status_code == 200 else []
-            return len(deliveries) == 1 + len(CC) and all(d["status"] == "sent" for d in deliveries)
+            sent = [d for d in deliveries if d["status"] == "sent"]
+            return len(deliveries) == 1 + 1 + len(CC) and len(sent) == 1 + len(CC)
 
         await eventually(all_sent, within=20)
-        answer = await client.get(
-            "/v1/deliveries",
-            params={"ticket_id": str(story.ticket_id)},
-            headers=await bearer(callers, tenant=story.tenant),
-        )
+        answer = await client.get("/v1/deliveries", params={"ticket_id": str(story.ticket_id)}, headers=headers)
 
     deliveries = answer.json()["deliveries"]
-    assert sorted(d["recipient"] for d in deliveries) == sorted([REQUESTER_EMAIL, *CC])
+    sent = [d for d in deliveries if d["status"] == "sent"]
+    assert sorted(d["recipient"] for d in sent) == sorted([REQUESTER_EMAIL, *CC])
     assert {d["subject"] for d in deliveries} == {f"[#{story.number}] {story.subject}"}
-    assert all(d["attempts"] == 1 and d["sent_at"] is not None for d in deliveries)
+    assert all(d["attempts"] == 1 and d["sent_at"] is not None and d["language"] == "en" for d in sent)
+    [unsent] = [d for d in deliveries if d["status"] == "suppressed"]  # the new ticket: its handling side has no one
+    assert (unsent["recipient"], unsent["attempts"], unsent["sent_at"]) == ("", 0, None)
+    assert unsent["suppressed_reason"] == (
+        f"nobody to mail: no member of the staff of {story.tenant} can be mailed (no address, or disabled)"
+    )
 
 
 async def test_the_requesting_side_is_answered_404_as_if_the_endpoint_did_not_exist(

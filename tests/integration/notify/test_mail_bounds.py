@@ -23,7 +23,8 @@ STAFF_CC = tuple(f"team{n}@example.com" for n in range(20))  # as many as staff 
 
 
 async def deliveries(client: httpx.AsyncClient, story: TicketStory, callers: BucketCallers) -> list[dict[str, Any]]:
-    """The ticket's delivery log; none while notify has not seen the ticket yet."""
+    """The ticket's delivery log of mail to someone (not its opening's, which its handling side, nobody the
+    directory holds, had no one to be sent to); none while notify has not seen the ticket yet."""
     answer = await client.get(
         "/v1/deliveries", params={"ticket_id": str(story.ticket_id)}, headers=await bearer(callers, tenant=story.tenant)
     )
@@ -31,7 +32,7 @@ async def deliveries(client: httpx.AsyncClient, story: TicketStory, callers: Buc
         return []
     assert answer.status_code == 200, answer.text
     found: list[dict[str, Any]] = answer.json()["deliveries"]
-    return found
+    return [delivery for delivery in found if delivery["recipient"]]
 
 
 async def publish_all(relay: Relay, events: list[TicketEvent]) -> None:
