@@ -124,7 +124,7 @@ async def test_a_key_without_the_scope_a_route_needs_is_a_403_and_a_disabled_acc
         opened = await call(running, "intake", write_key)
         assert opened.status_code == 201, opened.text
 
-        _, account = principal_records(reader)
+        account = principal_records(reader)[-1]
         await seed_bucket(js, running.subjects, account.model_copy(update={"disabled": True, "version": 2}))
 
         async def refused_everywhere() -> bool:

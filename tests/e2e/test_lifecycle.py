@@ -27,6 +27,7 @@ def kinds(ticket: dict[str, Any]) -> list[str]:
 async def test_staff_and_requester_actions_are_decided_and_shown_to_each_side(running: Running) -> None:
     customer_token = await running.token("cust-1", Role.CUSTOMER, email=CUSTOMER_EMAIL)
     staff_token = await running.token("agent-1", Role.AGENT, email="sam@provider.example")
+    await running.token("agent-2", Role.AGENT)  # recorded in the directory: the staff member assigned below
     async with (
         running.client("intake", customer_token) as customer,
         running.client("intake", staff_token) as staff,
