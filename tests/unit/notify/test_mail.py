@@ -28,6 +28,17 @@ def test_a_mail_threads_under_its_ticket_and_is_answered_at_the_support_address(
     assert message["In-Reply-To"] == message["References"] == f"<ticket-{story.ticket_id}@hostdesk.test>"
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_mail_says_the_language_it_is_written_in(language: str) -> None:
+    story = TicketStory(REQUESTER)
+    mail = plan_mails(story.reply(STAFF), contact(story), default_language=language, domain=ENVELOPE.domain).mails[0]
+
+    message = compose(mail, envelope=ENVELOPE, date=SENT_AT)
+
+    assert (mail.language, message["Content-Language"]) == (language, language)
+    assert message.get_content_type() == "text/plain"
+
+
 def test_a_closure_notice_is_marked_as_automatic_so_that_vacation_replies_stay_quiet() -> None:
     story = TicketStory(REQUESTER)
     mail = plan_mails(story.close(STAFF), contact(story), default_language="en", domain=ENVELOPE.domain).mails[0]

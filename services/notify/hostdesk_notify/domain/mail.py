@@ -75,10 +75,10 @@ def compose(mail: OutgoingMail, *, envelope: Envelope, date: datetime) -> EmailM
     message["In-Reply-To"] = mail.thread_id
     message["References"] = mail.thread_id
     message["X-HostDesk-Ticket-Id"] = str(mail.ticket_id)
-    if mail.language:
-        message["Content-Language"] = mail.language  # RFC 3282
     if mail.kind.is_notice:
         # RFC 3834: a notice no person wrote; vacation responders must not answer it.
         message["Auto-Submitted"] = "auto-generated"
     message.set_content(mail.body)
+    if mail.language:  # after the content, which replaces every Content-* header
+        message["Content-Language"] = mail.language  # RFC 3282
     return message
