@@ -30,7 +30,7 @@ from tests.support import eventually
 #   seen / unseen   200, and the ticket is (is not) in the caller's list
 #   200H / 200R     200 with the handling side's view (internal notes and tags shown) / the requester's (neither)
 #   422rq           422 naming requester_id (staff open tickets only to an account below their organisation)
-#   403             a key without the scope; or a route for staff only (assign, merge), whatever the ticket
+#   403             a key without the scope
 #   404             a ticket the caller may not see (or a directory record it may not change): never a 403
 # Columns: list (query's list), read (query's ticket), hist (tickets' history ?version=1), deliv (notify's
 # deliveries), open (a ticket of the caller's own to its parent), openP (to the provider, by
@@ -42,12 +42,12 @@ MATRIX = """
 PA        unseen 404    404    404    422rq  422rq  404    404    404    404    404    404    404    404    404
 PS        unseen 404    404    404    422rq  422rq  404    404    404    404    404    404    404    404    404
 RA        seen   200H   200    200    422rq  422rq  201    201    201    201    200    201    201    409    404
-R1        seen   200H   200    200    201    201    201    201    403    201    200    201    403    409    200
-C1        seen   200R   200    404    201    201    201    409    403    409    200    201    403    201    404
-S1        unseen 404    404    404    201    201    404    404    403    404    404    404    403    404    404
-C2        unseen 404    404    404    201    201    404    404    403    404    404    404    403    404    404
-C3        unseen 404    404    404    201    201    404    404    403    404    404    404    403    404    404
-KEY       seen   200H   200    200    201    201    201    201    403    201    200    201    403    409    403
+R1        seen   200H   200    200    201    201    201    201    201    201    200    201    201    409    200
+C1        seen   200R   200    404    201    201    201    409    409    409    200    201    409    201    404
+S1        unseen 404    404    404    201    201    404    404    404    404    404    404    404    404    404
+C2        unseen 404    404    404    201    201    404    404    404    404    404    404    404    404    404
+C3        unseen 404    404    404    201    201    404    404    404    404    404    404    404    404    404
+KEY       seen   200H   200    200    201    201    201    201    201    201    200    201    201    409    403
 KEYDIR    403    403    403    403    403    403    403    403    403    403    403    403    403    403    403
 NONE      401    401    401    401    401    401    401    401    401    401    401    401    401    401    401
 EXPIRED   401    401    401    401    401    401    401    401    401    401    401    401    401    401    401

@@ -17,7 +17,6 @@ from hostdesk_contracts.base import Actor
 from hostdesk_contracts.runtime.auth import Caller, DirectoryWriterDep, TicketsWriterDep, current_caller
 from hostdesk_contracts.runtime.clock import Clock
 from hostdesk_contracts.runtime.directory import Directory
-from hostdesk_contracts.runtime.problems import Forbidden
 from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep
 
 from hostdesk_intake.adapters.command_bus import CommandBus
@@ -61,13 +60,6 @@ async def directory_caller(caller: DirectoryWriterDep, _counted: RateLimitedActo
 # account's rate allows another request: every route of intake counts against it.
 CallerDep = Annotated[Actor, Depends(ticket_caller)]
 DirectoryCallerDep = Annotated[Actor, Depends(directory_caller)]
-
-
-async def staff_caller(caller: CallerDep) -> Actor:
-    """The caller, who must be staff: only staff handle tickets (assign, merge), whatever the ticket."""
-    if not caller.role.is_staff:
-        raise Forbidden(f"Only support staff may do this, not an account with the role '{caller.role.value}'.")
-    return caller
 
 
 async def _admission(request: Request, caller: Caller, action: Action) -> Admission | None:

@@ -5,8 +5,9 @@ and the outcomes of commands.
 Every route needs a bearer token and counts against its rate; opening a ticket and posting a reply count
 against their caller's limits too, over every replica (429 past them). Every command takes ``Idempotency-Key`` and, on
 one ticket, ``If-Match``, and answers 201 once committed (200 for a close), 202 while pending, 404 or 409
-problems from the tickets service. Assigning and merging are for staff only, whatever the ticket: intake
-answers 403 to anyone else before anything is sent.
+problems from the tickets service. Who may assign, merge or change a ticket is the tickets service's to decide,
+by the side the caller is on: the handling side (its staff, or the account it is addressed to) may; the requesting
+side is refused (409); anyone else is told there is no such ticket (404).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from fastapi import Body as BodyParam
 from fastapi.responses import JSONResponse
 
@@ -35,7 +36,6 @@ from hostdesk_intake.api.deps import (
     ReplyAdmissionDep,
     StatusLabelsDep,
     TicketEnvelopeDep,
-    staff_caller,
 )
 from hostdesk_intake.api.schemas.actions import (
     AssigneeRequest,
@@ -59,8 +59,8 @@ COMMAND_ID_PATTERN = r"^[A-Za-z0-9_=-]{1,200}$"
 Route = TypeVar("Route", bound=Callable[..., Any])
 
 
-def ticket_command(method: str, path: str, *, staff_only: bool = False) -> Callable[[Route], Route]:
-    """A route that sends one command about the ticket in its path; ``staff_only`` answers 403 to others."""
+def ticket_command(method: str, path: str) -> Callable[[Route], Route]:
+    """A route that sends one command about the ticket in its path."""
     return router.api_route(
         f"/tickets/{{ticket_id}}{path}",
         methods=[method],
@@ -68,7 +68,6 @@ def ticket_command(method: str, path: str, *, staff_only: bool = False) -> Calla
         response_model=Committed,
         responses=TICKET_COMMAND_ANSWERS,
         tags=["tickets"],
-        dependencies=[Depends(staff_caller)] if staff_only else None,
     )
 
 
@@ -148,19 +147,19 @@ async def mark_resolved(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDe
     return await answer_command(bus, resolve_command(envelope, ticket_id), envelope=envelope)
 
 
-@ticket_command("POST", "/pickup", staff_only=True)
+@ticket_command("POST", "/pickup")
 async def pick_up(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Assign the ticket to oneself."""
     return await answer_command(bus, pickup_command(envelope, ticket_id), envelope=envelope)
 
 
-@ticket_command("PUT", "/assignee", staff_only=True)
+@ticket_command("PUT", "/assignee")
 async def assign(ticket_id: UUID, payload: AssigneeRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Assign the ticket to a staff member."""
     return await answer_command(bus, payload.to_command(envelope, ticket_id), envelope=envelope)
 
 
-@ticket_command("DELETE", "/assignee", staff_only=True)
+@ticket_command("DELETE", "/assignee")
 async def unassign(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Leave the ticket unassigned."""
     return await answer_command(bus, unassign_command(envelope, ticket_id), envelope=envelope)
@@ -186,7 +185,7 @@ async def archive(ticket_id: UUID, envelope: TicketEnvelopeDep, bus: BusDep) -> 
     return await answer_command(bus, archive_command(envelope, ticket_id), envelope=envelope)
 
 
-@ticket_command("POST", "/merge", staff_only=True)
+@ticket_command("POST", "/merge")
 async def merge(ticket_id: UUID, payload: MergeRequest, envelope: TicketEnvelopeDep, bus: BusDep) -> JSONResponse:
     """Merge this ticket into another: the other gains its posts, this one is closed with a link to it."""
     return await answer_command(bus, payload.to_command(envelope, ticket_id), envelope=envelope)
