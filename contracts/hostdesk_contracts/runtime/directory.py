@@ -92,14 +92,24 @@ class _Records:
 
     def __init__(self) -> None:
         self._records: dict[str, Record] = {}
+        # Staff ids by organisation: a round-robin turn or a console's colleagues without a walk of every record.
+        self._staff: dict[str, set[str]] = {}
 
     def _keep(self, key: str, record: Record) -> bool:
         """Hold ``record`` unless an at least as new one is held; say whether it was kept."""
         held = self._records.get(key)
         if held is not None and held.version > record.version:
             return False
+        self._forget(key)
         self._records[key] = record
+        if isinstance(record, StaffRecord):
+            self._staff.setdefault(record.organisation_id, set()).add(record.id)
         return True
+
+    def _forget(self, key: str) -> None:
+        held = self._records.pop(key, None)
+        if isinstance(held, StaffRecord):
+            self._staff.get(held.organisation_id, set()).discard(held.id)
 
     async def _lookup(self, key: str) -> Record | None:
         return self._records.get(key)
@@ -140,8 +150,10 @@ class _Records:
     async def staff_of(self, organisation_id: str) -> tuple[StaffRecord, ...]:
         # Read from memory only: the records held are the bucket's (watched), and a member of staff created a
         # moment ago joins the turns once its change arrives, within milliseconds.
-        members = (r for r in self._records.values() if isinstance(r, StaffRecord))
-        return tuple(sorted((r for r in members if r.organisation_id == organisation_id), key=lambda r: r.id))
+        held = (
+            self._records.get(record_key(StaffRecord, each)) for each in sorted(self._staff.get(organisation_id, ()))
+        )
+        return tuple(record for record in held if isinstance(record, StaffRecord))
 
     async def tenant_of(self, record: AccountRecord | StaffRecord) -> str | None:
         if isinstance(record, StaffRecord):
@@ -272,7 +284,7 @@ class KvDirectory(_Records):
 
     def _apply(self, entry: KeyValue.Entry) -> None:
         if entry.operation in (KV_DEL, KV_PURGE):
-            self._records.pop(entry.key, None)
+            self._forget(entry.key)
             return
         record = _parsed(entry.key, entry.value or b"")
         if record is not None:
