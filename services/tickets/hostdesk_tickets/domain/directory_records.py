@@ -12,7 +12,8 @@ again records nothing; only the last ``APPLIED_KEPT`` are remembered, which outl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -50,6 +51,7 @@ class DirectoryEntry(Aggregate):
         tenant: str
         record: RecordState
         applied: dict[str, int]
+        _replaced: Callable[..., None]  # each kind records its own ``Replaced`` event
 
     class Event(Aggregate.Event):
         """Every event of a record: applying it marks its command applied at the version it gives."""
@@ -86,6 +88,27 @@ class DirectoryEntry(Aggregate):
         """The version ``command`` gave the record: the current one unless it was applied before."""
         return self.applied.get(command.command_id, self.version)
 
+    @classmethod
+    def register(cls, command: DirectoryCommand, record: Record, *, tenant: str) -> Self:
+        """The record's aggregate, created by ``command`` (each kind's ``Registered`` event)."""
+        fields: dict[str, Any] = {
+            "key": command.key,
+            "tenant": tenant,
+            "record": record_state(record),
+            "actor": actor_state(command.actor),
+            "command_id": command.command_id,
+        }
+        return cls(**fields)
+
+    def replace(self, command: DirectoryCommand, record: Record) -> None:
+        """Record ``record`` as put by ``command`` (each kind's ``Replaced`` event)."""
+        self._replaced(
+            tenant=self.tenant,
+            record=record_state(record),
+            actor=actor_state(command.actor),
+            command_id=command.command_id,
+        )
+
 
 class Account(DirectoryEntry):
     """A provider, reseller, customer or subaccount."""
@@ -121,18 +144,8 @@ class Account(DirectoryEntry):
     ) -> None:
         self.record = record
 
-    @classmethod
-    def register(cls, command: DirectoryCommand, record: AccountRecord, *, tenant: str) -> Account:
-        state = record_state(record)
-        return cls(
-            key=command.key,
-            tenant=tenant,
-            record=state,
-            actor=actor_state(command.actor),
-            command_id=command.command_id,
-        )
-
-    def replace(self, command: DirectoryCommand, record: AccountRecord) -> None:
+    def replace(self, command: DirectoryCommand, record: Record) -> None:
+        assert isinstance(record, AccountRecord)
         moved_from = self.parent_id if record.parent_id != self.parent_id else None
         self._replaced(
             tenant=self.tenant,
@@ -187,25 +200,6 @@ class Staff(DirectoryEntry):
     def _replaced(self, *, tenant: str, record: RecordState, actor: ActorState, command_id: str) -> None:
         self.record = record
 
-    @classmethod
-    def register(cls, command: DirectoryCommand, record: StaffRecord, *, tenant: str) -> Staff:
-        state = record_state(record)
-        return cls(
-            key=command.key,
-            tenant=tenant,
-            record=state,
-            actor=actor_state(command.actor),
-            command_id=command.command_id,
-        )
-
-    def replace(self, command: DirectoryCommand, record: StaffRecord) -> None:
-        self._replaced(
-            tenant=self.tenant,
-            record=record_state(record),
-            actor=actor_state(command.actor),
-            command_id=command.command_id,
-        )
-
     @property
     def organisation_id(self) -> str:
         value: str = self.record["organisation_id"]
@@ -255,25 +249,6 @@ class OrganisationConfiguration(DirectoryEntry):
     def _replaced(self, *, tenant: str, record: RecordState, actor: ActorState, command_id: str) -> None:
         self.record = record
 
-    @classmethod
-    def register(cls, command: DirectoryCommand, record: Configuration, *, tenant: str) -> OrganisationConfiguration:
-        state = record_state(record)
-        return cls(
-            key=command.key,
-            tenant=tenant,
-            record=state,
-            actor=actor_state(command.actor),
-            command_id=command.command_id,
-        )
-
-    def replace(self, command: DirectoryCommand, record: Configuration) -> None:
-        self._replaced(
-            tenant=self.tenant,
-            record=record_state(record),
-            actor=actor_state(command.actor),
-            command_id=command.command_id,
-        )
-
     @property
     def organisation_id(self) -> str:
         value: str = self.record["organisation_id"]
@@ -314,25 +289,6 @@ class ApiKey(DirectoryEntry):
     @event(Replaced)
     def _replaced(self, *, tenant: str, record: RecordState, actor: ActorState, command_id: str) -> None:
         self.record = record
-
-    @classmethod
-    def register(cls, command: DirectoryCommand, record: ApiKeyRecord, *, tenant: str) -> ApiKey:
-        state = record_state(record)
-        return cls(
-            key=command.key,
-            tenant=tenant,
-            record=state,
-            actor=actor_state(command.actor),
-            command_id=command.command_id,
-        )
-
-    def replace(self, command: DirectoryCommand, record: ApiKeyRecord) -> None:
-        self._replaced(
-            tenant=self.tenant,
-            record=record_state(record),
-            actor=actor_state(command.actor),
-            command_id=command.command_id,
-        )
 
     @property
     def account_id(self) -> str:
