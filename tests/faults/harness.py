@@ -65,7 +65,11 @@ class Deployment:
         a worker thread: callers ask from inside and outside a running loop)."""
         caller = Actor(account_id=account_id, tenant=self.tenant, role=role, email=email)
         config = self.system.config
-        recording = callers.record(config.nats_url, Subjects(root=config.subject_root), [*principal_records(caller)])
+        # As the admin (who may write the bucket), on a server with authorisation on.
+        admin_url = (
+            config.nats_url if config.nats_access is None else config.nats_access.url_as(config.nats_url, "admin")
+        )
+        recording = callers.record(admin_url, Subjects(root=config.subject_root), [*principal_records(caller)])
         with ThreadPoolExecutor(max_workers=1) as worker:
             worker.submit(asyncio.run, recording).result()
         return issue_token(secret=SECRET, account_id=account_id)

@@ -2,7 +2,7 @@
 each request.
 
 Customers open tickets (each with a CC address) and reply to their own; staff reply publicly to any ticket,
-which mails the requester and the CC. Staff also handle tickets: they change the category and the tags, set the
+which mails the requester and the CC. Staff also handle tickets: they change the tags, set the
 status to ``in_progress`` or ``on_hold`` (by name or by one of the provider's default labels), pick tickets up,
 assign them to a colleague and leave them unassigned. Every one of these changes something, so that every
 accepted one records an event: a field update sets a value unique to its request, and the load knows each
@@ -11,7 +11,7 @@ ticket's status and assignee as its own commands left them (see ``Handling``).
 Every request carries an ``Idempotency-Key``, and one request in ten sends an earlier one again with its key. A
 request that meets a connection error is sent again with the same key, as a real client would; so is a 5xx
 after an attempt that may have arrived. Each request carries a marker unique to it (in a body, a reason, a
-category, a tag), by which its traces are found later; an assignment is known by its ticket, who assigned and
+tag), by which its traces are found later; an assignment is known by its ticket, who assigned and
 whom.
 """
 
@@ -208,13 +208,9 @@ class Load:
         return Sent(number, request or self._update(ticket, staff, key, marker))
 
     def _update(self, ticket: OpenedTicket, staff: Account, key: str, marker: str) -> Request:
-        """A category, a tag or both, named after the request: a value the ticket never had."""
-        fields = self.random.choice([("category",), ("tags",), ("category", "tags")])
-        payload: dict[str, Any] = {}
-        if "category" in fields:
-            payload["category"] = f"Load {marker}"
-        if "tags" in fields:
-            payload["tags"] = [marker]
+        """A tag named after the request: a value the ticket never had. (Not the category: a category is one of
+        the handling organisation's few, so it cannot be unique to a request.)"""
+        payload: dict[str, Any] = {"tags": [marker]}
         return Request("update", staff, key, marker, "PATCH", f"/v1/tickets/{ticket.ticket_id}", payload, ticket)
 
     def _status_change(self, staff: Account, key: str, marker: str) -> Request | None:
