@@ -20,6 +20,7 @@ from hostdesk_contracts.access import Reach, reach_of
 from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.commands import AnyCommand, AssignTicket, OpenTicket, UpdateTicket
 from hostdesk_contracts.directory import AccountRecord, Configuration, StaffRecord
+from hostdesk_contracts.runtime.departments import DirectoryDepartments
 from hostdesk_contracts.runtime.directory import Directory
 
 from hostdesk_tickets.domain.addressing import OpeningFacts, addressed_to, requester_id_of
@@ -47,15 +48,8 @@ def facts_of_the_product(command: AnyCommand) -> Facts:
 
 async def reach_for(actor: Actor, directory: Directory) -> Reach:
     """The caller's reach: an agent of an organisation whose configuration says ``staff_see_own_departments_only``
-    sees only the tickets of its own departments (supervisors are never limited)."""
-    if actor.role is not Role.AGENT:
-        return reach_of(actor)
-    configuration = await directory.configuration(actor.organisation_id or actor.tenant)
-    if configuration is None or not configuration.staff_see_own_departments_only:
-        return reach_of(actor)
-    record = await directory.principal(actor.account_id)
-    departments = record.departments if isinstance(record, StaffRecord) else ()
-    return reach_of(actor, departments=departments)
+    sees only the tickets of its own departments (supervisors are never limited), as query and notify say too."""
+    return reach_of(actor, departments=await DirectoryDepartments(directory).limit_for(actor))
 
 
 async def look_up(command: AnyCommand, directory: Directory) -> Facts:
