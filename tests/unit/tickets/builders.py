@@ -13,14 +13,10 @@ from typing import Any, TypeVar
 from hostdesk_contracts.base import Actor, Role, Visibility
 from hostdesk_contracts.commands import AnyCommand, CloseTicket, CommandBase, OpenTicket, PostReply, ticket_id_for
 from hostdesk_contracts.directory import (
-    AccountKind,
     AccountRecord,
-    Category,
     Configuration,
-    Department,
     Record,
     StaffRecord,
-    StaffRole,
 )
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.runtime.directory import Directory, MemoryDirectory
@@ -29,6 +25,8 @@ from hostdesk_tickets.domain.errors import TicketNotFound
 from hostdesk_tickets.domain.ticket import Ticket
 from hostdesk_tickets.service_layer.application import Command, TicketsApplication
 from hostdesk_tickets.service_layer.lookups import Facts, look_up
+
+from tests.support import DEPARTMENTS, configuration_of, principal_records
 
 CUSTOMER = Actor(account_id="cust-1", tenant="acme", role=Role.CUSTOMER, email="jo@example.com")
 OTHER_CUSTOMER = Actor(account_id="cust-2", tenant="acme", role=Role.CUSTOMER)
@@ -43,43 +41,20 @@ SYSTEM = Actor(account_id="system", tenant="acme", role=Role.SYSTEM, display_nam
 T = TypeVar("T", bound=CommandBase)
 R = TypeVar("R")
 
-DEPARTMENTS = ("Technical Support", "Billing", "Sales")
-CATEGORIES = ("Domains", "Installs", "Invoices", "Mail")
-
 
 def configuration(organisation_id: str, **fields: Any) -> Configuration:
     """An organisation's configuration with the departments and categories the tests name, unless given."""
-    fields.setdefault("departments", tuple(Department(name=name) for name in DEPARTMENTS))
-    fields.setdefault("categories", tuple(Category(name=name) for name in CATEGORIES))
-    return Configuration(organisation_id=organisation_id, **fields)
+    return configuration_of(organisation_id).model_copy(update=fields)
 
 
 def records_of(*actors: Actor) -> tuple[Record, ...]:
-    """The directory records naming each actor: an account under its tenant's provider, staff of the provider
-    (or of ``organisation_id``), and every provider with its configuration."""
+    """The directory records naming each actor (``tests.support.principal_records``), staff members of every
+    department the tests name."""
     records: list[Record] = []
     for actor in actors:
-        provider = AccountRecord(id=actor.tenant, kind=AccountKind.PROVIDER, display_name=f"Provider {actor.tenant}")
-        records += [provider, configuration(actor.tenant)]
-        name = actor.display_name or ""
-        if actor.role.is_staff:
-            records.append(
-                StaffRecord(
-                    id=actor.account_id,
-                    organisation_id=actor.organisation_id or actor.tenant,
-                    role=StaffRole(actor.role.value),
-                    display_name=name,
-                    email=actor.email,
-                    departments=DEPARTMENTS,
-                )
-            )
-        elif actor.role not in (Role.SYSTEM, Role.PROVIDER):
-            kind = AccountKind(actor.role.value)
-            records.append(
-                AccountRecord(
-                    id=actor.account_id, kind=kind, parent_id=actor.tenant, display_name=name, email=actor.email
-                )
-            )
+        for record in principal_records(actor):
+            is_staff = isinstance(record, StaffRecord)
+            records.append(record.model_copy(update={"departments": DEPARTMENTS}) if is_staff else record)
     return tuple(records)
 
 
