@@ -10,6 +10,7 @@ async def test_the_check_is_timed_step_by_step_over_a_large_directory() -> None:
     costs = await authorisation_costs(calls=200)
 
     assert costs.accounts == 20_101
-    assert 0 < costs.token_us < costs.caller_us  # the whole check includes the token's
+    assert costs.token_us > 0  # times are the bench's to report, never a test's to compare
+    assert costs.caller_us > 0
     assert costs.rule_us > 0
     assert costs.per_request_us == costs.caller_us + costs.rule_us

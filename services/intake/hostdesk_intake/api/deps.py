@@ -9,11 +9,12 @@ caller as its account, a key's caller as that key."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from hostdesk_contracts.base import Actor
+from hostdesk_contracts.base import Actor, Status
 from hostdesk_contracts.runtime.auth import Caller, DirectoryWriterDep, TicketsWriterDep, current_caller
 from hostdesk_contracts.runtime.clock import Clock
 from hostdesk_contracts.runtime.directory import Directory
@@ -43,7 +44,13 @@ async def get_status_labels(request: Request, caller: CallerDep) -> StatusLabels
     configuration = await directory.configuration(caller.organisation_id or caller.account_id)
     if configuration is None or not configuration.status_labels:
         return labels
-    return labels.overlaid(caller.tenant, configuration.status_labels)
+    return _overlaid(labels, caller.tenant, tuple(configuration.status_labels.items()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _overlaid(labels: StatusLabels, tenant: str, own: tuple[tuple[str, Status], ...]) -> StatusLabels:
+    """An organisation's labels over the installation's, made once per distinct set (every reply names them)."""
+    return labels.overlaid(tenant, dict(own))
 
 
 async def ticket_caller(caller: TicketsWriterDep, _counted: RateLimitedActorDep) -> Actor:
