@@ -38,6 +38,7 @@ from hostdesk_contracts.directory import (
     StaffRecord,
     record_key,
 )
+from hostdesk_contracts.runtime.problems import Unavailable
 from hostdesk_contracts.subjects import Subjects
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,13 @@ MAX_ANCESTORS = 3  # provider > reseller > customer > subaccount: a tree at most
 _PRINCIPAL: TypeAdapter[Principal] = TypeAdapter(Principal)
 
 
-class DirectoryUnavailable(Exception):
-    """The directory cannot answer now (its bucket not reached yet, NATS away): the caller should retry later."""
+class DirectoryUnavailable(Unavailable):
+    """The directory cannot answer now (its bucket not reached yet, NATS away): the caller should retry later.
+    Raised through a route, it is that route's 503 problem, whichever look-up met it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The directory cannot be read now ({reason}), so nothing was done; try again shortly.")
+        self.reason = reason
 
 
 class Directory(Protocol):
