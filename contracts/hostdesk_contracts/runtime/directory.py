@@ -7,7 +7,10 @@ service reads it through the port ``Directory``:
 - ``KvDirectory`` watches the bucket (its current values, then every change) and answers from memory, so a
   look-up on every request is a dict look-up and a change (an account disabled) counts at once. It is ready once
   the bucket's current values are in. A record it has not seen (an account created a moment ago, whose change
-  is still on its way) is read from the bucket once before it answers "unknown".
+  is still on its way) is read from the bucket once before it answers "unknown". An organisation without a
+  configuration of its own (most of them) is asked about on every request: its configuration, once read and found
+  absent, is not read again for ``ABSENT_SECONDS``, unless it arrives through the watch first. (Accounts, staff
+  and keys are read on each miss: a record written a moment ago is seen at once, and an unknown caller is rare.)
 - ``MemoryDirectory`` holds the records it is given: for unit tests.
 
 A record's version never goes back: a value older than the one held (a direct read racing the watch) is ignored.
@@ -18,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -45,6 +50,9 @@ log = logging.getLogger(__name__)
 
 Principal = AccountRecord | StaffRecord
 MAX_ANCESTORS = 3  # provider > reseller > customer > subaccount: a tree at most four deep
+ABSENT_SECONDS = 1.0  # a configuration found absent is so from memory this long (or until it arrives)
+MAX_ABSENT = 10_000  # configurations remembered as absent, the oldest forgotten first
+_REMEMBERED_ABSENT = record_key(Configuration, "").partition(".")[0]  # the kind of key whose absence is remembered
 _PRINCIPAL: TypeAdapter[Principal] = TypeAdapter(Principal)
 
 
@@ -220,6 +228,7 @@ class KvDirectory(_Records):
         self._kv: KeyValue | None = None
         self._loaded = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._absent: OrderedDict[str, float] = OrderedDict()  # key: when it was read and found absent
 
     @classmethod
     def on(cls, client: Client, *, subjects: Subjects) -> KvDirectory:
@@ -289,6 +298,7 @@ class KvDirectory(_Records):
         return await self._client.jetstream().key_value(self._bucket_name)
 
     def _apply(self, entry: KeyValue.Entry) -> None:
+        self._absent.pop(entry.key, None)
         if entry.operation in (KV_DEL, KV_PURGE):
             self._forget(entry.key)
             return
@@ -300,7 +310,16 @@ class KvDirectory(_Records):
         held = self._records.get(key)
         if held is not None:
             return held
-        return await self._read(key)
+        found_absent = self._absent.get(key)
+        if found_absent is not None and time.monotonic() - found_absent < ABSENT_SECONDS:
+            return None
+        record = await self._read(key)
+        if record is None and key.partition(".")[0] == _REMEMBERED_ABSENT:
+            self._absent[key] = time.monotonic()
+            self._absent.move_to_end(key)
+            while len(self._absent) > MAX_ABSENT:
+                self._absent.popitem(last=False)
+        return record
 
     async def _read(self, key: str) -> Record | None:
         """The record under ``key`` read from the bucket itself: one round trip, for a record not seen yet."""

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 
 import nats
 import pytest
-from hostdesk_contracts.directory import AccountKind, AccountRecord, record_key
-from hostdesk_contracts.runtime.directory import KvDirectory
+from hostdesk_contracts.directory import AccountKind, AccountRecord, Configuration, record_key
+from hostdesk_contracts.runtime.directory import ABSENT_SECONDS, KvDirectory
 from hostdesk_contracts.runtime.nats import connect, directory_bucket
 from hostdesk_contracts.subjects import Subjects
 from nats.js.kv import KeyValue
@@ -96,3 +96,32 @@ async def test_an_older_version_never_replaces_a_newer_one(directory: KvDirector
     principal = await directory.principal("cust-1")
     assert principal is not None
     assert principal.display_name == "Ada Lovelace"
+
+
+async def test_a_configuration_found_absent_is_not_read_again_until_it_arrives(
+    directory: KvDirectory, bucket: KeyValue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    read = directory._read
+
+    async def counting(key: str) -> object:
+        reads.append(key)
+        return await read(key)
+
+    monkeypatch.setattr(directory, "_read", counting)
+    assert await directory.configuration("acme") is None
+    assert await directory.configuration("acme") is None
+    assert reads == [record_key(Configuration, "acme")]
+    assert await directory.principal("cust-later") is None
+    assert await directory.principal("cust-later") is None  # an account is read on each miss
+    assert reads[1:] == [record_key(AccountRecord, "cust-later")] * 2
+
+    configuration = Configuration(organisation_id="acme", version=1)
+    await bucket.put(record_key(configuration), configuration.model_dump_json().encode())
+
+    async def arrived() -> bool:
+        return await directory.configuration("acme") is not None
+
+    # Through the watch, well before the absence would have been read again.
+    await eventually(arrived, within=ABSENT_SECONDS / 2, what="the new configuration seen")
+    assert len(reads) == 3

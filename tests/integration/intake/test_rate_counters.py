@@ -13,7 +13,7 @@ from hostdesk_contracts.runtime.nats import RATE_COUNTERS_TTL_SECONDS, connect, 
 from hostdesk_contracts.subjects import Subjects
 from hostdesk_devtools.servers import Server
 from hostdesk_intake.adapters.memory_counters import MemoryRateCounters
-from hostdesk_intake.adapters.rate_counters import CountersUnavailable, KvRateCounters, RateCounters
+from hostdesk_intake.adapters.rate_counters import CountersUnavailable, KvRateCounters, RateCounters, lease_for
 from nats.aio.client import Client
 
 
@@ -90,6 +90,56 @@ async def test_a_count_written_by_another_replica_is_read_before_writing_on_it(
     await other.take(key, limit=3)
 
     assert not await one.take(key, limit=3)
+
+
+@pytest.fixture
+async def kv_replicas(nats_server: Server, declared_streams: Subjects) -> AsyncIterator[list[KvRateCounters]]:
+    """Two replicas' counters on the rates bucket, and (last) a connection to read the bucket itself."""
+    connections = [await as_user(nats_server, "intake", name=f"rates-lease-{n}") for n in range(2)]
+    try:
+        yield [KvRateCounters(_given(nc), bucket=declared_streams.rates_bucket, timeout=5.0) for nc in connections]
+    finally:
+        for nc in connections:
+            await nc.close()
+
+
+async def counted(nats_server: Server, subjects: Subjects, key: str) -> int:
+    nc = await as_user(nats_server, "intake", name="rates-reader")
+    try:
+        entry = await (await nc.jetstream().key_value(subjects.rates_bucket)).get(key)
+        return int(entry.value or b"")
+    finally:
+        await nc.close()
+
+
+def test_a_lease_is_one_request_under_a_limit_of_a_hundred_and_a_hundredth_of_what_is_left_above() -> None:
+    assert [lease_for(limit, 0) for limit in (1, 20, 100, 199, 200, 10_000, 10**9)] == [1, 1, 1, 1, 2, 100, 100]
+    assert lease_for(10_000, 9_950) == 1
+    assert lease_for(10_000, 10_000) == 1  # at the limit, the count refuses before any lease is taken
+
+
+async def test_under_a_high_limit_one_write_counts_a_lease_of_requests(
+    kv_replicas: list[KvRateCounters], nats_server: Server, declared_streams: Subjects
+) -> None:
+    one, _ = kv_replicas
+    key = new_key()
+
+    taken = [await one.take(key, limit=10_000) for _ in range(100)]
+
+    assert all(taken)
+    assert await counted(nats_server, declared_streams, key) == 100  # one lease of 100: one write
+
+
+async def test_two_replicas_leasing_at_once_never_let_more_than_the_limit_through(
+    kv_replicas: list[KvRateCounters], nats_server: Server, declared_streams: Subjects
+) -> None:
+    one, other = kv_replicas
+    key, limit = new_key(), 300  # leases of 3, then 2, then 1 as the count nears the limit
+
+    taken = await asyncio.gather(*(counters.take(key, limit=limit) for counters in (one, other) * limit))
+
+    assert await counted(nats_server, declared_streams, key) == limit
+    assert limit - 2 * 2 <= sum(taken) <= limit  # at most each replica's last lease (of 2 or fewer) left unused
 
 
 async def test_the_tickets_service_declares_the_bucket_as_its_own_user_and_intake_counts_in_it(

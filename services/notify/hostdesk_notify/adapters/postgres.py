@@ -141,6 +141,8 @@ class PostgresUnitOfWork:
         return RecentMail(ticket=of_ticket, requester=of_requester)
 
     async def _insert(self, mails: Sequence[tuple[OutgoingMail, str | None]], *, now: datetime) -> None:
+        if not mails:
+            return
         await self._connection.executemany(
             _QUEUE,
             [
@@ -274,6 +276,16 @@ async def create_pool(database_url: str, *, schema: str, max_size: int = 10) -> 
             "application_name": "hostdesk-notify",
             "plan_cache_mode": "force_custom_plan",
         },
+        reset=_reset,
     )
     assert pool is not None
     return pool
+
+
+async def _reset(connection: asyncpg.Connection) -> None:
+    """What a connection given back to the pool is reset with: nothing, when it is idle. Notify changes no session
+    setting, listens to nothing, keeps no cursor and takes only transaction-level locks, so asyncpg's default reset
+    (a round trip on every release, every event) would undo nothing; a connection still in a transaction (a
+    cancelled handler) gets the default reset."""
+    if connection.is_in_transaction():
+        await connection.reset()

@@ -70,10 +70,10 @@ async def handle_event(
             )
             recent = await _recent(unit, ticket, plan.mails, bounds=settings.bounds, now=now)
             sent, held = within_bounds(plan.mails, recent=recent, bounds=settings.bounds)
-            held = [*plan.unaddressed, *held]
             await unit.queue(sent, now=now)
+            await unit.suppress([*plan.unaddressed, *held], now=now)
             if held:
-                await unit.suppress(held, now=now)
+                # Over a bound on mail: worth a look. Nobody to mail (``unaddressed``) is the delivery log's only.
                 log.warning(
                     "mail not sent: event_id=%s ticket_id=%s mails=%d: %s",
                     event.event_id,
@@ -81,7 +81,7 @@ async def handle_event(
                     len(held),
                     held[0].reason,
                 )
-            return Handled(Outcome.HANDLED, queued=len(sent), suppressed=len(held))
+            return Handled(Outcome.HANDLED, queued=len(sent), suppressed=len(plan.unaddressed) + len(held))
     except _Early:
         return Handled(Outcome.EARLY)
 
