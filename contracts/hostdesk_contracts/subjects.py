@@ -80,6 +80,16 @@ class Subjects:
         return f"{self.root.upper()}_RATES"
 
     @property
+    def attachments_bucket(self) -> str:
+        """The object store of attachments' bytes (``runtime.blobs``)."""
+        return f"{self.root.upper()}_ATTACHMENTS"
+
+    @property
+    def uploads_bucket(self) -> str:
+        """The key-value bucket of files uploaded and not yet attached (intake's, a day each)."""
+        return f"{self.root.upper()}_UPLOADS"
+
+    @property
     def all_directory_events(self) -> str:
         return f"{self.root}.events.*.directory.>"
 
