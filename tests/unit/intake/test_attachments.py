@@ -49,7 +49,9 @@ async def client(bus: FakeCommandBus, blobs: MemoryBlobStore) -> AsyncIterator[h
         yield client
 
 
-async def upload(client: httpx.AsyncClient, *files: tuple[str, bytes, str], account: str = "cust-1042") -> httpx.Response:
+async def upload(
+    client: httpx.AsyncClient, *files: tuple[str, bytes, str], account: str = "cust-1042"
+) -> httpx.Response:
     parts = [("files", (name, data, claimed)) for name, data, claimed in files]
     return await client.post("/v1/attachments", files=parts, headers=token_for(account))
 
@@ -94,7 +96,8 @@ async def test_an_upload_answers_each_files_record_and_stores_its_bytes_once(
     assert response.status_code == 201
     first, second, third = response.json()["attachments"]
     assert (first["name"], first["media_type"], first["size"]) == ("screenshot.png", "image/png", len(PNG))
-    assert second["digest"] == first["digest"] and second["id"] != first["id"]
+    assert second["digest"] == first["digest"]
+    assert second["id"] != first["id"]
     assert (third["name"], third["media_type"]) == ("invoice.exe", "application/pdf")
     assert blobs.puts == 2  # the same bytes twice are stored once
 
@@ -129,7 +132,7 @@ async def test_more_files_than_a_post_holds_is_422_naming_files(client: httpx.As
     "body",
     [
         b"not multipart at all",
-        b"--boundary\r\nContent-Disposition: form-data; name=\"files\"\r\n\r\nunterminated",
+        b'--boundary\r\nContent-Disposition: form-data; name="files"\r\n\r\nunterminated',
     ],
 )
 async def test_a_broken_upload_is_a_problem_not_a_500(client: httpx.AsyncClient, body: bytes) -> None:
@@ -166,7 +169,8 @@ async def test_a_new_ticket_and_a_reply_carry_the_files_their_caller_uploaded(
 
     assert (opened.status_code, replied.status_code) == (201, 201)
     open_command, reply_command = bus.sent
-    assert isinstance(open_command, OpenTicket) and isinstance(reply_command, PostReply)
+    assert isinstance(open_command, OpenTicket)
+    assert isinstance(reply_command, PostReply)
     assert [(a.name, a.media_type, a.digest) for a in open_command.attachments] == [
         ("s.png", "image/png", screenshot["digest"]),
         ("a.log", "text/plain", log["digest"]),
