@@ -126,9 +126,12 @@ def _watches_bucket(bucket: str) -> list[str]:
 
 def _reads_object_store(bucket: str) -> list[str]:
     """Reading an object store's files: its stream's info, a file's description (the last message of its
-    subject), its chunks through an ordered consumer with flow control."""
+    subject), its chunks through an ordered consumer with flow control. nats-py finds the stream of the chunks'
+    subject by asking for the names of the streams (the server answers with the one holding that subject): the
+    names of streams, never their contents."""
     stream = f"OBJ_{bucket}"
     return [
+        f"{_JS}.STREAM.NAMES",
         f"{_JS}.STREAM.INFO.{stream}",
         f"{_JS}.STREAM.MSG.GET.{stream}",
         f"{_JS}.DIRECT.GET.{stream}",
