@@ -150,8 +150,7 @@ async def delete_streams(nats_url: str, subjects: Subjects) -> None:
     nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=1)
     try:
         js = nc.jetstream()
-        buckets = (f"KV_{subjects.outcomes_bucket}", f"KV_{subjects.directory_bucket}", f"KV_{subjects.rates_bucket}")
-        for stream in (subjects.events_stream, subjects.commands_stream, *buckets):
+        for stream in subjects.every_stream:
             with contextlib.suppress(NotFoundError):
                 await js.delete_stream(stream)
     finally:

@@ -11,6 +11,7 @@ from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
+from hostdesk_contracts.attachments import Attachments
 from hostdesk_contracts.base import Actor, Assignee, Channel, Contract, Priority, Rating, Status, Visibility
 from hostdesk_contracts.directory import DirectoryId
 
@@ -69,6 +70,7 @@ class OpenTicket(CommandBase):
         description="Set when the handling side opens the ticket to an account below it: that account is the "
         "requesting side, and the ticket starts answered, waiting for it.",
     )
+    attachments: Attachments = Field(default=(), description="The files of the first post, stored already.")
 
 
 class PostReply(CommandBase):
@@ -79,6 +81,7 @@ class PostReply(CommandBase):
         default=None, description="The status a public reply from the handling side sets instead of answered."
     )
     status_label: Name | None = Field(default=None, description="The provider's own label of that status.")
+    attachments: Attachments = Field(default=(), description="The post's files, stored already.")
 
 
 class CloseTicket(CommandBase):

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
+from hostdesk_contracts.attachments import Attachments
 from hostdesk_contracts.base import (
     Actor,
     Assignee,
@@ -64,6 +65,7 @@ class TicketOpened(TicketEvent):
         description="The account the ticket is addressed to; None for a ticket opened before the directory, "
         "which its tenant's provider handles.",
     )
+    attachments: Attachments = Field(default=(), description="The files of the first post (never their bytes).")
 
 
 class ReplyPosted(TicketEvent):
@@ -71,6 +73,7 @@ class ReplyPosted(TicketEvent):
     post_id: str
     body: str
     visibility: Visibility
+    attachments: Attachments = Field(default=(), description="The post's files (never their bytes).")
 
 
 class StatusChanged(TicketEvent):
@@ -163,6 +166,7 @@ class MergedPost(Contract):
     side: Side
     body: str
     visibility: Visibility
+    attachments: Attachments = ()
 
 
 class PostsMerged(TicketEvent):

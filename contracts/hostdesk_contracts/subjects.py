@@ -80,6 +80,27 @@ class Subjects:
         return f"{self.root.upper()}_RATES"
 
     @property
+    def attachments_bucket(self) -> str:
+        """The object store of attachments' bytes (``runtime.blobs``)."""
+        return f"{self.root.upper()}_ATTACHMENTS"
+
+    @property
+    def uploads_bucket(self) -> str:
+        """The key-value bucket of files uploaded and not yet attached (intake's, a day each)."""
+        return f"{self.root.upper()}_UPLOADS"
+
+    @property
+    def every_stream(self) -> tuple[str, ...]:
+        """The name of every stream of the installation, its buckets' and object store's included."""
+        buckets = (self.outcomes_bucket, self.directory_bucket, self.rates_bucket, self.uploads_bucket)
+        return (
+            self.events_stream,
+            self.commands_stream,
+            *(f"KV_{bucket}" for bucket in buckets),
+            f"OBJ_{self.attachments_bucket}",
+        )
+
+    @property
     def all_directory_events(self) -> str:
         return f"{self.root}.events.*.directory.>"
 

@@ -13,9 +13,17 @@ import nats.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import (
+    DiscardPolicy,
+    KeyValueConfig,
+    ObjectStoreConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
 from nats.js.errors import APIError, BadRequestError, BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
+from nats.js.object_store import ObjectStore
 
 from hostdesk_contracts.runtime.nats_auth import inbox_prefix
 from hostdesk_contracts.subjects import Subjects
@@ -125,8 +133,8 @@ async def fetch_batch(subscription: JetStreamContext.PullSubscription, *, batch:
 
 
 async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
-    """Declare the streams, the directory bucket and the rates bucket; every replica may do this at start-up, in
-    any order.
+    """Declare the streams, the directory, rates and uploads buckets and the attachments' object store; every
+    replica may do this at start-up, in any order.
 
     The buckets are declared with the streams so that whoever waits for them finds them too (a service that reads
     callers in the directory may also wait for its stream, ``kv_stream(subjects.directory_bucket)``)."""
@@ -137,6 +145,8 @@ async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
             await js.update_stream(config)
     await directory_bucket(js, subjects)
     await rates_bucket(js, subjects)
+    await uploads_bucket(js, subjects)
+    await attachments_bucket(js, subjects)
 
 
 def kv_stream(bucket: str) -> str:
@@ -196,4 +206,29 @@ async def rates_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
     except BucketNotFoundError:
         return await js.create_key_value(
             KeyValueConfig(bucket=subjects.rates_bucket, history=1, ttl=RATE_COUNTERS_TTL_SECONDS)
+        )
+
+
+UPLOADS_TTL_SECONDS = 86_400.0  # a file uploaded and never attached is forgotten after a day
+
+
+async def uploads_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
+    """The key-value bucket of intake's uploads not attached yet (key: ``upload.<attachment id>``): who uploaded
+    each and what it is, kept ``UPLOADS_TTL_SECONDS``."""
+    try:
+        return await js.key_value(subjects.uploads_bucket)
+    except BucketNotFoundError:
+        return await js.create_key_value(
+            KeyValueConfig(bucket=subjects.uploads_bucket, history=1, ttl=UPLOADS_TTL_SECONDS)
+        )
+
+
+async def attachments_bucket(js: JetStreamContext, subjects: Subjects) -> ObjectStore:
+    """The object store of attachments' bytes, kept for ever on disk (``runtime.blobs``)."""
+    try:
+        return await js.object_store(subjects.attachments_bucket)
+    except (BucketNotFoundError, NotFoundError):
+        return await js.create_object_store(
+            subjects.attachments_bucket,
+            config=ObjectStoreConfig(bucket=subjects.attachments_bucket, storage=StorageType.FILE),
         )

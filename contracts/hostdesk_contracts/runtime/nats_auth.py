@@ -5,11 +5,14 @@ Kubernetes secret in production) and may do only what it does:
 
 - intake publishes commands, reads outcomes (its inbox's and the outcomes bucket's) and keeps its own record of
   each command it sends in that bucket (keys ``record.<command id>``); it reads no event; it alone reads and
-  writes the rates bucket, the counters its replicas share;
+  writes the rates bucket, the counters its replicas share, and the uploads bucket; it stores attachments' bytes
+  in their object store;
 - tickets owns the streams, the outcomes bucket and the directory bucket: it declares them, consumes commands, and
   is the only user that may publish events (its relay), write outcomes and write the directory (its projector);
-  it declares the rates bucket too, and may neither read nor write it;
-- query and notify consume events (their durable consumers, the catch-up's own);
+  it declares the rates and uploads buckets and the attachments' object store too, and may neither read nor
+  write them;
+- query and notify consume events (their durable consumers, the catch-up's own) and read attachments' bytes
+  (downloads, files attached to mail);
 - intake, query, notify and tickets read the directory bucket (a key, or a watch of it) to look callers up;
 - ``subscriber``, for billing, CRM and provisioning, reads events through consumers of its own and nothing
   else: not commands, not outcomes, not the directory bucket (it holds the API keys' hashes), not the product's
@@ -121,10 +124,36 @@ def _watches_bucket(bucket: str) -> list[str]:
     ]
 
 
+def _reads_object_store(bucket: str) -> list[str]:
+    """Reading an object store's files: its stream's info, a file's description (the last message of its
+    subject), its chunks through an ordered consumer with flow control. nats-py finds the stream of the chunks'
+    subject by asking for the names of the streams (the server answers with the one holding that subject): the
+    names of streams, never their contents."""
+    stream = f"OBJ_{bucket}"
+    return [
+        f"{_JS}.STREAM.NAMES",
+        f"{_JS}.STREAM.INFO.{stream}",
+        f"{_JS}.STREAM.MSG.GET.{stream}",
+        f"{_JS}.DIRECT.GET.{stream}",
+        f"{_JS}.DIRECT.GET.{stream}.>",
+        f"{_JS}.CONSUMER.CREATE.{stream}",
+        f"{_JS}.CONSUMER.CREATE.{stream}.>",
+        f"{_JS}.CONSUMER.DELETE.{stream}.>",
+        f"{_JS}.CONSUMER.INFO.{stream}.>",
+        f"$JS.FC.{stream}.>",
+    ]
+
+
+def _writes_object_store(bucket: str) -> list[str]:
+    """Storing files in an object store (chunks, then the description) and purging the chunks of a failed put."""
+    return [*_reads_object_store(bucket), f"$O.{bucket}.>", f"{_JS}.STREAM.PURGE.OBJ_{bucket}"]
+
+
 def permissions(user: str, subjects: Subjects) -> Permissions:
     """What ``user`` may publish and subscribe to in the installation rooted at ``subjects``."""
     events, commands, bucket = subjects.events_stream, subjects.commands_stream, subjects.outcomes_bucket
     directory, rates = subjects.directory_bucket, subjects.rates_bucket
+    uploads, attachments = subjects.uploads_bucket, subjects.attachments_bucket
     inbox = [f"{inbox_prefix(user)}.>"]
     match user:
         case "intake":
@@ -139,6 +168,9 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
                     *_watches_bucket(directory),
                     *_reads_bucket(rates),
                     f"$KV.{rates}.>",
+                    *_reads_bucket(uploads),
+                    f"$KV.{uploads}.>",
+                    *_writes_object_store(attachments),
                 ],
                 subscribe=[f"{subjects.root}.outcomes.>", *inbox],
             )
@@ -154,6 +186,8 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
                     *_owns_stream(f"KV_{bucket}"),
                     *_owns_stream(f"KV_{directory}"),
                     *_owns_stream(f"KV_{rates}"),
+                    *_owns_stream(f"KV_{uploads}"),
+                    *_owns_stream(f"OBJ_{attachments}"),
                     *_reads_stream(commands),
                     *_reads_stream(events),  # the relay's resume point: the stream's last messages
                     *_reads_bucket(bucket),
@@ -162,7 +196,10 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
                 subscribe=inbox,
             )
         case "query" | "notify":
-            return Permissions(publish=[*_reads_stream(events), *_watches_bucket(directory)], subscribe=inbox)
+            return Permissions(
+                publish=[*_reads_stream(events), *_watches_bucket(directory), *_reads_object_store(attachments)],
+                subscribe=inbox,
+            )
         case "subscriber":
             denied = []
             for name in PRODUCT_EVENT_CONSUMERS:

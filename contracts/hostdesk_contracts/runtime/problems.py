@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -162,19 +163,22 @@ class BodySizeLimit:
     the app sees any of it: the app (FastAPI) would otherwise turn the refusal raised while it reads into a 400.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, paths: Mapping[str, int] | None = None) -> None:
+        """``paths``: the limit of a route other than ``max_bytes`` (an upload's), by its exact path."""
         self.app = app
         self.max_bytes = max_bytes
+        self.paths = dict(paths or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.paths.get(scope.get("path", ""), self.max_bytes)
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None:
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if declared.isdigit() and int(declared) > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -182,15 +186,15 @@ class BodySizeLimit:
             await self.app(scope, receive, send)  # no body at all
             return
         try:
-            body = await self._read_within_limit(receive)
+            body = await self._read_within_limit(receive, limit)
         except _ClientLeft:
             return  # nobody to answer, and half a body is no request
         if body is None:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
             return
         await self.app(scope, _replaying(body, receive), send)
 
-    async def _read_within_limit(self, receive: Receive) -> bytes | None:
+    async def _read_within_limit(self, receive: Receive, limit: int) -> bytes | None:
         """The whole body, or ``None`` once it grows past the limit (the rest is left unread)."""
         chunks: list[bytes] = []
         received = 0
@@ -200,14 +204,14 @@ class BodySizeLimit:
                 raise _ClientLeft
             chunk = message.get("body", b"")
             received += len(chunk)
-            if received > self.max_bytes:
+            if received > limit:
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        error = PayloadTooLarge(f"The request body is larger than {limit} bytes.", limit_bytes=limit)
         response = problem_response(error.problem(instance=scope.get("path")))
         await response(scope, receive, send)
 

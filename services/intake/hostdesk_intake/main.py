@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 
+from hostdesk_intake.api.attachments import UPLOADS_PATH
+from hostdesk_intake.api.attachments import router as attachments_router
 from hostdesk_intake.api.directory import router as directory_router
 from hostdesk_intake.api.routes import router
 from hostdesk_intake.runtime import Runtime, start
@@ -37,9 +39,12 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     if runtime is not None:
         _serve_over(app, runtime)
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, paths={UPLOADS_PATH: settings.upload_max_bytes}
+    )
     app.include_router(health_router())
     app.include_router(router)
+    app.include_router(attachments_router)
     app.include_router(directory_router)
     return app
 
@@ -52,4 +57,6 @@ def _serve_over(app: FastAPI, running: Runtime) -> None:
     app.state.rate_limiter = running.rate_limiter
     app.state.limiter = running.limiter
     app.state.status_labels = running.status_labels
+    app.state.blobs = running.blobs
+    app.state.uploads = running.uploads
     app.state.runtime = running

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hostdesk_contracts.runtime.blobs import BlobStore, MemoryBlobStore, NatsBlobStore
 from hostdesk_contracts.runtime.clock import Clock, utc_now
 from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
@@ -19,6 +20,8 @@ from hostdesk_intake.adapters.command_bus import CommandBus
 from hostdesk_intake.adapters.memory_counters import MemoryRateCounters
 from hostdesk_intake.adapters.nats_bus import NatsCommandBus, inbox_token
 from hostdesk_intake.adapters.rate_counters import KvRateCounters, RateCounters
+from hostdesk_intake.adapters.uploads import KvUploads, MemoryUploads, Uploads
+from hostdesk_intake.domain.attachments import UploadBounds
 from hostdesk_intake.domain.status_labels import StatusLabels
 from hostdesk_intake.service_layer.limits import Limiter
 from hostdesk_intake.settings import Settings
@@ -32,6 +35,9 @@ class Runtime:
     rate_limiter: RateLimiter
     limiter: Limiter  # opens and replies, counted over every replica
     status_labels: StatusLabels
+    blobs: BlobStore  # attachments' bytes
+    uploads: Uploads  # files uploaded, not attached yet
+    upload_bounds: UploadBounds
 
     @classmethod
     def over(
@@ -43,9 +49,12 @@ class Runtime:
         clock: Clock = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         counters: RateCounters | None = None,
+        blobs: BlobStore | None = None,
+        uploads: Uploads | None = None,
     ) -> Runtime:
         """Intake over ``bus`` and ``directory`` (unit tests pass fakes), its rate limit metered by ``monotonic``,
-        its limits of opens and replies counted in ``counters`` (in memory when none is given) by ``clock``."""
+        its limits of opens and replies counted in ``counters`` by ``clock``, its files in ``blobs`` and
+        ``uploads`` (each in memory when none is given)."""
         limiter = RateLimiter(
             rate=settings.rate_limit_per_second,
             burst=settings.rate_limit_burst,
@@ -59,6 +68,9 @@ class Runtime:
             rate_limiter=limiter,
             limiter=Limiter(counters or MemoryRateCounters(), settings.quotas(), clock=clock),
             status_labels=StatusLabels(settings.status_labels),
+            blobs=blobs or MemoryBlobStore(),
+            uploads=uploads or MemoryUploads(),
+            upload_bounds=UploadBounds(max_file_bytes=settings.attachment_max_bytes),
         )
 
     async def readiness(self) -> Readiness:
@@ -99,4 +111,14 @@ async def start(
     counters = KvRateCounters(
         lambda: bus.connection, bucket=settings.subjects.rates_bucket, timeout=settings.publish_timeout_seconds
     )
-    return Runtime.over(bus, settings, directory=directory, clock=clock, monotonic=monotonic, counters=counters)
+    timeout = settings.publish_timeout_seconds
+    return Runtime.over(
+        bus,
+        settings,
+        directory=directory,
+        clock=clock,
+        monotonic=monotonic,
+        counters=counters,
+        blobs=NatsBlobStore(lambda: bus.connection, subjects=settings.subjects, timeout=timeout),
+        uploads=KvUploads(lambda: bus.connection, bucket=settings.subjects.uploads_bucket, timeout=timeout),
+    )

@@ -29,6 +29,15 @@ class Settings(CommonSettings):
         default=5.0, ge=0, description="How long start-up waits for NATS; requests answer 503 until it is reached."
     )
     max_body_bytes: int = Field(default=MIB, ge=1024)  # a ticket's body may be long
+    attachment_max_bytes: int = Field(
+        default=20 * MIB, ge=1024, le=100 * MIB, description="The largest file one attachment may be (413 past it)."
+    )
+    upload_max_bytes: int = Field(
+        default=60 * MIB,
+        ge=1024,
+        le=1024 * MIB,
+        description="The largest upload request (its files together, multipart framing included; 413 past it).",
+    )
     max_waiting_commands: int = Field(
         default=10_000, ge=1, description="Requests waiting for an outcome at once, beyond which intake answers 503."
     )

@@ -66,6 +66,7 @@ def _serve_over(app: FastAPI, running: Runtime) -> None:
     app.state.staff_departments = DirectoryDepartments(running.directory)
     app.state.reader = running.read_model
     app.state.notices = running.notices
+    app.state.blobs = running.blobs
     app.state.runtime = running
 
 

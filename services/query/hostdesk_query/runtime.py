@@ -1,5 +1,6 @@
 """Everything query runs while it is up: its pool, its NATS connection, the read model, the version notices, the
-directory its callers are looked up in, and the events consumer (the catch-up, then the durable consumer)."""
+directory its callers are looked up in, the attachment store files are downloaded from, and the events consumer
+(the catch-up, then the durable consumer)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
+from hostdesk_contracts.runtime.blobs import BlobStore, NatsBlobStore
 from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.nats import connect, wait_for_streams
@@ -39,6 +41,7 @@ class Runtime:
     notices: VersionNotices
     nats: NatsConnection
     directory: Directory
+    blobs: BlobStore  # the files' bytes, read only
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: tuple[asyncio.Task[None], ...] = ()
     # The listener of the notices, the NATS connection and the pool: closed in the reverse order of their opening.
@@ -145,6 +148,7 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
         notices=notices,
         nats=client,
         directory=directory,
+        blobs=NatsBlobStore(lambda: client, subjects=settings.subjects, timeout=settings.attachment_timeout_seconds),
         stopping=stopping,
         tasks=(consuming,),
         resources=resources,

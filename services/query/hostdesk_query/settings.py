@@ -31,3 +31,7 @@ class Settings(CommonSettings, ConsumerSettings, EventKeySettings):
         default=12_000, gt=0, description="Each account's steady rate of requests to this API, per replica."
     )
     read_burst: int = Field(default=600, ge=1, description="Requests an account may send at once, above its rate.")
+
+    # QUERY_ATTACHMENT_TIMEOUT_SECONDS: how long the attachment store may take to answer (a file's bytes get eight
+    # times as long); 503 past it.
+    attachment_timeout_seconds: float = Field(default=2.0, gt=0, le=60)

@@ -14,7 +14,8 @@ import asyncpg
 import nats
 import pytest
 from hostdesk_contracts import subjects as headers
-from hostdesk_contracts.base import Role, Status
+from hostdesk_contracts.access import reach_of
+from hostdesk_contracts.base import Role, Status, Visibility
 from hostdesk_contracts.events import AnyEvent, TicketEvent
 from hostdesk_contracts.runtime.consumer import DurableConsumer
 from hostdesk_contracts.runtime.nats import ensure_streams
@@ -35,6 +36,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from tests.support import EVENT_KEY, RELAY_SIGNER, eventually
+from tests.unit.query.files import attached, attachment_of, merged_with_files
 
 SECRET = "integration-test-secret-0123456789abcdef"
 DEADLINE_SECONDS = 30.0
@@ -390,3 +392,42 @@ async def test_the_reader_takes_requests_closed_by_their_bytes_in_its_stride(str
     read = [message for batch in batches for message in batch]
     assert [message.seq for message in read] == seqs
     assert [message.data[:1] for message in read] == [bytes([n]) for n in range(20)]
+
+
+async def test_the_catch_up_keeps_each_posts_files_as_the_live_path_does(
+    stream: Stream, database_url: str, nats_url: str, subjects: Subjects, tenant: str
+) -> None:
+    customer, agent = account(tenant), account(tenant, Role.AGENT)
+    target, source = TicketStory(customer), TicketStory(customer)
+    shot, reply_file, note_file, merged_file = (attachment_of(bytes([n])) for n in range(4))
+    source_opened = attached(source.opened(), merged_file)
+    events: list[AnyEvent] = [
+        attached(target.opened(), shot),
+        attached(target.reply(agent), reply_file),
+        attached(target.reply(agent, "Inside", visibility=Visibility.INTERNAL), note_file),
+        source_opened,
+        source.merge_into(agent, target),
+        merged_with_files(target.absorb(agent, source), {source_opened.post_id: (merged_file,)}),
+    ]
+    await stream.publish_all(events)
+    name = fresh_name()
+
+    async with schema_pool(database_url, name) as pool:
+        store = PostgresReadModel(pool, notify_channel=notify_channel(name))
+        async with asyncio.timeout(DEADLINE_SECONDS):
+            await catch_up(pool, stream.nc, store, subjects, name, chunk_events=16).run()
+        staff_view = await store.ticket_view(reach_of(agent), target.ticket_id, newest_first=False)
+        requester_view = await store.ticket_view(reach_of(customer), target.ticket_id, newest_first=False)
+        merged_found = await store.posted_file(reach_of(customer), target.ticket_id, merged_file.id)
+
+    assert staff_view is not None
+    assert requester_view is not None
+    assert [file for entry in staff_view.timeline for file in entry.attachments] == [
+        shot,
+        merged_file,  # the post's own time: the source's opening, as old as the target's
+        reply_file,
+        note_file,
+    ]
+    assert [file for entry in requester_view.timeline for file in entry.attachments] == [shot, merged_file, reply_file]
+    assert merged_found is not None
+    assert merged_found.attachment == merged_file

@@ -1,4 +1,4 @@
-"""A ticket through every kind of event on PostgreSQL, in a fresh schema and in one the first version made."""
+"""A ticket through every kind of event on PostgreSQL, in a fresh schema and in one an earlier version made."""
 
 import asyncio
 import uuid
@@ -11,12 +11,15 @@ from hostdesk_contracts.base import Role
 from hostdesk_contracts.events import AnyEvent
 from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
 from hostdesk_query.adapters.postgres import PostgresReadModel
+from hostdesk_query.adapters.rows import ENTRY_FIELDS, TICKET_FIELDS
 from hostdesk_query.adapters.schema import ensure_schema
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.model import TicketRecord, TicketView, TimelineEntry
 from hostdesk_query.domain.projection import change_of, plan_batch
 from hostdesk_query.domain.timeline import in_time_order
 from hostdesk_query.domain.visibility import shows, side_on
+
+from tests.unit.query.files import attached, attachment_of
 
 # The tables as the first version of the read model made them (its adapters/schema.py, word for word).
 FIRST_VERSION_DDL = """
@@ -228,3 +231,33 @@ async def _rows(pool: asyncpg.Pool) -> tuple[list[asyncpg.Record], list[asyncpg.
     tickets = await pool.fetch("SELECT * FROM tickets ORDER BY ticket_id")
     timeline = await pool.fetch("SELECT * FROM timeline ORDER BY ticket_id, version, part")
     return tickets, timeline
+
+
+async def test_a_read_model_made_before_attachments_gains_their_column_in_place_and_keeps_files(
+    first_version_pool: tuple[asyncpg.Pool, str], tenant: str
+) -> None:
+    pool, schema = first_version_pool
+    await ensure_schema(pool, schema)
+    await pool.execute("ALTER TABLE timeline DROP COLUMN attachments")  # the tables as the release before files
+    customer, agent = account(tenant), account(tenant, Role.AGENT)
+    story = TicketStory(customer)
+    tickets, entries = projected([story.opened()])
+    before_files = ENTRY_FIELDS[: ENTRY_FIELDS.index("attachments")]
+    await pool.execute(
+        f"INSERT INTO tickets ({', '.join(TICKET_FIELDS)}) VALUES ({_placeholders(len(TICKET_FIELDS))})",
+        *tickets[story.ticket_id],
+    )
+    await pool.execute(
+        f"INSERT INTO timeline ({', '.join(before_files)}) VALUES ({_placeholders(len(before_files))})",
+        *entries[0][: len(before_files)],
+    )
+
+    await asyncio.gather(*(ensure_schema(pool, schema) for _ in range(2)))
+
+    read_model = PostgresReadModel(pool, notify_channel="unheard")
+    log = attachment_of(b"php-fpm log", name="php-fpm.log", media_type="text/plain")
+    assert await read_model.apply([change_of(attached(story.reply(agent), log))]) == [Decision.APPLY]
+    view = await read_model.ticket_view(reach_of(customer), story.ticket_id, newest_first=False)
+    assert view is not None
+    assert [entry.attachments for entry in view.timeline] == [(), (log,)]
+    assert ("timeline", "attachments", "jsonb") in await _columns(pool, schema)

@@ -5,7 +5,7 @@ from uuid import UUID
 
 import pytest
 from hostdesk_contracts.access import reach_of
-from hostdesk_contracts.base import Priority, Role, Status, Visibility
+from hostdesk_contracts.base import Actor, Priority, Role, Status, Visibility
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
 from hostdesk_query.adapters.memory import InMemoryReadModel
@@ -13,8 +13,10 @@ from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.listing import AssignedTo, TicketFilter
-from hostdesk_query.domain.model import EntryKind
+from hostdesk_query.domain.model import EntryKind, PostedFile
 from hostdesk_query.domain.projection import change_of
+
+from tests.unit.query.files import attached, attachment_of
 
 ReadModel = InMemoryReadModel | PostgresReadModel
 
@@ -141,3 +143,46 @@ async def test_a_timeline_comes_in_time_order_with_merged_posts_in_place(model: 
         keys = [(entry.occurred_at, entry.version, entry.part) for entry in view.timeline]
         assert keys == sorted(keys, reverse=newest_first)
         assert sum(entry.kind is EntryKind.MERGED_POST for entry in view.timeline) == len(lifecycle.source.posts)
+
+
+async def test_a_posts_file_is_found_only_for_a_caller_who_sees_the_post(model: ReadModel, tenant: str) -> None:
+    customer, agent, outsider = account(tenant), account(tenant, Role.AGENT), account(tenant)
+    story = TicketStory(customer)
+    shot, note_file = attachment_of(b"png"), attachment_of(b"note", name="n.txt", media_type="text/plain")
+    await apply(
+        model,
+        attached(story.opened(), shot),
+        attached(story.reply(agent, "Inside", visibility=Visibility.INTERNAL), note_file),
+    )
+
+    async def found(caller: Actor, file_id: str) -> PostedFile | None:
+        return await model.posted_file(reach_of(caller), story.ticket_id, file_id)
+
+    assert await found(customer, shot.id) == PostedFile(tenant=tenant, ticket_id=story.ticket_id, attachment=shot)
+    assert await found(agent, note_file.id) == PostedFile(
+        tenant=tenant, ticket_id=story.ticket_id, attachment=note_file
+    )
+    assert await found(agent, shot.id) is not None
+    assert await found(customer, note_file.id) is None
+    assert await found(outsider, shot.id) is None
+    assert await found(customer, f"att_{'0' * 32}") is None
+
+
+async def test_files_read_back_on_their_entries_for_each_side(model: ReadModel, tenant: str) -> None:
+    customer, agent = account(tenant), account(tenant, Role.AGENT)
+    story = TicketStory(customer)
+    shot, reply_file, note_file = attachment_of(b"1"), attachment_of(b"2"), attachment_of(b"3")
+    await apply(
+        model,
+        attached(story.opened(), shot),
+        attached(story.reply(agent), reply_file),
+        attached(story.reply(agent, "Inside", visibility=Visibility.INTERNAL), note_file),
+    )
+
+    requester_view = await model.ticket_view(reach_of(customer), story.ticket_id, newest_first=False)
+    staff_view = await model.ticket_view(reach_of(agent), story.ticket_id, newest_first=False)
+
+    assert requester_view is not None
+    assert staff_view is not None
+    assert [entry.attachments for entry in requester_view.timeline] == [(shot,), (reply_file,)]
+    assert [entry.attachments for entry in staff_view.timeline] == [(shot,), (reply_file,), (note_file,)]

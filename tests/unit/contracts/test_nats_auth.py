@@ -99,3 +99,46 @@ def test_nobody_else_touches_the_rates_bucket(user: str) -> None:
     assert not allows(allowed.publish, f"$JS.API.STREAM.MSG.GET.KV_{RATES}")
     assert not allows(allowed.publish, WRITE_COUNTER)
     assert not allows(allowed.subscribe, f"$KV.{RATES}.>")
+
+
+ATTACHMENTS = SUBJECTS.attachments_bucket
+UPLOADS = SUBJECTS.uploads_bucket
+STORE_CHUNK = f"$O.{ATTACHMENTS}.C.9f8e7d6c5b4a"
+READ_FILE = f"$JS.API.STREAM.MSG.GET.OBJ_{ATTACHMENTS}"
+
+
+def test_intake_stores_attachments_and_keeps_its_uploads() -> None:
+    intake = permissions("intake", SUBJECTS).publish
+
+    assert allows(intake, STORE_CHUNK)
+    assert allows(intake, f"$O.{ATTACHMENTS}.M.bmFtZQ==")
+    assert allows(intake, READ_FILE)
+    assert allows(intake, f"$KV.{UPLOADS}.upload.att_0f")
+    assert not allows(intake, f"$JS.API.STREAM.CREATE.OBJ_{ATTACHMENTS}")
+    assert not allows(intake, f"$JS.API.STREAM.DELETE.OBJ_{ATTACHMENTS}")
+
+
+@pytest.mark.parametrize("service", ["query", "notify"])
+def test_query_and_notify_read_attachments_and_store_none(service: str) -> None:
+    allowed = permissions(service, SUBJECTS).publish
+
+    assert allows(allowed, READ_FILE)
+    assert allows(allowed, f"$JS.API.CONSUMER.CREATE.OBJ_{ATTACHMENTS}")
+    assert not allows(allowed, STORE_CHUNK)
+    assert not allows(allowed, f"$KV.{UPLOADS}.upload.att_0f")
+
+
+def test_the_tickets_service_declares_the_attachment_store_and_the_uploads_bucket_and_reads_neither() -> None:
+    tickets = permissions("tickets", SUBJECTS).publish
+
+    assert allows(tickets, f"$JS.API.STREAM.CREATE.OBJ_{ATTACHMENTS}")
+    assert allows(tickets, f"$JS.API.STREAM.CREATE.KV_{UPLOADS}")
+    assert not allows(tickets, READ_FILE)
+    assert not allows(tickets, STORE_CHUNK)
+
+
+def test_a_subscriber_never_reads_an_attachment() -> None:
+    subscriber = permissions("subscriber", SUBJECTS).publish
+
+    assert not allows(subscriber, READ_FILE)
+    assert not allows(subscriber, f"$JS.API.CONSUMER.CREATE.OBJ_{ATTACHMENTS}")

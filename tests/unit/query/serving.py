@@ -1,5 +1,5 @@
-"""The query API served in process over the in-memory read model and directory, and its callers' requests (each
-caller seeded in that directory)."""
+"""The query API served in process over the in-memory read model, directory and attachment store, and its callers'
+requests (each caller seeded in that directory)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.runtime.blobs import MemoryBlobStore
 from hostdesk_query.adapters.memory import InMemoryNotices, InMemoryReadModel, StaticConnection
 from hostdesk_query.domain.projection import change_of
 from hostdesk_query.main import create_app
@@ -32,6 +33,7 @@ class Api:
     runtime: Runtime
     callers: Callers
     app: FastAPI
+    blobs: MemoryBlobStore
 
     async def apply(self, *events: TicketEvent) -> None:
         await self.store.apply([change_of(event) for event in events])  # type: ignore[arg-type]
@@ -48,8 +50,9 @@ async def served_api() -> AsyncIterator[Api]:
     notices = InMemoryNotices()
     store = InMemoryReadModel(notices)
     nats = StaticConnection()
+    blobs = MemoryBlobStore()
     callers = Callers(SECRET)
-    runtime = Runtime(read_model=store, notices=notices, nats=nats, directory=callers.directory)
+    runtime = Runtime(read_model=store, notices=notices, nats=nats, directory=callers.directory, blobs=blobs)
     app = create_app(settings, runtime=runtime)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as client:
-        yield Api(client, store, notices, nats, runtime, callers, app)
+        yield Api(client, store, notices, nats, runtime, callers, app, blobs)

@@ -5,11 +5,13 @@ directory says of them (``facts``, ``handle``), as the commands consumer decides
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.base import Actor, Role, Visibility
 from hostdesk_contracts.commands import AnyCommand, CloseTicket, CommandBase, OpenTicket, PostReply, ticket_id_for
 from hostdesk_contracts.directory import (
@@ -79,7 +81,21 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def open_command(actor: Actor = CUSTOMER, command_id: str | None = None) -> OpenTicket:
+def attachment(name: str = "error.log", *, content: bytes | None = None, media_type: str = "text/plain") -> Attachment:
+    """The record of a file stored already (as intake makes it), with an id of its own."""
+    content = content if content is not None else f"the bytes of {name}".encode()
+    return Attachment(
+        id=f"att_{uuid.uuid4().hex}",
+        name=name,
+        media_type=media_type,
+        size=len(content),
+        digest=hashlib.sha256(content).hexdigest(),
+    )
+
+
+def open_command(
+    actor: Actor = CUSTOMER, command_id: str | None = None, *, attachments: Sequence[Attachment] = ()
+) -> OpenTicket:
     command_id = command_id or new_id()
     return OpenTicket(
         command_id=command_id,
@@ -88,6 +104,7 @@ def open_command(actor: Actor = CUSTOMER, command_id: str | None = None) -> Open
         issued_at=NOW,
         subject="Website down",
         body="example.com answers 502 since this morning.",
+        attachments=tuple(attachments),
     )
 
 
@@ -138,6 +155,7 @@ def reply(
     visibility: Visibility = Visibility.PUBLIC,
     command_id: str | None = None,
     expected_version: int | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> PostReply:
     return PostReply(
         command_id=command_id or new_id(),
@@ -147,6 +165,7 @@ def reply(
         body="Some words.",
         visibility=visibility,
         expected_version=expected_version,
+        attachments=tuple(attachments),
     )
 
 

@@ -120,6 +120,7 @@ def absorbing() -> Delivery:
             "side": "handler",
             "body": "Rebooted.",
             "visibility": "public",
+            "attachments": [],
         }
     ]
     return Delivery(target, lambda it: it.absorb(merged, None, source, posts))

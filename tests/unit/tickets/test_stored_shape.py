@@ -1,5 +1,6 @@
 """What the store holds keeps its shape: the ticket stores its events and snapshots as they are already stored
-(topics, fields and their order), and events and a snapshot in that shape load into the same ticket."""
+(topics, fields and their order), and events and a snapshot in that shape (today's, and each earlier one) load
+into the same ticket."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from eventsourcing.persistence import StoredEvent
+from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.base import Assignee, Side, Status
 from hostdesk_contracts.commands import AssignTicket
 from hostdesk_contracts.events import TicketOpened
@@ -31,6 +33,13 @@ CUSTOMER_STATE = {
 }
 STAFF_STATE = {"account_id": "agent-1", "tenant": "acme", "role": "agent", "display_name": "Sam", "email": None}
 ASSIGNEE_STATE = {"account_id": "agent-1", "display_name": "Sam", "email": None}  # as the directory names them
+ATTACHMENT_STATE = {
+    "id": "att_0123456789abcdef0123456789abcdef",
+    "name": "nginx-error.log",
+    "media_type": "text/plain",
+    "size": 1834,
+    "digest": "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef",
+}
 # The stored state of each event and of the snapshot, less their times, in the order the store holds them.
 STORED: list[tuple[int, str, dict[str, Any]]] = [
     (
@@ -57,7 +66,8 @@ STORED: list[tuple[int, str, dict[str, Any]]] = [
             "handling_organisation_id": "acme",
             "status": "open",
             "side": "requester",
-            "class_version": 3,
+            "attachments": [],
+            "class_version": 4,
         },
     ),
     (
@@ -67,9 +77,11 @@ STORED: list[tuple[int, str, dict[str, Any]]] = [
             "post_id": "reply-1",
             "body": "Some words.",
             "visibility": "public",
+            "attachments": [ATTACHMENT_STATE],
             "side": "handler",
             "actor": STAFF_STATE,
             "command_id": "reply-1",
+            "class_version": 2,
         },
     ),
     (
@@ -137,27 +149,41 @@ STORED: list[tuple[int, str, dict[str, Any]]] = [
                 "merged_into": None,
                 "answered_version": 3,
                 "post_ids": ["open-1", "reply-1"],
+                "attachment_count": 1,
                 "requester_burst": [],
                 "applied": {"open-1": 1, "reply-1": 3, "assign-1": 4, "close-1": 5},
-                "class_version": 4,
+                "class_version": 5,
             },
         },
     ),
 ]
-# The opening as version 2 stored it, before tickets were addressed to an organisation of the directory.
+# The opening as version 3 stored it, before files could be attached; and as version 2, before tickets were
+# addressed to an organisation of the directory.
+OPENED_V3: dict[str, Any] = {
+    **{name: value for name, value in STORED[0][2].items() if name != "attachments"},
+    "class_version": 3,
+}
 OPENED_V2: dict[str, Any] = {
-    **{
-        name: value
-        for name, value in STORED[0][2].items()
-        if name not in ("handling_organisation_id", "status", "side")
-    },
+    **{name: value for name, value in OPENED_V3.items() if name not in ("handling_organisation_id", "status", "side")},
     "class_version": 2,
 }
-# The same snapshot as version 3 stored it (no handling organisation), and as version 2 (nor the recent posts).
+# The reply as version 1 stored it, before files could be attached: no attachments, no class version.
+REPLY_V1: dict[str, Any] = {
+    name: value for name, value in STORED[1][2].items() if name not in ("attachments", "class_version")
+}
+# The same snapshot as version 4 stored it (no count of files, the reply then having none), as version 3 (nor
+# the handling organisation), and as version 2 (nor the recent posts).
+SNAPSHOT_V4: dict[str, Any] = {
+    "topic": TOPIC,
+    "state": {
+        **{name: value for name, value in STORED[-1][2]["state"].items() if name != "attachment_count"},
+        "class_version": 4,
+    },
+}
 SNAPSHOT_V3: dict[str, Any] = {
     "topic": TOPIC,
     "state": {
-        **{name: value for name, value in STORED[-1][2]["state"].items() if name != "handling_organisation_id"},
+        **{name: value for name, value in SNAPSHOT_V4["state"].items() if name != "handling_organisation_id"},
         "class_version": 3,
     },
 }
@@ -187,7 +213,7 @@ def without_times(state: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def decided_ticket() -> Ticket:
     ticket = open_ticket(open_command(command_id="open-1"), number=482913)
-    ticket.reply(reply(ticket, STAFF, command_id="reply-1"))
+    ticket.reply(reply(ticket, STAFF, command_id="reply-1", attachments=[Attachment.model_validate(ATTACHMENT_STATE)]))
     assign = command(AssignTicket, ticket, STAFF, command_id="assign-1", assignee=Assignee(account_id="agent-1"))
     ticket.assign(assign, None, staff=staff_record("agent-1"))
     ticket.close(close(ticket, CUSTOMER, command_id="close-1"))
@@ -205,17 +231,27 @@ def test_a_ticket_stores_its_events_and_snapshot_in_the_shape_already_stored(app
 
 
 @pytest.mark.parametrize(
-    ("opened", "snapshot"),
-    [(STORED[0][2], STORED[-1][2]), (OPENED_V2, SNAPSHOT_V3), (OPENED_V2, SNAPSHOT_V2)],
-    ids=["today", "opened v2, snapshot v3", "opened v2, snapshot v2"],
+    ("opened", "replied", "snapshot"),
+    [
+        (STORED[0][2], STORED[1][2], STORED[-1][2]),
+        (OPENED_V3, REPLY_V1, SNAPSHOT_V4),
+        (OPENED_V2, REPLY_V1, SNAPSHOT_V3),
+        (OPENED_V2, REPLY_V1, SNAPSHOT_V2),
+    ],
+    ids=["today", "opened v3, reply v1, snapshot v4", "opened v2, snapshot v3", "opened v2, snapshot v2"],
 )
 def test_events_and_a_snapshot_in_the_stored_shape_load_into_the_same_ticket(
-    app: TicketsApplication, opened: dict[str, Any], snapshot: dict[str, Any]
+    app: TicketsApplication, opened: dict[str, Any], replied: dict[str, Any], snapshot: dict[str, Any]
 ) -> None:
     moment = {"_type_": "datetime_iso", "_data_": NOW.isoformat()}
     ticket_id = decided_ticket().id
     loaded: list[Any] = []
-    stored_then = [(1, STORED[0][1], opened), *STORED[1:-1], (5, STORED[-1][1], snapshot)]
+    stored_then = [
+        (1, STORED[0][1], opened),
+        (2, STORED[1][1], replied),
+        *STORED[2:-1],
+        (5, STORED[-1][1], snapshot),
+    ]
     for version, topic, state in stored_then:
         if "state" in state:
             state = {**state, "state": {"_created_on": moment, "_modified_on": moment, **state["state"]}}
@@ -237,7 +273,8 @@ def test_events_and_a_snapshot_in_the_stored_shape_load_into_the_same_ticket(
     assert (rebuilt.status, from_snapshot.status) == (Status.CLOSED, Status.CLOSED)
     assert rebuilt.applied == {"open-1": 1, "reply-1": 3, "assign-1": 4, "close-1": 5}
     assert from_snapshot.requester_burst == []
-    addressed = "acme" if opened is STORED[0][2] else None  # before the directory: its tenant's provider handles it
+    assert rebuilt.attachment_count == (1 if replied is STORED[1][2] else 0)  # an older reply holds no files
+    addressed = None if opened is OPENED_V2 else "acme"  # before the directory: its tenant's provider handles it
     assert (rebuilt.handling_organisation_id, rebuilt.handler_id) == (addressed, "acme")
 
 

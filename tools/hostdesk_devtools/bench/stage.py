@@ -146,8 +146,7 @@ async def close_stage(stage: Stage) -> None:
     """Stop everything the stage started and remove its data, whatever failed before."""
     await asyncio.to_thread(stage.system.stop)
     await asyncio.to_thread(stage.sink.stop)
-    subjects = stage.subjects
-    streams = [subjects.events_stream, subjects.commands_stream, f"KV_{subjects.outcomes_bucket}"]
+    streams = list(stage.subjects.every_stream)
     try:
         await delete_streams(stage.nats.url_as("admin"), streams)
     except (OSError, nats.errors.Error) as error:

@@ -21,6 +21,7 @@ from hostdesk_contracts.runtime.directory import Directory
 from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep
 
 from hostdesk_intake.adapters.command_bus import CommandBus
+from hostdesk_intake.adapters.uploads import Uploads
 from hostdesk_intake.domain.commands import IDEMPOTENCY_KEY_PATTERN, Envelope, command_id_for
 from hostdesk_intake.domain.idempotency import request_digest
 from hostdesk_intake.domain.limits import Action, Counted
@@ -148,3 +149,11 @@ def expected_version(if_match: str | None) -> int | None:
 EnvelopeDep = Annotated[Envelope, Depends(envelope)]
 TicketEnvelopeDep = Annotated[Envelope, Depends(ticket_envelope)]
 DirectoryEnvelopeDep = Annotated[Envelope, Depends(directory_envelope)]
+
+
+async def get_uploads(request: Request) -> Uploads:
+    uploads: Uploads = request.app.state.uploads
+    return uploads
+
+
+UploadsDep = Annotated[Uploads, Depends(get_uploads)]

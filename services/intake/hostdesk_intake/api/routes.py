@@ -28,6 +28,7 @@ from hostdesk_intake.api.answers import (
     answer_command,
     answer_poll,
 )
+from hostdesk_intake.api.attachments import attached_files
 from hostdesk_intake.api.deps import (
     BusDep,
     CallerDep,
@@ -36,6 +37,7 @@ from hostdesk_intake.api.deps import (
     ReplyAdmissionDep,
     StatusLabelsDep,
     TicketEnvelopeDep,
+    UploadsDep,
 )
 from hostdesk_intake.api.schemas.actions import (
     AssigneeRequest,
@@ -73,10 +75,13 @@ def ticket_command(method: str, path: str) -> Callable[[Route], Route]:
 
 @router.post("/tickets", status_code=201, response_model=Committed, responses=PENDING | PROBLEMS, tags=["tickets"])
 async def open_ticket(
-    payload: OpenTicketRequest, envelope: EnvelopeDep, bus: BusDep, admission: OpenAdmissionDep
+    payload: OpenTicketRequest, envelope: EnvelopeDep, bus: BusDep, admission: OpenAdmissionDep, uploads: UploadsDep
 ) -> JSONResponse:
-    """Counted against the caller's tickets an hour (its account's, or its API key's)."""
-    return await answer_command(bus, payload.to_command(envelope), envelope=envelope, admission=admission)
+    """Counted against the caller's tickets an hour (its account's, or its API key's). ``attachments`` names
+    files uploaded first (``POST /v1/attachments``)."""
+    attachments = await attached_files(payload.attachments, envelope=envelope, uploads=uploads)
+    command = payload.to_command(envelope, attachments=attachments)
+    return await answer_command(bus, command, envelope=envelope, admission=admission)
 
 
 @ticket_command("POST", "/replies")
@@ -87,10 +92,13 @@ async def post_reply(
     labels: StatusLabelsDep,
     bus: BusDep,
     admission: ReplyAdmissionDep,
+    uploads: UploadsDep,
 ) -> JSONResponse:
     """A reply may set the status it leaves the ticket in, by name or by the provider's label. Counted against
-    the caller's replies a minute (its account's, or its API key's)."""
-    command = payload.to_command(envelope, ticket_id, labels=labels)
+    the caller's replies a minute (its account's, or its API key's). ``attachments`` names files uploaded first
+    (``POST /v1/attachments``); an internal note's are the handling side's only."""
+    attachments = await attached_files(payload.attachments, envelope=envelope, uploads=uploads)
+    command = payload.to_command(envelope, ticket_id, labels=labels, attachments=attachments)
     return await answer_command(bus, command, envelope=envelope, admission=admission)
 
 

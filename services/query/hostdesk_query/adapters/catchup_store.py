@@ -23,6 +23,7 @@ from hostdesk_query.adapters.rows import (
     ENTRY_FIELDS,
     TICKET_COLUMNS,
     TICKET_FIELDS,
+    entry_rows_of,
     rows_of,
     ticket_of,
 )
@@ -145,7 +146,7 @@ class CatchUpStore:
             await copy(_UPDATES, records=rows_of(plan.updated), columns=TICKET_FIELDS)
             await self._connection.execute(_UPDATE_FROM)
         if plan.entries:
-            await copy("timeline", records=rows_of(plan.entries), columns=ENTRY_FIELDS)
+            await copy("timeline", records=entry_rows_of(plan.entries), columns=ENTRY_FIELDS)
 
     async def advance(self, advance: Advance) -> None:
         await self._connection.execute(_ADVANCE, *self._key, advance.read_seq, advance.resume_seq, advance.messages)

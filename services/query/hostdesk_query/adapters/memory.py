@@ -14,10 +14,10 @@ from hostdesk_contracts.access import Reach
 from hostdesk_query.adapters.ports import DeadLetter, Outcome
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.listing import TicketFilter
-from hostdesk_query.domain.model import TicketRecord, TicketView, TimelineEntry
+from hostdesk_query.domain.model import PostedFile, TicketRecord, TicketView, TimelineEntry
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow, numbered, page_of
 from hostdesk_query.domain.projection import Change, plan_batch
-from hostdesk_query.domain.visibility import listed, shows, side_on
+from hostdesk_query.domain.visibility import file_shown, listed, shows, side_on
 
 
 class InMemoryNotices:
@@ -94,6 +94,14 @@ class InMemoryReadModel:
             positions=tuple(position for position, _ in page),
             more=more,
         )
+
+    async def posted_file(self, reach: Reach, ticket_id: UUID, attachment_id: str) -> PostedFile | None:
+        ticket = self.tickets.get(ticket_id)
+        side = None if ticket is None else side_on(reach, ticket)
+        if ticket is None or side is None:
+            return None
+        held = file_shown(side, self.timeline[ticket_id].values(), attachment_id)
+        return None if held is None else PostedFile(tenant=ticket.tenant, ticket_id=ticket_id, attachment=held)
 
 
 class StaticConnection:

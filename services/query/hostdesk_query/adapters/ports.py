@@ -14,7 +14,7 @@ from hostdesk_contracts.access import Reach
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.listing import TicketFilter
-from hostdesk_query.domain.model import TicketRecord, TicketView
+from hostdesk_query.domain.model import PostedFile, TicketRecord, TicketView
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow
 from hostdesk_query.domain.projection import Change
 
@@ -91,6 +91,11 @@ class TicketReader(Protocol):
         the caller's side on the ticket may see (``domain.visibility.shows``), in time order (entries of the same
         moment in the order of their events), with each entry's position and whether more follow
         (``domain.paging``)."""
+        ...
+
+    async def posted_file(self, reach: Reach, ticket_id: UUID, attachment_id: str) -> PostedFile | None:
+        """The file ``attachment_id`` of a post of the ticket, or None unless ``reach`` may read the ticket and the
+        post that holds it (``domain.visibility.file_shown``): an internal note's files are the handling side's."""
         ...
 
 

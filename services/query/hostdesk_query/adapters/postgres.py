@@ -27,12 +27,14 @@ from hostdesk_query.adapters.rows import (
     TICKET_COLUMNS,
     TICKET_FIELDS,
     entry_of,
+    entry_rows_of,
+    files_of,
     rows_of,
     ticket_of,
 )
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.listing import TicketFilter
-from hostdesk_query.domain.model import TicketRecord, TicketView
+from hostdesk_query.domain.model import PostedFile, TicketRecord, TicketView
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow
 from hostdesk_query.domain.projection import Change, plan_batch
 from hostdesk_query.domain.visibility import side_on
@@ -57,6 +59,9 @@ _LOCK = "SELECT pg_advisory_xact_lock(key) FROM unnest($1::bigint[]) AS key"
 _SELECT_FOR_APPLY = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE ticket_id = ANY($1::uuid[])"
 # One ticket, whose side for the reader the rule itself then decides (``domain.visibility.side_on``).
 _SELECT_TICKET = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE ticket_id = $1 AND tenant = $2"
+# The files of the ticket's posts that hold one of this id (``jsonb @>``: a list holding an object with that id),
+# among the entries the reader's side sees. The ticket's own entries only: the key's first column bounds the scan.
+_SELECT_FILES = "SELECT attachments FROM timeline WHERE ticket_id = $1 AND attachments @> $2::jsonb{shown} LIMIT 1"
 
 
 def _placeholders(count: int) -> str:
@@ -178,13 +183,18 @@ def _list_query(
     return f"SELECT {TICKET_COLUMNS} FROM ({union}) AS reached ORDER BY {_ORDER} LIMIT ${len(args)}", args
 
 
+def _shown_to(side: Side) -> str:
+    """``domain.visibility.shows`` in SQL, as a condition to add to a WHERE clause on the timeline."""
+    return "" if side is Side.HANDLER else " AND visibility IS DISTINCT FROM 'internal'"
+
+
 def _timeline_page(
     ticket_id: UUID, side: Side, window: TimelineWindow, *, newest_first: bool
 ) -> tuple[str, list[object]]:
     """The query of a page of a timeline and its arguments: ``domain.paging``'s rule in SQL. Positions are
     numbered over the entries ``side`` may see (``domain.visibility.shows``), so that they count nothing else;
     one row more than the page says whether more follow."""
-    shown = "" if side is Side.HANDLER else " AND visibility IS DISTINCT FROM 'internal'"
+    shown = _shown_to(side)
     order = "DESC" if newest_first else "ASC"
     args: list[object] = [ticket_id]
     past = ""
@@ -241,7 +251,7 @@ class PostgresReadModel:
             if plan.updated:
                 await connection.executemany(_UPDATE_TICKET, rows_of(plan.updated))
             if plan.entries:
-                await connection.executemany(_INSERT_ENTRY, rows_of(plan.entries))
+                await connection.executemany(_INSERT_ENTRY, entry_rows_of(plan.entries))
             notices = [f"{ticket.ticket_id}:{ticket.version}" for ticket in (*plan.created, *plan.updated)]
             if notices:
                 await connection.execute(_NOTIFY, self._notify_channel, notices)
@@ -302,6 +312,22 @@ class PostgresReadModel:
             positions=tuple(entry["position"] for entry in page),
             more=len(entries) > window.limit,
         )
+
+    async def posted_file(self, reach: Reach, ticket_id: UUID, attachment_id: str) -> PostedFile | None:
+        try:
+            async with self._pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
+                row = await connection.fetchrow(_SELECT_TICKET, ticket_id, reach.tenant)
+                ticket = None if row is None else ticket_of(row)
+                side = None if ticket is None else side_on(reach, ticket)
+                if ticket is None or side is None:
+                    return None
+                files = await connection.fetchval(
+                    _SELECT_FILES.format(shown=_shown_to(side)), ticket_id, json.dumps([{"id": attachment_id}])
+                )
+        except UNAVAILABLE_ERRORS as error:
+            raise StoreUnavailable(str(error)) from error
+        held = next((file for file in files_of(files) if file.id == attachment_id), None)
+        return None if held is None else PostedFile(tenant=ticket.tenant, ticket_id=ticket_id, attachment=held)
 
     async def answers(self) -> bool:
         try:

@@ -37,6 +37,7 @@ _ENTRY_COLUMNS_ADDED = {
     "related_ticket_id": "uuid",
     "related_number": "bigint",
     "automatic": "boolean NOT NULL DEFAULT false",
+    "attachments": "jsonb",  # a post's files (``adapters.rows``); NULL: none
 }
 # What a column added to existing rows must hold to tell their truth: a closed ticket was put in the archive.
 _BACKFILLS = {("tickets", "archived"): "UPDATE {table} SET archived = true WHERE status = 'closed'"}

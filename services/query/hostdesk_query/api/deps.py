@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from hostdesk_contracts.access import Reach, reach_of
 from hostdesk_contracts.runtime.auth import ActorDep
+from hostdesk_contracts.runtime.blobs import BlobStore
 
 from hostdesk_query.adapters.departments import NoDepartmentLimit, StaffDepartments
 from hostdesk_query.adapters.ports import TicketReader, VersionNotices
@@ -28,6 +29,11 @@ async def get_notices(request: Request) -> VersionNotices:
     return notices
 
 
+async def get_blobs(request: Request) -> BlobStore:
+    blobs: BlobStore = request.app.state.blobs
+    return blobs
+
+
 async def get_staff_departments(request: Request) -> StaffDepartments:
     """``app.state.staff_departments`` when the app was given one, else a provider that limits nobody."""
     departments: StaffDepartments | None = getattr(request.app.state, "staff_departments", None)
@@ -45,4 +51,5 @@ async def get_reach(actor: ActorDep, departments: StaffDepartmentsDep) -> Reach:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ReaderDep = Annotated[TicketReader, Depends(get_reader)]
 NoticesDep = Annotated[VersionNotices, Depends(get_notices)]
+BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 ReachDep = Annotated[Reach, Depends(get_reach)]

@@ -1,13 +1,16 @@
-"""The routes: ``GET /v1/tickets`` and ``GET /v1/tickets/{ticket_id}`` (``/healthz`` and ``/readyz`` come from the
-shared health router)."""
+"""The routes: ``GET /v1/tickets``, ``GET /v1/tickets/{ticket_id}`` and a post's file,
+``GET /v1/tickets/{ticket_id}/attachments/{attachment_id}`` (``/healthz`` and ``/readyz`` come from the shared
+health router)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.exceptions import RequestValidationError
+from hostdesk_contracts.attachments import ATTACHMENT_ID_PATTERN
 from hostdesk_contracts.base import Priority, Status
 from hostdesk_contracts.problems import Problem
 from hostdesk_contracts.runtime.auth import ActorDep
@@ -15,7 +18,8 @@ from hostdesk_contracts.runtime.problems import NotFound
 from hostdesk_contracts.runtime.text import refuse_unstorable
 from pydantic import AfterValidator
 
-from hostdesk_query.api.deps import NoticesDep, ReachDep, ReaderDep, SettingsDep
+from hostdesk_query.api.deps import BlobsDep, NoticesDep, ReachDep, ReaderDep, SettingsDep
+from hostdesk_query.api.download_headers import download_headers
 from hostdesk_query.api.schemas import TicketDetailOut, TicketOut, TicketPage, TimelineOrder
 from hostdesk_query.domain.cursor import (
     InvalidCursor,
@@ -29,6 +33,7 @@ from hostdesk_query.domain.cursor import (
 from hostdesk_query.domain.listing import AssignedTo, TicketFilter
 from hostdesk_query.domain.paging import DEFAULT_LIMIT, MAX_LIMIT, TimelineWindow, next_cursor
 from hostdesk_query.domain.visibility import handles
+from hostdesk_query.service_layer.downloads import download
 from hostdesk_query.service_layer.reading import Wait, read_ticket
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
@@ -172,3 +177,46 @@ async def get_ticket(
         handling=handles(reach, view.ticket),
         next_cursor=None if following is None else encode_timeline_cursor(following),
     )
+
+
+_ATTACHMENT_ID = re.compile(ATTACHMENT_ID_PATTERN)
+_DOWNLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": "The file's bytes. Its type is the one sniffed from them, but a type a browser would render"
+        " or run (HTML, SVG, XML, JavaScript), which is served as application/octet-stream; it comes with"
+        " ``Content-Disposition: attachment`` and its name (an ASCII fallback and ``filename*`` in UTF-8),"
+        " ``X-Content-Type-Options: nosniff`` and a sandboxing ``Content-Security-Policy``.",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    },
+    401: _PROBLEMS[401],
+    404: {
+        "model": Problem,
+        "description": "No such ticket or file, or not one the caller may see (an internal note's file is the"
+        " handling side's only): the same answer for each.",
+    },
+    422: {"model": Problem, "description": "The ticket id is not a UUID."},
+    503: {
+        "model": Problem,
+        "description": "The read model's database or the attachment store does not answer; see Retry-After.",
+    },
+}
+
+
+@router.get(
+    "/{ticket_id}/attachments/{attachment_id}",
+    response_class=Response,
+    responses=_DOWNLOAD_RESPONSES,
+    summary="Download a file of a post",
+)
+async def get_attachment(
+    ticket_id: UUID, attachment_id: str, reader: ReaderDep, blobs: BlobsDep, reach: ReachDep
+) -> Response:
+    """A file attached to a post of the ticket, for a caller who may see the ticket and that post: the ticket's
+    requesting side sees the files of every post but internal notes, the handling side all of them. A file one
+    may not see answers 404, as an unknown or malformed id does."""
+    found = None
+    if _ATTACHMENT_ID.fullmatch(attachment_id):
+        found = await download(reader, blobs, reach, ticket_id, attachment_id)
+    if found is None:
+        raise NotFound(f"There is no such attachment of ticket {ticket_id}.")
+    return Response(content=found.data, headers=download_headers(found.attachment))

@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Status, Visibility
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -136,6 +137,17 @@ def _link(ticket_id: UUID | None, number: int | None) -> TicketLink | None:
     return None if ticket_id is None or number is None else TicketLink(ticket_id=ticket_id, number=number)
 
 
+class AttachmentOut(Schema):
+    id: str = Field(description="Downloaded at ``GET /v1/tickets/{ticket_id}/attachments/{id}``.")
+    name: str = Field(description="The file's safe name, which a download offers it under.")
+    media_type: str = Field(description="Sniffed from the file's bytes when it was uploaded.")
+    size: int = Field(description="In bytes.")
+
+    @classmethod
+    def of(cls, attachment: Attachment) -> AttachmentOut:
+        return cls(id=attachment.id, name=attachment.name, media_type=attachment.media_type, size=attachment.size)
+
+
 class TimelineEntryOut(Schema):
     position: int = Field(
         description="The entry's place among the entries the caller sees, in the order they were made, from 1."
@@ -168,6 +180,11 @@ class TimelineEntryOut(Schema):
         description="The other ticket of a merge: where this one went, or where a merged post came from."
     )
     automatic: bool = Field(description="Done by the system itself, e.g. a ticket closed after waiting.")
+    attachments: tuple[AttachmentOut, ...] = Field(
+        description="The files of a post (the opening one included), to whoever sees the post: an internal note's"
+        " only to the handling side. Each is named, typed and sized; its digest (the SHA-256 it is stored by) is"
+        " not shown. Empty for every other entry."
+    )
 
     @classmethod
     def of(cls, entry: TimelineEntry, *, position: int, handling: bool) -> TimelineEntryOut:
@@ -194,6 +211,7 @@ class TimelineEntryOut(Schema):
             to_values=entry.to_values,
             related_ticket=_link(entry.related_ticket_id, entry.related_number),
             automatic=entry.automatic,
+            attachments=tuple(AttachmentOut.of(attachment) for attachment in entry.attachments),
         )
 
 

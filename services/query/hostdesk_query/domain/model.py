@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import NamedTuple
 from uuid import UUID
 
+from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Status, Visibility
 
 
@@ -97,6 +98,16 @@ class TimelineEntry(NamedTuple):
     related_ticket_id: UUID | None = None  # the other ticket of a merge
     related_number: int | None = None
     automatic: bool = False  # done by the system itself (a ticket closed after waiting on the requester)
+    attachments: tuple[Attachment, ...] = ()  # a post's files, seen by whoever sees the post
+
+
+@dataclass(frozen=True, slots=True)
+class PostedFile:
+    """A file of a post the reader may see: its record, and the tenant whose store holds its bytes."""
+
+    tenant: str
+    ticket_id: UUID
+    attachment: Attachment
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import assert_never
 from uuid import UUID
 
+from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.base import Actor, Assignee, Side, Status, Visibility
 from hostdesk_contracts.events import (
     AnyEvent,
@@ -46,10 +47,19 @@ def entries_of(event: AnyEvent) -> tuple[TimelineEntry, ...]:
                 visibility=Visibility.PUBLIC,
                 post_id=event.post_id,
                 to_status=event.status,
+                attachments=event.attachments,
             )
             return (opened,)
         case ReplyPosted():
-            return (_entry(event, EntryKind.POST, body=event.body, visibility=event.visibility, post_id=event.post_id),)
+            post = _entry(
+                event,
+                EntryKind.POST,
+                body=event.body,
+                visibility=event.visibility,
+                post_id=event.post_id,
+                attachments=event.attachments,
+            )
+            return (post,)
         case PostsMerged():
             return tuple(_merged_post(event, part, post) for part, post in enumerate(event.posts))
         case StatusChanged():
@@ -143,6 +153,7 @@ def _merged_post(event: PostsMerged, part: int, post: MergedPost) -> TimelineEnt
         post_id=post.post_id,
         related_ticket_id=event.from_ticket_id,
         related_number=event.from_number,
+        attachments=post.attachments,
     )
 
 
@@ -178,6 +189,7 @@ def _entry(
     related_ticket_id: UUID | None = None,
     related_number: int | None = None,
     automatic: bool = False,
+    attachments: tuple[Attachment, ...] = (),
 ) -> TimelineEntry:
     """An entry of ``event``, by its actor at its time unless told otherwise; every text made storable."""
     actor = by or event.actor
@@ -207,4 +219,5 @@ def _entry(
         related_ticket_id=related_ticket_id,
         related_number=related_number,
         automatic=automatic,
+        attachments=attachments,
     )

@@ -4,11 +4,15 @@ A caller's ``Reach`` says which tickets it sees and for which side, ticket by ti
 tickets it requested from its provider as their requester, and its customers' tickets as their handler. Only the
 handling side of a ticket reads its internal notes and its own fields (assignee, tags); only the handling side
 filters on the assignee, so a list filtered on it holds the tickets the caller handles and none it requested.
+A post's files are seen by whoever sees the post: an internal note's files are the handling side's only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from hostdesk_contracts.access import Reach
+from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.base import Side, Visibility
 
 from hostdesk_query.domain.listing import TicketFilter, matches
@@ -40,3 +44,13 @@ def listed(reach: Reach, ticket_filter: TicketFilter, ticket: TicketRecord) -> b
 def shows(side: Side, entry: TimelineEntry) -> bool:
     """Whether the reader of a ticket for ``side`` sees ``entry`` of its timeline."""
     return side is Side.HANDLER or entry.visibility is not Visibility.INTERNAL
+
+
+def file_shown(side: Side, entries: Iterable[TimelineEntry], attachment_id: str) -> Attachment | None:
+    """The file ``attachment_id`` of a post among ``entries`` that the reader for ``side`` sees, or None."""
+    for entry in entries:
+        if shows(side, entry):
+            for attachment in entry.attachments:
+                if attachment.id == attachment_id:
+                    return attachment
+    return None

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
+from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.base import Actor, Side
 from hostdesk_contracts.directory import (
     AccountChanged,
@@ -90,11 +91,22 @@ def _opened(stored: Any) -> TicketOpened:
         related_service=stored.related_service,
         tags=tuple(stored.tags),
         handling_organisation_id=stored.handling_organisation_id,
+        attachments=_attachments(stored.attachments),
     )
 
 
 def _reply_posted(stored: Any) -> ReplyPosted:
-    return ReplyPosted(**_common(stored), post_id=stored.post_id, body=stored.body, visibility=stored.visibility)
+    return ReplyPosted(
+        **_common(stored),
+        post_id=stored.post_id,
+        body=stored.body,
+        visibility=stored.visibility,
+        attachments=_attachments(stored.attachments),
+    )
+
+
+def _attachments(stored: list[dict[str, Any]]) -> tuple[Attachment, ...]:
+    return tuple(Attachment.model_validate(attachment) for attachment in stored)
 
 
 def _status_changed(stored: Any) -> StatusChanged:
@@ -171,7 +183,7 @@ def _posts_merged(stored: Any) -> PostsMerged:
 
 MAPPINGS: dict[type[Any], Callable[[Any], TicketEvent]] = {
     Ticket.Opened: _opened,
-    Ticket.ReplyPosted: _reply_posted,  # type: ignore[attr-defined]
+    Ticket.ReplyPosted: _reply_posted,
     Ticket.StatusChanged: _status_changed,
     Ticket.Closed: _closed,
     Ticket.Reopened: _reopened,  # type: ignore[attr-defined]
@@ -184,7 +196,7 @@ MAPPINGS: dict[type[Any], Callable[[Any], TicketEvent]] = {
     Ticket.Rated: _rated,  # type: ignore[attr-defined]
     Ticket.Archived: _archived,  # type: ignore[attr-defined]
     Ticket.Merged: _merged,  # type: ignore[attr-defined]
-    Ticket.PostsMerged: _posts_merged,  # type: ignore[attr-defined]
+    Ticket.PostsMerged: _posts_merged,
 }
 
 

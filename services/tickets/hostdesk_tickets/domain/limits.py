@@ -6,6 +6,12 @@
   ``REQUESTER_BURST_WINDOW`` while the handling side says nothing: ten follow-ups in a minute is already more
   than anyone types, and a reply from staff starts the count afresh, so a live exchange is never cut short.
   The count is made from the times the ticket's own events were recorded, so every replica decides alike.
+- A ticket holds at most ``ATTACHMENTS_MAX`` files (the first post's, its replies' and notes', and those merged
+  into it), each post at most ``hostdesk_contracts.attachments.MAX_ATTACHMENTS_PER_POST``. Posts alone would let
+  a ticket gather 10,000 files (1,000 posts of 10): 200 is more than a support conversation ever needs (logs,
+  screenshots, a config or two per exchange), keeps what one ticket may hold in the attachment store under 4 GiB
+  (200 files of at most 20 MiB), and keeps the records a timeline page shows and a merge carries (each about
+  250 bytes) to a few dozen kilobytes. A conversation that needs more files is a transfer, not a ticket.
 - A post's body is bounded by the command itself (``hostdesk_contracts.commands.POST_BODY_MAX_CHARS``), and so
   are the CC recipients each side may set (``CC_MAX_BY_HANDLER``, ``CC_MAX_BY_REQUESTER``).
 """
@@ -17,6 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 POSTS_MAX = 1_000
+ATTACHMENTS_MAX = 200
 REQUESTER_BURST_MAX = 10
 REQUESTER_BURST_WINDOW = timedelta(minutes=1)
 

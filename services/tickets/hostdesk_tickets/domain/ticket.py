@@ -25,9 +25,12 @@ The rules (SPEC section 2):
 - What the directory allows (``domain.addressing``): where a new ticket goes, who may be its assignee, which
   departments and categories it may be put in. A ticket assigned as it opens (its category's assignee, or its
   department's next agent in turn) records the assignment in the same decision, right after its opening.
-- Bounds (``domain.limits``): a ticket holds at most 1,000 posts; the requesting side posts at most 10 public
-  replies within a minute while the handling side is silent (refused as ``rate_limited``, with when to try
-  again); the requesting side sets at most 5 CC recipients, the handling side 20 (refused as ``invalid``).
+- A post's files (``domain.attachments``) are recorded with it, each once, and are the post's: an internal note's
+  are the handling side's only. A merge carries every post's files into the target.
+- Bounds (``domain.limits``): a ticket holds at most 1,000 posts and 200 files (a post past the files is refused
+  as ``invalid``, naming ``attachments``); the requesting side posts at most 10 public replies within a minute
+  while the handling side is silent (refused as ``rate_limited``, with when to try again); the requesting side
+  sets at most 5 CC recipients, the handling side 20 (refused as ``invalid``).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from hostdesk_contracts.commands import (
 from hostdesk_contracts.directory import AccountRecord, Configuration, StaffRecord
 
 from hostdesk_tickets.domain.addressing import Opening, check_assignee, check_category, check_department
+from hostdesk_tickets.domain.attachments import AttachmentState, attachment_count, attachments_state
 from hostdesk_tickets.domain.deadlines import SYSTEM_ACCOUNT, SYSTEM_NAME
 from hostdesk_tickets.domain.errors import (
     InvalidCommand,
@@ -70,6 +74,7 @@ from hostdesk_tickets.domain.errors import (
     TransitionForbidden,
 )
 from hostdesk_tickets.domain.limits import (
+    ATTACHMENTS_MAX,
     POSTS_MAX,
     REQUESTER_BURST_MAX,
     burst_after,
@@ -77,9 +82,8 @@ from hostdesk_tickets.domain.limits import (
 )
 
 ActorState = dict[str, Any]
-PostState = dict[
-    str, Any
-]  # a post as PostsMerged records it: post_id, occurred_at (ISO), actor, side, body, visibility
+# A post as PostsMerged records it: post_id, occurred_at (ISO), actor, side, body, visibility, attachments.
+PostState = dict[str, Any]
 
 SET_BY_HANDLER = frozenset({Status.OPEN, Status.ANSWERED, Status.IN_PROGRESS, Status.ON_HOLD, Status.RESOLVED})
 SET_BY_REQUESTER = frozenset({Status.RESOLVED})
@@ -146,7 +150,8 @@ class Ticket(Aggregate):
     # Version 2 added the lifecycle: category, tags, label, assignee, archive, rating, merge, auto-close.
     # Version 3 added the requesting side's recent post times, which bound how fast it posts.
     # Version 4 added the organisation the ticket is addressed to.
-    class_version = 4
+    # Version 5 added the count of the files its posts hold, which bounds them.
+    class_version = 5
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -172,6 +177,11 @@ class Ticket(Aggregate):
         """A snapshot taken before version 4 is of a ticket opened before the directory: its tenant's provider
         handles it."""
         state.setdefault("handling_organisation_id", None)
+
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        """A snapshot taken before version 5 is of a ticket whose posts hold no files: none could be attached."""
+        state.setdefault("attachment_count", 0)
 
     @staticmethod
     def create_id(ticket_id: UUID) -> UUID:
@@ -212,9 +222,11 @@ class Ticket(Aggregate):
         handling_organisation_id: str | None
         status: str
         side: str
+        attachments: list[AttachmentState]
         # Version 2 added category and tags; version 3 the organisation it is addressed to, the status it starts
-        # in and the side that opened it (the handling side opens a ticket to an account below it, answered).
-        class_version = 3
+        # in and the side that opened it (the handling side opens a ticket to an account below it, answered);
+        # version 4 the files of the first post.
+        class_version = 4
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -226,6 +238,10 @@ class Ticket(Aggregate):
             state["handling_organisation_id"] = None  # opened before the directory: its tenant's provider handles it
             state["status"] = Status.OPEN.value
             state["side"] = Side.REQUESTER.value
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state["attachments"] = []  # opened before files could be attached
 
     @event(Opened)
     def __init__(
@@ -250,6 +266,7 @@ class Ticket(Aggregate):
         handling_organisation_id: str | None,
         status: str,
         side: str,
+        attachments: list[AttachmentState],
     ) -> None:
         self.tenant = tenant
         self.handling_organisation_id = handling_organisation_id
@@ -273,6 +290,7 @@ class Ticket(Aggregate):
         # The version of the answer the requester has not replied to: the opening, for a ticket opened answered.
         self.answered_version: int | None = 1 if status == Status.ANSWERED.value else None
         self.post_ids = [post_id]
+        self.attachment_count = len(attachments)  # the files of every post it holds, merged ones too
         # When the requesting side posted since the handling side last posted publicly (the last few only).
         self.requester_burst: list[datetime] = []
         self.applied: dict[str, int] = {}  # command id -> the version its last event gave; see Event.apply
@@ -292,6 +310,7 @@ class Ticket(Aggregate):
                 current_status=Status.OPEN,
                 current_version=None,
             )
+        attachments = attachments_state(command.attachments, held=0)
         ticket = cls(
             ticket_id=command.ticket_id,
             tenant=actor.tenant,
@@ -312,6 +331,7 @@ class Ticket(Aggregate):
             handling_organisation_id=opening.handling_organisation_id,
             status=opening.status.value,
             side=opening.side.value,
+            attachments=attachments,
         )
         if opening.assignee is not None:
             routing = Actor(account_id=SYSTEM_ACCOUNT, tenant=actor.tenant, role=Role.SYSTEM, display_name=SYSTEM_NAME)
@@ -335,6 +355,8 @@ class Ticket(Aggregate):
             raise self._forbidden("Only the handling side writes internal notes.")
         now = now or datetime.now(UTC)
         self._refuse_past_bounds(side, now=now)
+        with self._about_this_ticket():
+            attachments = attachments_state(command.attachments, held=self.attachment_count)
         if command.status is not None:
             if internal:
                 raise self._forbidden("An internal note changes no status; post it without one.")
@@ -351,6 +373,7 @@ class Ticket(Aggregate):
             post_id=command.command_id,
             body=command.body,
             visibility=command.visibility.value,
+            attachments=attachments,
             timestamp=now,
             **admitted.envelope,
         )
@@ -488,6 +511,10 @@ class Ticket(Aggregate):
             raise self._forbidden(
                 f"Ticket #{target.number} would hold more than {POSTS_MAX} posts with those of #{self.number}."
             )
+        if target.attachment_count + self.attachment_count > ATTACHMENTS_MAX:
+            raise self._forbidden(
+                f"Ticket #{target.number} would hold more than {ATTACHMENTS_MAX} files with those of #{self.number}."
+            )
         self._merged(
             from_status=self.status.value, into_ticket_id=target.id, into_number=target.number, **admitted.envelope
         )
@@ -594,19 +621,35 @@ class Ticket(Aggregate):
 
     # -- records -----------------------------------------------------------------------------------------
 
-    @event("ReplyPosted")
+    class ReplyPosted(Aggregate.Event):
+        post_id: str
+        body: str
+        visibility: str
+        attachments: list[AttachmentState]
+        side: str
+        actor: ActorState
+        command_id: str
+        class_version = 2  # version 2 added the post's files
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["attachments"] = []  # posted before files could be attached
+
+    @event(ReplyPosted)
     def _reply_posted(
         self,
         *,
         post_id: str,
         body: str,
         visibility: str,
+        attachments: list[AttachmentState],
         side: str,
         actor: ActorState,
         command_id: str,
         timestamp: datetime | None,  # the event's own time, which every event stores: given, or now
     ) -> None:
         self.post_ids.append(post_id)
+        self.attachment_count += len(attachments)
         if side == Side.REQUESTER.value and timestamp is not None:  # always has it once recorded
             self.requester_burst = burst_after(self.requester_burst, timestamp)
         elif visibility == Visibility.PUBLIC.value:
@@ -740,7 +783,21 @@ class Ticket(Aggregate):
         self.archived = True
         self.merged_into = str(into_ticket_id)
 
-    @event("PostsMerged")
+    class PostsMerged(Aggregate.Event):
+        from_ticket_id: UUID
+        from_number: int
+        posts: list[PostState]
+        side: str
+        actor: ActorState
+        command_id: str
+        class_version = 2  # version 2 added each post's files
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            for post in state["posts"]:
+                post.setdefault("attachments", [])  # merged before files could be attached
+
+    @event(PostsMerged)
     def _posts_merged(
         self,
         *,
@@ -752,3 +809,4 @@ class Ticket(Aggregate):
         command_id: str,
     ) -> None:
         self.post_ids.extend(post["post_id"] for post in posts)
+        self.attachment_count += attachment_count(posts)

@@ -46,7 +46,7 @@ TOPICS = [
     get_topic(event_class)
     for event_class in (
         Ticket.StatusChanged,
-        Ticket.ReplyPosted,  # type: ignore[attr-defined]
+        Ticket.ReplyPosted,
         Ticket.Closed,
         Ticket.Reopened,  # type: ignore[attr-defined]
         Ticket.Merged,  # type: ignore[attr-defined]

@@ -234,7 +234,7 @@ class TicketsApplication(Application[UUID]):
         """Every post of ``ticket`` (its own and those merged into it), oldest first, as a merge records them."""
         posts: list[PostState] = []
         for stored in self.repository.event_store.get(ticket.id, lte=ticket.version):
-            if isinstance(stored, Ticket.Opened | Ticket.ReplyPosted):  # type: ignore[attr-defined]
+            if isinstance(stored, Ticket.Opened | Ticket.ReplyPosted):
                 posts.append(
                     {
                         "post_id": stored.post_id,
@@ -243,9 +243,10 @@ class TicketsApplication(Application[UUID]):
                         "side": getattr(stored, "side", "requester"),
                         "body": stored.body,
                         "visibility": getattr(stored, "visibility", "public"),
+                        "attachments": stored.attachments,
                     }
                 )
-            elif isinstance(stored, Ticket.PostsMerged):  # type: ignore[attr-defined]
+            elif isinstance(stored, Ticket.PostsMerged):
                 posts.extend(stored.posts)
         return sorted(posts, key=lambda post: post["occurred_at"])
 

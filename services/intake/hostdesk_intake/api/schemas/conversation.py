@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
+from hostdesk_contracts.attachments import MAX_ATTACHMENTS_PER_POST, Attachment, AttachmentId
 from hostdesk_contracts.base import Channel, Priority, Visibility
 from hostdesk_contracts.commands import (
     Body,
@@ -16,7 +17,7 @@ from hostdesk_contracts.commands import (
     ticket_id_for,
 )
 from hostdesk_contracts.directory import DirectoryId
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
 from hostdesk_intake.api.schemas.fields import (
     CommandRequest,
@@ -30,6 +31,22 @@ from hostdesk_intake.api.schemas.fields import (
 )
 from hostdesk_intake.domain.commands import Envelope
 from hostdesk_intake.domain.status_labels import StatusLabels
+
+
+def _each_once(ids: tuple[str, ...]) -> tuple[str, ...]:
+    if len(set(ids)) != len(ids):
+        raise ValueError("each upload may be attached once")
+    return ids
+
+
+UploadIds = Annotated[
+    tuple[AttachmentId, ...],
+    Field(
+        max_length=MAX_ATTACHMENTS_PER_POST,
+        description="Files uploaded within the last day (POST /v1/attachments), by the ids it answered, each once.",
+    ),
+    AfterValidator(_each_once),
+]
 
 
 class OpenTicketRequest(CommandRequest):
@@ -52,8 +69,9 @@ class OpenTicketRequest(CommandRequest):
         description="The handling side opening a ticket to an account below it: that account. The ticket starts "
         "answered, waiting for it.",
     )
+    attachments: UploadIds = ()
 
-    def to_command(self, envelope: Envelope) -> OpenTicket:
+    def to_command(self, envelope: Envelope, *, attachments: tuple[Attachment, ...] = ()) -> OpenTicket:
         return OpenTicket(
             command_id=envelope.command_id,
             ticket_id=ticket_id_for(envelope.command_id),
@@ -70,6 +88,7 @@ class OpenTicketRequest(CommandRequest):
             tags=self.tags,
             handling_organisation_id=self.handling_organisation_id,
             requester_id=self.requester_id,
+            attachments=attachments,
         )
 
 
@@ -82,6 +101,7 @@ class ReplyRequest(CommandRequest):
     status_label: Label | None = Field(
         default=None, description="Or the provider's own label of that status (see GET /v1/status-labels)."
     )
+    attachments: UploadIds = ()
 
     @field_validator("status", "status_label")
     @classmethod
@@ -92,12 +112,20 @@ class ReplyRequest(CommandRequest):
             status_or_label(value, info, other="status")
         return value
 
-    def to_command(self, envelope: Envelope, ticket_id: UUID, *, labels: StatusLabels) -> PostReply:
+    def to_command(
+        self, envelope: Envelope, ticket_id: UUID, *, labels: StatusLabels, attachments: tuple[Attachment, ...] = ()
+    ) -> PostReply:
         status, label = resolved_status(
             labels, envelope.actor.tenant, self.status, self.status_label, field="status_label"
         )
         return envelope.command(
-            PostReply, ticket_id, body=self.body, visibility=self.visibility, status=status, status_label=label
+            PostReply,
+            ticket_id,
+            body=self.body,
+            visibility=self.visibility,
+            status=status,
+            status_label=label,
+            attachments=attachments,
         )
 
 
