@@ -98,11 +98,43 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     return False
 
 
+_LOWEST_PORT = 10_000
+_handed_out: set[int] = set()
+
+
+def _ephemeral_floor() -> int:
+    """Where the kernel's range of outgoing connections' local ports starts (Linux's default: 32768)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A port nothing listens on, for a server to be started on it, never one handed out before in this process.
+
+    It is taken below the range the kernel picks outgoing connections' local ports from: a port from ``bind(0)`` is
+    in that range, and any connection to PostgreSQL or NATS made before the server binds it may take it (a service
+    of a test system then exits with "address already in use").
+    """
+    floor = _ephemeral_floor()
+    if floor - _LOWEST_PORT < 1_000:  # an unusual range: take the kernel's pick
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+            return port
+    for _ in range(1_000):
+        port = _LOWEST_PORT + secrets.randbelow(floor - _LOWEST_PORT)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
         return port
+    raise RuntimeError(f"no free port between {_LOWEST_PORT} and {floor}")
 
 
 def wait_for_port(host: str, port: int, *, timeout: float = 30.0) -> None:
