@@ -3,50 +3,21 @@ merge, and shown in the history to those who are shown the post (an in-memory ev
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
-import pytest
-from fastapi import FastAPI
 from hostdesk_contracts.attachments import MAX_ATTACHMENTS_PER_POST, Attachment
 from hostdesk_contracts.base import Actor, Visibility
 from hostdesk_contracts.commands import MergeTicket, OpenTicket, PostReply
 from hostdesk_contracts.events import EVENT_ADAPTER, AnyEvent, PostsMerged, ReplyPosted, TicketOpened
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
-from hostdesk_contracts.runtime.auth import TokenKeys
-from hostdesk_contracts.runtime.problems import install_problem_handlers
 from hostdesk_tickets.adapters.public_events import to_public
-from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
-from hostdesk_tickets.api.routes import router
 from hostdesk_tickets.domain.limits import ATTACHMENTS_MAX
 from hostdesk_tickets.service_layer.application import TicketsApplication
 
-from tests.support import Callers
-
 from .builders import CUSTOMER, NOW, STAFF, attachment, handle, new_id, open_command
-
-SECRET = "unit-test-secret-0123456789abcdefghijkl"
-CALLERS = Callers(SECRET)
-
-
-@pytest.fixture
-def app() -> Iterator[TicketsApplication]:
-    application = TicketsApplication(numbers=CountingNumbers(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    yield application
-    application.close()
-
-
-@pytest.fixture
-async def client(app: TicketsApplication) -> AsyncIterator[httpx.AsyncClient]:
-    api = FastAPI()
-    api.state.tickets = app
-    api.state.token_keys = TokenKeys(secret=SECRET)
-    api.state.directory = CALLERS.directory
-    install_problem_handlers(api)
-    api.include_router(router)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://tickets") as client:
-        yield client
+from .serving import bearer
 
 
 def files(count: int, *, named: str = "screenshot") -> list[Attachment]:
@@ -305,7 +276,7 @@ async def test_the_handling_side_is_shown_the_files_of_every_post(
 ) -> None:
     opening, shared = conversation_with_files(app)
 
-    response = await client.get(f"/v1/tickets/{opening.ticket_id}/history", headers=CALLERS.bearer(STAFF))
+    response = await client.get(f"/v1/tickets/{opening.ticket_id}/history", headers=bearer(STAFF))
 
     assert response.status_code == 200
     timeline = response.json()["timeline"]
@@ -325,7 +296,7 @@ async def test_the_requesting_side_is_shown_the_files_of_public_posts_only(
 ) -> None:
     opening, shared = conversation_with_files(app)
 
-    response = await client.get(f"/v1/tickets/{opening.ticket_id}/history", headers=CALLERS.bearer(CUSTOMER))
+    response = await client.get(f"/v1/tickets/{opening.ticket_id}/history", headers=bearer(CUSTOMER))
 
     assert response.status_code == 200
     assert attachment_ids(response.json()["timeline"]) == [

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from uuid import uuid4
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from hostdesk_contracts.base import Actor, Assignee, Priority, Role, Side, Status, Visibility
 from hostdesk_contracts.commands import AssignTicket, MergeTicket, OpenTicket, PostReply, UpdateTicket
 from hostdesk_contracts.events import EVENT_ADAPTER, AnyEvent, PostsMerged, TicketOpened
-from hostdesk_contracts.runtime.auth import TokenKeys
-from hostdesk_contracts.runtime.problems import install_problem_handlers
 from hostdesk_tickets.adapters.public_events import to_public
-from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
-from hostdesk_tickets.api.routes import router
 from hostdesk_tickets.api.schemas import HandlerTicketState, History
 from hostdesk_tickets.domain.disclosure import timeline_for
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.service_layer.history import AsOf, HistoryNotFound, read_history
 
-from tests.support import Callers
-
 from .builders import CUSTOMER, FOREIGN_STAFF, NOW, OTHER_CUSTOMER, STAFF, handle, new_id, open_command
-
-SECRET = "unit-test-secret-0123456789abcdefghijkl"
-CALLERS = Callers(SECRET)  # the directory the apps of these tests read
-
-
-@pytest.fixture
-def app() -> Iterator[TicketsApplication]:
-    application = TicketsApplication(numbers=CountingNumbers(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    yield application
-    application.close()
+from .serving import bearer
 
 
 def run(app: TicketsApplication, kind: type, opening: OpenTicket, actor: Actor, **fields: object) -> None:
@@ -196,22 +179,6 @@ def test_a_moment_before_the_ticket_was_opened_is_not_found(app: TicketsApplicat
 
 
 # -- over HTTP ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def client(app: TicketsApplication) -> AsyncIterator[httpx.AsyncClient]:
-    api = FastAPI()
-    api.state.tickets = app
-    api.state.token_keys = TokenKeys(secret=SECRET)
-    api.state.directory = CALLERS.directory
-    install_problem_handlers(api)
-    api.include_router(router)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://tickets") as client:
-        yield client
-
-
-def bearer(actor: Actor) -> dict[str, str]:
-    return CALLERS.bearer(actor)
 
 
 async def test_the_requester_gets_the_ticket_without_the_handling_sides_fields(

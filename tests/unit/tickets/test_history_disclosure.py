@@ -3,50 +3,19 @@ the handling side's own events (an in-memory event store)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import httpx
-import pytest
-from fastapi import FastAPI
 from hostdesk_contracts.base import Actor, Assignee, Role, Visibility
 from hostdesk_contracts.commands import AssignTicket, MergeTicket, OpenTicket, PostReply
 from hostdesk_contracts.events import PostsMerged
-from hostdesk_contracts.runtime.auth import TokenKeys
-from hostdesk_contracts.runtime.problems import install_problem_handlers
-from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
-from hostdesk_tickets.api.routes import router
 from hostdesk_tickets.api.schemas import History, RequesterEntry
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.service_layer.history import AsOf, read_history
 
 from .builders import CUSTOMER, STAFF, directory_of, handle, open_command
-from .test_history import CALLERS, busy_ticket, public_events, run
+from .serving import bearer
+from .test_history import busy_ticket, public_events, run
 
-SECRET = "unit-test-secret-0123456789abcdefghijkl"
 STAFF_WITH_ADDRESS = STAFF.model_copy(update={"email": "sam@provider.example"})
-
-
-@pytest.fixture
-def app() -> Iterator[TicketsApplication]:
-    application = TicketsApplication(numbers=CountingNumbers(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    yield application
-    application.close()
-
-
-@pytest.fixture
-async def client(app: TicketsApplication) -> AsyncIterator[httpx.AsyncClient]:
-    api = FastAPI()
-    api.state.tickets = app
-    api.state.token_keys = TokenKeys(secret=SECRET)
-    api.state.directory = CALLERS.directory
-    install_problem_handlers(api)
-    api.include_router(router)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://tickets") as client:
-        yield client
-
-
-def bearer(actor: Actor) -> dict[str, str]:
-    return CALLERS.bearer(actor)
 
 
 def answered_by_staff_with_an_address(app: TicketsApplication) -> OpenTicket:

@@ -2,44 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from hostdesk_contracts.base import Actor, Visibility
 from hostdesk_contracts.commands import OpenTicket, PostReply
-from hostdesk_contracts.runtime.auth import TokenKeys
-from hostdesk_contracts.runtime.problems import install_problem_handlers
-from hostdesk_tickets.adapters.ticket_numbers import CountingNumbers
-from hostdesk_tickets.api.routes import router
 from hostdesk_tickets.api.schemas import position_of, timeline_cursor_of
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.service_layer.history import AsOf, Page, read_history
 
 from .builders import CUSTOMER, STAFF, handle, open_command
-from .test_history import CALLERS, SECRET, busy_ticket, run
-from .test_history_disclosure import bearer
-
-
-@pytest.fixture
-def app() -> Iterator[TicketsApplication]:
-    application = TicketsApplication(numbers=CountingNumbers(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    yield application
-    application.close()
-
-
-@pytest.fixture
-async def client(app: TicketsApplication) -> AsyncIterator[httpx.AsyncClient]:
-    api = FastAPI()
-    api.state.tickets = app
-    api.state.token_keys = TokenKeys(secret=SECRET)
-    api.state.directory = CALLERS.directory
-    install_problem_handlers(api)
-    api.include_router(router)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://tickets") as client:
-        yield client
+from .serving import bearer
+from .test_history import busy_ticket, run
 
 
 def long_ticket(app: TicketsApplication, replies: int, *, body: str = "Checked again.") -> OpenTicket:
