@@ -183,6 +183,18 @@ def _list_query(
     return f"SELECT {TICKET_COLUMNS} FROM ({union}) AS reached ORDER BY {_ORDER} LIMIT ${len(args)}", args
 
 
+async def _seen_by(
+    connection: asyncpg.pool.PoolConnectionProxy[asyncpg.Record], reach: Reach, ticket_id: UUID
+) -> tuple[TicketRecord, Side] | None:
+    """The ticket and the side ``reach`` sees it from, ``None`` when it may not see it (or there is none)."""
+    row = await connection.fetchrow(_SELECT_TICKET, ticket_id, reach.tenant)
+    ticket = None if row is None else ticket_of(row)
+    side = None if ticket is None else side_on(reach, ticket)
+    if ticket is None or side is None:
+        return None
+    return ticket, side
+
+
 def _shown_to(side: Side) -> str:
     """``domain.visibility.shows`` in SQL, as a condition to add to a WHERE clause on the timeline."""
     return "" if side is Side.HANDLER else " AND visibility IS DISTINCT FROM 'internal'"
@@ -296,11 +308,10 @@ class PostgresReadModel:
         try:
             # One snapshot for both reads, so that the timeline ends at the ticket's version.
             async with self._pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
-                row = await connection.fetchrow(_SELECT_TICKET, ticket_id, reach.tenant)
-                ticket = None if row is None else ticket_of(row)
-                side = None if ticket is None else side_on(reach, ticket)
-                if ticket is None or side is None:
+                seen = await _seen_by(connection, reach, ticket_id)
+                if seen is None:
                     return None
+                ticket, side = seen
                 sql, args = _timeline_page(ticket_id, side, window, newest_first=newest_first)
                 entries = await connection.fetch(sql, *args)
         except UNAVAILABLE_ERRORS as error:
@@ -316,11 +327,10 @@ class PostgresReadModel:
     async def posted_file(self, reach: Reach, ticket_id: UUID, attachment_id: str) -> PostedFile | None:
         try:
             async with self._pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
-                row = await connection.fetchrow(_SELECT_TICKET, ticket_id, reach.tenant)
-                ticket = None if row is None else ticket_of(row)
-                side = None if ticket is None else side_on(reach, ticket)
-                if ticket is None or side is None:
+                seen = await _seen_by(connection, reach, ticket_id)
+                if seen is None:
                     return None
+                ticket, side = seen
                 files = await connection.fetchval(
                     _SELECT_FILES.format(shown=_shown_to(side)), ticket_id, json.dumps([{"id": attachment_id}])
                 )
