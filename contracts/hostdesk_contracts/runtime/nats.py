@@ -179,34 +179,29 @@ OUTCOME_TTL_SECONDS = 86_400.0
 RATE_COUNTERS_TTL_SECONDS = 2 * 3_600.0
 
 
+async def _key_value(js: JetStreamContext, bucket: str, *, ttl: float | None = None) -> KeyValue:
+    """The bucket, declared first when it is not yet: one value a key, each kept ``ttl`` seconds (or for ever)."""
+    try:
+        return await js.key_value(bucket)
+    except BucketNotFoundError:
+        return await js.create_key_value(KeyValueConfig(bucket=bucket, history=1, ttl=ttl))
+
+
 async def directory_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
     """The key-value bucket of the directory's latest records (key: ``directory.record_key``), kept for ever,
     one value a key: the tickets service's directory projector writes it, every service reads callers there."""
-    try:
-        return await js.key_value(subjects.directory_bucket)
-    except BucketNotFoundError:
-        return await js.create_key_value(KeyValueConfig(bucket=subjects.directory_bucket, history=1))
+    return await _key_value(js, subjects.directory_bucket)
 
 
 async def outcomes_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
     """The key-value bucket of command outcomes (key: command id), kept a day for callers that come back."""
-    try:
-        return await js.key_value(subjects.outcomes_bucket)
-    except BucketNotFoundError:
-        return await js.create_key_value(
-            KeyValueConfig(bucket=subjects.outcomes_bucket, history=1, ttl=OUTCOME_TTL_SECONDS)
-        )
+    return await _key_value(js, subjects.outcomes_bucket, ttl=OUTCOME_TTL_SECONDS)
 
 
 async def rates_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
     """The key-value bucket of intake's rate counters (one key per caller, action and window), shared by its
     replicas: one value a key, each forgotten ``RATE_COUNTERS_TTL_SECONDS`` after its last write."""
-    try:
-        return await js.key_value(subjects.rates_bucket)
-    except BucketNotFoundError:
-        return await js.create_key_value(
-            KeyValueConfig(bucket=subjects.rates_bucket, history=1, ttl=RATE_COUNTERS_TTL_SECONDS)
-        )
+    return await _key_value(js, subjects.rates_bucket, ttl=RATE_COUNTERS_TTL_SECONDS)
 
 
 UPLOADS_TTL_SECONDS = 86_400.0  # a file uploaded and never attached is forgotten after a day
@@ -215,12 +210,7 @@ UPLOADS_TTL_SECONDS = 86_400.0  # a file uploaded and never attached is forgotte
 async def uploads_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
     """The key-value bucket of intake's uploads not attached yet (key: ``upload.<attachment id>``): who uploaded
     each and what it is, kept ``UPLOADS_TTL_SECONDS``."""
-    try:
-        return await js.key_value(subjects.uploads_bucket)
-    except BucketNotFoundError:
-        return await js.create_key_value(
-            KeyValueConfig(bucket=subjects.uploads_bucket, history=1, ttl=UPLOADS_TTL_SECONDS)
-        )
+    return await _key_value(js, subjects.uploads_bucket, ttl=UPLOADS_TTL_SECONDS)
 
 
 async def attachments_bucket(js: JetStreamContext, subjects: Subjects) -> ObjectStore:
