@@ -249,10 +249,12 @@ class MissingScope(ProblemError):
 
 _bearer = HTTPBearer(auto_error=False)
 
+# The credentials of ``Authorization: Bearer``, if any (a dependency of its own, so that the API's schema names
+# the scheme).
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
-async def current_caller(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Caller:
+
+async def current_caller(request: Request, credentials: BearerDep) -> Caller:
     """The caller, from ``Authorization: Bearer``: the keys from ``app.state.token_keys`` (``create_app``, from the
     settings), the directory from ``app.state.directory`` (the runtime's).
 
@@ -283,12 +285,17 @@ def scoped_actor(scope: Scope) -> Callable[..., Awaitable[Actor]]:
     One dependency per scope (cached), so FastAPI resolves each once per request."""
 
     async def actor_with_scope(caller: CallerDep) -> Actor:
-        if not caller.may(scope):
-            raise MissingScope(f"This API key does not have the scope '{scope.value}' this endpoint needs.")
-        return caller.actor
+        return actor_with(caller, scope)
 
     actor_with_scope.__name__ = f"actor_with_{scope.name.lower()}"
     return actor_with_scope
+
+
+def actor_with(caller: Caller, scope: Scope) -> Actor:
+    """The caller's actor, or a 403 for an API key without ``scope``."""
+    if not caller.may(scope):
+        raise MissingScope(f"This API key does not have the scope '{scope.value}' this endpoint needs.")
+    return caller.actor
 
 
 TicketsReaderDep = Annotated[Actor, Depends(scoped_actor(Scope.TICKETS_READ))]

@@ -11,14 +11,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from hostdesk_contracts.base import Actor, Status
-from hostdesk_contracts.runtime.auth import Caller, DirectoryWriterDep, TicketsWriterDep, current_caller
+from hostdesk_contracts.directory import Scope
+from hostdesk_contracts.runtime.auth import BearerDep, Caller, actor_with, current_caller
 from hostdesk_contracts.runtime.clock import Clock
 from hostdesk_contracts.runtime.directory import Directory
-from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep
+from hostdesk_contracts.runtime.rate_limit import rate_limited_actor
 
 from hostdesk_intake.adapters.command_bus import CommandBus
 from hostdesk_intake.adapters.uploads import Uploads
@@ -37,7 +40,7 @@ async def get_bus(request: Request) -> CommandBus:
     return bus
 
 
-async def get_status_labels(request: Request, caller: CallerDep) -> StatusLabels:
+async def status_labels_of(request: Request, caller: Actor) -> StatusLabels:
     """The status labels the caller names: its organisation's own (staff: the one they work for; an account
     that handles tickets: its own) from the directory, over the installation's defaults for its tenant."""
     labels: StatusLabels = request.app.state.status_labels
@@ -54,14 +57,38 @@ def _overlaid(labels: StatusLabels, tenant: str, own: tuple[tuple[str, Status], 
     return labels.overlaid(tenant, dict(own))
 
 
-async def ticket_caller(caller: TicketsWriterDep, _counted: RateLimitedActorDep) -> Actor:
+async def _authorised(request: Request, credentials: HTTPAuthorizationCredentials | None, scope: Scope) -> Caller:
+    """The caller, with ``scope``, once its account's rate allows another request. The steps are called here
+    rather than declared as dependencies of their own: FastAPI's resolution of each dependency costs on every
+    request, more than most of the steps themselves."""
+    caller = await current_caller(request, credentials)
+    await rate_limited_actor(request, actor_with(caller, scope))
+    return caller
+
+
+async def tickets_writer(request: Request, credentials: BearerDep) -> Caller:
+    return await _authorised(request, credentials, Scope.TICKETS_WRITE)
+
+
+async def directory_writer(request: Request, credentials: BearerDep) -> Caller:
+    return await _authorised(request, credentials, Scope.DIRECTORY_WRITE)
+
+
+TicketsWriterDep = Annotated[Caller, Depends(tickets_writer)]
+
+
+async def ticket_caller(caller: TicketsWriterDep) -> Actor:
     """The caller of a ticket route (with ``tickets:write``), once its account's rate allows another request."""
-    return caller
+    return caller.actor
 
 
-async def directory_caller(caller: DirectoryWriterDep, _counted: RateLimitedActorDep) -> Actor:
+async def directory_caller(caller: Annotated[Caller, Depends(directory_writer)]) -> Actor:
     """The caller of a directory route (with ``directory:write``), once its account's rate allows another one."""
-    return caller
+    return caller.actor
+
+
+async def get_status_labels(request: Request, caller: CallerDep) -> StatusLabels:
+    return await status_labels_of(request, caller)
 
 
 # The authenticated caller, as the directory says it is (never the system: no directory entry is), once its
@@ -70,7 +97,7 @@ CallerDep = Annotated[Actor, Depends(ticket_caller)]
 DirectoryCallerDep = Annotated[Actor, Depends(directory_caller)]
 
 
-async def _admission(request: Request, caller: Caller, action: Action) -> Admission | None:
+def _admission(request: Request, caller: Caller, action: Action) -> Admission | None:
     """What the request counts as. An app assembled by hand around the router (no limiter in ``app.state``)
     counts nothing."""
     limiter: Limiter | None = getattr(request.app.state, "limiter", None)
@@ -79,17 +106,7 @@ async def _admission(request: Request, caller: Caller, action: Action) -> Admiss
     return Admission(limiter=limiter, action=action, counted=Counted.caller(caller.actor, key_id=caller.key_id))
 
 
-async def open_admission(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Admission | None:
-    return await _admission(request, caller, Action.OPEN)
-
-
-async def reply_admission(request: Request, caller: Annotated[Caller, Depends(current_caller)]) -> Admission | None:
-    return await _admission(request, caller, Action.REPLY)
-
-
 BusDep = Annotated[CommandBus, Depends(get_bus)]
-OpenAdmissionDep = Annotated[Admission | None, Depends(open_admission)]
-ReplyAdmissionDep = Annotated[Admission | None, Depends(reply_admission)]
 StatusLabelsDep = Annotated[StatusLabels, Depends(get_status_labels)]
 IdempotencyKey = Annotated[
     str | None,
@@ -151,9 +168,42 @@ TicketEnvelopeDep = Annotated[Envelope, Depends(ticket_envelope)]
 DirectoryEnvelopeDep = Annotated[Envelope, Depends(directory_envelope)]
 
 
-async def get_uploads(request: Request) -> Uploads:
-    uploads: Uploads = request.app.state.uploads
-    return uploads
+@dataclass(frozen=True)
+class Posting:
+    """What a route that writes in a conversation needs (opening a ticket, posting a reply), resolved as one
+    dependency: these are the routes taken most. ``labels`` are the status labels the caller may name (a reply
+    may set a status by its label; an open names none, and carries the installation's without looking up the
+    organisation's), ``admission`` what the request counts as."""
+
+    envelope: Envelope
+    bus: CommandBus
+    uploads: Uploads
+    labels: StatusLabels
+    admission: Admission | None
 
 
-UploadsDep = Annotated[Uploads, Depends(get_uploads)]
+async def opening(request: Request, caller: TicketsWriterDep, idempotency_key: IdempotencyKey = None) -> Posting:
+    return Posting(
+        envelope=await _envelope_of(request, caller.actor, idempotency_key),
+        bus=request.app.state.bus,
+        uploads=request.app.state.uploads,
+        labels=request.app.state.status_labels,
+        admission=_admission(request, caller, Action.OPEN),
+    )
+
+
+async def replying(
+    request: Request, caller: TicketsWriterDep, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None
+) -> Posting:
+    base = await _envelope_of(request, caller.actor, idempotency_key)
+    return Posting(
+        envelope=dataclasses.replace(base, expected_version=expected_version(if_match)),
+        bus=request.app.state.bus,
+        uploads=request.app.state.uploads,
+        labels=await status_labels_of(request, caller.actor),
+        admission=_admission(request, caller, Action.REPLY),
+    )
+
+
+OpeningDep = Annotated[Posting, Depends(opening)]
+ReplyingDep = Annotated[Posting, Depends(replying)]

@@ -33,11 +33,10 @@ from hostdesk_intake.api.deps import (
     BusDep,
     CallerDep,
     EnvelopeDep,
-    OpenAdmissionDep,
-    ReplyAdmissionDep,
+    OpeningDep,
+    ReplyingDep,
     StatusLabelsDep,
     TicketEnvelopeDep,
-    UploadsDep,
 )
 from hostdesk_intake.api.schemas.actions import (
     AssigneeRequest,
@@ -74,32 +73,24 @@ def ticket_command(method: str, path: str) -> Callable[[Route], Route]:
 
 
 @router.post("/tickets", status_code=201, response_model=Committed, responses=PENDING | PROBLEMS, tags=["tickets"])
-async def open_ticket(
-    payload: OpenTicketRequest, envelope: EnvelopeDep, bus: BusDep, admission: OpenAdmissionDep, uploads: UploadsDep
-) -> JSONResponse:
+async def open_ticket(payload: OpenTicketRequest, posting: OpeningDep) -> JSONResponse:
     """Counted against the caller's tickets an hour (its account's, or its API key's). ``attachments`` names
     files uploaded first (``POST /v1/attachments``)."""
-    attachments = await attached_files(payload.attachments, envelope=envelope, uploads=uploads)
+    envelope = posting.envelope
+    attachments = await attached_files(payload.attachments, envelope=envelope, uploads=posting.uploads)
     command = payload.to_command(envelope, attachments=attachments)
-    return await answer_command(bus, command, envelope=envelope, admission=admission)
+    return await answer_command(posting.bus, command, envelope=envelope, admission=posting.admission)
 
 
 @ticket_command("POST", "/replies")
-async def post_reply(
-    ticket_id: UUID,
-    payload: ReplyRequest,
-    envelope: TicketEnvelopeDep,
-    labels: StatusLabelsDep,
-    bus: BusDep,
-    admission: ReplyAdmissionDep,
-    uploads: UploadsDep,
-) -> JSONResponse:
+async def post_reply(ticket_id: UUID, payload: ReplyRequest, posting: ReplyingDep) -> JSONResponse:
     """A reply may set the status it leaves the ticket in, by name or by the provider's label. Counted against
     the caller's replies a minute (its account's, or its API key's). ``attachments`` names files uploaded first
     (``POST /v1/attachments``); an internal note's are the handling side's only."""
-    attachments = await attached_files(payload.attachments, envelope=envelope, uploads=uploads)
-    command = payload.to_command(envelope, ticket_id, labels=labels, attachments=attachments)
-    return await answer_command(bus, command, envelope=envelope, admission=admission)
+    envelope = posting.envelope
+    attachments = await attached_files(payload.attachments, envelope=envelope, uploads=posting.uploads)
+    command = payload.to_command(envelope, ticket_id, labels=posting.labels, attachments=attachments)
+    return await answer_command(posting.bus, command, envelope=envelope, admission=posting.admission)
 
 
 @router.post(
