@@ -25,9 +25,11 @@ from hostdesk_contracts.directory import (
     Language,
     PutAccount,
     PutStaff,
+    PutSupportAddress,
     Record,
     StaffRecord,
     StaffRole,
+    SupportAddressRecord,
     record_key,
 )
 
@@ -202,9 +204,15 @@ def demo_plan(tenant: str) -> DemoPlan:
         DemoToken("STAFF_TOKEN", f"{t}-agent-sam", "agent (provider)"),
         DemoToken("RESELLER_STAFF_TOKEN", f"{north}-agent-nia", "agent (reseller)"),
     )
+    # Mail to these reaches intake's SMTP listener (make run: port 2525): a ticket in the department named.
+    support_addresses = (
+        SupportAddressRecord(address=f"support@{t}.example", organisation_id=t, department=TECHNICAL_SUPPORT),
+        SupportAddressRecord(address=f"billing@{t}.example", organisation_id=t, department=BILLING),
+        SupportAddressRecord(address="support@north.example", organisation_id=north),
+    )
     return DemoPlan(
         tenant=tenant,
-        layers=((provider,), (provider_configuration(t),), resellers, customers, subaccounts, staff),
+        layers=((provider,), (provider_configuration(t),), resellers, customers, subaccounts, staff, support_addresses),
         tokens=tokens,
     )
 
@@ -241,8 +249,10 @@ def kept_departments(planned: Configuration, current: Configuration) -> Configur
     return planned.model_copy(update={"departments": (*planned.departments, *added)})
 
 
-def _command(record: Record, *, actor: Actor) -> PutAccount | PutStaff | Configure:
+def _command(record: Record, *, actor: Actor) -> PutAccount | PutStaff | Configure | PutSupportAddress:
     issued_at = now()
+    if isinstance(record, SupportAddressRecord):
+        return PutSupportAddress(command_id=PLACEHOLDER, actor=actor, issued_at=issued_at, support_address=record)
     if isinstance(record, AccountRecord):
         return PutAccount(command_id=PLACEHOLDER, actor=actor, issued_at=issued_at, account=record)
     if isinstance(record, StaffRecord):

@@ -19,6 +19,7 @@ from hostdesk_contracts.directory import (
     Configuration,
     Record,
     StaffRecord,
+    SupportAddressRecord,
 )
 from pydantic import ValidationError
 
@@ -31,6 +32,7 @@ class RecordKind(StrEnum):
     PRINCIPAL = "principal"
     CONFIGURATION = "configuration"
     API_KEY = "api_key"
+    SUPPORT_ADDRESS = "support_address"
 
 
 def parse_record(key: str, value: bytes) -> Record | None:
@@ -51,6 +53,8 @@ def parse_record(key: str, value: bytes) -> Record | None:
             return Configuration.model_validate(payload)
         if kind == RecordKind.API_KEY:
             return ApiKeyRecord.model_validate(payload)
+        if kind == RecordKind.SUPPORT_ADDRESS:
+            return SupportAddressRecord.model_validate(payload)
     except ValidationError:
         return None
     return None

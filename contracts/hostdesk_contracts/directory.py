@@ -8,6 +8,10 @@ Records
     ``Configuration``   an organisation's departments, categories, status labels, canned responses and
                         settings. Every account that handles tickets (provider, reseller, customer) has one.
     ``ApiKeyRecord``    a key a system (monitoring, billing, the control panel) calls with, with its scopes.
+    ``SupportAddressRecord``  an address an organisation receives support mail at, and the department mail to it
+                        lands in. An address belongs to the organisation that first put it, for ever (retired, it
+                        takes no more mail, and no other organisation takes it over), so no organisation can
+                        divert another's mail.
 
 Ids are the control panel's own: 1-100 letters, digits, ``-`` or ``_``, starting with a letter or a digit, so
 that no id can reach into a NATS subject or a key of the directory bucket (no ``.``, ``*``, ``>`` or space).
@@ -28,6 +32,7 @@ and in the bucket carries the version the change gave it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -187,15 +192,51 @@ class ApiKeyRecord(Contract):
     version: int = Field(default=1, ge=1)
 
 
-Record = AccountRecord | StaffRecord | Configuration | ApiKeyRecord
+def _mail_address(value: str) -> str:
+    value = value.strip().lower()
+    if not MAIL_ADDRESS_PATTERN.fullmatch(value):
+        raise ValueError("an e-mail address is local-part@domain, in ASCII, without spaces")
+    return value
+
+
+MAIL_ADDRESS_PATTERN = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$")
+MailAddress = Annotated[str, Field(max_length=254), AfterValidator(_mail_address)]
+
+
+class SupportAddressRecord(Contract):
+    """An address an organisation receives support mail at: its MTA forwards it to intake's SMTP listener. Mail to
+    it opens tickets addressed to the organisation, in ``department`` when one is named."""
+
+    address: MailAddress = Field(description="Lower-cased; the record's id.")
+    organisation_id: DirectoryId = Field(description="The organisation that handles what comes in.")
+    department: Label | None = Field(default=None, description="The department its tickets land in.")
+    retired: bool = Field(
+        default=False, description="Takes no more mail (kept in quarantine, with the reason); stays the organisation's."
+    )
+    version: int = Field(default=1, ge=1)
+
+
+def support_address_key(address: str) -> str:
+    """The directory key of an address: its SHA-256 (an address may hold characters no key may)."""
+    return f"{SUPPORT_ADDRESS_KIND}.{hashlib.sha256(address.strip().lower().encode()).hexdigest()[:40]}"
+
+
+SUPPORT_ADDRESS_KIND = "support_address"
+Record = AccountRecord | StaffRecord | Configuration | ApiKeyRecord | SupportAddressRecord
 
 
 def record_key(record: Record | type[Record], record_id: str | None = None) -> str:
     """The record's key in the directory bucket: ``principal.<id>`` for accounts and staff (one id space),
-    ``configuration.<organisation id>``, ``api_key.<id>``."""
+    ``configuration.<organisation id>``, ``api_key.<id>``, ``support_address.<digest of the address>``."""
     record_class = record if isinstance(record, type) else type(record)
+    if record_class is SupportAddressRecord:
+        if record_id is None:
+            assert isinstance(record, SupportAddressRecord)
+            record_id = record.address
+        return support_address_key(record_id)
     if record_id is None:
         assert not isinstance(record, type)
+        assert not isinstance(record, SupportAddressRecord)
         record_id = record.organisation_id if isinstance(record, Configuration) else record.id
     prefix: dict[type[Contract], str] = {
         AccountRecord: "principal",
@@ -271,8 +312,25 @@ class PutApiKey(DirectoryCommand):
         return record_key(self.api_key)
 
 
-AnyDirectoryCommand = PutAccount | PutStaff | Configure | PutApiKey
-DIRECTORY_COMMAND_TYPES: tuple[type[DirectoryCommand], ...] = (PutAccount, PutStaff, Configure, PutApiKey)
+class PutSupportAddress(DirectoryCommand):
+    """Create or change a support address of an organisation; only its supervisors (and its own account) may."""
+
+    type: Literal["directory.put_support_address.v1"] = "directory.put_support_address.v1"
+    support_address: SupportAddressRecord
+
+    @property
+    def key(self) -> str:
+        return record_key(self.support_address)
+
+
+AnyDirectoryCommand = PutAccount | PutStaff | Configure | PutApiKey | PutSupportAddress
+DIRECTORY_COMMAND_TYPES: tuple[type[DirectoryCommand], ...] = (
+    PutAccount,
+    PutStaff,
+    Configure,
+    PutApiKey,
+    PutSupportAddress,
+)
 DIRECTORY_COMMAND_ADAPTER: TypeAdapter[AnyDirectoryCommand] = TypeAdapter(
     Annotated[AnyDirectoryCommand, Field(discriminator="type")]
 )
@@ -321,12 +379,18 @@ class ApiKeyChanged(DirectoryEvent):
     api_key: ApiKeyRecord
 
 
-AnyDirectoryEvent = AccountChanged | StaffChanged | ConfigurationChanged | ApiKeyChanged
+class SupportAddressChanged(DirectoryEvent):
+    type: Literal["directory.support_address_changed.v1"] = "directory.support_address_changed.v1"
+    support_address: SupportAddressRecord
+
+
+AnyDirectoryEvent = AccountChanged | StaffChanged | ConfigurationChanged | ApiKeyChanged | SupportAddressChanged
 DIRECTORY_EVENT_TYPES: tuple[type[DirectoryEvent], ...] = (
     AccountChanged,
     StaffChanged,
     ConfigurationChanged,
     ApiKeyChanged,
+    SupportAddressChanged,
 )
 DIRECTORY_EVENT_ADAPTER: TypeAdapter[AnyDirectoryEvent] = TypeAdapter(
     Annotated[AnyDirectoryEvent, Field(discriminator="type")]
@@ -347,4 +411,6 @@ def record_of(event: AnyDirectoryEvent) -> Record:
         return event.staff
     if isinstance(event, ConfigurationChanged):
         return event.configuration
+    if isinstance(event, SupportAddressChanged):
+        return event.support_address
     return event.api_key

@@ -18,6 +18,7 @@ from hostdesk_contracts.base import TENANT_PATTERN
 from hostdesk_contracts.commands import COMMAND_TYPES
 from hostdesk_contracts.directory import DIRECTORY_COMMAND_TYPES, DIRECTORY_EVENT_TYPES
 from hostdesk_contracts.events import EVENT_TYPES, event_name, event_type_token
+from hostdesk_contracts.mail import MailOutcome, MailReceived
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.problems import Problem
 from hostdesk_contracts.subjects import ES_POSITION, EVENT_TYPE, MSG_ID, TICKET_ID, TICKET_VERSION
@@ -38,6 +39,7 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     models |= {f"{_type_token(event)}.json": event for event in DIRECTORY_EVENT_TYPES}
     models |= {f"{_type_token(command)}.json": command for command in DIRECTORY_COMMAND_TYPES}
     models |= {"command.outcome.v1.json": CommandOutcome, "problem.json": Problem}
+    models |= {f"{_type_token(message)}.json": message for message in (MailReceived, MailOutcome)}
     return {name: model.model_json_schema(mode="serialization") for name, model in sorted(models.items())}
 
 

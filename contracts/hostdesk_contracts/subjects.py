@@ -10,6 +10,9 @@ Outcomes: ``<root>.outcomes.<inbox>.<command_id>`` core NATS, to the intake inst
           and the key-value bucket ``<ROOT>_OUTCOMES`` for callers that come back later.
 Rates:    the key-value bucket ``<ROOT>_RATES``, intake's counters of opens and replies per account and per API key,
           shared by its replicas.
+Mail:     ``<root>.mail.<tenant>.received`` a support mail stored (its raw bytes in the object store ``<ROOT>_MAIL``),
+          and ``<root>.mail.<tenant>.<outcome>`` what became of it (``posted``, ``screened``, ``quarantined``), on
+          the stream ``<ROOT>_MAIL``: intake's inbound mail and its log (``hostdesk_contracts.mail``).
 
 The root defaults to ``tickets``; a second installation (or a test) on the same NATS picks another root.
 Ticket id and version travel in headers, not in subjects, to keep subject cardinality low.
@@ -18,6 +21,7 @@ Ticket id and version travel in headers, not in subjects, to keep subject cardin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from hostdesk_contracts.commands import COMMAND_NAMES, CommandBase
 from hostdesk_contracts.directory import DirectoryCommand, DirectoryEvent, directory_command_name, directory_event_name
@@ -55,6 +59,21 @@ def directory_event_headers(event: DirectoryEvent, *, position: int | None = Non
     return headers
 
 
+def thread_number_key(tenant: str, number: int) -> str:
+    """The threads bucket's key of a ticket number: the ticket it names (after a merge, the one it went into)."""
+    return f"{tenant}.{number}"
+
+
+def thread_merged_key(tenant: str, ticket_id: UUID) -> str:
+    """The threads bucket's key of a merged ticket: the ticket it went into."""
+    return f"{tenant}.merged.{ticket_id.hex}"
+
+
+def thread_ticket_number_key(tenant: str, ticket_id: UUID) -> str:
+    """The threads bucket's key of a ticket's own number."""
+    return f"{tenant}.number.{ticket_id.hex}"
+
+
 @dataclass(frozen=True)
 class Subjects:
     root: str = "tickets"
@@ -90,14 +109,49 @@ class Subjects:
         return f"{self.root.upper()}_UPLOADS"
 
     @property
+    def threads_bucket(self) -> str:
+        """The key-value bucket of the ticket each number names (the tickets service's; intake reads it for mail)."""
+        return f"{self.root.upper()}_THREADS"
+
+    @property
+    def mail_stream(self) -> str:
+        """The stream of support mail received and of what became of each (intake's)."""
+        return f"{self.root.upper()}_MAIL"
+
+    @property
+    def mail_bucket(self) -> str:
+        """The object store of support mail's raw bytes, as received (``runtime.blobs``, one name a tenant's copy)."""
+        return f"{self.root.upper()}_MAIL"
+
+    @property
+    def all_mail(self) -> str:
+        return f"{self.root}.mail.>"
+
+    @property
+    def all_mail_received(self) -> str:
+        return f"{self.root}.mail.*.received"
+
+    def mail(self, tenant: str, what: str) -> str:
+        """``received``, or what became of the mail: ``posted``, ``screened``, ``quarantined``."""
+        return f"{self.root}.mail.{tenant}.{what}"
+
+    @property
     def every_stream(self) -> tuple[str, ...]:
-        """The name of every stream of the installation, its buckets' and object store's included."""
-        buckets = (self.outcomes_bucket, self.directory_bucket, self.rates_bucket, self.uploads_bucket)
+        """The name of every stream of the installation, its buckets' and object stores' included."""
+        buckets = (
+            self.outcomes_bucket,
+            self.directory_bucket,
+            self.rates_bucket,
+            self.uploads_bucket,
+            self.threads_bucket,
+        )
         return (
             self.events_stream,
             self.commands_stream,
+            self.mail_stream,
             *(f"KV_{bucket}" for bucket in buckets),
             f"OBJ_{self.attachments_bucket}",
+            f"OBJ_{self.mail_bucket}",
         )
 
     @property

@@ -82,6 +82,7 @@ def running(
         log_dir=tmp_path / "logs",
         subject_root=subjects.root,
         ports={service: free_port() for service in DEFAULT_PORTS},
+        mail_port=free_port(),
         extra_env={"INTAKE_COMMIT_WAIT_SECONDS": "2", **system_env},
         nats_access=nats_server.access,
     )

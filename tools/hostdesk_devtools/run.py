@@ -29,6 +29,7 @@ RUN_DIR = Path.cwd() / ".run"
 DEMO_DATABASE = "hostdesk"
 DEMO_TENANT = "demo"
 SMTP_PORT = 8025
+MAIL_PORT = 2525  # intake's SMTP listener: support mail in (the demo provider's address is support@acme.example)
 NATS_PORT = 4223  # make run's own NATS, with authorisation on; beside a machine's NATS on the usual 4222
 
 log = logging.getLogger("hostdesk")
@@ -164,6 +165,7 @@ def main() -> None:
             nats_url=nats.url,
             jwt_secret=secret,
             smtp_port=SMTP_PORT,
+            mail_port=MAIL_PORT,
             log_dir=RUN_DIR / "logs",
             nats_access=nats.access,
             event_key=_secret("event-key"),
@@ -203,6 +205,8 @@ HostDesk is running.
   NATS                {config.nats_url}, authorisation on: each service its own user; the users'
                       passwords (subscriber: for your other systems, reads events only) in
                       .run/nats/passwords.json
+  support mail in     SMTP 127.0.0.1:{MAIL_PORT}: mail to support@{DEMO_TENANT}.example opens a ticket (mail log:
+                      $INTAKE_URL/v1/mail?result=posted, as staff)
   logs                .run/logs/
 
 Demo tokens (also in .run/demo.env):
@@ -216,6 +220,8 @@ Try:
        -d '{{"body": "Rebooted the host; it answers again."}}' $INTAKE_URL/v1/tickets/{ticket_id}/replies
   curl -s -H "Authorization: Bearer $STAFF_TOKEN" "$TICKETS_URL/v1/tickets/{ticket_id}/history?version=2"
   ls .run/mail/
+  python3 -c 'import smtplib; smtplib.SMTP("127.0.0.1", {MAIL_PORT}).sendmail("jo@customer.example", \\
+      ["support@{DEMO_TENANT}.example"], "From: jo@customer.example\\r\\nSubject: Site down\\r\\n\\r\\nDown.")'
 
 Ctrl-C stops everything.
 """,

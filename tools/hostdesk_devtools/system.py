@@ -29,6 +29,8 @@ class SystemConfig:
     subject_root: str = "tickets"
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     smtp_host: str = "127.0.0.1"
+    # Intake's SMTP listener for support mail: 0, none (its replicas share the port).
+    mail_port: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
     # The passwords of the services' NATS users, on a server with authorisation on; None: connect without.
     nats_access: NatsAccess | None = None
@@ -53,6 +55,7 @@ class SystemConfig:
             f"{prefix}_INSTANCE": f"{service}-{os.getpid()}",
             "NOTIFY_SMTP_HOST": self.smtp_host,
             "NOTIFY_SMTP_PORT": str(self.smtp_port),
+            "INTAKE_SMTP_PORT": str(self.mail_port),
             **self.extra_env,
         }
 

@@ -79,12 +79,15 @@ class MemoryBlobStore:
 
 
 class NatsBlobStore:
-    """The object store ``<ROOT>_ATTACHMENTS`` over a connection the service has made already (``connection``
-    gives it, or ``None`` while NATS is away). The tickets service declares the bucket (``attachments_bucket``)."""
+    """The object store ``<ROOT>_ATTACHMENTS`` (or ``bucket``: support mail's raw bytes are kept the same way, in
+    ``<ROOT>_MAIL``) over a connection the service has made already (``connection`` gives it, or ``None`` while
+    NATS is away). The tickets service declares the buckets (``runtime.nats``)."""
 
-    def __init__(self, connection: _Connection, *, subjects: Subjects, timeout: float) -> None:
+    def __init__(
+        self, connection: _Connection, *, subjects: Subjects, timeout: float, bucket: str | None = None
+    ) -> None:
         self._connection = connection
-        self._bucket_name = subjects.attachments_bucket
+        self._bucket_name = bucket or subjects.attachments_bucket
         self._timeout = timeout
         self._store: ObjectStore | None = None
         self._writing: dict[str, asyncio.Future[None]] = {}  # one write of a content at a time in this process

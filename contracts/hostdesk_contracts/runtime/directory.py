@@ -35,13 +35,16 @@ from pydantic import TypeAdapter, ValidationError
 from hostdesk_contracts.base import TENANT_PATTERN
 from hostdesk_contracts.directory import (
     ID_PATTERN,
+    SUPPORT_ADDRESS_KIND,
     AccountKind,
     AccountRecord,
     ApiKeyRecord,
     Configuration,
     Record,
     StaffRecord,
+    SupportAddressRecord,
     record_key,
+    support_address_key,
 )
 from hostdesk_contracts.runtime.problems import Unavailable
 from hostdesk_contracts.subjects import Subjects
@@ -81,6 +84,15 @@ class Directory(Protocol):
 
     async def api_key(self, key_id: str) -> ApiKeyRecord | None: ...
 
+    async def support_address(self, address: str) -> SupportAddressRecord | None:
+        """The support address record of ``address`` (any case), retired or not; None when no organisation has it."""
+        ...
+
+    async def principals_with_email(self, address: str) -> tuple[AccountRecord | StaffRecord, ...]:
+        """The accounts and staff whose address is ``address`` (any case), in id order: who a mail's sender is.
+        From memory only, as ``staff_of``."""
+        ...
+
     async def ancestors(self, account_id: str) -> tuple[AccountRecord, ...]:
         """The account's parent first, up to the provider at the top of its tree; fewer when the tree is broken
         (a parent unknown, a cycle, deeper than a tree may be), which ``tenant_of`` then refuses."""
@@ -108,6 +120,8 @@ class _Records:
         self._records: dict[str, Record] = {}
         # Staff ids by organisation: a round-robin turn or a console's colleagues without a walk of every record.
         self._staff: dict[str, set[str]] = {}
+        # Principal ids by their lower-cased address: the sender of a mail, without a walk of every record.
+        self._by_email: dict[str, set[str]] = {}
 
     def _keep(self, key: str, record: Record) -> bool:
         """Hold ``record`` unless an at least as new one is held; say whether it was kept."""
@@ -118,12 +132,19 @@ class _Records:
         self._records[key] = record
         if isinstance(record, StaffRecord):
             self._staff.setdefault(record.organisation_id, set()).add(record.id)
+        if isinstance(record, AccountRecord | StaffRecord) and record.email:
+            self._by_email.setdefault(record.email.lower(), set()).add(record.id)
         return True
 
     def _forget(self, key: str) -> None:
         held = self._records.pop(key, None)
         if isinstance(held, StaffRecord):
             self._staff.get(held.organisation_id, set()).discard(held.id)
+        if isinstance(held, AccountRecord | StaffRecord) and held.email:
+            ids = self._by_email.get(held.email.lower(), set())
+            ids.discard(held.id)
+            if not ids:
+                self._by_email.pop(held.email.lower(), None)
 
     async def _lookup(self, key: str) -> Record | None:
         return self._records.get(key)
@@ -145,6 +166,17 @@ class _Records:
             return None
         record = await self._lookup(record_key(ApiKeyRecord, key_id))
         return record if isinstance(record, ApiKeyRecord) else None
+
+    async def support_address(self, address: str) -> SupportAddressRecord | None:
+        record = await self._lookup(support_address_key(address))
+        return record if isinstance(record, SupportAddressRecord) else None
+
+    async def principals_with_email(self, address: str) -> tuple[AccountRecord | StaffRecord, ...]:
+        held = (
+            self._records.get(record_key(AccountRecord, each))
+            for each in sorted(self._by_email.get(address.lower(), ()))
+        )
+        return tuple(record for record in held if isinstance(record, AccountRecord | StaffRecord))
 
     async def ancestors(self, account_id: str) -> tuple[AccountRecord, ...]:
         chain: list[AccountRecord] = []
@@ -349,6 +381,8 @@ def _parsed(key: str, value: bytes) -> Record | None:
             record = Configuration.model_validate_json(value)
         elif kind == "api_key":
             record = ApiKeyRecord.model_validate_json(value)
+        elif kind == SUPPORT_ADDRESS_KIND:
+            record = SupportAddressRecord.model_validate_json(value)
         else:
             log.warning("the directory holds a key of no known kind: %s", key)
             return None

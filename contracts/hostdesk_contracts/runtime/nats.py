@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 # JetStream drops a message whose Nats-Msg-Id it saw within this window: retries of a publish are harmless.
 DUPLICATE_WINDOW_SECONDS = 600.0
 WEEK_SECONDS = 7 * 86_400.0
+# Support mail received, and what became of it, is kept this long: the mail log staff read, and the raw bytes of
+# a message in quarantine, to replay it. (Mail made into a post is in the ticket: its files, its text.)
+MAIL_KEPT_SECONDS = 90 * 86_400.0
 
 
 async def connect(url: str, *, name: str, user: str = "", password: str = "") -> Client:
@@ -109,6 +112,15 @@ def stream_configs(subjects: Subjects) -> list[StreamConfig]:
             discard=DiscardPolicy.OLD,
         ),
         StreamConfig(
+            name=subjects.mail_stream,
+            subjects=[subjects.all_mail],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=MAIL_KEPT_SECONDS,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            discard=DiscardPolicy.OLD,
+        ),
+        StreamConfig(
             name=subjects.events_stream,
             subjects=[subjects.all_events],
             retention=RetentionPolicy.LIMITS,
@@ -147,6 +159,8 @@ async def ensure_streams(js: JetStreamContext, subjects: Subjects) -> None:
     await rates_bucket(js, subjects)
     await uploads_bucket(js, subjects)
     await attachments_bucket(js, subjects)
+    await mail_bucket(js, subjects)
+    await threads_bucket(js, subjects)
 
 
 def kv_stream(bucket: str) -> str:
@@ -215,10 +229,23 @@ async def uploads_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
 
 async def attachments_bucket(js: JetStreamContext, subjects: Subjects) -> ObjectStore:
     """The object store of attachments' bytes, kept for ever on disk (``runtime.blobs``)."""
+    return await _object_store(js, subjects.attachments_bucket)
+
+
+async def threads_bucket(js: JetStreamContext, subjects: Subjects) -> KeyValue:
+    """The key-value bucket of the ticket each number names, kept for ever: the tickets service's threads projector
+    writes it, intake reads it to thread mail that names a number."""
+    return await _key_value(js, subjects.threads_bucket)
+
+
+async def mail_bucket(js: JetStreamContext, subjects: Subjects) -> ObjectStore:
+    """The object store of support mail's raw bytes, kept ``MAIL_KEPT_SECONDS`` (as the mail log)."""
+    return await _object_store(js, subjects.mail_bucket, ttl=MAIL_KEPT_SECONDS)
+
+
+async def _object_store(js: JetStreamContext, bucket: str, *, ttl: float | None = None) -> ObjectStore:
     try:
-        return await js.object_store(subjects.attachments_bucket)
+        return await js.object_store(bucket)
     except (BucketNotFoundError, NotFoundError):
-        return await js.create_object_store(
-            subjects.attachments_bucket,
-            config=ObjectStoreConfig(bucket=subjects.attachments_bucket, storage=StorageType.FILE),
-        )
+        config = ObjectStoreConfig(bucket=bucket, storage=StorageType.FILE, ttl=ttl)
+        return await js.create_object_store(bucket, config=config)

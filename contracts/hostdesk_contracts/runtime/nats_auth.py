@@ -6,11 +6,12 @@ Kubernetes secret in production) and may do only what it does:
 - intake publishes commands, reads outcomes (its inbox's and the outcomes bucket's) and keeps its own record of
   each command it sends in that bucket (keys ``record.<command id>``); it reads no event; it alone reads and
   writes the rates bucket, the counters its replicas share, and the uploads bucket; it stores attachments' bytes
-  in their object store;
+  in their object store; it alone receives support mail: it stores its raw bytes in the mail object store,
+  publishes it and what became of it on the mail stream, and consumes that stream;
 - tickets owns the streams, the outcomes bucket and the directory bucket: it declares them, consumes commands, and
   is the only user that may publish events (its relay), write outcomes and write the directory (its projector);
-  it declares the rates and uploads buckets and the attachments' object store too, and may neither read nor
-  write them;
+  it declares the rates and uploads buckets, the attachments' and mail's object stores and the mail stream too,
+  and may neither read nor write them;
 - query and notify consume events (their durable consumers, the catch-up's own) and read attachments' bytes
   (downloads, files attached to mail);
 - intake, query, notify and tickets read the directory bucket (a key, or a watch of it) to look callers up;
@@ -43,8 +44,8 @@ USERS = (*SERVICES, SUBSCRIBER, ADMIN)
 
 # The durable consumers the product's own services read the events stream through; a subscriber may not touch
 # them (it could take their messages away). Query's catch-up consumers have random names a subscriber cannot list.
-# ``directory`` is the tickets service's projector of the directory's events into its bucket.
-PRODUCT_EVENT_CONSUMERS = ("query", "notify", "directory")
+# ``directory`` and ``threads`` are the tickets service's projectors of events into its buckets.
+PRODUCT_EVENT_CONSUMERS = ("query", "notify", "directory", "threads")
 
 _JS = "$JS.API"
 
@@ -154,6 +155,7 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
     events, commands, bucket = subjects.events_stream, subjects.commands_stream, subjects.outcomes_bucket
     directory, rates = subjects.directory_bucket, subjects.rates_bucket
     uploads, attachments = subjects.uploads_bucket, subjects.attachments_bucket
+    mail, raw_mail, threads = subjects.mail_stream, subjects.mail_bucket, subjects.threads_bucket
     inbox = [f"{inbox_prefix(user)}.>"]
     match user:
         case "intake":
@@ -171,6 +173,10 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
                     *_reads_bucket(uploads),
                     f"$KV.{uploads}.>",
                     *_writes_object_store(attachments),
+                    subjects.all_mail,
+                    *_reads_stream(mail),
+                    *_writes_object_store(raw_mail),
+                    *_reads_bucket(threads),
                 ],
                 subscribe=[f"{subjects.root}.outcomes.>", *inbox],
             )
@@ -181,6 +187,9 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
                     f"{subjects.root}.outcomes.>",
                     f"$KV.{bucket}.>",
                     f"$KV.{directory}.>",  # the directory projector
+                    f"$KV.{threads}.>",  # the threads projector
+                    *_owns_stream(f"KV_{threads}"),
+                    *_reads_bucket(threads),
                     *_owns_stream(events),
                     *_owns_stream(commands),
                     *_owns_stream(f"KV_{bucket}"),
@@ -188,6 +197,8 @@ def permissions(user: str, subjects: Subjects) -> Permissions:
                     *_owns_stream(f"KV_{rates}"),
                     *_owns_stream(f"KV_{uploads}"),
                     *_owns_stream(f"OBJ_{attachments}"),
+                    *_owns_stream(mail),
+                    *_owns_stream(f"OBJ_{raw_mail}"),
                     *_reads_stream(commands),
                     *_reads_stream(events),  # the relay's resume point: the stream's last messages
                     *_reads_bucket(bucket),

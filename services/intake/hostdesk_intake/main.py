@@ -12,6 +12,7 @@ from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_h
 from hostdesk_intake.api.attachments import UPLOADS_PATH
 from hostdesk_intake.api.attachments import router as attachments_router
 from hostdesk_intake.api.directory import router as directory_router
+from hostdesk_intake.api.mail import router as mail_router
 from hostdesk_intake.api.routes import router
 from hostdesk_intake.runtime import Runtime, start
 from hostdesk_intake.settings import Settings
@@ -46,6 +47,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(router)
     app.include_router(attachments_router)
     app.include_router(directory_router)
+    app.include_router(mail_router)
     return app
 
 

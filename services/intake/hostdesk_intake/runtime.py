@@ -1,12 +1,16 @@
 """Everything intake runs on while it is up: the command bus to the tickets service, the directory its callers
 are looked up in, its clocks, the rate limiter of each replica, the limits of opens and replies that every replica
-shares, and the providers' status labels."""
+shares, the providers' status labels, and support mail: the SMTP listener, the mail store and stream, and the
+consumer that makes each mail received into a post."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hostdesk_contracts.runtime.blobs import BlobStore, MemoryBlobStore, NatsBlobStore
 from hostdesk_contracts.runtime.clock import Clock, utc_now
@@ -17,14 +21,22 @@ from hostdesk_contracts.runtime.rate_limit import RateLimiter
 from nats.aio.client import Client
 
 from hostdesk_intake.adapters.command_bus import CommandBus
+from hostdesk_intake.adapters.mail_stream import MailStream, MemoryMailStream, NatsMailStream
 from hostdesk_intake.adapters.memory_counters import MemoryRateCounters
 from hostdesk_intake.adapters.nats_bus import NatsCommandBus, inbox_token
 from hostdesk_intake.adapters.rate_counters import KvRateCounters, RateCounters
+from hostdesk_intake.adapters.threads import KvThreads, MemoryThreads, Threads
 from hostdesk_intake.adapters.uploads import KvUploads, MemoryUploads, Uploads
 from hostdesk_intake.domain.attachments import UploadBounds
 from hostdesk_intake.domain.status_labels import StatusLabels
+from hostdesk_intake.entrypoints.mail_consumer import MailConsumer
+from hostdesk_intake.entrypoints.smtp import start_smtp
 from hostdesk_intake.service_layer.limits import Limiter
+from hostdesk_intake.service_layer.mail_processing import MailProcessor
+from hostdesk_intake.service_layer.mail_receiving import MailReceiver
 from hostdesk_intake.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,6 +50,12 @@ class Runtime:
     blobs: BlobStore  # attachments' bytes
     uploads: Uploads  # files uploaded, not attached yet
     upload_bounds: UploadBounds
+    mail_receiver: MailReceiver  # support mail in: stored, then published on the mail stream
+    mail_processor: MailProcessor  # each mail received made into a post, screened or quarantined
+    raw_mail: BlobStore  # support mail's raw bytes
+    mail_stream: MailStream  # mail received, and the log of what became of it
+    _background: list[asyncio.Task[None]] = field(default_factory=list)
+    _smtp: asyncio.Server | None = None
 
     @classmethod
     def over(
@@ -51,26 +69,48 @@ class Runtime:
         counters: RateCounters | None = None,
         blobs: BlobStore | None = None,
         uploads: Uploads | None = None,
+        raw_mail: BlobStore | None = None,
+        mail_stream: MailStream | None = None,
+        threads: Threads | None = None,
     ) -> Runtime:
         """Intake over ``bus`` and ``directory`` (unit tests pass fakes), its rate limit metered by ``monotonic``,
         its limits of opens and replies counted in ``counters`` by ``clock``, its files in ``blobs`` and
-        ``uploads`` (each in memory when none is given)."""
+        ``uploads``, support mail in ``raw_mail`` and ``mail_stream``, ticket numbers in ``threads`` (each in memory
+        when none is given)."""
         limiter = RateLimiter(
             rate=settings.rate_limit_per_second,
             burst=settings.rate_limit_burst,
             clock=monotonic,
             max_keys=settings.rate_limit_accounts,
         )
+        counters = counters or MemoryRateCounters()
+        blobs = blobs or MemoryBlobStore()
+        raw_mail = raw_mail or MemoryBlobStore()
+        mail_stream = mail_stream or MemoryMailStream()
         return cls(
             bus=bus,
             directory=directory,
             clock=clock,
             rate_limiter=limiter,
-            limiter=Limiter(counters or MemoryRateCounters(), settings.quotas(), clock=clock),
+            limiter=Limiter(counters, settings.quotas(), clock=clock),
             status_labels=StatusLabels(settings.status_labels),
-            blobs=blobs or MemoryBlobStore(),
+            blobs=blobs,
             uploads=uploads or MemoryUploads(),
             upload_bounds=UploadBounds(max_file_bytes=settings.attachment_max_bytes),
+            mail_receiver=MailReceiver(directory=directory, store=raw_mail, stream=mail_stream, clock=clock),
+            mail_processor=MailProcessor(
+                directory=directory,
+                raw_store=raw_mail,
+                attachments=blobs,
+                bus=bus,
+                counters=counters,
+                threads=threads or MemoryThreads(),
+                stream=mail_stream,
+                clock=clock,
+                policy=settings.mail_policy(),
+            ),
+            raw_mail=raw_mail,
+            mail_stream=mail_stream,
         )
 
     async def readiness(self) -> Readiness:
@@ -80,8 +120,33 @@ class Runtime:
             reasons.append("the directory is not loaded yet")
         return Readiness(reasons=reasons)
 
+    async def start_mail(self, settings: Settings, connection: Callable[[], Client | None]) -> None:
+        """Listen for support mail (SMTP) and consume the mail received, once NATS is linked."""
+        if settings.smtp_port:
+            self._smtp = await start_smtp(
+                self.mail_receiver, host=settings.smtp_host, port=settings.smtp_port, max_bytes=settings.smtp_max_bytes
+            )
+        self._background.append(asyncio.create_task(self._consume_mail(settings, connection), name="mail"))
+
+    async def _consume_mail(self, settings: Settings, connection: Callable[[], Client | None]) -> None:
+        while True:  # the bus links in its own time; the consumer starts on its connection once there is one
+            if (client := connection()) is not None:
+                break
+            await asyncio.sleep(0.5)
+        consumer = MailConsumer(js=client.jetstream(), subjects=settings.subjects, processor=self.mail_processor)
+        await consumer.run()
+
     async def stop(self) -> None:
-        """Called once the server has finished its requests: drain the bus, stop watching the directory."""
+        """Called once the server has finished its requests: stop taking mail, drain the bus, stop watching the
+        directory."""
+        if self._smtp is not None:
+            self._smtp.close()
+            await self._smtp.wait_closed()
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.bus.stop()
         await self.directory.stop()
 
@@ -112,13 +177,19 @@ async def start(
         lambda: bus.connection, bucket=settings.subjects.rates_bucket, timeout=settings.publish_timeout_seconds
     )
     timeout = settings.publish_timeout_seconds
-    return Runtime.over(
+    subjects = settings.subjects
+    runtime = Runtime.over(
         bus,
         settings,
         directory=directory,
         clock=clock,
         monotonic=monotonic,
         counters=counters,
-        blobs=NatsBlobStore(lambda: bus.connection, subjects=settings.subjects, timeout=timeout),
-        uploads=KvUploads(lambda: bus.connection, bucket=settings.subjects.uploads_bucket, timeout=timeout),
+        blobs=NatsBlobStore(lambda: bus.connection, subjects=subjects, timeout=timeout),
+        uploads=KvUploads(lambda: bus.connection, bucket=subjects.uploads_bucket, timeout=timeout),
+        raw_mail=NatsBlobStore(lambda: bus.connection, subjects=subjects, timeout=timeout, bucket=subjects.mail_bucket),
+        mail_stream=NatsMailStream(lambda: bus.connection, subjects=subjects, timeout=timeout),
+        threads=KvThreads(lambda: bus.connection, bucket=subjects.threads_bucket, timeout=timeout),
     )
+    await runtime.start_mail(settings, lambda: bus.connection)
+    return runtime

@@ -10,6 +10,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from hostdesk_intake.domain.limits import Quotas
+from hostdesk_intake.domain.mail import MailLimits
+from hostdesk_intake.domain.mail_routing import MailPolicy
 from hostdesk_intake.domain.status_labels import PLANETHOSTER_LABELS, StatusLabels
 
 MIB = 1024 * 1024
@@ -37,6 +39,20 @@ class Settings(CommonSettings):
         ge=1024,
         le=1024 * MIB,
         description="The largest upload request (its files together, multipart framing included; 413 past it).",
+    )
+    smtp_port: int = Field(
+        default=2525, ge=0, le=65_535, description="The SMTP listener's port for support mail (0: no listener)."
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="Where the SMTP listener listens (the MTA forwards to it).")
+    smtp_max_bytes: int = Field(
+        default=64 * MIB, ge=1024, description="The largest message the SMTP listener takes (552 past it)."
+    )
+    mail_per_sender_per_hour: int = Field(
+        default=30, ge=1, description="Mails one sender may send a tenant in an hour; the next are screened."
+    )
+    system_addresses: tuple[str, ...] = Field(
+        default=(),
+        description="The product's own sender addresses (notify's From): mail from them is a loop, and screened.",
     )
     max_waiting_commands: int = Field(
         default=10_000, ge=1, description="Requests waiting for an outcome at once, beyond which intake answers 503."
@@ -67,6 +83,13 @@ class Settings(CommonSettings):
     def _valid_labels(cls, labels: dict[str, dict[str, Status]]) -> dict[str, dict[str, Status]]:
         StatusLabels(labels)  # raises ValueError naming what is wrong, so a bad configuration stops start-up
         return labels
+
+    def mail_policy(self) -> MailPolicy:
+        return MailPolicy(
+            limits=MailLimits(max_attachment_bytes=self.attachment_max_bytes),
+            per_sender_per_hour=self.mail_per_sender_per_hour,
+            system_addresses=frozenset(address.strip().lower() for address in self.system_addresses),
+        )
 
     def quotas(self) -> Quotas:
         return Quotas(

@@ -15,7 +15,7 @@ from typing import Protocol
 from hostdesk_contracts.runtime.clock import Clock, utc_now
 from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
-from hostdesk_contracts.runtime.nats import connect, directory_bucket, ensure_streams, outcomes_bucket
+from hostdesk_contracts.runtime.nats import connect, directory_bucket, ensure_streams, outcomes_bucket, threads_bucket
 from nats.aio.client import Client
 from nats.js.kv import KeyValue
 
@@ -26,6 +26,7 @@ from hostdesk_tickets.entrypoints.auto_close import AutoCloser
 from hostdesk_tickets.entrypoints.commands import CommandConsumer
 from hostdesk_tickets.entrypoints.directory_projector import DirectoryProjector
 from hostdesk_tickets.entrypoints.relay import Relay
+from hostdesk_tickets.entrypoints.threads_projector import ThreadsProjector
 from hostdesk_tickets.service_layer.application import TicketsApplication
 from hostdesk_tickets.settings import Settings
 
@@ -52,11 +53,12 @@ class Runtime:
     relay: Relay
     auto_closer: AutoCloser
     directory_projector: DirectoryProjector
+    threads_projector: ThreadsProjector
     tasks: tuple[asyncio.Task[None], ...]
 
     @property
     def workers(self) -> tuple[Worker, ...]:
-        return self.commands, self.relay, self.auto_closer, self.directory_projector
+        return self.commands, self.relay, self.auto_closer, self.directory_projector, self.threads_projector
 
     async def readiness(self) -> Readiness:
         """Ready while NATS is connected, the directory is loaded, every worker runs and the event store can be
@@ -133,7 +135,14 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     directory_projector = DirectoryProjector(
         js=js, bucket=bucket, subjects=settings.subjects, signer=settings.event_signer()
     )
+    threads_projector = ThreadsProjector(
+        js=js,
+        bucket=await threads_bucket(js, settings.subjects),
+        subjects=settings.subjects,
+        signer=settings.event_signer(),
+    )
     tasks = (
+        asyncio.create_task(threads_projector.run(), name="threads-projector"),
         asyncio.create_task(commands.run(), name="commands"),
         asyncio.create_task(relay.run(), name="relay"),
         asyncio.create_task(auto_closer.run(), name="auto-close"),
@@ -149,6 +158,7 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         relay=relay,
         auto_closer=auto_closer,
         directory_projector=directory_projector,
+        threads_projector=threads_projector,
         tasks=tasks,
     )
 

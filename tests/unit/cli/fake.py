@@ -70,7 +70,7 @@ class FakeDirectory:
 
 
 def _record_of(command: AnyDirectoryCommand) -> Record:
-    for name in ("account", "staff", "configuration", "api_key"):
+    for name in ("account", "staff", "configuration", "api_key", "support_address"):
         if hasattr(command, name):
             record: Record = getattr(command, name)
             return record

@@ -43,7 +43,7 @@ def test_every_stored_directory_event_class_has_a_public_mapping_and_a_class_ver
     classes = stored_directory_event_classes()
 
     assert classes - set(DIRECTORY_MAPPINGS) == set()
-    assert len(classes) == 8
+    assert len(classes) == 10
     assert all(getattr(event_class, "class_version", None) == 1 for event_class in classes)
     assert all(aggregate.class_version == 1 for aggregate in DIRECTORY_AGGREGATES)
 

@@ -16,8 +16,10 @@ from hostdesk_contracts.directory import (
     Configure,
     Department,
     PutApiKey,
+    PutSupportAddress,
     Scope,
     StaffRole,
+    SupportAddressRecord,
 )
 from hostdesk_contracts.outcomes import Refusal
 from hostdesk_tickets.service_layer.application import TicketsApplication
@@ -237,3 +239,41 @@ def test_a_key_is_made_once_and_a_revoked_key_stays_revoked() -> None:
     refused(app, put_key(api_key("key-1", "cust-0")), Refusal.INVALID, "account_id")
     assert committed(app, put_key(api_key("key-1", "cust-1", revoked=True))).version == 2
     refused(app, put_key(api_key("key-1", "cust-1")), Refusal.INVALID, "revoked")
+
+
+# -- support addresses ---------------------------------------------------------------------------------------
+
+
+def put_address(address: str, organisation_id: str, actor: Any = PROVIDER, **fields: Any) -> PutSupportAddress:
+    record = SupportAddressRecord(address=address, organisation_id=organisation_id, **fields)
+    return PutSupportAddress(command_id=str(uuid.uuid4()), actor=actor, issued_at=NOW, support_address=record)
+
+
+def test_an_organisation_receives_mail_at_its_addresses_in_its_departments() -> None:
+    app = configured()
+    reseller = as_actor("res-1", Role.RESELLER)
+
+    assert committed(app, put_address("Support@Acme.test", TENANT, department="Billing")).version == 1
+    assert committed(app, put_address("help@res-1.test", "res-1", reseller)).version == 1
+    assert committed(app, put_address("support@acme.test", TENANT, department="Billing")).version == 1  # as it is
+    assert committed(app, put_address("support@acme.test", TENANT, retired=True)).version == 2
+
+
+def test_an_address_is_its_first_organisation_s_for_ever_and_nobody_else_is_told_it_is_taken() -> None:
+    app = configured()
+    committed(app, put_address("support@acme.test", TENANT))
+    reseller = as_actor("res-1", Role.RESELLER)
+
+    refused(app, put_address("support@acme.test", "res-1", reseller), Refusal.NOT_FOUND)
+    refused(app, put_address("support@acme.test", "res-1"), Refusal.NOT_FOUND)  # not even by the provider
+    refused(app, put_address("sales@acme.test", TENANT, reseller), Refusal.NOT_FOUND)  # not its organisation
+
+
+def test_a_support_address_names_a_department_of_its_organisation_that_takes_tickets() -> None:
+    app = configured()
+    committed(app, configure(config(departments=(SUPPORT, Department(name="Billing", retired=True)))))
+
+    refused(app, put_address("a@acme.test", TENANT, department="Sales"), Refusal.INVALID, "department")
+    refused(app, put_address("a@acme.test", TENANT, department="Billing"), Refusal.INVALID, "department")
+    refused(app, put_address("a@acme.test", "ftp-1"), Refusal.INVALID, "organisation_id")
+    refused(app, put_address("a@acme.test", "nobody"), Refusal.INVALID, "organisation_id")

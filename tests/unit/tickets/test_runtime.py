@@ -16,6 +16,7 @@ from hostdesk_tickets.entrypoints.auto_close import AutoCloser
 from hostdesk_tickets.entrypoints.commands import CommandConsumer
 from hostdesk_tickets.entrypoints.directory_projector import DirectoryProjector
 from hostdesk_tickets.entrypoints.relay import Relay
+from hostdesk_tickets.entrypoints.threads_projector import ThreadsProjector
 from hostdesk_tickets.main import create_app
 from hostdesk_tickets.runtime import Runtime
 from hostdesk_tickets.service_layer.application import TicketsApplication
@@ -71,11 +72,18 @@ def fake_runtime() -> Runtime:
         subjects=SETTINGS.subjects,
         signer=SETTINGS.event_signer(),
     )
+    threads_projector = ThreadsProjector(
+        js=None,  # type: ignore[arg-type]
+        bucket=None,  # type: ignore[arg-type]
+        subjects=SETTINGS.subjects,
+        signer=SETTINGS.event_signer(),
+    )
     workers = {
         "commands": commands.stopping,
         "relay": relay.stopping,
         "auto-close": auto_closer.stopping,
         "directory-projector": directory_projector.stopping,
+        "threads-projector": threads_projector.stopping,
     }
     tasks = tuple(asyncio.create_task(stopping.wait(), name=name) for name, stopping in workers.items())
     return Runtime(
@@ -86,6 +94,7 @@ def fake_runtime() -> Runtime:
         relay=relay,
         auto_closer=auto_closer,
         directory_projector=directory_projector,
+        threads_projector=threads_projector,
         tasks=tasks,  # type: ignore[arg-type]
     )
 
@@ -150,6 +159,6 @@ async def test_the_app_leaves_a_runtime_it_was_given_running_and_stop_ends_every
     still_running = [task.get_name() for task in running.tasks if not task.done()]
     await running.stop()
 
-    assert still_running == ["commands", "relay", "auto-close", "directory-projector"]
+    assert still_running == ["commands", "relay", "auto-close", "directory-projector", "threads-projector"]
     assert all(task.done() for task in running.tasks)
     assert running.nats.drained  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from hostdesk_contracts.base import Actor
 from hostdesk_contracts.directory import (
     ID_PATTERN,
+    MAIL_ADDRESS_PATTERN,
     AccountKind,
     AccountRecord,
     Configuration,
@@ -43,12 +44,14 @@ from hostdesk_intake.api.answers import (
     dispatched_or_pending,
 )
 from hostdesk_intake.api.deps import BusDep, DirectoryEnvelopeDep
+from hostdesk_intake.api.problems import InvalidField
 from hostdesk_intake.api.schemas.directory import (
     AccountBody,
     ApiKeyRequest,
     BulkAccountsRequest,
     ConfigurationBody,
     StaffBody,
+    SupportAddressBody,
     create_key_command,
     new_api_key,
 )
@@ -119,6 +122,24 @@ async def configure(
     """Replace an organisation's departments, categories, status labels, canned responses and settings: its
     supervisors' (and its own account's) to change. A department is retired, never removed."""
     return await answer_directory(bus, payload.to_command(envelope, organisation_id), envelope=envelope)
+
+
+SupportAddressPath = Annotated[
+    str, Path(max_length=254, description="The address, as mail is sent to it (any case: it is kept lower-cased).")
+]
+
+
+@router.put("/support-addresses/{address}", response_model=DirectoryCommitted, responses=DIRECTORY_ANSWERS)
+async def put_support_address(
+    address: SupportAddressPath, payload: SupportAddressBody, envelope: DirectoryEnvelopeDep, bus: BusDep
+) -> JSONResponse:
+    """Receive support mail at ``address`` for an organisation (its MTA forwards it to intake's SMTP listener), in
+    a department when one is named: its supervisors' (and its own account's) to change. An address is its first
+    organisation's for ever: ``retired`` stops its mail, and no other organisation can take it (404, as for a
+    record the caller may not change)."""
+    if not MAIL_ADDRESS_PATTERN.fullmatch(address.strip().lower()):
+        raise InvalidField("address", "an e-mail address is local-part@domain, in ASCII, without spaces")
+    return await answer_directory(bus, payload.to_command(envelope, address), envelope=envelope)
 
 
 @router.post("/api-keys", status_code=201, response_model=NewApiKey, responses=DIRECTORY_ANSWERS)

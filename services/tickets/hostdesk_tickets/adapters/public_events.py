@@ -26,6 +26,8 @@ from hostdesk_contracts.directory import (
     Record,
     StaffChanged,
     StaffRecord,
+    SupportAddressChanged,
+    SupportAddressRecord,
     record_key,
 )
 from hostdesk_contracts.events import (
@@ -49,7 +51,7 @@ from hostdesk_contracts.events import (
     event_id_of,
 )
 
-from hostdesk_tickets.domain.directory_records import Account, ApiKey, OrganisationConfiguration, Staff
+from hostdesk_tickets.domain.directory_records import Account, ApiKey, OrganisationConfiguration, Staff, SupportAddress
 from hostdesk_tickets.domain.ticket import Ticket
 
 
@@ -253,6 +255,11 @@ def _api_key_changed(stored: Any) -> ApiKeyChanged:
     return ApiKeyChanged(**_directory_envelope(stored, api_key), api_key=api_key)
 
 
+def _support_address_changed(stored: Any) -> SupportAddressChanged:
+    address = _record(stored, SupportAddressRecord)
+    return SupportAddressChanged(**_directory_envelope(stored, address), support_address=address)
+
+
 DIRECTORY_MAPPINGS: dict[type[Any], Callable[[Any], DirectoryEvent]] = {
     Account.Registered: _account_changed,
     Account.Replaced: _account_changed,
@@ -262,6 +269,8 @@ DIRECTORY_MAPPINGS: dict[type[Any], Callable[[Any], DirectoryEvent]] = {
     OrganisationConfiguration.Replaced: _configuration_changed,
     ApiKey.Registered: _api_key_changed,
     ApiKey.Replaced: _api_key_changed,
+    SupportAddress.Registered: _support_address_changed,
+    SupportAddress.Replaced: _support_address_changed,
 }
 
 

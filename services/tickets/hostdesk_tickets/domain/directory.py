@@ -38,6 +38,10 @@ aggregate with what the put recorded, or raises a ``DirectoryRefusal``. In this 
    - an API key: its account is an account of the tenant (``account_id``); a key is made once, so its hash
      and its account never change (``secret_sha256``, ``account_id``), and a revoked key stays revoked
      (``revoked``).
+   - a support address: its organisation is an account of the tenant that handles tickets, which the actor may
+     configure (``organisation_id``), and its department one of that organisation's departments, not retired
+     (``department``). An address is its first organisation's for ever: a put naming another organisation is
+     refused as ``not_found`` (whoever holds it, in whatever tenant, is never told).
 """
 
 from __future__ import annotations
@@ -54,12 +58,20 @@ from hostdesk_contracts.directory import (
     PutAccount,
     PutApiKey,
     PutStaff,
+    PutSupportAddress,
     Record,
     StaffRecord,
 )
 
 from hostdesk_tickets.domain.directory_authority import Authority, Directory, authority_of, lineage
-from hostdesk_tickets.domain.directory_records import Account, ApiKey, DirectoryEntry, OrganisationConfiguration, Staff
+from hostdesk_tickets.domain.directory_records import (
+    Account,
+    ApiKey,
+    DirectoryEntry,
+    OrganisationConfiguration,
+    Staff,
+    SupportAddress,
+)
 from hostdesk_tickets.domain.errors import RecordInvalid, RecordNotFound, RecordStale
 
 
@@ -75,6 +87,8 @@ def decide(directory: Directory, command: AnyDirectoryCommand) -> DirectoryEntry
             return _configure(directory, command)
         case PutApiKey():
             return _put_api_key(directory, command)
+        case PutSupportAddress():
+            return _put_support_address(directory, command)
 
 
 def _changes(command: DirectoryCommand, current: DirectoryEntry | None, record: Record) -> bool:
@@ -346,3 +360,52 @@ def _may_put_key_of(directory: Directory, authority: Authority, account_id: str,
     account = _account_in(directory, authority, account_id)
     if account is None or not authority.may_put_api_key(account_id, lineage(directory, account)):
         raise RecordNotFound(key)
+
+
+# -- support addresses -------------------------------------------------------------------------------------
+
+
+def _put_support_address(directory: Directory, command: PutSupportAddress) -> DirectoryEntry:
+    record = command.support_address
+    current = directory.support_address(record.address)
+    if current is not None and command.command_id in current.applied:
+        return current
+    authority = authority_of(directory, command)
+    if current is not None and (
+        current.tenant != authority.tenant
+        or current.organisation_id != record.organisation_id
+        or not authority.may_configure(current.organisation_id)
+    ):
+        raise RecordNotFound(command.key)
+    if not _changes(command, current, record):
+        assert current is not None
+        return current
+    organisation = _account_in(directory, authority, record.organisation_id)
+    if organisation is None:
+        raise _invalid(
+            f"There is no organisation {record.organisation_id} in this tenant.",
+            field="organisation_id",
+            current=current,
+        )
+    if not authority.may_configure(organisation.record_id):
+        raise RecordNotFound(command.key)
+    if not organisation.kind.handles:
+        raise _invalid(
+            f"{organisation.record_id} is a subaccount: it handles no tickets.",
+            field="organisation_id",
+            current=current,
+        )
+    if record.department is not None:
+        configuration = directory.configuration(record.organisation_id)
+        departments = {d.name: d for d in configuration.departments} if configuration is not None else {}
+        department = departments.get(record.department)
+        if department is None or department.retired:
+            raise _invalid(
+                f"{record.department!r} is not a department of {record.organisation_id} that takes tickets.",
+                field="department",
+                current=current,
+            )
+    if current is None:
+        return SupportAddress.register(command, record, tenant=organisation.tenant)
+    current.replace(command, record)
+    return current

@@ -14,7 +14,7 @@ from typing import Protocol
 from hostdesk_contracts.base import Role
 from hostdesk_contracts.directory import AccountKind, DirectoryCommand, PutAccount, StaffRole
 
-from hostdesk_tickets.domain.directory_records import Account, ApiKey, OrganisationConfiguration, Staff
+from hostdesk_tickets.domain.directory_records import Account, ApiKey, OrganisationConfiguration, Staff, SupportAddress
 from hostdesk_tickets.domain.errors import RecordNotFound
 
 MAX_DEPTH = 4  # provider, reseller, customer, subaccount
@@ -28,6 +28,8 @@ class Directory(Protocol):
     def configuration(self, organisation_id: str) -> OrganisationConfiguration | None: ...
 
     def api_key(self, key_id: str) -> ApiKey | None: ...
+
+    def support_address(self, address: str) -> SupportAddress | None: ...
 
 
 def lineage(directory: Directory, account: Account) -> list[str]:

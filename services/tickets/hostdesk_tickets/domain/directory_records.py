@@ -27,6 +27,7 @@ from hostdesk_contracts.directory import (
     Record,
     StaffRecord,
     StaffRole,
+    SupportAddressRecord,
     aggregate_id_for,
 )
 
@@ -305,4 +306,52 @@ class ApiKey(DirectoryEntry):
         return bool(self.record.get("revoked"))
 
 
-DIRECTORY_AGGREGATES: tuple[type[DirectoryEntry], ...] = (Account, Staff, OrganisationConfiguration, ApiKey)
+class SupportAddress(DirectoryEntry):
+    """An address an organisation receives support mail at; it stays that organisation's for ever."""
+
+    class_version = 1
+    record_type = SupportAddressRecord
+
+    class Registered(Aggregate.Created):
+        key: str
+        tenant: str
+        record: RecordState
+        actor: ActorState
+        command_id: str
+        class_version = 1
+
+    @event(Registered)
+    def __init__(self, *, key: str, tenant: str, record: RecordState, actor: ActorState, command_id: str) -> None:
+        self.tenant = tenant
+        self.record = record
+        self.applied = {}
+
+    class Replaced(Aggregate.Event):
+        tenant: str
+        record: RecordState
+        actor: ActorState
+        command_id: str
+        class_version = 1
+
+    @event(Replaced)
+    def _replaced(self, *, tenant: str, record: RecordState, actor: ActorState, command_id: str) -> None:
+        self.record = record
+
+    @property
+    def record_id(self) -> str:
+        value: str = self.record["address"]
+        return value
+
+    @property
+    def organisation_id(self) -> str:
+        value: str = self.record["organisation_id"]
+        return value
+
+
+DIRECTORY_AGGREGATES: tuple[type[DirectoryEntry], ...] = (
+    Account,
+    Staff,
+    OrganisationConfiguration,
+    ApiKey,
+    SupportAddress,
+)

@@ -32,7 +32,14 @@ from hostdesk_contracts.commands import (
     RateTicket,
     UpdateTicket,
 )
-from hostdesk_contracts.directory import AnyDirectoryCommand, Configure, PutAccount, PutApiKey, PutStaff
+from hostdesk_contracts.directory import (
+    AnyDirectoryCommand,
+    Configure,
+    PutAccount,
+    PutApiKey,
+    PutStaff,
+    PutSupportAddress,
+)
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.runtime.clock import Clock, utc_now
 
@@ -53,7 +60,7 @@ CONFLICT_ATTEMPTS = 5
 SNAPSHOT_EVERY = 50
 
 Command = AnyCommand | AnyDirectoryCommand
-DIRECTORY_COMMANDS = (PutAccount, PutStaff, Configure, PutApiKey)
+DIRECTORY_COMMANDS = (PutAccount, PutStaff, Configure, PutApiKey, PutSupportAddress)
 Turns = dict[str, int]  # the round-robin turn each open drew, by command id: kept when it is decided again
 
 

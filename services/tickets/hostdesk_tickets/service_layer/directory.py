@@ -15,10 +15,18 @@ from hostdesk_contracts.directory import (
     Configuration,
     aggregate_id_for,
     record_key,
+    support_address_key,
 )
 from hostdesk_contracts.outcomes import CommandOutcome
 
-from hostdesk_tickets.domain.directory_records import Account, ApiKey, DirectoryEntry, OrganisationConfiguration, Staff
+from hostdesk_tickets.domain.directory_records import (
+    Account,
+    ApiKey,
+    DirectoryEntry,
+    OrganisationConfiguration,
+    Staff,
+    SupportAddress,
+)
 from hostdesk_tickets.domain.errors import DirectoryRefusal
 
 E = TypeVar("E", bound=DirectoryEntry)
@@ -45,6 +53,9 @@ class StoredDirectory:
 
     def api_key(self, key_id: str) -> ApiKey | None:
         return self._typed(self._load(record_key(ApiKeyRecord, key_id)), ApiKey)
+
+    def support_address(self, address: str) -> SupportAddress | None:
+        return self._typed(self._load(support_address_key(address)), SupportAddress)
 
     def _load(self, key: str) -> DirectoryEntry | None:
         if key not in self._loaded:

@@ -34,9 +34,11 @@ from hostdesk_contracts.directory import (
     PutAccount,
     PutApiKey,
     PutStaff,
+    PutSupportAddress,
     Scope,
     StaffRecord,
     StaffRole,
+    SupportAddressRecord,
 )
 from pydantic import Field, field_validator
 
@@ -106,6 +108,18 @@ class ConfigurationBody(CommandRequest):
     def to_command(self, envelope: Envelope, organisation_id: str) -> Configure:
         configuration = Configuration(organisation_id=organisation_id, **self.model_dump())
         return envelope.directory(Configure, configuration=configuration)
+
+
+class SupportAddressBody(CommandRequest):
+    """A support address of an organisation, and the department mail to it lands in."""
+
+    organisation_id: DirectoryId
+    department: Label | None = None
+    retired: bool = False
+
+    def to_command(self, envelope: Envelope, address: str) -> PutSupportAddress:
+        record = SupportAddressRecord(address=address, **self.model_dump())
+        return envelope.directory(PutSupportAddress, support_address=record)
 
 
 class ApiKeyRequest(CommandRequest):
