@@ -127,6 +127,6 @@ def in_tenant(record: Record, tree: Tree, tenant: str) -> bool:
         return tree.tenant_of(record.id) == tenant
     if isinstance(record, StaffRecord):
         return tree.tenant_of(record.organisation_id) == tenant
-    if isinstance(record, Configuration):
+    if isinstance(record, Configuration | SupportAddressRecord):
         return tree.tenant_of(record.organisation_id) == tenant
     return tree.tenant_of(record.account_id) == tenant

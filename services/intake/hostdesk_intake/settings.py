@@ -51,7 +51,7 @@ class Settings(CommonSettings):
         default=30, ge=1, description="Mails one sender may send a tenant in an hour; the next are screened."
     )
     system_addresses: tuple[str, ...] = Field(
-        default=(),
+        default=("noreply@hostdesk.localhost",),  # notify's From by default
         description="The product's own sender addresses (notify's From): mail from them is a loop, and screened.",
     )
     max_waiting_commands: int = Field(

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from hostdesk_intake.adapters.mail_stream import Entry, MailStream
 from hostdesk_intake.api.answers import PROBLEMS
 from hostdesk_intake.api.deps import CallerDep
-from hostdesk_intake.service_layer.mail_receiving import untagged
+from hostdesk_intake.service_layer.mail_receiving import support_address_of
 
 router = APIRouter(prefix="/v1/mail", tags=["mail"])
 PAGE = 50
@@ -113,7 +113,7 @@ async def _may_see(caller: Actor, entry: Entry, directory: Directory) -> bool:
     """Whether ``caller`` speaks for an organisation one of the entry's support addresses belongs to."""
     organisation = caller.organisation_id if caller.role.is_staff else caller.account_id
     for recipient in entry.outcome.recipients:
-        address = await directory.support_address(untagged(recipient))
+        address = await support_address_of(directory, recipient)
         if address is not None and address.organisation_id == organisation:
             return True
     return False

@@ -56,7 +56,7 @@ from hostdesk_intake.domain.mail_routing import (
     thread_ticket_ids,
 )
 from hostdesk_intake.service_layer.dispatch import dispatch
-from hostdesk_intake.service_layer.mail_receiving import untagged
+from hostdesk_intake.service_layer.mail_receiving import support_address_of, untagged
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class MailProcessor:
                 MailResult.SCREENED,
                 f"Screened: more than {self._policy.per_sender_per_hour} mails this hour from {mail.sender.address}.",
             )
-        support = await self._directory.support_address(untagged(received.recipients[0]))
+        support = await support_address_of(self._directory, received.recipients[0])
         organisation = await self._directory.principal(support.organisation_id) if support is not None else None
         if support is None or not isinstance(organisation, AccountRecord) or organisation.disabled:
             return _Decided(MailResult.QUARANTINED, "No organisation takes mail at this address any more.")

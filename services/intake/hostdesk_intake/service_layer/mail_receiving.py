@@ -42,6 +42,15 @@ def untagged(address: str) -> str:
     return f"{local.partition('+')[0]}@{domain}"
 
 
+async def support_address_of(directory: Directory, address: str) -> SupportAddressRecord | None:
+    """The support address record of ``address`` as given, else of it without its tag; retired or not."""
+    address = address.strip().lower()
+    for candidate in dict.fromkeys((address, untagged(address))):
+        if (record := await directory.support_address(candidate)) is not None:
+            return record
+    return None
+
+
 class MailReceiver:
     def __init__(self, *, directory: Directory, store: BlobStore, stream: MailStream, clock: Clock) -> None:
         self._directory = directory
@@ -52,17 +61,12 @@ class MailReceiver:
     async def route(self, address: str) -> Route | None:
         """Where mail to ``address`` goes; ``None`` when it is no support address (or a retired one). Raises
         ``DirectoryUnavailable``."""
-        address = address.strip().lower()
-        for candidate in dict.fromkeys((address, untagged(address))):
-            record = await self._directory.support_address(candidate)
-            if record is None:
-                continue
-            if record.retired:
-                return None
-            organisation = await self._directory.principal(record.organisation_id)
-            tenant = await self._directory.tenant_of(organisation) if organisation is not None else None
-            return None if tenant is None else Route(address=address, support_address=record, tenant=tenant)
-        return None
+        record = await support_address_of(self._directory, address)
+        if record is None or record.retired:
+            return None
+        organisation = await self._directory.principal(record.organisation_id)
+        tenant = await self._directory.tenant_of(organisation) if organisation is not None else None
+        return None if tenant is None else Route(address=address.strip().lower(), support_address=record, tenant=tenant)
 
     async def receive(
         self, raw: bytes, *, routes: Iterable[Route], source: MailSource, return_path: str | None
