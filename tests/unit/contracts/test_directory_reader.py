@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
-from hostdesk_contracts.directory import StaffRecord, StaffRole
+from hostdesk_contracts.directory import AccountKind, AccountRecord, StaffRecord, StaffRole, SupportAddressRecord
 from hostdesk_contracts.runtime.directory import DirectoryUnavailable, MemoryDirectory
 from hostdesk_contracts.runtime.problems import install_problem_handlers
 
@@ -27,6 +27,31 @@ async def test_an_organisations_staff_are_listed_by_id_and_follow_a_move() -> No
     directory.put(staff("b", "north", version=1))  # an older record arriving late changes nothing
     assert [each.id for each in await directory.staff_of("south")] == ["b", "c"]
     assert await directory.staff_of("nobody") == ()
+
+
+async def test_the_holders_of_an_address_are_found_in_any_case_and_follow_a_change_of_address() -> None:
+    directory = MemoryDirectory()
+    jo = AccountRecord(id="jo", kind=AccountKind.CUSTOMER, parent_id="acme", display_name="Jo", email="Jo@Example.org")
+    box = AccountRecord(
+        id="box", kind=AccountKind.SUBACCOUNT, parent_id="jo", display_name="Box", email="jo@example.org"
+    )
+    directory.put(jo, box, staff("a", "north"))
+
+    assert [each.id for each in await directory.principals_with_email("JO@example.ORG")] == ["box", "jo"]
+    directory.put(jo.model_copy(update={"email": "new@example.org", "version": 2}))
+    assert [each.id for each in await directory.principals_with_email("jo@example.org")] == ["box"]
+    assert [each.id for each in await directory.principals_with_email("new@example.org")] == ["jo"]
+    assert await directory.principals_with_email("nobody@example.org") == ()
+
+
+async def test_a_support_address_is_found_by_its_address_in_any_case() -> None:
+    directory = MemoryDirectory()
+    directory.put(SupportAddressRecord(address="Support@Acme.test", organisation_id="acme"))
+
+    found = await directory.support_address("SUPPORT@acme.test")
+    assert found is not None
+    assert (found.address, found.organisation_id) == ("support@acme.test", "acme")
+    assert await directory.support_address("sales@acme.test") is None
 
 
 async def test_a_directory_that_cannot_be_read_is_a_routes_503_whichever_look_up_met_it() -> None:
