@@ -193,7 +193,7 @@ async def test_a_firing_alert_opens_its_ticket_on_the_alert_channel_with_what_th
     assert result["action"] == "opened"
     assert result["fingerprint"] == FINGERPRINT
     assert (result["ticket_id"], result["number"]) == (str(opening.ticket_id), 100_000)
-    assert result["command_id"] == opening.command_id
+    assert (result["command_id"], result["version"]) == (opening.command_id, 1)
     assert (opening.channel, opening.priority) == (Channel.ALERT, Priority.URGENT)
     assert opening.subject == "Load above 20 on web1 on web1.example.net:9100"
     assert opening.actor.account_id == MONITORING
@@ -227,6 +227,7 @@ async def test_a_new_firing_of_the_alert_appends_one_reply_to_its_ticket(
     [again] = await post(client, alert(starts_at="2026-03-14T11:02:00Z"))
 
     assert (refired["action"], again["action"]) == ("appended", "unchanged")
+    assert again["version"] == refired["version"] == tickets.of(opened["ticket_id"]).version
     assert refired["ticket_id"] == again["ticket_id"] == opened["ticket_id"]
     posts = tickets.of(opened["ticket_id"]).posts
     assert len(posts) == 2

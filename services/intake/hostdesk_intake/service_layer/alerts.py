@@ -63,6 +63,7 @@ class Received:
     action: AlertAction
     command_id: str
     number: int | None = None
+    version: int | None = None
     detail: str | None = None
 
 
@@ -142,6 +143,7 @@ async def _resolved(commands: AlertCommands, opened: _Opened, intake: AlertIntak
             action="unchanged",
             command_id=commands.opening_id,
             number=opened.number,
+            version=looked.version,
             detail=f"The ticket is {looked.status.value}: the resolution is not posted, which would reopen it.",
         )
     return await _posted(commands, commands.resolution(), intake, action="resolved")
@@ -187,6 +189,7 @@ def _result(commands: AlertCommands, action: AlertAction, outcome: CommandOutcom
         action=action,
         command_id=outcome.command_id,
         number=outcome.number,
+        version=outcome.version,
     )
 
 

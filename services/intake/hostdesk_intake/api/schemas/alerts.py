@@ -89,6 +89,7 @@ class AlertResult(BaseModel):
     fingerprint: str
     ticket_id: UUID
     number: int | None = Field(description="The ticket's number, once known.")
+    version: int | None = Field(description="The ticket's version once the action applied, when known.")
     action: AlertAction
     command_id: str = Field(description="The command of that action: GET /v1/commands/{command_id} tells of it.")
     detail: str | None = None
@@ -99,6 +100,7 @@ class AlertResult(BaseModel):
             fingerprint=received.fingerprint,
             ticket_id=received.ticket_id,
             number=received.number,
+            version=received.version,
             action=received.action,
             command_id=received.command_id,
             detail=received.detail,
