@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 
+from hostdesk_intake.api.alerts import router as alerts_router
 from hostdesk_intake.api.attachments import UPLOADS_PATH
 from hostdesk_intake.api.attachments import router as attachments_router
 from hostdesk_intake.api.directory import router as directory_router
@@ -48,6 +49,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(attachments_router)
     app.include_router(directory_router)
     app.include_router(mail_router)
+    app.include_router(alerts_router)
     return app
 
 
