@@ -6,7 +6,6 @@ consumer that makes each mail received into a post."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -38,6 +37,8 @@ from hostdesk_intake.settings import Settings
 
 log = logging.getLogger(__name__)
 
+MAIL_STOP_SECONDS = 10.0  # the mail consumer's message in hand, at most, before intake stops
+
 
 @dataclass
 class Runtime:
@@ -56,6 +57,7 @@ class Runtime:
     mail_stream: MailStream  # mail received, and the log of what became of it
     _background: list[asyncio.Task[None]] = field(default_factory=list)
     _smtp: asyncio.Server | None = None
+    _mail_consumer: MailConsumer | None = None
 
     @classmethod
     def over(
@@ -124,7 +126,11 @@ class Runtime:
         """Listen for support mail (SMTP) and consume the mail received, once NATS is linked."""
         if settings.smtp_port:
             self._smtp = await start_smtp(
-                self.mail_receiver, host=settings.smtp_host, port=settings.smtp_port, max_bytes=settings.smtp_max_bytes
+                self.mail_receiver,
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                max_bytes=settings.smtp_max_bytes,
+                reuse_port=settings.reuse_port,
             )
         self._background.append(asyncio.create_task(self._consume_mail(settings, connection), name="mail"))
 
@@ -133,20 +139,24 @@ class Runtime:
             if (client := connection()) is not None:
                 break
             await asyncio.sleep(0.5)
-        consumer = MailConsumer(js=client.jetstream(), subjects=settings.subjects, processor=self.mail_processor)
-        await consumer.run()
+        self._mail_consumer = MailConsumer(
+            js=client.jetstream(), subjects=settings.subjects, processor=self.mail_processor
+        )
+        await self._mail_consumer.run()
 
     async def stop(self) -> None:
         """Called once the server has finished its requests: stop taking mail, drain the bus, stop watching the
         directory."""
         if self._smtp is not None:
             self._smtp.close()
-            await self._smtp.wait_closed()
-        for task in self._background:
-            task.cancel()
-        for task in self._background:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._mail_consumer is not None:
+            self._mail_consumer.stop()  # after the message in hand
+        if self._background:
+            _, waiting = await asyncio.wait(self._background, timeout=MAIL_STOP_SECONDS)
+            for task in waiting:  # still linking to NATS, or a message taking too long
+                task.cancel()
+            if waiting:
+                await asyncio.wait(waiting, timeout=MAIL_STOP_SECONDS)
         await self.bus.stop()
         await self.directory.stop()
 

@@ -72,9 +72,16 @@ class SupportMailHandler:
 
 
 async def start_smtp(
-    receiver: MailReceiver, *, host: str, port: int, max_bytes: int, hostname: str | None = None
+    receiver: MailReceiver,
+    *,
+    host: str,
+    port: int,
+    max_bytes: int,
+    reuse_port: bool = False,
+    hostname: str | None = None,
 ) -> asyncio.Server:
-    """Listen on ``host``:``port`` (several replicas may share the port) until the server is closed."""
+    """Listen on ``host``:``port`` until the server is closed; with ``reuse_port``, beside the service's other
+    processes on this machine (as its HTTP port is shared)."""
     loop = asyncio.get_running_loop()
     handler = SupportMailHandler(receiver)
 
@@ -82,4 +89,4 @@ async def start_smtp(
         options: dict[str, Any] = {"data_size_limit": max_bytes, "enable_SMTPUTF8": True, "hostname": hostname}
         return SMTP(handler, loop=loop, ident="HostDesk intake", **options)
 
-    return await loop.create_server(protocol, host=host, port=port, reuse_port=True)
+    return await loop.create_server(protocol, host=host, port=port, reuse_port=reuse_port or None)
