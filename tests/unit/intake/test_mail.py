@@ -166,6 +166,18 @@ def test_html_only_mail_reads_as_its_text_without_script_or_style_and_keeps_web_
     assert text.endswith("Bob\nShop owner")
 
 
+def test_html_nested_or_repeated_20000_times_is_read_in_time_linear_in_its_length() -> None:
+    deep = "<div>" * 20_000 + "deep" + "</div>" * 20_000
+    wide = '<p>row <a href="https://x.example/">link</a></p>' * 20_000
+    raw = f"From: a@b.example\nContent-Type: text/html\n\n{deep}{wide}".encode()
+    started = time.monotonic()
+
+    text = read_mail(raw).text
+
+    assert text.startswith("deep\n\nrow link (https://x.example/)\n\nrow link")
+    assert time.monotonic() - started < 5.0  # changing the tree in place took minutes
+
+
 def test_the_html_of_an_alternative_is_read_only_when_the_plain_text_says_nothing() -> None:
     raw = (
         b"From: a@b.example\nContent-Type: multipart/alternative; boundary=A\n\n"
