@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from hostdesk_contracts.base import Status
+from hostdesk_contracts.commands import POST_BODY_MAX_CHARS
 from hostdesk_contracts.runtime.settings import CommonSettings
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -86,7 +87,7 @@ class Settings(CommonSettings):
 
     def mail_policy(self) -> MailPolicy:
         return MailPolicy(
-            limits=MailLimits(max_attachment_bytes=self.attachment_max_bytes),
+            limits=MailLimits(max_attachment_bytes=self.attachment_max_bytes, max_body_chars=POST_BODY_MAX_CHARS),
             per_sender_per_hour=self.mail_per_sender_per_hour,
             system_addresses=frozenset(address.strip().lower() for address in self.system_addresses),
         )

@@ -41,6 +41,10 @@ from hostdesk_intake.domain.mail_text import decoded, header_text, html_text, ra
 from hostdesk_intake.domain.mail_threading import plus_ticket_number, ticket_id_in_message_id, ticket_numbers_in
 
 __all__ = [
+    "CUT_NOTE",
+    "DEFAULT_LIMITS",
+    "NO_SUBJECT",
+    "NO_TEXT",
     "InboundMail",
     "MailAddress",
     "MailFile",
@@ -207,8 +211,8 @@ def _language(value: str | Header | None) -> str | None:
 
 @dataclass
 class _Contents:
-    """What a message's parts hold: its text parts (and whether a part was too long to read whole), the parts
-    that are files, and the language its first text part says it is in."""
+    """What a message's parts hold: its text parts, the parts that are files, and the language its first text part
+    says it is in."""
 
     texts: list[Message] = field(default_factory=list)
     files: list[Message] = field(default_factory=list)
@@ -273,10 +277,21 @@ def _text(contents: _Contents, limits: MailLimits) -> str:
     for part in contents.texts:
         source = decoded(_payload(part), part.get_content_charset())
         cut = cut or len(source) > source_max
-        piece = html_text(source[:source_max]) if part.get_content_type() == "text/html" else tidy(source[:source_max])
+        piece = (
+            html_text(_markup_cut(source, source_max))
+            if part.get_content_type() == "text/html"
+            else tidy(source[:source_max])
+        )
         if piece:
             pieces.append(piece)
     return _bounded("\n\n".join(pieces) or NO_TEXT, max_chars=limits.max_body_chars, cut=cut)
+
+
+def _markup_cut(html: str, max_chars: int) -> str:
+    """The first ``max_chars`` of ``html``, less a tag the cut leaves open (which would read as text)."""
+    kept = html[:max_chars]
+    opened = kept.rfind("<")
+    return kept[:opened] if len(html) > max_chars and opened > kept.rfind(">") else kept
 
 
 def _bounded(text: str, *, max_chars: int, cut: bool) -> str:

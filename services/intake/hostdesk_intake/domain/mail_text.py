@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from email.errors import HeaderParseError
 from email.header import Header, decode_header
 
 from bs4 import BeautifulSoup, Tag
-from bs4.element import NavigableString
+from bs4.element import NavigableString, PageElement, PreformattedString
 
 FALLBACKS = ("utf-8", "cp1252")
 # What a header or part says when it names no real charset: read as undeclared.
@@ -63,6 +64,7 @@ _BLOCK_TAGS = frozenset(
 _SHOWN_SCHEMES = ("http://", "https://", "mailto:")  # a javascript: or data: target is never shown
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # what text never keeps: controls but tab and newline
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_SPACES = re.compile(r"[ \t\r\n\f]+")
 
 
 def decoded(data: bytes, charset: str | None) -> str:
@@ -130,52 +132,58 @@ def tidy(text: str) -> str:
 def html_text(html: str) -> str:
     """What a reader of the HTML sees, as plain text: no script, style or head; a line per block element and per
     ``<br>``; a list item as "- item"; a link as "text (url)" when its target is a web or mail address that its
-    text does not already show."""
+    text does not already show.
+
+    The parsed tree is read, never changed, walked with a list of its own: time linear in the markup however
+    long or deep it is (changing a tree in place costs a scan of a node's siblings at every change)."""
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup.find_all(_DROPPED_TAGS):
-        if isinstance(tag, Tag) and not tag.decomposed:
-            tag.decompose()
-    _collapse_spaces(soup)
-    for tag in soup.find_all(True):
-        if isinstance(tag, Tag):
-            _mark_layout(tag)
-    text = soup.get_text()
-    lines = (" ".join(line.replace("\xa0", " ").split()) for line in text.split("\n"))
+    pieces: list[str] = []
+    walk: list[tuple[Tag, Iterator[PageElement], int]] = [(soup, iter(soup.contents), 0)]
+    in_pre = 0
+    while walk:
+        tag, children, start = walk[-1]
+        child = next(children, None)
+        if child is None:
+            walk.pop()
+            pieces.extend(_closing(tag, pieces[start:] if tag.name == "a" else []))
+            in_pre -= tag.name == "pre"
+        elif isinstance(child, Tag) and child.name not in _DROPPED_TAGS:
+            pieces.extend(_opening(child))
+            in_pre += child.name == "pre"
+            walk.append((child, iter(child.contents), len(pieces)))
+        elif isinstance(child, NavigableString) and not isinstance(child, PreformattedString):
+            pieces.append(str(child) if in_pre else _SPACES.sub(" ", child))  # as a browser shows text
+    lines = (" ".join(line.replace("\xa0", " ").split()) for line in "".join(pieces).split("\n"))
     return tidy("\n".join(lines))
 
 
-def _collapse_spaces(soup: BeautifulSoup) -> None:
-    """Runs of white space in the markup's text read as one space, as a browser shows them (but in ``<pre>``)."""
-    for string in soup.find_all(string=True):
-        if isinstance(string, NavigableString) and string.find_parent("pre") is None:
-            collapsed = re.sub(r"[ \t\r\n\f]+", " ", str(string))
-            if collapsed != string:
-                string.replace_with(collapsed)
-
-
-def _mark_layout(tag: Tag) -> None:
+def _opening(tag: Tag) -> tuple[str, ...]:
     if tag.name == "br":
-        tag.replace_with("\n")
-    elif tag.name == "a":
-        target = _shown_target(tag)
+        return ("\n",)
+    if tag.name == "li":
+        return ("\n- ",)
+    return ("\n",) if tag.name in _BLOCK_TAGS else ()
+
+
+def _closing(tag: Tag, held: list[str]) -> tuple[str, ...]:
+    """What follows the end of ``tag``; ``held``: the text a link holds."""
+    if tag.name == "a":
+        shown = "".join(held)
+        target = _shown_target(tag, shown)
         if target:
-            tag.append(f" ({target})" if tag.get_text().strip() else target)
-    elif tag.name == "li":
-        tag.insert_before("\n- ")
-    elif tag.name == "td" or tag.name == "th":
-        tag.insert_after(" ")
-    elif tag.name in _BLOCK_TAGS:
-        tag.insert_before("\n")
-        tag.insert_after("\n")
+            return (f" ({target})",) if shown.strip() else (target,)
+    if tag.name in ("td", "th"):
+        return (" ",)
+    return ("\n",) if tag.name in _BLOCK_TAGS and tag.name != "li" else ()
 
 
-def _shown_target(link: Tag) -> str | None:
+def _shown_target(link: Tag, shown: str) -> str | None:
     href = link.get("href")
     if not isinstance(href, str):
         return None
     target = href.strip()
     if not target.lower().startswith(_SHOWN_SCHEMES):
         return None
-    shown = " ".join(link.get_text().split())
+    shown = " ".join(shown.split())
     bare = target[len("mailto:") :] if target.lower().startswith("mailto:") else target
     return None if bare.rstrip("/") == shown.rstrip("/") else target
