@@ -124,6 +124,7 @@ async def test_a_mail_opens_a_ticket_and_a_reply_by_its_number_threads_into_it_o
         ticket = await read_ticket(customer, opened["ticket_id"], min_version=2)
         posts = [entry for entry in ticket["timeline"] if entry.get("body")]
         assert [post["body"] for post in posts][-1].startswith("Still down.")
+        assert "We are looking" not in posts[-1]["body"]  # the quoted text is trimmed from the reply
         assert sum(post["body"].startswith("Still down.") for post in posts) == 1
 
 
@@ -144,10 +145,8 @@ async def test_a_stranger_s_mail_to_a_reseller_is_a_guest_s_ticket_of_that_resel
     ):
         outcome = (await entry_for(reseller, "posted", "<g1@nowhere.example>"))["outcome"]
         assert outcome["opened"] is True
-        assert await log_entries(provider_staff, "posted") == [] or all(
-            entry["outcome"]["message_id"] != "g1@nowhere.example"
-            for entry in await log_entries(provider_staff, "posted")
-        )
+        seen_by_the_provider = await log_entries(provider_staff, "posted")
+        assert all(entry["outcome"]["message_id"] != "g1@nowhere.example" for entry in seen_by_the_provider)
     async with running.client("query", tree.credentials["R1"] or "") as reseller_reads:
         ticket = await read_ticket(reseller_reads, outcome["ticket_id"], min_version=1)
         assert ticket["handling_organisation_id"] == R1

@@ -260,26 +260,33 @@ def _configure(directory: Directory, command: Configure) -> DirectoryEntry:
     if not _changes(command, current, record):
         assert current is not None
         return current
-    organisation = _account_in(directory, authority, record.organisation_id)
+    organisation = _configured_organisation(directory, authority, record.organisation_id, command.key, current)
+    _check_configuration(directory, record, current)
+    if current is None:
+        return OrganisationConfiguration.register(command, record, tenant=organisation.tenant)
+    current.replace(command, record)
+    return current
+
+
+def _configured_organisation(
+    directory: Directory, authority: Authority, organisation_id: str, key: str, current: DirectoryEntry | None
+) -> Account:
+    """The organisation a configuration or a support address is of: an account of the tenant that handles tickets,
+    which the actor may configure."""
+    organisation = _account_in(directory, authority, organisation_id)
     if organisation is None:
         raise _invalid(
-            f"There is no organisation {record.organisation_id} in this tenant.",
-            field="organisation_id",
-            current=current,
+            f"There is no organisation {organisation_id} in this tenant.", field="organisation_id", current=current
         )
     if not authority.may_configure(organisation.record_id):
-        raise RecordNotFound(command.key)
+        raise RecordNotFound(key)
     if not organisation.kind.handles:
         raise _invalid(
             f"{organisation.record_id} is a subaccount: it handles no tickets.",
             field="organisation_id",
             current=current,
         )
-    _check_configuration(directory, record, current)
-    if current is None:
-        return OrganisationConfiguration.register(command, record, tenant=organisation.tenant)
-    current.replace(command, record)
-    return current
+    return organisation
 
 
 def _check_configuration(
@@ -380,21 +387,7 @@ def _put_support_address(directory: Directory, command: PutSupportAddress) -> Di
     if not _changes(command, current, record):
         assert current is not None
         return current
-    organisation = _account_in(directory, authority, record.organisation_id)
-    if organisation is None:
-        raise _invalid(
-            f"There is no organisation {record.organisation_id} in this tenant.",
-            field="organisation_id",
-            current=current,
-        )
-    if not authority.may_configure(organisation.record_id):
-        raise RecordNotFound(command.key)
-    if not organisation.kind.handles:
-        raise _invalid(
-            f"{organisation.record_id} is a subaccount: it handles no tickets.",
-            field="organisation_id",
-            current=current,
-        )
+    organisation = _configured_organisation(directory, authority, record.organisation_id, command.key, current)
     if record.department is not None:
         configuration = directory.configuration(record.organisation_id)
         departments = {d.name: d for d in configuration.departments} if configuration is not None else {}
