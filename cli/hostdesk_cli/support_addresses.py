@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import typer
 from hostdesk_contracts.directory import PutSupportAddress, SupportAddressRecord, record_key
+from pydantic import ValidationError
 
 from hostdesk_cli.changes import apply, command_id_option
 from hostdesk_cli.directory import Directory
 from hostdesk_cli.ids import PLACEHOLDER, now
-from hostdesk_cli.outcomes import CommandFailed
 from hostdesk_cli.session import session_of
 
 app = typer.Typer(help="Support addresses: where an organisation receives support mail.")
@@ -30,8 +30,9 @@ def put(
         record = SupportAddressRecord(
             address=address, organisation_id=organisation, department=department, retired=retired
         )
-    except ValueError as error:
-        raise CommandFailed(f"Not a support address: {error}") from error
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise typer.BadParameter(str(first["msg"]), param_hint=".".join(str(each) for each in first["loc"])) from error
 
     async def work(directory: Directory) -> int | None:
         current = await directory.get(record_key(record))
