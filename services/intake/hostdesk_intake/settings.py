@@ -42,7 +42,10 @@ class Settings(CommonSettings):
         description="The largest upload request (its files together, multipart framing included; 413 past it).",
     )
     smtp_port: int = Field(
-        default=2525, ge=0, le=65_535, description="The SMTP listener's port for support mail (0: no listener)."
+        default=0,
+        ge=0,
+        le=65_535,
+        description="The SMTP listener's port for support mail (0: no listener; make run and deploy/ use 2525).",
     )
     smtp_host: str = Field(default="127.0.0.1", description="Where the SMTP listener listens (the MTA forwards to it).")
     smtp_max_bytes: int = Field(

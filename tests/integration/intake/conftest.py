@@ -28,7 +28,6 @@ def intake_settings(
         **service_nats("intake"),
         subject_root=declared_streams.root,
         instance=f"intake-test-{uuid.uuid4().hex[:8]}",
-        smtp_port=0,  # no listener: the end-to-end tests take mail in
     )
 
 
