@@ -36,7 +36,7 @@ async def forget_message_ids(stand_in: StandIn, subjects: Subjects, first: OpenT
     and so was the older first one's. (The stand-in answers the probe, as the tickets service would.)
     """
     js = stand_in.nc.jetstream()
-    [commands, _] = stream_configs(subjects)
+    [commands] = [config for config in stream_configs(subjects) if config.name == subjects.commands_stream]
     commands.duplicate_window = 0.1
     await js.update_stream(commands)
     probe_id = str(uuid.uuid4())
