@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# Deliveries the server makes beyond a message's last one: a delivery can be lost to a pull request that expired
+# as it was made (it comes back after the ack wait), and were that the last the server would make, the consumer
+# would never see the message again to set it aside. So the server keeps a few more, and the consumer itself sets
+# the message aside at its ``max_deliver``-th delivery (``Redelivery.exhausted``).
+SPARE_DELIVERIES = 3
 _PAUSE_MIN_SECONDS = 0.1
 _PAUSE_MAX_SECONDS = 5.0
 
@@ -90,7 +95,7 @@ class DurableConsumer:
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait,
-            max_deliver=self.redelivery.max_deliver,
+            max_deliver=self.redelivery.max_deliver + SPARE_DELIVERIES,
             max_ack_pending=self.max_ack_pending,
         )
 
