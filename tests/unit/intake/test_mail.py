@@ -25,7 +25,7 @@ from hostdesk_intake.domain.mail import (
     plus_ticket_number,
     read_mail,
     screening,
-    ticket_id_in_message_id,
+    thread_ticket_ids,
     ticket_numbers_in,
 )
 
@@ -472,16 +472,12 @@ def test_the_ticket_number_of_a_plus_tag(address: str, number: int | None) -> No
     assert plus_ticket_number(address, "support@example.com") == number
 
 
-def test_the_ticket_a_message_id_of_the_system_names() -> None:
-    ticket = uuid.uuid4()
+def test_the_tickets_whose_thread_ids_a_reply_refers_to() -> None:
+    ticket, other = uuid.uuid4(), uuid.uuid4()
 
-    assert ticket_id_in_message_id(f"<{ticket.hex}.reply-3@Support.Example.com>", domain="support.example.com") == (
-        ticket
-    )
-    assert ticket_id_in_message_id(f"{ticket.hex}.open@support.example.com", domain="support.example.com") == ticket
-    assert ticket_id_in_message_id(f"<{ticket.hex}.x@elsewhere.example>", domain="support.example.com") is None
-    assert ticket_id_in_message_id(f"<{ticket.hex[:31]}.x@support.example.com>", domain="support.example.com") is None
-    assert ticket_id_in_message_id("<CAFq3x1Z9@support.example.com>", domain="support.example.com") is None
+    assert thread_ticket_ids([f"<ticket-{ticket}@Support.Example.com>", "<CAFq3x1Z9@mail.example>"]) == (ticket,)
+    assert thread_ticket_ids([f"ticket-{other}@x", f"<ticket-{ticket}@y>", f"<ticket-{other}@z>"]) == (other, ticket)
+    assert thread_ticket_ids([f"<ticket-{str(ticket)[:35]}@support.example.com>", f"<{ticket.hex}.x@y>"]) == ()
 
 
 # Identity.

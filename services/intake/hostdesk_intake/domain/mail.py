@@ -38,7 +38,7 @@ from hostdesk_intake.domain.mail_raw import (
 from hostdesk_intake.domain.mail_replies import trimmed_reply
 from hostdesk_intake.domain.mail_screening import Screened, screening
 from hostdesk_intake.domain.mail_text import decoded, header_text, html_text, raw_header_text, tidy
-from hostdesk_intake.domain.mail_threading import plus_ticket_number, ticket_id_in_message_id, ticket_numbers_in
+from hostdesk_intake.domain.mail_threading import plus_ticket_number, thread_ticket_ids, ticket_numbers_in
 
 __all__ = [
     "CUT_NOTE",
@@ -55,7 +55,7 @@ __all__ = [
     "plus_ticket_number",
     "read_mail",
     "screening",
-    "ticket_id_in_message_id",
+    "thread_ticket_ids",
     "ticket_numbers_in",
 ]
 

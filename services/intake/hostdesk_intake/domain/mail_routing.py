@@ -21,7 +21,6 @@ an account made for it under the handling organisation (``guest_account``), know
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID, uuid5
@@ -32,8 +31,6 @@ from hostdesk_contracts.directory import AccountKind, AccountRecord, Language, S
 from hostdesk_intake.domain.mail import MailLimits
 
 MAIL_NAMESPACE = UUID("7c1e2f0a-93b4-4d6e-8a5f-2b7c9d0e1f34")
-_THREAD_ID = re.compile(r"^ticket-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@", re.IGNORECASE)
-_PLUS_NUMBER = re.compile(r"^[^+@]+\+t([0-9]{1,12})@", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -74,26 +71,6 @@ def guest_account(
         email=address.lower(),
         language=Language(spoken),
     )
-
-
-def thread_ticket_ids(message_ids: Iterable[str]) -> list[UUID]:
-    """The tickets whose thread ids (``ticket-<uuid>@domain``) are among ``message_ids``, in order, once each."""
-    found: list[UUID] = []
-    for message_id in message_ids:
-        match = _THREAD_ID.match(message_id.strip().strip("<>"))
-        if match and (ticket_id := UUID(match.group(1))) not in found:
-            found.append(ticket_id)
-    return found
-
-
-def plus_numbers(recipients: Iterable[str]) -> list[int]:
-    """The ticket numbers the recipients' tags name (``support+t482913@example.com``), in order, once each."""
-    numbers: list[int] = []
-    for address in recipients:
-        match = _PLUS_NUMBER.match(address.strip())
-        if match and (number := int(match.group(1))) not in numbers:
-            numbers.append(number)
-    return numbers
 
 
 def sender_among(

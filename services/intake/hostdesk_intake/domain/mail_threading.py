@@ -6,12 +6,14 @@ A subject names a ticket by a ``#`` directly before its number ("[#482913]", "Re
 the word "ticket" or "demande", optionally followed by ":", "n°", "no." or "#" ("Ticket 482913", "ticket n° 482913",
 "demande #482913"). A bare number names none: "my VPS 1042 is down" is about a VPS.
 
-The system's own Message-IDs are ``<ticket uuid as 32 hexadecimal digits>.<anything>@<its domain>``.
+The product's own mail refers to its ticket's thread id, ``<ticket-<uuid>@domain>`` (notify's ``thread_id_for``), in
+its ``In-Reply-To`` and ``References``, which a mail client keeps in a reply.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from uuid import UUID
 
 TICKET_NUMBER_MAX_DIGITS = 12
@@ -19,7 +21,7 @@ _NUMBER = rf"(\d{{1,{TICKET_NUMBER_MAX_DIGITS}}})(?!\d)"
 _TICKET_NUMBER = re.compile(
     rf"(?:(?<![&\w])#|\b(?:ticket|demande)\b\s*(?::|n°|nº|no\.?|#)?\s*#?){_NUMBER}", re.IGNORECASE
 )
-_OWN_MESSAGE_ID = re.compile(r"<?([0-9a-f]{32})\.[^@<>\s]+@([^@<>\s]+?)>?", re.IGNORECASE)
+_THREAD_ID = re.compile(r"ticket-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@", re.IGNORECASE)
 
 
 def ticket_numbers_in(subject: str) -> tuple[int, ...]:
@@ -39,10 +41,7 @@ def plus_ticket_number(address: str, support_address: str) -> int | None:
     return int(tagged.group(1)) if tagged else None
 
 
-def ticket_id_in_message_id(message_id: str, *, domain: str) -> UUID | None:
-    """The ticket a Message-ID of the system's own names (with or without its angle brackets), when it has the
-    system's shape and ``domain`` (case aside); else ``None``."""
-    own = _OWN_MESSAGE_ID.fullmatch(message_id.strip())
-    if own is None or own.group(2).lower() != domain.strip().lower():
-        return None
-    return UUID(hex=own.group(1))
+def thread_ticket_ids(message_ids: Iterable[str]) -> tuple[UUID, ...]:
+    """The tickets whose thread ids are among ``message_ids`` (with or without angle brackets), in order, once each."""
+    found = (_THREAD_ID.match(message_id.strip().strip("<>")) for message_id in message_ids)
+    return tuple(dict.fromkeys(UUID(match.group(1)) for match in found if match))

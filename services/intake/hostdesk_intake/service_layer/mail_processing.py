@@ -43,17 +43,23 @@ from hostdesk_intake.adapters.mail_stream import MailStream
 from hostdesk_intake.adapters.rate_counters import RateCounters
 from hostdesk_intake.adapters.threads import Threads
 from hostdesk_intake.domain.attachments import media_type_of
-from hostdesk_intake.domain.mail import InboundMail, Unreadable, read_mail, screening, ticket_numbers_in
+from hostdesk_intake.domain.mail import (
+    InboundMail,
+    Unreadable,
+    plus_ticket_number,
+    read_mail,
+    screening,
+    thread_ticket_ids,
+    ticket_numbers_in,
+)
 from hostdesk_intake.domain.mail_routing import (
     MailPolicy,
     attachment_id_for,
     command_id_for,
     guest_account,
-    plus_numbers,
     post_body,
     sender_among,
     subject_line,
-    thread_ticket_ids,
 )
 from hostdesk_intake.service_layer.dispatch import dispatch
 from hostdesk_intake.service_layer.mail_receiving import support_address_of, untagged
@@ -223,7 +229,8 @@ class MailProcessor:
     async def _threaded(self, tenant: str, received: MailReceived, mail: InboundMail) -> list[UUID]:
         """The tickets the mail names, in the order they count."""
         tickets: list[UUID] = []
-        for number in plus_numbers(received.recipients):
+        tagged = (plus_ticket_number(address, untagged(address)) for address in received.recipients)
+        for number in dict.fromkeys(number for number in tagged if number is not None):
             if (ticket_id := await self._threads.ticket_of(tenant, number)) is not None:
                 tickets.append(ticket_id)
         tickets += thread_ticket_ids((*mail.in_reply_to, *mail.references))
