@@ -118,7 +118,8 @@ class MailProcessor:
                 decided = _Decided(MailResult.QUARANTINED, "The raw message is missing from the mail store.")
             else:
                 try:
-                    mail = read_mail(raw, limits=self._policy.limits)
+                    # Parsing a large message takes seconds of CPU: off the event loop that serves intake's HTTP API.
+                    mail = await asyncio.to_thread(read_mail, raw, limits=self._policy.limits)
                 except Unreadable as unreadable:
                     decided = _Decided(MailResult.QUARANTINED, f"The message cannot be read: {unreadable.reason}")
                 else:
