@@ -29,13 +29,14 @@ from hostdesk_devtools.bench.chart import draw
 from hostdesk_devtools.bench.cpu import CpuMeter, cores
 from hostdesk_devtools.bench.lag import LagResult, LagSampler, MailClock
 from hostdesk_devtools.bench.limits import RawLimits, jetstream_publishes, postgres_inserts, trivial_endpoint
+from hostdesk_devtools.bench.mail_in import mail_ingest
 from hostdesk_devtools.bench.memory import PeakMemory
 from hostdesk_devtools.bench.options import Options, describe, parse_options
 from hostdesk_devtools.bench.phases import Phase, Settled, load_phase, quiesce
 from hostdesk_devtools.bench.rebuild import rebuild_read_model
 from hostdesk_devtools.bench.report import TARGET_RATE_FOR_LATENCY, Results, dumps, table
-from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage, start_intakes
-from hostdesk_devtools.bench.traffic import bench_callers, open_requests, reply_requests
+from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage, operator, start_intakes
+from hostdesk_devtools.bench.traffic import SUPPORT_ADDRESS, TENANT, bench_callers, open_requests, reply_requests
 from hostdesk_devtools.bench.wrk import GeneratorMissing, Request, ensure_wrk
 
 IDS_PER_CONNECTION = 64  # tickets each connection of the opens phase keeps for the replies phases
@@ -196,6 +197,24 @@ class Bench:
         results.phases.append(await self.phase("replies at saturation", "replies", replies))
         for rate in options.reply_rates:
             results.phases.append(await self.phase(f"replies at {rate:,.0f}/s", "replies", replies, rate=rate))
+        self.step("support mail in: a bare SMTP server, then intake's listener to query")
+        # Through the product, as an operator does: mail makes guest requesters under the provider it is written to,
+        # and the tickets service makes them only under an organisation it holds.
+        provider = ["accounts", "put", TENANT, "--kind", "provider", "--name", f"Provider {TENANT}"]
+        await asyncio.to_thread(operator, stage, *provider)
+        await asyncio.to_thread(operator, stage, "support-addresses", "put", SUPPORT_ADDRESS, "--organisation", TENANT)
+        results.mail_in = await mail_ingest(
+            stamp=stage.stamp,
+            intake_port=stage.config.mail_port,
+            database_url=stage.database_url,
+            tenant=TENANT,
+            to=SUPPORT_ADDRESS,
+            count=options.mails,
+            connections=options.mail_connections,
+            wait=options.settle_within,
+            log=stage.config.log_dir / "bare-smtp.log",
+        )
+        await self.settle()
 
 
 def _write(results: Results, console: Console) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from hostdesk_devtools.bench.cpu import MACHINE
 from hostdesk_devtools.bench.lag import NOTIFICATION_WAIT_SECONDS, PROJECTION_WAIT_SECONDS, LagResult
 from hostdesk_devtools.bench.limits import RawLimits
+from hostdesk_devtools.bench.mail_in import MailIngest
 from hostdesk_devtools.bench.phases import Phase
 from hostdesk_devtools.bench.rebuild import Rebuild
 from hostdesk_devtools.bench.stats import Limit, LoadSummary, Quantiles, judge, summarize
@@ -35,6 +36,7 @@ class Results:
     phases: list[Phase] = field(default_factory=list)
     lag: LagResult | None = None
     rebuild: Rebuild | None = None
+    mail_in: MailIngest | None = None
     memory_mb: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -178,6 +180,38 @@ def _lag_rows(lag: LagResult) -> list[Row]:
     ]
 
 
+def _mail_in_rows(mail: MailIngest) -> list[Row]:
+    bare, intake = mail.bare, mail.intake
+    ratio = f"{intake.rate / bare.rate:.1%}" if bare.rate else ""
+    end_to_end = mail.end_to_end_ms
+    return [
+        Row(
+            "SMTP: bare aiosmtpd server, 1 process (also the client's ceiling)",
+            f"{_rate(bare.rate)}, p99 {_ms(bare.latency_ms.p99)} ms",
+            note=f"{len(bare.accepted):,} mails; {bare.refused} refused",
+        ),
+        Row(
+            "Support mail accepted by intake's listener per second (250)",
+            _rate(intake.rate),
+            limit=f"bare SMTP {_rate(bare.rate)}",
+            ratio=ratio,
+            note=f"{len(intake.accepted):,} mails, each from a new sender; {intake.refused} refused; "
+            f"250 p50 / p99 {_p50_p99(intake.latency_ms, wait=mail.wait)} ms",
+        ),
+        Row(
+            "Support mail ingested end to end, first mail sent to last ticket in query (per second)",
+            _rate(mail.end_to_end_rate),
+            limit=f"bare SMTP {_rate(bare.rate)}",
+            ratio=f"{mail.end_to_end_rate / bare.rate:.1%}" if bare.rate else "",
+        ),
+        Row(
+            "  each mail's 250 to its ticket in query, p50 / p99 (ms)",
+            _p50_p99(end_to_end, wait=mail.wait),
+            note=f"{mail.missing} not seen within {mail.wait:.0f} s of the last 250",
+        ),
+    ]
+
+
 def _rebuild_row(results: Results, rebuild: Rebuild) -> Row:
     postgres = Limit("PostgreSQL", results.limits.postgres_inserts)
     verdict = judge(rebuild.rate, limit=postgres, ceiling=0)
@@ -203,6 +237,8 @@ def rows(results: Results) -> list[Row]:
         table.extend(_phase_rows(results, phase))
     if results.lag is not None:
         table.extend(_lag_rows(results.lag))
+    if results.mail_in is not None:
+        table.extend(_mail_in_rows(results.mail_in))
     if results.rebuild is not None:
         table.append(_rebuild_row(results, results.rebuild))
     for name, peak in results.memory_mb.items():
@@ -272,9 +308,24 @@ def to_json(results: Results) -> dict[str, Any]:
             "sampler_seconds": lag.seconds,
             "samples": [asdict(sample) for sample in lag.samples],
         },
+        "mail_in": None if results.mail_in is None else _mail_in_json(results.mail_in),
         "rebuild": None if results.rebuild is None else {**asdict(results.rebuild), "rate": results.rebuild.rate},
         "peak_rss_mb": results.memory_mb,
         "table": [asdict(row) for row in rows(results)],
+    }
+
+
+def _mail_in_json(mail: MailIngest) -> dict[str, Any]:
+    return {
+        "bare_per_second": mail.bare.rate,
+        "bare_250_ms": asdict(mail.bare.latency_ms),
+        "intake_per_second": mail.intake.rate,
+        "intake_250_ms": asdict(mail.intake.latency_ms),
+        "end_to_end_per_second": mail.end_to_end_rate,
+        "end_to_end_ms": asdict(mail.end_to_end_ms),
+        "mails": len(mail.intake.accepted),
+        "refused": {"bare": mail.bare.refused, "intake": mail.intake.refused},
+        "missing": mail.missing,
     }
 
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +20,7 @@ import nats
 from hostdesk_contracts.subjects import Subjects
 from nats.js.errors import NotFoundError
 
+from hostdesk_devtools.bench.traffic import TENANT
 from hostdesk_devtools.servers import (
     Server,
     find_or_start_postgres,
@@ -108,6 +112,7 @@ async def open_stage(
         log_dir=run_dir / stamp / "logs",
         subject_root=subjects.root,
         ports={service: free_port() for service in SERVICES},
+        mail_port=free_port(),
         extra_env=dict(UNLIMITED) | ({"INTAKE_REUSE_PORT": "true"} if intake_processes > 1 else {}),
     )
     return Stage(
@@ -120,6 +125,21 @@ async def open_stage(
         secret=secret,
         sink=sink,
         system=System(config),
+    )
+
+
+def operator(stage: Stage, *arguments: str) -> None:
+    """The operator's command line (``hostdesk ...``) against the stage, as ``make run``'s demo runs it."""
+    environment = {
+        **os.environ,
+        "HOSTDESK_NATS_URL": stage.nats.url_as("admin"),
+        "HOSTDESK_ROOT": stage.subjects.root,
+        "HOSTDESK_TENANT": TENANT,
+        "HOSTDESK_JWT_SECRET": stage.secret,
+        "HOSTDESK_DATABASE_URL": stage.database_url,
+    }
+    subprocess.run(
+        [sys.executable, "-m", "hostdesk_cli", *arguments], env=environment, check=True, stdout=subprocess.DEVNULL
     )
 
 

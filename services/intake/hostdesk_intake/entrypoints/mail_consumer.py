@@ -1,5 +1,7 @@
 """Intake's consumer of support mail received (``<root>.mail.*.received``, the durable consumer ``mail``): each
-message is made into what it is (``MailProcessor``), one at a time, in the order received.
+message is made into what it is (``MailProcessor``). The messages of a fetched batch from one envelope sender are
+handled one after the other, in the order received; those of different senders at the same time, so that the round
+trips of one mail (its guest account, its ticket) do not wait on another's.
 
 A message is acknowledged once what became of it is published. One that cannot be handled now (NATS or the
 directory away, a command not decided yet) comes again with a growing delay, and is never quarantined for it: an
@@ -29,8 +31,29 @@ DURABLE = "mail"
 REDELIVERY = Redelivery(max_deliver=200, first_delay=0.5, max_delay=30.0)
 
 
+# Messages fetched at once, and so handled at once at most.
+BATCH = 32
+
+
+def by_sender(messages: list[Msg]) -> list[list[Msg]]:
+    """The messages grouped by tenant and envelope sender (``return_path``), each group in stream order. A message
+    whose sender is unknown (fetched from a mailbox) or that is no ``MailReceived`` is a group of its own."""
+    groups: dict[str, list[Msg]] = {}
+    for message in messages:
+        try:
+            received = MailReceived.model_validate_json(message.data)
+        except ValidationError:
+            key = f"message:{id(message)}"
+        else:
+            key = f"{received.tenant}\n{received.return_path}" if received.return_path else f"mail:{id(message)}"
+        groups.setdefault(key, []).append(message)
+    return list(groups.values())
+
+
 class MailConsumer:
-    def __init__(self, *, js: JetStreamContext, subjects: Subjects, processor: MailProcessor, batch: int = 10) -> None:
+    def __init__(
+        self, *, js: JetStreamContext, subjects: Subjects, processor: MailProcessor, batch: int = BATCH
+    ) -> None:
         self._processor = processor
         self.stopping = asyncio.Event()
         spec = DurableConsumer(
@@ -48,6 +71,9 @@ class MailConsumer:
         await self._loop.run()
 
     async def handle_batch(self, messages: list[Msg]) -> None:
+        await asyncio.gather(*(self._in_order(same) for same in by_sender(messages)))
+
+    async def _in_order(self, messages: list[Msg]) -> None:
         for message in messages:
             await self.handle(message)
 

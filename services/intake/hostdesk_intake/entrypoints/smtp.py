@@ -25,6 +25,9 @@ from hostdesk_intake.adapters.mail_stream import MailStreamUnavailable
 from hostdesk_intake.service_layer.mail_receiving import MailReceiver, Route
 
 log = logging.getLogger(__name__)
+# aiosmtpd logs every line of every SMTP session at INFO, senders' and recipients' addresses with it: a cost on each
+# message and personal data in the log. Its warnings and errors still show.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 MAX_RECIPIENTS = 100  # support addresses one message may name in its envelope
 
