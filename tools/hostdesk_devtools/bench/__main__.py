@@ -27,6 +27,7 @@ from hostdesk_devtools import callers
 from hostdesk_devtools.bench.authorisation import authorisation_costs
 from hostdesk_devtools.bench.chart import draw
 from hostdesk_devtools.bench.cpu import CpuMeter, cores
+from hostdesk_devtools.bench.files import file_transfers
 from hostdesk_devtools.bench.lag import LagResult, LagSampler, MailClock
 from hostdesk_devtools.bench.limits import RawLimits, jetstream_publishes, postgres_inserts, trivial_endpoint
 from hostdesk_devtools.bench.mail_in import mail_ingest
@@ -36,7 +37,14 @@ from hostdesk_devtools.bench.phases import Phase, Settled, load_phase, quiesce
 from hostdesk_devtools.bench.rebuild import rebuild_read_model
 from hostdesk_devtools.bench.report import TARGET_RATE_FOR_LATENCY, Results, dumps, table
 from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage, operator, start_intakes
-from hostdesk_devtools.bench.traffic import SUPPORT_ADDRESS, TENANT, bench_callers, open_requests, reply_requests
+from hostdesk_devtools.bench.traffic import (
+    SUPPORT_ADDRESS,
+    TENANT,
+    bench_callers,
+    customer_token,
+    open_requests,
+    reply_requests,
+)
 from hostdesk_devtools.bench.wrk import GeneratorMissing, Request, ensure_wrk
 
 IDS_PER_CONNECTION = 64  # tickets each connection of the opens phase keeps for the replies phases
@@ -213,6 +221,17 @@ class Bench:
             connections=options.mail_connections,
             wait=options.settle_within,
             log=stage.config.log_dir / "bare-smtp.log",
+        )
+        await self.settle()
+        self.step("attachments: the object store, then up through intake and down through query")
+        results.files = await file_transfers(
+            nats_url=stage.nats.url_as("admin"),
+            root=stage.subjects.root,
+            intake_url=stage.url("intake"),
+            query_url=stage.url("query"),
+            token=customer_token(stage.secret, "load-0000"),
+            count=options.files,
+            concurrency=options.file_concurrency,
         )
         await self.settle()
 

@@ -31,12 +31,14 @@ class Options:
     intake_processes: int = 1  # intake processes sharing its port
     mails: int = 1_000  # support mails sent in, to the bare SMTP server and to intake
     mail_connections: int = 8  # SMTP sessions at once, as an MTA's deliveries to one host
+    files: int = 64  # attachments of 1 MiB up and down
+    file_concurrency: int = 4  # requests in flight at once, as a few browsers
 
     @property
     def steps(self) -> int:
         """Steps of the progress bar: three limits and the authorisation check, the start, the warm-up, each phase,
-        support mail in and the rebuild."""
-        return 4 + 1 + 1 + 1 + len(self.open_rates) + 1 + len(self.reply_rates) + 1 + 1
+        support mail in, attachments and the rebuild."""
+        return 4 + 1 + 1 + 1 + len(self.open_rates) + 1 + len(self.reply_rates) + 1 + 1 + 1
 
 
 def parse_options(argv: list[str] | None) -> Options:
@@ -75,6 +77,7 @@ def parse_options(argv: list[str] | None) -> Options:
         rebuild_within=60.0 if quick else 120.0,
         intake_processes=arguments.intake_processes,
         mails=200 if quick else 1_000,
+        files=16 if quick else 64,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from rich.table import Table
 
 from hostdesk_devtools.bench.cpu import MACHINE
+from hostdesk_devtools.bench.files import FileTransfers
 from hostdesk_devtools.bench.lag import NOTIFICATION_WAIT_SECONDS, PROJECTION_WAIT_SECONDS, LagResult
 from hostdesk_devtools.bench.limits import RawLimits
 from hostdesk_devtools.bench.mail_in import MailIngest
@@ -37,6 +38,7 @@ class Results:
     lag: LagResult | None = None
     rebuild: Rebuild | None = None
     mail_in: MailIngest | None = None
+    files: FileTransfers | None = None
     memory_mb: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -212,6 +214,32 @@ def _mail_in_rows(mail: MailIngest) -> list[Row]:
     ]
 
 
+def _mb_s(value: float) -> str:
+    return f"{value:,.1f} MB/s"
+
+
+def _file_rows(files: FileTransfers) -> list[Row]:
+    raw, product = files.raw, files.product
+    note = f"{files.files} files of 1 MiB, {files.concurrency} at once"
+    return [
+        Row("Object store (NATS): put / get, nats-py", f"{_mb_s(raw.up_mb_s)} / {_mb_s(raw.down_mb_s)}", note=note),
+        Row(
+            "Attachments uploaded to intake (MB/s)",
+            _mb_s(product.up_mb_s),
+            limit=f"object store put {_mb_s(raw.up_mb_s)}",
+            ratio=f"{product.up_mb_s / raw.up_mb_s:.1%}" if raw.up_mb_s else "",
+            note=note + ", one a request",
+        ),
+        Row(
+            "Attachments downloaded from query (MB/s)",
+            _mb_s(product.down_mb_s),
+            limit=f"object store get {_mb_s(raw.down_mb_s)}",
+            ratio=f"{product.down_mb_s / raw.down_mb_s:.1%}" if raw.down_mb_s else "",
+            note=note + ", each checked byte for byte",
+        ),
+    ]
+
+
 def _rebuild_row(results: Results, rebuild: Rebuild) -> Row:
     postgres = Limit("PostgreSQL", results.limits.postgres_inserts)
     verdict = judge(rebuild.rate, limit=postgres, ceiling=0)
@@ -239,6 +267,8 @@ def rows(results: Results) -> list[Row]:
         table.extend(_lag_rows(results.lag))
     if results.mail_in is not None:
         table.extend(_mail_in_rows(results.mail_in))
+    if results.files is not None:
+        table.extend(_file_rows(results.files))
     if results.rebuild is not None:
         table.append(_rebuild_row(results, results.rebuild))
     for name, peak in results.memory_mb.items():
@@ -309,6 +339,16 @@ def to_json(results: Results) -> dict[str, Any]:
             "samples": [asdict(sample) for sample in lag.samples],
         },
         "mail_in": None if results.mail_in is None else _mail_in_json(results.mail_in),
+        "files": None
+        if results.files is None
+        else {
+            "raw_put_mb_s": results.files.raw.up_mb_s,
+            "raw_get_mb_s": results.files.raw.down_mb_s,
+            "upload_mb_s": results.files.product.up_mb_s,
+            "download_mb_s": results.files.product.down_mb_s,
+            "files": results.files.files,
+            "concurrency": results.files.concurrency,
+        },
         "rebuild": None if results.rebuild is None else {**asdict(results.rebuild), "rate": results.rebuild.rate},
         "peak_rss_mb": results.memory_mb,
         "table": [asdict(row) for row in rows(results)],
