@@ -39,6 +39,7 @@ class ReceivedMail:
     raw: bytes
     message: EmailMessage
     received_at: datetime
+    peer: tuple[str, int] | None = None  # the sending side of the SMTP session it came in
 
     @property
     def subject(self) -> str:
@@ -111,6 +112,7 @@ class _KeepingHandler:
             raw=raw,
             message=message,
             received_at=datetime.now(UTC),
+            peer=tuple(session.peer) if session.peer else None,
         )
         path = self._write(mail) if self._directory is not None else None
         self._mailbox.add(mail)

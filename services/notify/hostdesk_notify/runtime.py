@@ -16,7 +16,7 @@ from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.nats import connect, wait_for_streams
 from nats.aio.client import Client
 
-from hostdesk_notify.adapters.ports import CONSUMER, NotifyStore
+from hostdesk_notify.adapters.ports import CONSUMER, Mailer, NotifyStore
 from hostdesk_notify.adapters.postgres import PostgresStore, create_pool
 from hostdesk_notify.adapters.schema import migrate
 from hostdesk_notify.adapters.smtp import SmtpMailer
@@ -42,6 +42,7 @@ class Runtime:
     directory: Directory
     consumer: PullConsumer
     send_loop: SendLoop
+    mailer: Mailer
     tasks: tuple[asyncio.Task[None], ...]
 
     async def readiness(self) -> Readiness:
@@ -65,6 +66,7 @@ class Runtime:
         self.consumer.stop()
         self.send_loop.stop()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.mailer.close()
         await self.directory.stop()
         await self.nats.drain()
         await self.pool.close()
@@ -84,6 +86,7 @@ def _mailer(settings: Settings) -> SmtpMailer:
         start_tls=settings.smtp_starttls,
         username=settings.smtp_username,
         password=password,
+        connections=settings.send_concurrency,
     )
 
 
@@ -126,10 +129,9 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     async def handle(event: TicketEvent) -> Handled:
         return await handle_event(event, store=store, directory=directory, settings=mail_settings, now=clock())
 
-    sender = OutboxSender(
-        store=store, mailer=_mailer(settings), envelope=envelope, retry=_retry_policy(settings), clock=clock
-    )
-    send_loop = SendLoop(sender, sweep_interval=settings.sweep_interval)
+    mailer = _mailer(settings)
+    sender = OutboxSender(store=store, mailer=mailer, envelope=envelope, retry=_retry_policy(settings), clock=clock)
+    send_loop = SendLoop(sender, sweep_interval=settings.sweep_interval, concurrency=settings.send_concurrency)
     stopping = asyncio.Event()
     events = TicketEvents(
         store=store,
@@ -165,5 +167,6 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         directory=directory,
         consumer=consumer,
         send_loop=send_loop,
+        mailer=mailer,
         tasks=tasks,
     )

@@ -22,6 +22,9 @@ class Settings(CommonSettings, ConsumerSettings, EventKeySettings):
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    # Mails sent at once (each on an SMTP connection kept for the next). A reader's mails of one ticket still go
+    # one after the other, in order. Each mail being sent holds a database connection: keep it under the pool.
+    send_concurrency: int = Field(default=4, ge=1, le=32)
     from_address: str = "HostDesk <noreply@hostdesk.localhost>"
     support_address: str = "support@hostdesk.localhost"
     default_language: Literal["en", "fr"] = "en"

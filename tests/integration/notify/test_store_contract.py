@@ -196,3 +196,55 @@ async def test_two_senders_never_hold_the_same_mail(database_url: str) -> None:
     await pool.close()
 
     assert held == (True, False)
+
+
+async def queue_replies(store: NotifyStore, story: TicketStory, count: int) -> None:
+    """``count`` staff replies to the ticket, each mailing its requester, queued one event after the other."""
+    story.opened()
+    for _ in range(count):
+        reply = story.reply(STAFF)
+        async with store.unit_of_work() as unit:
+            await unit.claim_event(reply.event_id)
+            await unit.save_ticket(contact(story))
+            planned = plan_mails(reply, contact(story, cc=()), default_language="en", domain="h.test").mails
+            await unit.queue(planned, now=NOW)
+
+
+async def test_a_readers_next_mail_of_a_ticket_waits_for_the_one_before_but_other_tickets_do_not(
+    store: NotifyStore,
+) -> None:
+    first_ticket, other_ticket = TicketStory(REQUESTER), TicketStory(REQUESTER)
+    await queue_replies(store, first_ticket, 2)
+    await queue_replies(store, other_ticket, 1)
+
+    async with store.claim_due(now=NOW) as first:
+        assert first is not None
+        async with store.claim_due(now=NOW) as beside:
+            assert beside is not None
+            assert beside.mail.ticket_id != first.mail.ticket_id  # the first ticket's second mail waits
+            async with store.claim_due(now=NOW) as none_left:
+                assert none_left is None
+            await beside.sent(at=NOW)
+        await first.sent(at=NOW)
+    async with store.claim_due(now=NOW) as next_one:
+        assert next_one is not None
+        assert next_one.mail.ticket_id == first_ticket.ticket_id
+        await next_one.sent(at=NOW)
+    sent = await store.deliveries(first_ticket.ticket_id, tenant=first_ticket.tenant, limit=10)
+    assert [delivery.status for delivery in sent] == ["sent", "sent"]
+
+
+async def test_a_mail_waiting_to_be_retried_holds_back_its_readers_next_mail_of_the_ticket(
+    store: NotifyStore,
+) -> None:
+    story = TicketStory(REQUESTER)
+    await queue_replies(store, story, 2)
+    async with store.claim_due(now=NOW) as claim:
+        assert claim is not None
+        await claim.failed(error="451 try later", retry_at=NOW + timedelta(seconds=30))
+
+    async with store.claim_due(now=NOW) as held_back:
+        assert held_back is None
+    async with store.claim_due(now=NOW + timedelta(seconds=30)) as retried:
+        assert retried is not None
+        assert retried.attempts == 1  # the first mail again, not the second

@@ -106,6 +106,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._state = _State()
         self.dead_letters: list[DeadLetter] = []
+        self._claimed: set[tuple[str, str]] = set()  # held by a sender, as a locked row
 
     @property
     def outbox(self) -> list[OutboxRow]:
@@ -123,11 +124,27 @@ class MemoryStore:
 
     @asynccontextmanager
     async def claim_due(self, *, now: datetime) -> AsyncIterator[OutboxClaim | None]:
+        """As the PostgreSQL store: the oldest due mail no other sender holds, whose reader has no earlier mail of its
+        ticket pending (the outbox keeps the order mails were queued in)."""
+        pending = [r for r in self._state.outbox.values() if r.status is DeliveryStatus.PENDING]
+        first_of_reader: dict[tuple[str, UUID, str], OutboxRow] = {}
+        for row in pending:
+            first_of_reader.setdefault((row.mail.tenant, row.mail.ticket_id, row.mail.recipient), row)
         due = [
-            r for r in self._state.outbox.values() if r.status is DeliveryStatus.PENDING and r.next_attempt_at <= now
+            r
+            for r in first_of_reader.values()
+            if r.next_attempt_at <= now and (r.mail.event_id, r.mail.recipient) not in self._claimed
         ]
         due.sort(key=lambda r: r.next_attempt_at)
-        yield MemoryClaim(due[0]) if due else None
+        if not due:
+            yield None
+            return
+        key = (due[0].mail.event_id, due[0].mail.recipient)
+        self._claimed.add(key)
+        try:
+            yield MemoryClaim(due[0])
+        finally:
+            self._claimed.discard(key)
 
     async def dead_letter(self, letter: DeadLetter) -> None:
         self.dead_letters.append(letter)
@@ -173,3 +190,6 @@ class MemoryMailer:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(SentMessage(sender, recipient, message))
+
+    async def close(self) -> None:
+        pass

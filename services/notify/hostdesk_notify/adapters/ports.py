@@ -119,5 +119,10 @@ class DeliveryFailed(Exception):
 
 class Mailer(Protocol):
     async def send(self, message: EmailMessage, *, sender: str, recipient: str) -> None:
-        """Hand the message to the mail server for one recipient, or raise ``DeliveryFailed``."""
+        """Hand the message to the mail server for one recipient, or raise ``DeliveryFailed``. Several sends may
+        run at once."""
+        ...
+
+    async def close(self) -> None:
+        """Let go of the connections kept for the next mails."""
         ...

@@ -70,7 +70,12 @@ _LOCK_REQUESTER = "SELECT pg_advisory_xact_lock(hashtext($1))"
 _CLAIM_DUE = """
 SELECT event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body, attempts, requester_id,
        language
-FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
+FROM outbox AS due WHERE status = 'pending' AND next_attempt_at <= $1
+  AND NOT EXISTS (
+    SELECT 1 FROM outbox AS earlier
+    WHERE earlier.status = 'pending' AND earlier.tenant = due.tenant AND earlier.ticket_id = due.ticket_id
+      AND earlier.recipient = due.recipient AND earlier.queued < due.queued
+  )
 ORDER BY next_attempt_at LIMIT 1
 FOR UPDATE SKIP LOCKED
 """
