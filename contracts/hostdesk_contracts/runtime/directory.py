@@ -93,6 +93,11 @@ class Directory(Protocol):
         From memory only, as ``staff_of``."""
         ...
 
+    async def support_addresses_of(self, organisation_id: str) -> tuple[SupportAddressRecord, ...]:
+        """The organisation's support addresses, retired or not, by address: where its customers' answers go. From
+        memory only, as ``staff_of``."""
+        ...
+
     async def ancestors(self, account_id: str) -> tuple[AccountRecord, ...]:
         """The account's parent first, up to the provider at the top of its tree; fewer when the tree is broken
         (a parent unknown, a cycle, deeper than a tree may be), which ``tenant_of`` then refuses."""
@@ -122,6 +127,8 @@ class _Records:
         self._staff: dict[str, set[str]] = {}
         # Principal ids by their lower-cased address: the sender of a mail, without a walk of every record.
         self._by_email: dict[str, set[str]] = {}
+        # Support addresses by organisation: the address a ticket's mail is answered at.
+        self._addresses: dict[str, set[str]] = {}
 
     def _keep(self, key: str, record: Record) -> bool:
         """Hold ``record`` unless an at least as new one is held; say whether it was kept."""
@@ -134,6 +141,8 @@ class _Records:
             self._staff.setdefault(record.organisation_id, set()).add(record.id)
         if isinstance(record, AccountRecord | StaffRecord) and record.email:
             self._by_email.setdefault(record.email.lower(), set()).add(record.id)
+        if isinstance(record, SupportAddressRecord):
+            self._addresses.setdefault(record.organisation_id, set()).add(record.address)
         return True
 
     def _forget(self, key: str) -> None:
@@ -145,6 +154,8 @@ class _Records:
             ids.discard(held.id)
             if not ids:
                 self._by_email.pop(held.email.lower(), None)
+        if isinstance(held, SupportAddressRecord):
+            self._addresses.get(held.organisation_id, set()).discard(held.address)
 
     async def _lookup(self, key: str) -> Record | None:
         return self._records.get(key)
@@ -177,6 +188,12 @@ class _Records:
             for each in sorted(self._by_email.get(address.lower(), ()))
         )
         return tuple(record for record in held if isinstance(record, AccountRecord | StaffRecord))
+
+    async def support_addresses_of(self, organisation_id: str) -> tuple[SupportAddressRecord, ...]:
+        held = (
+            self._records.get(support_address_key(each)) for each in sorted(self._addresses.get(organisation_id, ()))
+        )
+        return tuple(record for record in held if isinstance(record, SupportAddressRecord))
 
     async def ancestors(self, account_id: str) -> tuple[AccountRecord, ...]:
         chain: list[AccountRecord] = []

@@ -124,7 +124,12 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     bounds = MailBounds(
         per_ticket=settings.mail_per_ticket_per_hour, per_requester=settings.mail_per_requester_per_hour
     )
-    mail_settings = MailSettings(default_language=settings.default_language, domain=envelope.domain, bounds=bounds)
+    mail_settings = MailSettings(
+        default_language=settings.default_language,
+        domain=envelope.domain,
+        bounds=bounds,
+        support_address=settings.support_address,
+    )
 
     async def handle(event: TicketEvent) -> Handled:
         return await handle_event(event, store=store, directory=directory, settings=mail_settings, now=clock())

@@ -39,7 +39,7 @@ async def test_a_staff_public_reply_mails_the_requester_once_with_the_ticket_num
 
     assert mail.subject == f"[#{story.number}] {story.subject}"
     assert mail.body.startswith("We restarted the web server.")
-    assert mail.message["Reply-To"] == "support@hostdesk.test"
+    assert mail.message["Reply-To"] == f"support+t{story.number}@hostdesk.test"  # the installation's, tagged
     assert mail.message["In-Reply-To"] == f"<ticket-{story.ticket_id}@hostdesk.test>"
     assert len(smtp_sink.mailbox.all()) == 1
 

@@ -69,3 +69,22 @@ async def test_a_directory_that_cannot_be_read_is_a_routes_503_whichever_look_up
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"] == "2"
     assert "nothing was done" in response.json()["detail"]
+
+
+async def test_an_organisations_support_addresses_are_listed_by_address_retired_ones_too() -> None:
+    directory = MemoryDirectory()
+    billing = SupportAddressRecord(address="billing@acme.test", organisation_id="acme", department="Billing")
+    directory.put(
+        SupportAddressRecord(address="support@acme.test", organisation_id="acme"),
+        billing,
+        SupportAddressRecord(address="help@reseller.test", organisation_id="reseller"),
+    )
+    directory.put(billing.model_copy(update={"retired": True, "version": 2}))
+
+    found = await directory.support_addresses_of("acme")
+    assert [(each.address, each.retired) for each in found] == [
+        ("billing@acme.test", True),
+        ("support@acme.test", False),
+    ]
+    assert [each.address for each in await directory.support_addresses_of("reseller")] == ["help@reseller.test"]
+    assert await directory.support_addresses_of("nobody") == ()

@@ -56,8 +56,8 @@ _TICKET_AS_KEPT = f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE ticket_id = $1 A
 # $12 'pending', or 'suppressed' with its reason in $13: a suppressed mail is never due.
 _QUEUE = """
 INSERT INTO outbox (event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body,
-                    created_at, next_attempt_at, requester_id, status, suppressed_reason, language)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14)
+                    created_at, next_attempt_at, requester_id, status, suppressed_reason, language, reply_to)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15)
 ON CONFLICT DO NOTHING
 """
 # What counts against the bounds: mail queued to the requesting side, not what was held back.
@@ -69,7 +69,7 @@ _RECENT_OF_REQUESTER = f"SELECT count(*) FROM outbox WHERE tenant = $1 AND reque
 _LOCK_REQUESTER = "SELECT pg_advisory_xact_lock(hashtext($1))"
 _CLAIM_DUE = """
 SELECT event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body, attempts, requester_id,
-       language
+       language, reply_to
 FROM outbox AS due WHERE status = 'pending' AND next_attempt_at <= $1
   AND NOT EXISTS (
     SELECT 1 FROM outbox AS earlier
@@ -166,6 +166,7 @@ class PostgresUnitOfWork:
                     DeliveryStatus.PENDING.value if reason is None else DeliveryStatus.SUPPRESSED.value,
                     reason,
                     m.language,
+                    m.reply_to,
                 )
                 for m, reason in mails
             ],
@@ -223,6 +224,7 @@ def _mail_of(row: asyncpg.Record) -> OutgoingMail:
         body=row["body"],
         requester_id=row["requester_id"],
         language=row["language"],
+        reply_to=row["reply_to"],
     )
 
 

@@ -16,8 +16,9 @@ from hostdesk_notify.domain.recipients import MailKind
 class OutgoingMail:
     """A mail to send. ``(event_id, recipient)`` names it: one event mails an address once. ``requester_id``: the
     account whose ticket it is about (None for a ticket notify kept before it knew requesters). ``language``: the
-    language it is written in (None for a mail planned before notify wrote each in its reader's). ``recipient``
-    is empty for a mail nobody could be sent, kept in the delivery log only."""
+    language it is written in (None for a mail planned before notify wrote each in its reader's). ``reply_to``: the
+    ticket's per-ticket reply address (None for a mail planned before there was one: the installation's address).
+    ``recipient`` is empty for a mail nobody could be sent, kept in the delivery log only."""
 
     event_id: str
     recipient: str
@@ -30,6 +31,7 @@ class OutgoingMail:
     body: str
     requester_id: str | None = None
     language: str | None = None
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def compose(mail: OutgoingMail, *, envelope: Envelope, date: datetime) -> EmailM
     message = EmailMessage()
     message["From"] = envelope.from_address
     message["To"] = mail.recipient
-    message["Reply-To"] = envelope.reply_to
+    message["Reply-To"] = mail.reply_to or envelope.reply_to
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(date)
     message["Message-ID"] = mail.message_id

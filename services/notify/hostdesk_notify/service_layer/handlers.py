@@ -6,7 +6,7 @@ directory says by then, plans nothing again."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -20,6 +20,7 @@ from hostdesk_notify.domain.mail import OutgoingMail
 from hostdesk_notify.domain.planning import plan_mails
 from hostdesk_notify.domain.recipients import mail_kind_for
 from hostdesk_notify.service_layer.people import people_for
+from hostdesk_notify.service_layer.reply_address import reply_address_for
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ class MailSettings:
     default_language: str
     domain: str  # of Message-IDs and thread ids
     bounds: MailBounds = field(default_factory=MailBounds)
+    # The installation's support address: tickets of organisations with none of their own are answered at it
+    # (tagged with the ticket's number). None: mail carries the envelope's Reply-To as it is.
+    support_address: str | None = None
 
 
 class _Early(Exception):
@@ -68,8 +72,9 @@ async def handle_event(
             plan = plan_mails(
                 event, ticket, people=people, default_language=settings.default_language, domain=settings.domain
             )
-            recent = await _recent(unit, ticket, plan.mails, bounds=settings.bounds, now=now)
-            sent, held = within_bounds(plan.mails, recent=recent, bounds=settings.bounds)
+            mails = await _answered_at(directory, ticket, plan.mails, settings=settings)
+            recent = await _recent(unit, ticket, mails, bounds=settings.bounds, now=now)
+            sent, held = within_bounds(mails, recent=recent, bounds=settings.bounds)
             await unit.queue(sent, now=now)
             await unit.suppress([*plan.unaddressed, *held], now=now)
             if held:
@@ -84,6 +89,16 @@ async def handle_event(
             return Handled(Outcome.HANDLED, queued=len(sent), suppressed=len(plan.unaddressed) + len(held))
     except _Early:
         return Handled(Outcome.EARLY)
+
+
+async def _answered_at(
+    directory: Directory, ticket: TicketContact, mails: tuple[OutgoingMail, ...], *, settings: MailSettings
+) -> tuple[OutgoingMail, ...]:
+    """The mails with the ticket's reply address; no look-up when there is no mail."""
+    if not mails or settings.support_address is None:
+        return mails
+    address = await reply_address_for(directory, ticket, installation=settings.support_address)
+    return tuple(replace(mail, reply_to=address) for mail in mails)
 
 
 async def _recent(
