@@ -33,7 +33,7 @@ def files_of(ticket: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def test_each_side_downloads_the_files_it_may_see_and_nobody_else_any(running: Running) -> None:
-    customer_token = await running.token("cust-1", Role.CUSTOMER)
+    customer_token = await running.token("cust-1", Role.CUSTOMER, email="cust-1@customer.test")
     neighbour_token = await running.token("cust-2", Role.CUSTOMER)
     agent_token = await running.token("agent-1", Role.AGENT)
     async with (
@@ -92,6 +92,15 @@ async def test_each_side_downloads_the_files_it_may_see_and_nobody_else_any(runn
     # An internal note's file, and another customer's, do not exist for the caller: the same 404 as an unknown id.
     assert note_file_by_customer.status_code == by_neighbour.status_code == 404
     assert note_file_by_customer.headers["content-type"] == "application/problem+json"
+
+    # The customer's mail of the agent's public reply carries its file; no mail carries the internal note's.
+    mail = await running.sink.mailbox.wait_for_async(
+        lambda each: "cust-1@customer.test" in each.rcpt_tos and "new pool file" in each.body, within=30
+    )
+    assert {part.get_filename(): part.get_content() for part in mail.message.iter_attachments()} == {
+        "www.conf": "pm.max_children = 40\n"
+    }
+    assert all("diagnosis.txt" not in each.raw.decode(errors="replace") for each in running.sink.mailbox.all())
 
 
 async def test_the_same_file_uploaded_twice_is_stored_once(running: Running) -> None:

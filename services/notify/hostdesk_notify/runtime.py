@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.runtime.blobs import NatsBlobStore
 from hostdesk_contracts.runtime.clock import Clock, utc_now
 from hostdesk_contracts.runtime.consumer import PullConsumer
 from hostdesk_contracts.runtime.directory import Directory, KvDirectory
@@ -26,7 +27,7 @@ from hostdesk_notify.domain.retry import RetryPolicy
 from hostdesk_notify.entrypoints.events import TicketEvents
 from hostdesk_notify.entrypoints.outbox import SendLoop
 from hostdesk_notify.service_layer.handlers import Handled, MailSettings, handle_event
-from hostdesk_notify.service_layer.sender import OutboxSender
+from hostdesk_notify.service_layer.sender import FilePolicy, OutboxSender
 from hostdesk_notify.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,15 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         return await handle_event(event, store=store, directory=directory, settings=mail_settings, now=clock())
 
     mailer = _mailer(settings)
-    sender = OutboxSender(store=store, mailer=mailer, envelope=envelope, retry=_retry_policy(settings), clock=clock)
+    sender = OutboxSender(
+        store=store,
+        mailer=mailer,
+        envelope=envelope,
+        retry=_retry_policy(settings),
+        clock=clock,
+        blobs=NatsBlobStore(lambda: client, subjects=settings.subjects, timeout=settings.attachment_timeout_seconds),
+        files=FilePolicy(max_bytes=settings.attach_max_bytes, link=settings.file_link),
+    )
     send_loop = SendLoop(sender, sweep_interval=settings.sweep_interval, concurrency=settings.send_concurrency)
     stopping = asyncio.Event()
     events = TicketEvents(

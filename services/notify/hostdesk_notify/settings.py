@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from hostdesk_contracts.runtime.settings import CommonSettings, ConsumerSettings, EventKeySettings
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 
@@ -24,6 +24,12 @@ class Settings(CommonSettings, ConsumerSettings, EventKeySettings):
     smtp_password: SecretStr | None = None
     # Mails sent at once (each on an SMTP connection kept for the next). A reader's mails of one ticket still go
     # one after the other, in order. Each mail being sent holds a database connection: keep it under the pool.
+    # The files of a post go with its mail up to this many bytes in all; the others are named, with a link when
+    # NOTIFY_FILE_LINK is set: a URL with {ticket_id} and {attachment_id} in it, where a reader downloads the file
+    # once signed in (the portal's page of the file, or query's route /v1/tickets/{ticket_id}/attachments/...).
+    attach_max_bytes: int = Field(default=10 * 2**20, ge=0)
+    file_link: str | None = None
+    attachment_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     send_concurrency: int = Field(default=4, ge=1, le=32)
     from_address: str = "HostDesk <noreply@hostdesk.localhost>"
     support_address: str = "support@hostdesk.localhost"
@@ -44,3 +50,14 @@ class Settings(CommonSettings, ConsumerSettings, EventKeySettings):
         default=12_000, gt=0, description="Each account's steady rate of requests to this API, per replica."
     )
     read_burst: int = Field(default=600, ge=1, description="Requests an account may send at once, above its rate.")
+
+    @field_validator("file_link")
+    @classmethod
+    def _a_link_of_a_file(cls, link: str | None) -> str | None:
+        """Refused at start, not at the first mail: a link naming anything but the ticket and the file."""
+        if link is not None:
+            try:
+                link.format(ticket_id="t", attachment_id="a")
+            except (KeyError, IndexError, ValueError) as error:
+                raise ValueError("NOTIFY_FILE_LINK may name only {ticket_id} and {attachment_id}") from error
+        return link

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import asyncpg
+from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.runtime.consumer import DeadLetter
+from pydantic import TypeAdapter
 
 from hostdesk_notify.adapters.ports import CONSUMER, Delivery, DeliveryStatus, OutboxClaim, UnitOfWork
 from hostdesk_notify.domain.bounds import RecentMail, Suppressed
@@ -54,10 +56,12 @@ requester_id, handling_organisation_id, department"""
 _TICKET = f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE ticket_id = $1 FOR UPDATE"
 _TICKET_AS_KEPT = f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE ticket_id = $1 AND tenant = $2"
 # $12 'pending', or 'suppressed' with its reason in $13: a suppressed mail is never due.
+_FILES: TypeAdapter[tuple[Attachment, ...]] = TypeAdapter(tuple[Attachment, ...])
 _QUEUE = """
 INSERT INTO outbox (event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body,
-                    created_at, next_attempt_at, requester_id, status, suppressed_reason, language, reply_to)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15)
+                    created_at, next_attempt_at, requester_id, status, suppressed_reason, language, reply_to,
+                    attachments)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16::jsonb)
 ON CONFLICT DO NOTHING
 """
 # What counts against the bounds: mail queued to the requesting side, not what was held back.
@@ -69,7 +73,7 @@ _RECENT_OF_REQUESTER = f"SELECT count(*) FROM outbox WHERE tenant = $1 AND reque
 _LOCK_REQUESTER = "SELECT pg_advisory_xact_lock(hashtext($1))"
 _CLAIM_DUE = """
 SELECT event_id, recipient, message_id, thread_id, ticket_id, tenant, kind, subject, body, attempts, requester_id,
-       language, reply_to
+       language, reply_to, attachments::text AS attachments
 FROM outbox AS due WHERE status = 'pending' AND next_attempt_at <= $1
   AND NOT EXISTS (
     SELECT 1 FROM outbox AS earlier
@@ -167,6 +171,7 @@ class PostgresUnitOfWork:
                     reason,
                     m.language,
                     m.reply_to,
+                    _FILES.dump_json(m.attachments).decode(),
                 )
                 for m, reason in mails
             ],
@@ -225,6 +230,7 @@ def _mail_of(row: asyncpg.Record) -> OutgoingMail:
         requester_id=row["requester_id"],
         language=row["language"],
         reply_to=row["reply_to"],
+        attachments=_FILES.validate_json(row["attachments"]),
     )
 
 

@@ -87,6 +87,8 @@ CREATE INDEX IF NOT EXISTS outbox_pending_by_reader ON {schema}.outbox (tenant, 
     WHERE status = 'pending';
 -- Added with per-ticket reply addresses: where the mail is answered (none for a mail queued before).
 ALTER TABLE {schema}.outbox ADD COLUMN IF NOT EXISTS reply_to text;
+-- Added with files in mail: the files of the post a mail is about (their metadata; the bytes stay in the store).
+ALTER TABLE {schema}.outbox ADD COLUMN IF NOT EXISTS attachments jsonb NOT NULL DEFAULT '[]';
 
 -- Stream messages that could not be used, with their raw bytes, for staff to inspect and replay.
 CREATE TABLE IF NOT EXISTS {schema}.dead_letters (

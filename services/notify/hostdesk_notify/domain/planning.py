@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hostdesk_contracts.events import TicketEvent
+from hostdesk_contracts.attachments import Attachment
+from hostdesk_contracts.events import ReplyPosted, TicketEvent, TicketOpened
 
 from hostdesk_notify.domain.bounds import Suppressed
 from hostdesk_notify.domain.contacts import TicketContact
@@ -47,10 +48,17 @@ class _Planning:
             subject=rendered.subject,
             body=rendered.body,
             language=template.language,
+            attachments=files_of(self.event),
         )
 
     def template(self, language: str | None) -> MailTemplate:
         return choose_template(self.kind, language=language, default_language=self.default_language)
+
+
+def files_of(event: TicketEvent) -> tuple[Attachment, ...]:
+    """The files of the post an event is about (none for an event about no post). Only readers who may see the
+    post are mailed about it: an internal note mails nobody on the requesting side."""
+    return event.attachments if isinstance(event, ReplyPosted | TicketOpened) else ()
 
 
 def plan_mails(
