@@ -31,6 +31,7 @@ from hostdesk_devtools.bench.files import file_transfers
 from hostdesk_devtools.bench.lag import LagResult, LagSampler, MailClock
 from hostdesk_devtools.bench.limits import RawLimits, jetstream_publishes, postgres_inserts, trivial_endpoint
 from hostdesk_devtools.bench.mail_in import mail_ingest
+from hostdesk_devtools.bench.mail_out import mail_out
 from hostdesk_devtools.bench.memory import PeakMemory
 from hostdesk_devtools.bench.options import Options, describe, parse_options
 from hostdesk_devtools.bench.phases import Phase, Settled, load_phase, quiesce
@@ -221,6 +222,17 @@ class Bench:
             connections=options.mail_connections,
             wait=options.settle_within,
             log=stage.config.log_dir / "bare-smtp.log",
+        )
+        await self.settle()
+        self.step("mail out: the SMTP sink's own rate, then replies mailed by notify")
+        results.mail_out = await mail_out(
+            stamp=stage.stamp,
+            secret=stage.secret,
+            intake_url=stage.url("intake"),
+            sink=stage.sink,
+            mail_connections=options.mail_connections,
+            wait=options.settle_within,
+            settle=self.settle,
         )
         await self.settle()
         self.step("attachments: the object store, then up through intake and down through query")

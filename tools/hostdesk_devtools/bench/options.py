@@ -37,8 +37,8 @@ class Options:
     @property
     def steps(self) -> int:
         """Steps of the progress bar: three limits and the authorisation check, the start, the warm-up, each phase,
-        support mail in, attachments and the rebuild."""
-        return 4 + 1 + 1 + 1 + len(self.open_rates) + 1 + len(self.reply_rates) + 1 + 1 + 1
+        support mail in, mail out, attachments and the rebuild."""
+        return 4 + 1 + 1 + 1 + len(self.open_rates) + 1 + len(self.reply_rates) + 1 + 1 + 1 + 1
 
 
 def parse_options(argv: list[str] | None) -> Options:

@@ -15,6 +15,7 @@ from hostdesk_devtools.bench.files import FileTransfers
 from hostdesk_devtools.bench.lag import NOTIFICATION_WAIT_SECONDS, PROJECTION_WAIT_SECONDS, LagResult
 from hostdesk_devtools.bench.limits import RawLimits
 from hostdesk_devtools.bench.mail_in import MailIngest
+from hostdesk_devtools.bench.mail_out import MailOut
 from hostdesk_devtools.bench.phases import Phase
 from hostdesk_devtools.bench.rebuild import Rebuild
 from hostdesk_devtools.bench.stats import Limit, LoadSummary, Quantiles, judge, summarize
@@ -39,6 +40,7 @@ class Results:
     rebuild: Rebuild | None = None
     mail_in: MailIngest | None = None
     files: FileTransfers | None = None
+    mail_out: MailOut | None = None
     memory_mb: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -214,6 +216,27 @@ def _mail_in_rows(mail: MailIngest) -> list[Row]:
     ]
 
 
+def _mail_out_rows(mail: MailOut) -> list[Row]:
+    sink = mail.sink
+    missing = len(mail.lags) - mail.mails
+    return [
+        Row(
+            "SMTP sink (in the bench process), mails straight to it per second",
+            _rate(sink.rate),
+            note=f"{len(sink.accepted):,} mails; {sink.refused} refused",
+        ),
+        Row(
+            "Mail sent by notify per second, replies posted at full speed",
+            _rate(mail.rate),
+            limit=f"sink {_rate(sink.rate)}",
+            ratio=f"{mail.rate / sink.rate:.1%}" if sink.rate else "",
+            note=f"{mail.replies:,} public replies to {mail.replies // 5:,} tickets, posted at "
+            f"{_rate(mail.reply_rate)}; {missing} mails not received within {mail.wait:.0f} s",
+        ),
+        Row("  each reply's 201 to its mail at the sink, p50 / p99 (ms)", _p50_p99(mail.lag_ms, wait=mail.wait)),
+    ]
+
+
 def _mb_s(value: float) -> str:
     return f"{value:,.1f} MB/s"
 
@@ -267,6 +290,8 @@ def rows(results: Results) -> list[Row]:
         table.extend(_lag_rows(results.lag))
     if results.mail_in is not None:
         table.extend(_mail_in_rows(results.mail_in))
+    if results.mail_out is not None:
+        table.extend(_mail_out_rows(results.mail_out))
     if results.files is not None:
         table.extend(_file_rows(results.files))
     if results.rebuild is not None:
@@ -339,6 +364,16 @@ def to_json(results: Results) -> dict[str, Any]:
             "samples": [asdict(sample) for sample in lag.samples],
         },
         "mail_in": None if results.mail_in is None else _mail_in_json(results.mail_in),
+        "mail_out": None
+        if results.mail_out is None
+        else {
+            "sink_per_second": results.mail_out.sink.rate,
+            "sent_per_second": results.mail_out.rate,
+            "replies_per_second": results.mail_out.reply_rate,
+            "lag_ms": asdict(results.mail_out.lag_ms),
+            "mails": results.mail_out.mails,
+            "replies": results.mail_out.replies,
+        },
         "files": None
         if results.files is None
         else {

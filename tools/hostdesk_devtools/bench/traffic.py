@@ -37,6 +37,14 @@ def lag_customer(stamp: str, index: int) -> tuple[str, str]:
     return f"lag-{index:04d}", f"lag-{stamp}-{index}@customer.example"
 
 
+MAIL_OUT_CUSTOMERS = 100  # the mail out phase's requesters, each with an address
+
+
+def mail_out_customer(stamp: str, index: int) -> tuple[str, str]:
+    """The id and address of the mail out phase's ``index``-th requester."""
+    return f"out-{index:04d}", f"out-{stamp}-{index}@customer.example"
+
+
 def bench_callers(*, stamp: str, lag_samples: int) -> list[Record]:
     """Every account the benchmark speaks as, for the directory: the load's customers (no address: notify mails
     only the lag sampler's tickets), its agents (no address either), and the lag sampler's agent and customers."""
@@ -50,6 +58,9 @@ def bench_callers(*, stamp: str, lag_samples: int) -> list[Record]:
     records += [callers.agent(TENANT, each, name=f"Agent {each}") for each in agents]
     for index in range(lag_samples):
         account, email = lag_customer(stamp, index)
+        records.append(callers.customer(TENANT, account, name=f"Customer {account}", email=email))
+    for index in range(MAIL_OUT_CUSTOMERS):
+        account, email = mail_out_customer(stamp, index)
         records.append(callers.customer(TENANT, account, name=f"Customer {account}", email=email))
     return records
 
