@@ -6,7 +6,8 @@ from hostdesk_contracts.events import TicketEvent
 from hostdesk_devtools.stories import TicketStory, every_kind_of_event
 from hostdesk_notify.domain.planning import plan_mails
 from hostdesk_notify.domain.recipients import MailKind, Route
-from hostdesk_notify.domain.templates import SUPPORTED_LANGUAGES, RenderedMail, choose_template, render
+from hostdesk_notify.domain.templates import ENVIRONMENT, SUPPORTED_LANGUAGES, RenderedMail, choose_template, render
+from jinja2 import UndefinedError
 
 from tests.unit.notify.builders import ASSIGNEE_EMAIL, REQUESTER, REQUESTER_EMAIL, STAFF, SYSTEM, TENANT, contact
 
@@ -94,6 +95,21 @@ def test_dollar_signs_in_a_reply_are_kept_as_written() -> None:
     mail = render(template, ticket=contact(story), event=story.reply(STAFF, "The plan costs $number $5."))
 
     assert mail.body.startswith("The plan costs $number $5.")
+
+
+def test_template_syntax_in_a_reply_or_a_subject_is_kept_as_written_never_run() -> None:
+    story = TicketStory(REQUESTER, subject="{{ number }} {% if true %}x{% endif %}")
+    template = choose_template(MailKind.STAFF_REPLY, language="en", default_language="en")
+
+    mail = render(template, ticket=contact(story), event=story.reply(STAFF, "Try {{ 7 * 7 }} and {# this #}."))
+
+    assert mail.body.startswith("Try {{ 7 * 7 }} and {# this #}.")
+    assert mail.subject == f"[#{story.number}] {{{{ number }}}} {{% if true %}}x{{% endif %}}"
+
+
+def test_a_template_naming_a_value_the_mail_lacks_fails_instead_of_writing_nothing() -> None:
+    with pytest.raises(UndefinedError):
+        ENVIRONMENT.from_string("Ticket #{{ number }} for {{ nobody }}").render(number=5)
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)

@@ -1,9 +1,9 @@
-"""The words of each mail, in English and French, and the pure choice between them."""
+"""The words of each mail, in English and French (Jinja2 templates), and the pure choice between them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from string import Template
+from functools import cache
 
 from hostdesk_contracts.base import Status
 from hostdesk_contracts.events import (
@@ -15,22 +15,34 @@ from hostdesk_contracts.events import (
     TicketOpened,
 )
 from hostdesk_contracts.runtime.text import storable
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Template as Jinja
 
 from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.recipients import MailKind, Route
 
 SUPPORTED_LANGUAGES = ("en", "fr")
 
-# The subject always starts with the ticket number, so that replies find their ticket.
-_SUBJECT = Template("[#$number] $subject")
+# The words are Jinja2 templates in ``templates/<language>/<kind>.txt`` (with the footers they share), and the
+# subject ``templates/subject.txt``: it always starts with the ticket number, so that replies find their ticket.
+# Plain text is not escaped; a name a template uses and the values lack is an error, never an empty string.
+ENVIRONMENT = Environment(
+    loader=PackageLoader("hostdesk_notify", "templates"),
+    undefined=StrictUndefined,
+    autoescape=select_autoescape(("html",)),  # the .txt templates are plain text: escaped only in HTML
+    keep_trailing_newline=True,
+)
 
 
 @dataclass(frozen=True)
 class MailTemplate:
     kind: MailKind
     language: str
-    body: Template
-    subject: Template = _SUBJECT
+
+    @property
+    def name(self) -> str:
+        """The template file of its words."""
+        return f"{self.language}/{self.kind.value}.txt"
 
 
 @dataclass(frozen=True)
@@ -39,165 +51,16 @@ class RenderedMail:
     body: str
 
 
-_TEMPLATES: tuple[MailTemplate, ...] = (
-    MailTemplate(
-        MailKind.STAFF_REPLY,
-        "en",
-        Template(
-            "$body\n\n"
-            "-- \n"
-            "Ticket #$number: $subject\n"
-            "Reply to this e-mail to answer; please keep [#$number] in the subject.\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.STAFF_REPLY,
-        "fr",
-        Template(
-            "$body\n\n"
-            "-- \n"
-            "Ticket n° $number : $subject\n"
-            "Répondez à ce message pour continuer l'échange ; gardez [#$number] dans l'objet.\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.TICKET_RESOLVED,
-        "en",
-        Template(
-            'The status of your ticket #$number "$subject" is now: $status.\n'
-            "${reason}"
-            "If the problem is not solved, reply to this e-mail and we will look at it again.\n"
-            "You can rate our support on the ticket's page.\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.TICKET_RESOLVED,
-        "fr",
-        Template(
-            "Le statut de votre ticket n° $number « $subject » est maintenant : $status.\n"
-            "${reason}"
-            "Si le problème n'est pas réglé, répondez à ce message et nous reprendrons l'examen.\n"
-            "Vous pouvez évaluer notre support depuis la page du ticket.\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.TICKET_CLOSED,
-        "en",
-        Template(
-            'Your ticket #$number "$subject" was closed.\n'
-            "${reason}"
-            "If something is still wrong, reply to this e-mail and the ticket opens again.\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.TICKET_CLOSED,
-        "fr",
-        Template(
-            "Votre ticket n° $number « $subject » a été fermé.\n"
-            "${reason}"
-            "Si le problème persiste, répondez à ce message : le ticket sera rouvert.\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.TICKET_AUTO_CLOSED,
-        "en",
-        Template(
-            'Your ticket #$number "$subject" was closed automatically: we answered it and have had no reply from '
-            "you since.\n"
-            "${reason}"
-            "If something is still wrong, reply to this e-mail and the ticket opens again.\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.TICKET_AUTO_CLOSED,
-        "fr",
-        Template(
-            "Votre ticket n° $number « $subject » a été fermé automatiquement : nous y avions répondu et n'avons "
-            "pas eu de réponse de votre part depuis.\n"
-            "${reason}"
-            "Si le problème persiste, répondez à ce message : le ticket sera rouvert.\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.TICKET_MERGED,
-        "en",
-        Template(
-            'Your ticket #$number "$subject" was merged into ticket #$into_number: the conversation continues '
-            "in #$into_number.\n"
-            "To write to us about it, write in ticket #$into_number and keep [#$into_number] in the subject.\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.TICKET_MERGED,
-        "fr",
-        Template(
-            "Votre ticket n° $number « $subject » a été fusionné avec le ticket n° $into_number : la conversation "
-            "continue dans le n° $into_number.\n"
-            "Pour nous écrire à ce sujet, écrivez dans le ticket n° $into_number en gardant [#$into_number] dans "
-            "l'objet.\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.NEW_TICKET_FOR_REQUESTER,
-        "en",
-        Template(
-            "$author opened ticket #$number for you:\n\n"
-            "$body\n\n"
-            "-- \n"
-            "Ticket #$number: $subject\n"
-            "Reply to this e-mail to answer; please keep [#$number] in the subject.\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.NEW_TICKET_FOR_REQUESTER,
-        "fr",
-        Template(
-            "$author a ouvert pour vous le ticket n° $number :\n\n"
-            "$body\n\n"
-            "-- \n"
-            "Ticket n° $number : $subject\n"
-            "Répondez à ce message pour continuer l'échange ; gardez [#$number] dans l'objet.\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.NEW_TICKET,
-        "en",
-        Template(
-            "$author opened ticket #$number:\n\n$body\n\n-- \nTicket #$number: $subject\n${department_line}$why\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.NEW_TICKET,
-        "fr",
-        Template(
-            "$author a ouvert le ticket n° $number :\n\n"
-            "$body\n\n"
-            "-- \n"
-            "Ticket n° $number : $subject\n"
-            "${department_line}"
-            "$why\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.CUSTOMER_REPLY,
-        "en",
-        Template(
-            "$author replied to ticket #$number:\n\n$body\n\n-- \nTicket #$number: $subject\n${department_line}$why\n"
-        ),
-    ),
-    MailTemplate(
-        MailKind.CUSTOMER_REPLY,
-        "fr",
-        Template(
-            "$author a répondu sur le ticket n° $number :\n\n"
-            "$body\n\n"
-            "-- \n"
-            "Ticket n° $number : $subject\n"
-            "${department_line}"
-            "$why\n"
-        ),
-    ),
+_TEMPLATES: tuple[MailTemplate, ...] = tuple(
+    MailTemplate(kind, language) for kind in MailKind for language in SUPPORTED_LANGUAGES
 )
+
+
+@cache
+def _compiled(name: str) -> Jinja:
+    """Each template compiled once, the first time a mail needs it."""
+    return ENVIRONMENT.get_template(name)
+
 
 _REASON_LABEL = {"en": "Reason: ", "fr": "Motif : "}
 _RESOLVED = {"en": "resolved", "fr": "résolu"}
@@ -209,9 +72,9 @@ _OUR_TEAM = {"en": "Our support team", "fr": "Notre équipe de support"}
 _WHY: dict[tuple[Route, str], str] = {
     (Route.ASSIGNEE, "en"): "You receive this because the ticket is assigned to you.",
     (Route.ASSIGNEE, "fr"): "Vous recevez ce message car ce ticket vous est attribué.",
-    (Route.DEPARTMENT, "en"): "You receive this as a member of the $department department: nobody is assigned to "
+    (Route.DEPARTMENT, "en"): "You receive this as a member of the {department} department: nobody is assigned to "
     "the ticket.",
-    (Route.DEPARTMENT, "fr"): "Vous recevez ce message en tant que membre du département $department : ce ticket "
+    (Route.DEPARTMENT, "fr"): "Vous recevez ce message en tant que membre du département {department} : ce ticket "
     "n'est attribué à personne.",
     (Route.SUPPORT_TEAM, "en"): "You receive this as a member of the support team: nobody is assigned to the "
     "ticket and its department has no member to mail.",
@@ -263,7 +126,8 @@ def render(
         | _routing_values(ticket, route, language)
     )
     return RenderedMail(
-        subject=storable(template.subject.substitute(values)), body=storable(template.body.substitute(values))
+        subject=storable(_compiled("subject.txt").render(values)),
+        body=storable(_compiled(template.name).render(values)),
     )
 
 
@@ -273,7 +137,7 @@ def _routing_values(ticket: TicketContact, route: Route, language: str) -> dict[
     if route is Route.SUPPORT_TEAM and not department:
         why = _WHY_UNROUTED[language]  # the whole team, because the ticket is in no department
     else:
-        why = Template(_WHY.get((route, language), "")).safe_substitute(department=department)
+        why = _WHY.get((route, language), "").format(department=department)
     line = f"{_DEPARTMENT_LABEL[language]}{department}\n" if department else ""
     return {"why": why, "department_line": line}
 
