@@ -26,6 +26,7 @@ import nats
 import pytest
 from hostdesk_contracts.runtime.nats import ensure_streams, outcomes_bucket
 from hostdesk_contracts.subjects import Subjects
+from hostdesk_devtools.dovecot import OwnDovecot
 from hostdesk_devtools.servers import (
     Server,
     find_or_start_postgres,
@@ -99,6 +100,15 @@ def service_nats(nats_server: Server) -> Callable[[str], dict[str, str]]:
     """``Settings(..., **service_nats("query"))``: the service logs in as its own user (``nats_user`` and
     ``nats_password`` win over the admin in ``nats_url``)."""
     return nats_server.service_settings
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[OwnDovecot]:
+    """Debian's Dovecot (installed when absent), IMAP and POP3 of its own for the session: ``add_user`` a mailbox,
+    ``deliver`` mail to it."""
+    server = OwnDovecot().start()  # in the system temporary folder: its unprivileged users must reach it
+    yield server
+    server.remove()
 
 
 @pytest.fixture(scope="session")

@@ -203,9 +203,49 @@ MAIL_ADDRESS_PATTERN = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[a-z0-9]
 MailAddress = Annotated[str, Field(max_length=254), AfterValidator(_mail_address)]
 
 
+class MailboxProtocol(StrEnum):
+    IMAP = "imap"
+    POP3 = "pop3"
+
+
+class MailboxSecurity(StrEnum):
+    TLS = "tls"  # TLS from the first byte (IMAPS 993, POP3S 995)
+    STARTTLS = "starttls"  # plain, then STARTTLS (IMAP 143, POP3 110) before the password is sent
+    NONE = "none"  # no TLS at all: a mailbox server on the same machine or network only
+
+
+def default_port(protocol: MailboxProtocol, security: MailboxSecurity) -> int:
+    """The protocol's own port: 993 or 143 for IMAP, 995 or 110 for POP3 (TLS from the first byte, or not)."""
+    tls = security is MailboxSecurity.TLS
+    if protocol is MailboxProtocol.IMAP:
+        return 993 if tls else 143
+    return 995 if tls else 110
+
+
+class MailboxRecord(Contract):
+    """A mailbox the support address's mail is delivered to, which intake polls (H-Sphere's POP3 support mailbox):
+    each message is stored, then deleted from the mailbox.
+
+    The password is sealed by intake with its own keys (``INTAKE_MAILBOX_KEYS``, Fernet: AES-128 and HMAC-SHA256)
+    before the command is sent: the directory's log, its bucket and its public events carry the sealed token, never
+    the password, and only intake can open it."""
+
+    protocol: MailboxProtocol
+    host: Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:\[\]-]+$")]
+    port: int = Field(ge=1, le=65_535)
+    security: MailboxSecurity = MailboxSecurity.TLS
+    username: Annotated[str, Field(min_length=1, max_length=254)]
+    password_sealed: Annotated[str, Field(min_length=1, max_length=4_096)]
+    folder: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        default="INBOX", description="The IMAP folder polled (POP3 has only the one)."
+    )
+    interval_seconds: int = Field(default=60, ge=10, le=3_600, description="How often the mailbox is polled.")
+
+
 class SupportAddressRecord(Contract):
-    """An address an organisation receives support mail at: its MTA forwards it to intake's SMTP listener. Mail to
-    it opens tickets addressed to the organisation, in ``department`` when one is named."""
+    """An address an organisation receives support mail at: its MTA forwards it to intake's SMTP listener, or
+    delivers it to ``mailbox``, which intake polls. Mail to it opens tickets addressed to the organisation, in
+    ``department`` when one is named."""
 
     address: MailAddress = Field(description="Lower-cased; the record's id.")
     organisation_id: DirectoryId = Field(description="The organisation that handles what comes in.")
@@ -213,6 +253,7 @@ class SupportAddressRecord(Contract):
     retired: bool = Field(
         default=False, description="Takes no more mail (kept in quarantine, with the reason); stays the organisation's."
     )
+    mailbox: MailboxRecord | None = Field(default=None, description="The mailbox intake polls for it, if any.")
     version: int = Field(default=1, ge=1)
 
 

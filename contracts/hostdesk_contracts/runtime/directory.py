@@ -98,6 +98,11 @@ class Directory(Protocol):
         memory only, as ``staff_of``."""
         ...
 
+    async def mailboxes(self) -> tuple[SupportAddressRecord, ...]:
+        """The support addresses that are not retired and have a mailbox to poll, by address. From memory only, as
+        ``staff_of``."""
+        ...
+
     async def ancestors(self, account_id: str) -> tuple[AccountRecord, ...]:
         """The account's parent first, up to the provider at the top of its tree; fewer when the tree is broken
         (a parent unknown, a cycle, deeper than a tree may be), which ``tenant_of`` then refuses."""
@@ -129,6 +134,8 @@ class _Records:
         self._by_email: dict[str, set[str]] = {}
         # Support addresses by organisation: the address a ticket's mail is answered at.
         self._addresses: dict[str, set[str]] = {}
+        # Support addresses with a mailbox to poll, retired or not.
+        self._mailboxes: set[str] = set()
 
     def _keep(self, key: str, record: Record) -> bool:
         """Hold ``record`` unless an at least as new one is held; say whether it was kept."""
@@ -143,6 +150,8 @@ class _Records:
             self._by_email.setdefault(record.email.lower(), set()).add(record.id)
         if isinstance(record, SupportAddressRecord):
             self._addresses.setdefault(record.organisation_id, set()).add(record.address)
+            if record.mailbox is not None:
+                self._mailboxes.add(record.address)
         return True
 
     def _forget(self, key: str) -> None:
@@ -156,6 +165,7 @@ class _Records:
                 self._by_email.pop(held.email.lower(), None)
         if isinstance(held, SupportAddressRecord):
             self._addresses.get(held.organisation_id, set()).discard(held.address)
+            self._mailboxes.discard(held.address)
 
     async def _lookup(self, key: str) -> Record | None:
         return self._records.get(key)
@@ -194,6 +204,14 @@ class _Records:
             self._records.get(support_address_key(each)) for each in sorted(self._addresses.get(organisation_id, ()))
         )
         return tuple(record for record in held if isinstance(record, SupportAddressRecord))
+
+    async def mailboxes(self) -> tuple[SupportAddressRecord, ...]:
+        held = (self._records.get(support_address_key(each)) for each in sorted(self._mailboxes))
+        return tuple(
+            record
+            for record in held
+            if isinstance(record, SupportAddressRecord) and record.mailbox is not None and not record.retired
+        )
 
     async def ancestors(self, account_id: str) -> tuple[AccountRecord, ...]:
         chain: list[AccountRecord] = []

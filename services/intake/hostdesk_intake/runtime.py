@@ -1,12 +1,13 @@
 """Everything intake runs on while it is up: the command bus to the tickets service, the directory its callers
 are looked up in, its clocks, the rate limiter of each replica, the limits of opens and replies that every replica
-shares, the providers' status labels, and support mail: the SMTP listener, the mail store and stream, and the
-consumer that makes each mail received into a post."""
+shares, the providers' status labels, and support mail: the SMTP listener, the mailbox poller, the mail store and
+stream, and the consumer that makes each mail received into a post."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,10 +18,13 @@ from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.nats import connect
 from hostdesk_contracts.runtime.rate_limit import RateLimiter
+from hostdesk_contracts.runtime.sealing import Sealer
 from nats.aio.client import Client
 
 from hostdesk_intake.adapters.command_bus import CommandBus
 from hostdesk_intake.adapters.mail_stream import MailStream, MemoryMailStream, NatsMailStream
+from hostdesk_intake.adapters.mailbox_status import KvMailboxStatuses, MailboxStatuses, MemoryMailboxStatuses
+from hostdesk_intake.adapters.mailboxes import MailboxClient, NetworkMailboxes
 from hostdesk_intake.adapters.memory_counters import MemoryRateCounters
 from hostdesk_intake.adapters.nats_bus import NatsCommandBus, inbox_token
 from hostdesk_intake.adapters.rate_counters import KvRateCounters, RateCounters
@@ -29,10 +33,12 @@ from hostdesk_intake.adapters.uploads import KvUploads, MemoryUploads, Uploads
 from hostdesk_intake.domain.attachments import UploadBounds
 from hostdesk_intake.domain.status_labels import StatusLabels
 from hostdesk_intake.entrypoints.mail_consumer import MailConsumer
+from hostdesk_intake.entrypoints.mailbox_poller import MailboxPolling
 from hostdesk_intake.entrypoints.smtp import start_smtp
 from hostdesk_intake.service_layer.limits import Limiter
 from hostdesk_intake.service_layer.mail_processing import MailProcessor
 from hostdesk_intake.service_layer.mail_receiving import MailReceiver
+from hostdesk_intake.service_layer.mailbox_polling import MailboxPoller
 from hostdesk_intake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,6 +61,9 @@ class Runtime:
     mail_processor: MailProcessor  # each mail received made into a post, screened or quarantined
     raw_mail: BlobStore  # support mail's raw bytes
     mail_stream: MailStream  # mail received, and the log of what became of it
+    sealer: Sealer  # opens (and seals) support mailboxes' passwords
+    mailbox_statuses: MailboxStatuses  # each polled mailbox's status, and which replica polls it
+    mailbox_polling: MailboxPolling  # support mailboxes polled (IMAP, POP3) into the mail received
     _background: list[asyncio.Task[None]] = field(default_factory=list)
     _smtp: asyncio.Server | None = None
     _mail_consumer: MailConsumer | None = None
@@ -74,11 +83,14 @@ class Runtime:
         raw_mail: BlobStore | None = None,
         mail_stream: MailStream | None = None,
         threads: Threads | None = None,
+        mailboxes: MailboxClient | None = None,
+        mailbox_statuses: MailboxStatuses | None = None,
     ) -> Runtime:
         """Intake over ``bus`` and ``directory`` (unit tests pass fakes), its rate limit metered by ``monotonic``,
         its limits of opens and replies counted in ``counters`` by ``clock``, its files in ``blobs`` and
-        ``uploads``, support mail in ``raw_mail`` and ``mail_stream``, ticket numbers in ``threads`` (each in memory
-        when none is given)."""
+        ``uploads``, support mail in ``raw_mail`` and ``mail_stream``, ticket numbers in ``threads``, mailboxes'
+        statuses in ``mailbox_statuses`` (each in memory when none is given), support mailboxes read through
+        ``mailboxes`` (the network by default)."""
         limiter = RateLimiter(
             rate=settings.rate_limit_per_second,
             burst=settings.rate_limit_burst,
@@ -89,6 +101,18 @@ class Runtime:
         blobs = blobs or MemoryBlobStore()
         raw_mail = raw_mail or MemoryBlobStore()
         mail_stream = mail_stream or MemoryMailStream()
+        receiver = MailReceiver(directory=directory, store=raw_mail, stream=mail_stream, clock=clock)
+        sealer = settings.sealer()
+        mailbox_statuses = mailbox_statuses or MemoryMailboxStatuses()
+        poller = MailboxPoller(
+            receiver=receiver,
+            client=mailboxes or NetworkMailboxes(timeout=settings.mailbox_timeout_seconds, tls=settings.mailbox_tls()),
+            statuses=mailbox_statuses,
+            sealer=sealer,
+            clock=clock,
+            instance=settings.instance or socket.gethostname(),
+            max_bytes=settings.smtp_max_bytes,
+        )
         return cls(
             bus=bus,
             directory=directory,
@@ -99,7 +123,7 @@ class Runtime:
             blobs=blobs,
             uploads=uploads or MemoryUploads(),
             upload_bounds=UploadBounds(max_file_bytes=settings.attachment_max_bytes),
-            mail_receiver=MailReceiver(directory=directory, store=raw_mail, stream=mail_stream, clock=clock),
+            mail_receiver=receiver,
             mail_processor=MailProcessor(
                 directory=directory,
                 raw_store=raw_mail,
@@ -113,6 +137,9 @@ class Runtime:
             ),
             raw_mail=raw_mail,
             mail_stream=mail_stream,
+            sealer=sealer,
+            mailbox_statuses=mailbox_statuses,
+            mailbox_polling=MailboxPolling(poller, directory, monotonic=monotonic),
         )
 
     async def readiness(self) -> Readiness:
@@ -133,6 +160,8 @@ class Runtime:
                 reuse_port=settings.reuse_port,
             )
         self._background.append(asyncio.create_task(self._consume_mail(settings, connection), name="mail"))
+        if settings.mailbox_polling:
+            self._background.append(asyncio.create_task(self.mailbox_polling.run(), name="mailboxes"))
 
     async def _consume_mail(self, settings: Settings, connection: Callable[[], Client | None]) -> None:
         while True:  # the bus links in its own time; the consumer starts on its connection once there is one
@@ -149,6 +178,7 @@ class Runtime:
         directory."""
         if self._smtp is not None:
             self._smtp.close()
+        self.mailbox_polling.stop()  # after the polls in hand
         if self._mail_consumer is not None:
             self._mail_consumer.stop()  # after the message in hand
         if self._background:
@@ -200,6 +230,7 @@ async def start(
         raw_mail=NatsBlobStore(lambda: bus.connection, subjects=subjects, timeout=timeout, bucket=subjects.mail_bucket),
         mail_stream=NatsMailStream(lambda: bus.connection, subjects=subjects, timeout=timeout),
         threads=KvThreads(lambda: bus.connection, bucket=subjects.threads_bucket, timeout=timeout),
+        mailbox_statuses=KvMailboxStatuses(lambda: bus.connection, bucket=subjects.rates_bucket, timeout=timeout),
     )
     await runtime.start_mail(settings, lambda: bus.connection)
     return runtime

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import ssl
+from typing import Annotated
 
 from hostdesk_contracts.base import Status
 from hostdesk_contracts.commands import POST_BODY_MAX_CHARS
+from hostdesk_contracts.runtime.sealing import Sealer
 from hostdesk_contracts.runtime.settings import CommonSettings
-from pydantic import Field, field_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from hostdesk_intake.domain.limits import Quotas
 from hostdesk_intake.domain.mail import MailLimits
@@ -19,7 +22,8 @@ MIB = 1024 * 1024
 
 
 class Settings(CommonSettings):
-    model_config = SettingsConfigDict(env_prefix="INTAKE_", populate_by_name=True)
+    # hide_input_in_errors: a mistyped mailbox key must not be printed whole in the start-up error.
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", populate_by_name=True, hide_input_in_errors=True)
 
     port: int = Field(default=8001, ge=1, le=65_535)
     commit_wait_seconds: float = Field(
@@ -50,6 +54,18 @@ class Settings(CommonSettings):
     smtp_host: str = Field(default="127.0.0.1", description="Where the SMTP listener listens (the MTA forwards to it).")
     smtp_max_bytes: int = Field(
         default=64 * MIB, ge=1024, description="The largest message the SMTP listener takes (552 past it)."
+    )
+    mailbox_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default=(),
+        description="Fernet keys (comma-separated) that seal support mailboxes' passwords; the first seals, any opens "
+        "(hostdesk mailbox-key makes one). Empty: no mailbox can be configured or polled.",
+    )
+    mailbox_polling: bool = Field(default=True, description="Poll the support mailboxes (IMAP, POP3) configured.")
+    mailbox_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="How long a mailbox server may take to answer one command."
+    )
+    mailbox_ca_file: str = Field(
+        default="", description="Authorities (PEM) trusted for mailbox servers' TLS, beside the system's; empty: none."
     )
     mail_per_sender_per_hour: int = Field(
         default=30, ge=1, description="Mails one sender may send a tenant in an hour; the next are screened."
@@ -87,6 +103,23 @@ class Settings(CommonSettings):
     def _valid_labels(cls, labels: dict[str, dict[str, Status]]) -> dict[str, dict[str, Status]]:
         StatusLabels(labels)  # raises ValueError naming what is wrong, so a bad configuration stops start-up
         return labels
+
+    @field_validator("mailbox_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, keys: object) -> object:
+        return tuple(each for each in keys.split(",") if each.strip()) if isinstance(keys, str) else keys
+
+    @field_validator("mailbox_keys")
+    @classmethod
+    def _valid_keys(cls, keys: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        Sealer([each.get_secret_value() for each in keys])  # raises ValueError naming the bad key
+        return keys
+
+    def sealer(self) -> Sealer:
+        return Sealer([each.get_secret_value() for each in self.mailbox_keys])
+
+    def mailbox_tls(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.mailbox_ca_file or None)
 
     def mail_policy(self) -> MailPolicy:
         return MailPolicy(

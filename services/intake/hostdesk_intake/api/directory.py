@@ -34,6 +34,7 @@ from hostdesk_contracts.runtime.auth import scoped_actor
 from hostdesk_contracts.runtime.directory import Directory
 from hostdesk_contracts.runtime.problems import NotFound
 from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep, rate_limited_actor
+from hostdesk_contracts.runtime.sealing import Sealer
 
 from hostdesk_intake.api.answers import (
     PENDING,
@@ -50,6 +51,7 @@ from hostdesk_intake.api.schemas.directory import (
     ApiKeyRequest,
     BulkAccountsRequest,
     ConfigurationBody,
+    MailboxBody,
     StaffBody,
     SupportAddressBody,
     create_key_command,
@@ -131,15 +133,38 @@ SupportAddressPath = Annotated[
 
 @router.put("/support-addresses/{address}", response_model=DirectoryCommitted, responses=DIRECTORY_ANSWERS)
 async def put_support_address(
-    address: SupportAddressPath, payload: SupportAddressBody, envelope: DirectoryEnvelopeDep, bus: BusDep
+    request: Request,
+    address: SupportAddressPath,
+    payload: SupportAddressBody,
+    envelope: DirectoryEnvelopeDep,
+    bus: BusDep,
+    directory: DirectoryDep,
 ) -> JSONResponse:
-    """Receive support mail at ``address`` for an organisation (its MTA forwards it to intake's SMTP listener), in
-    a department when one is named: its supervisors' (and its own account's) to change. An address is its first
-    organisation's for ever: ``retired`` stops its mail, and no other organisation can take it (404, as for a
-    record the caller may not change)."""
+    """Receive support mail at ``address`` for an organisation (its MTA forwards it to intake's SMTP listener, or
+    delivers it to ``mailbox``, which intake polls), in a department when one is named: its supervisors' (and its
+    own account's) to change. An address is its first organisation's for ever: ``retired`` stops its mail, and no
+    other organisation can take it (404, as for a record the caller may not change).
+
+    A mailbox's password is sealed here, before the command is sent; it is never shown again."""
     if not MAIL_ADDRESS_PATTERN.fullmatch(address.strip().lower()):
         raise InvalidField("address", "an e-mail address is local-part@domain, in ASCII, without spaces")
-    return await answer_directory(bus, payload.to_command(envelope, address), envelope=envelope)
+    mailbox = None
+    if payload.mailbox is not None:
+        mailbox = payload.mailbox.record(await _sealed_password(request, directory, address, payload.mailbox))
+    return await answer_directory(bus, payload.to_command(envelope, address, mailbox=mailbox), envelope=envelope)
+
+
+async def _sealed_password(request: Request, directory: Directory, address: str, mailbox: MailboxBody) -> str:
+    """The mailbox's password sealed: the one given, else the one the address's mailbox holds for the same login."""
+    sealer: Sealer = request.app.state.runtime.sealer
+    if not sealer.usable:
+        raise InvalidField("mailbox", "this installation keeps no mailbox passwords: INTAKE_MAILBOX_KEYS is not set")
+    if mailbox.password is not None:
+        return sealer.seal(mailbox.password.get_secret_value())
+    held = await directory.support_address(address)
+    if held is None or held.mailbox is None or not mailbox.same_login(held.mailbox):
+        raise InvalidField("mailbox.password", "a new mailbox, server or user name needs its password")
+    return held.mailbox.password_sealed
 
 
 @router.post("/api-keys", status_code=201, response_model=NewApiKey, responses=DIRECTORY_ANSWERS)

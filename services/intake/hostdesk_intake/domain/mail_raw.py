@@ -184,3 +184,16 @@ def _is_trace(field: bytes) -> bool:
         return True  # the envelope line an mbox store writes above the message
     name = field.partition(b":")[0].strip().lower()
     return name.decode("ascii", "replace") in TRACE_FIELDS or name.startswith(TRACE_PREFIXES)
+
+
+_RETURN_PATH = re.compile(rb"^return-path:[ \t]*<?([^>\r\n]*)>?[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+
+
+def return_path_of(raw: bytes, *, max_bytes: int = 64 * 1024) -> str | None:
+    """The envelope sender a delivery agent wrote atop a message it put in a mailbox (``Return-Path: <a@b>``; ``""``
+    for the null sender of a bounce); ``None`` when the top header block has none."""
+    size = header_block_size(raw, max_bytes=max_bytes)
+    match = _RETURN_PATH.search(raw, 0, size if size is not None else max_bytes)
+    if match is None:
+        return None
+    return match[1].strip().decode("utf-8", "replace")

@@ -31,6 +31,9 @@ from hostdesk_contracts.directory import (
     HostingService,
     Label,
     Language,
+    MailboxProtocol,
+    MailboxRecord,
+    MailboxSecurity,
     PutAccount,
     PutApiKey,
     PutStaff,
@@ -39,8 +42,9 @@ from hostdesk_contracts.directory import (
     StaffRecord,
     StaffRole,
     SupportAddressRecord,
+    default_port,
 )
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from hostdesk_intake.api.schemas.fields import CommandRequest
 from hostdesk_intake.domain.commands import Envelope
@@ -110,15 +114,48 @@ class ConfigurationBody(CommandRequest):
         return envelope.directory(Configure, configuration=configuration)
 
 
+class MailboxBody(CommandRequest):
+    """The mailbox the address's mail is delivered to, for intake to poll. ``password`` is sealed by intake before
+    anything is sent or kept, and never shown again; left out, the mailbox's current one is kept (same protocol,
+    server and user name)."""
+
+    protocol: MailboxProtocol
+    host: Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:\[\]-]+$")]
+    port: int | None = Field(default=None, ge=1, le=65_535, description="The protocol's own port by default.")
+    security: MailboxSecurity = MailboxSecurity.TLS
+    username: Annotated[str, Field(min_length=1, max_length=254)]
+    password: Annotated[SecretStr, Field(min_length=1, max_length=1_000)] | None = None
+    folder: Annotated[str, Field(min_length=1, max_length=200)] = "INBOX"
+    interval_seconds: int = Field(default=60, ge=10, le=3_600)
+
+    def record(self, password_sealed: str) -> MailboxRecord:
+        return MailboxRecord(
+            protocol=self.protocol,
+            host=self.host,
+            port=self.port or default_port(self.protocol, self.security),
+            security=self.security,
+            username=self.username,
+            password_sealed=password_sealed,
+            folder=self.folder,
+            interval_seconds=self.interval_seconds,
+        )
+
+    def same_login(self, held: MailboxRecord) -> bool:
+        """Whether ``held`` logs in where this does, as the same user (so its password may be kept)."""
+        return (self.protocol, self.host.lower(), self.username) == (held.protocol, held.host.lower(), held.username)
+
+
 class SupportAddressBody(CommandRequest):
-    """A support address of an organisation, and the department mail to it lands in."""
+    """A support address of an organisation, the department mail to it lands in, and the mailbox intake polls for
+    it (if its mail is delivered to one rather than forwarded to intake's SMTP listener)."""
 
     organisation_id: DirectoryId
     department: Label | None = None
     retired: bool = False
+    mailbox: MailboxBody | None = None
 
-    def to_command(self, envelope: Envelope, address: str) -> PutSupportAddress:
-        record = SupportAddressRecord(address=address, **self.model_dump())
+    def to_command(self, envelope: Envelope, address: str, *, mailbox: MailboxRecord | None) -> PutSupportAddress:
+        record = SupportAddressRecord(address=address, **self.model_dump(exclude={"mailbox"}), mailbox=mailbox)
         return envelope.directory(PutSupportAddress, support_address=record)
 
 

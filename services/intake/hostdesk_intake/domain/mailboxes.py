@@ -1,0 +1,48 @@
+"""Support mailboxes that intake polls: each one's status, which staff see, and the rule by which one replica at a
+time polls it. Pure rules.
+
+A mailbox's status is also its lease: the replica that wrote it last (``holder``) polls it until it stops writing.
+Another replica takes it over once the status is older than ``stale_after`` its interval (the holder stopped, was
+killed, or lost NATS): two replicas may then both fetch a message at the turn, which costs a fetch and makes one
+post, since what follows a message received is exactly once however often it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from hostdesk_contracts.directory import MailboxProtocol
+from pydantic import AwareDatetime, BaseModel, Field
+
+STALE_INTERVALS = 3  # a status not written for this many intervals ...
+STALE_GRACE = timedelta(seconds=60)  # ... and this long on top is a lease any replica may take over
+BATCH = 100  # messages a session fetches at most before it ends (and its deletions take effect)
+
+
+class MailboxStatus(BaseModel):
+    """What the latest poll of a mailbox did (``error`` is why it failed), and who polls it."""
+
+    address: str
+    protocol: MailboxProtocol
+    holder: str = Field(description="The intake replica that polls it.")
+    polled_at: AwareDatetime = Field(description="When the latest poll started.")
+    succeeded_at: AwareDatetime | None = Field(default=None, description="When a poll last ended well.")
+    error: str | None = Field(default=None, description="Why the latest poll failed; None when it ended well.")
+    received: int = Field(default=0, ge=0, description="Messages stored (and then deleted) by the latest poll.")
+    waiting: int = Field(default=0, ge=0, description="Messages still in the mailbox after the latest poll.")
+    too_large: int = Field(
+        default=0, ge=0, description="Of those, messages over the size limit, left in the mailbox for staff to fetch."
+    )
+
+
+def status_key(address: str) -> str:
+    """The mailbox's key in the rates bucket, beside the counters (an address may hold characters no key may)."""
+    return f"mailbox.{hashlib.sha256(address.strip().lower().encode()).hexdigest()[:40]}"
+
+
+def may_poll(status: MailboxStatus | None, *, me: str, now: datetime, interval_seconds: int) -> bool:
+    """Whether replica ``me`` may poll the mailbox now: nobody polls it, ``me`` does, or its holder went quiet."""
+    if status is None or status.holder == me:
+        return True
+    return now - status.polled_at > STALE_INTERVALS * timedelta(seconds=interval_seconds) + STALE_GRACE

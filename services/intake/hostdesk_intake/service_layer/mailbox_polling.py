@@ -1,0 +1,144 @@
+"""Polling a support mailbox (IMAP or POP3): each message waiting is stored and published like one the SMTP
+listener takes (``MailReceiver.receive``), and deleted from the mailbox only then.
+
+A poll is one session of at most ``BATCH`` messages, oldest first; the deletions take effect when it ends well, and
+the next poll follows at once while messages wait. When storing a message fails (NATS away), the poll ends there:
+the messages stored before it are deleted, it and those after it stay for the next poll. A message over the size
+limit is left in the mailbox (staff fetch it there) and counted in the status. Every poll writes the mailbox's
+status: when it ran, what it received, what waits, and why it failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from hostdesk_contracts.directory import MailboxProtocol, SupportAddressRecord
+from hostdesk_contracts.mail import MailSource
+from hostdesk_contracts.runtime.blobs import BlobsUnavailable
+from hostdesk_contracts.runtime.clock import Clock
+from hostdesk_contracts.runtime.directory import DirectoryUnavailable
+from hostdesk_contracts.runtime.sealing import NoSealingKey, SealBroken, Sealer
+
+from hostdesk_intake.adapters.mail_stream import MailStreamUnavailable
+from hostdesk_intake.adapters.mailbox_status import MailboxStatuses, StatusUnavailable
+from hostdesk_intake.adapters.mailboxes import MailboxClient, MailboxUnavailable
+from hostdesk_intake.domain.mail_raw import return_path_of
+from hostdesk_intake.domain.mailboxes import BATCH, MailboxStatus, may_poll
+from hostdesk_intake.service_layer.mail_receiving import MailReceiver
+
+log = logging.getLogger(__name__)
+
+SOURCES = {MailboxProtocol.IMAP: MailSource.IMAP, MailboxProtocol.POP3: MailSource.POP3}
+
+
+@dataclass(frozen=True)
+class Poll:
+    """What one poll did: ``more`` when messages it could have fetched wait still (poll again at once)."""
+
+    status: MailboxStatus | None  # None: another replica polls this mailbox
+    more: bool = False
+
+
+class MailboxPoller:
+    def __init__(
+        self,
+        *,
+        receiver: MailReceiver,
+        client: MailboxClient,
+        statuses: MailboxStatuses,
+        sealer: Sealer,
+        clock: Clock,
+        instance: str,
+        max_bytes: int,
+        batch: int = BATCH,
+    ) -> None:
+        self._receiver = receiver
+        self._client = client
+        self._statuses = statuses
+        self._sealer = sealer
+        self._clock = clock
+        self._instance = instance
+        self._max_bytes = max_bytes
+        self._batch = batch
+
+    async def poll(self, address: SupportAddressRecord) -> Poll:
+        """Poll the address's mailbox once, unless another replica polls it. Raises ``StatusUnavailable`` when
+        the lease cannot be read or taken (NATS away): nothing was fetched."""
+        mailbox = address.mailbox
+        assert mailbox is not None
+        held, revision = await self._statuses.get(address.address)
+        now = self._clock()
+        if not may_poll(held, me=self._instance, now=now, interval_seconds=mailbox.interval_seconds):
+            return Poll(status=None)
+        status = MailboxStatus(
+            address=address.address,
+            protocol=mailbox.protocol,
+            holder=self._instance,
+            polled_at=now,
+            succeeded_at=held.succeeded_at if held is not None and held.holder == self._instance else None,
+        )
+        taken = await self._statuses.put(status, revision=revision)  # the lease, taken before the fetch
+        if taken is None:
+            return Poll(status=None)  # another replica took it this very moment
+        ended, more = await self._session(address, status)
+        try:
+            await self._statuses.put(ended, revision=taken)
+        except StatusUnavailable:
+            log.warning("the status of mailbox %s could not be written", address.address)
+        return Poll(status=ended, more=more)
+
+    async def _session(self, address: SupportAddressRecord, status: MailboxStatus) -> tuple[MailboxStatus, bool]:
+        mailbox = address.mailbox
+        assert mailbox is not None
+        try:
+            password = self._sealer.open(mailbox.password_sealed)
+        except (NoSealingKey, SealBroken) as error:
+            return status.model_copy(update={"error": f"the password cannot be opened: {error}"}), False
+        try:
+            route = await self._receiver.route(address.address)
+        except DirectoryUnavailable as error:
+            return status.model_copy(update={"error": str(error)}), False
+        if route is None:
+            return status.model_copy(
+                update={"error": "the address takes no mail (retired, or its tree is broken)"}
+            ), False
+        try:
+            session = await self._client.open(mailbox, password)
+        except MailboxUnavailable as error:
+            return status.model_copy(update={"error": f"the mailbox cannot be opened: {error}"}), False
+        received = too_large = 0
+        error_text: str | None = None
+        try:
+            letters = await session.letters()
+            fitting = [each for each in letters if each.size <= self._max_bytes]
+            too_large = len(letters) - len(fitting)
+            for letter in fitting[: self._batch]:
+                raw = await session.fetch(letter)
+                try:
+                    await self._receiver.receive(
+                        raw, routes=[route], source=SOURCES[mailbox.protocol], return_path=return_path_of(raw)
+                    )
+                except (DirectoryUnavailable, BlobsUnavailable, MailStreamUnavailable) as error:
+                    error_text = f"a message could not be stored, and was left in the mailbox: {error}"
+                    break
+                await session.delete(letter)
+                received += 1
+            await session.close()  # the deletions take effect now
+        except MailboxUnavailable as error:
+            await session.abort()
+            # Deletions asked for in a session that broke off never took effect: those messages come again.
+            error_text, received = f"the mailbox broke off: {error}", 0
+            letters = fitting = []
+        if received:
+            log.info("mailbox %s: %d messages received", address.address, received)
+        ended = status.model_copy(
+            update={
+                "error": error_text,
+                "succeeded_at": self._clock() if error_text is None else status.succeeded_at,
+                "received": received,
+                "waiting": len(letters) - received,
+                "too_large": too_large,
+            }
+        )
+        return ended, error_text is None and len(fitting) > received
