@@ -8,7 +8,6 @@ import secrets
 import pytest
 from hostdesk_contracts.directory import MailboxProtocol, MailboxRecord, MailboxSecurity
 from hostdesk_devtools.dovecot import OwnDovecot
-
 from hostdesk_intake.adapters.mailboxes import MailboxUnavailable, NetworkMailboxes
 
 PROTOCOLS = [MailboxProtocol.IMAP, MailboxProtocol.POP3]
@@ -33,14 +32,17 @@ def mailbox_of(dovecot: OwnDovecot, protocol: MailboxProtocol) -> tuple[MailboxR
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_a_session_deletes_what_it_was_told_to_once_it_ends(dovecot: OwnDovecot, protocol: MailboxProtocol) -> None:
+async def test_a_session_deletes_what_it_was_told_to_once_it_ends(
+    dovecot: OwnDovecot, protocol: MailboxProtocol
+) -> None:
     mailbox, password = mailbox_of(dovecot, protocol)
     dovecot.deliver(mailbox.username, message("first"), message("second", "A line.\r\n.\r\n..dots"), message("third"))
     client = NetworkMailboxes(timeout=10)
 
     session = await client.open(mailbox, password)
     letters = await session.letters()
-    assert len(letters) == 3 and all(each.size > 0 for each in letters)
+    assert len(letters) == 3
+    assert all(each.size > 0 for each in letters)
     first, second = await session.fetch(letters[0]), await session.fetch(letters[1])
     assert b"Subject: first" in first
     assert b"A line.\r\n.\r\n..dots" in second  # dot-stuffing undone, lines as they were
@@ -75,7 +77,7 @@ async def test_a_wrong_password_or_no_server_is_a_reason_not_a_crash(protocol: M
     dovecot = OwnDovecot().start()
     try:
         mailbox, _ = mailbox_of(dovecot, protocol)
-        with pytest.raises(MailboxUnavailable, match="(?i)authentication failed"):
+        with pytest.raises(MailboxUnavailable, match=r"(?i)authentication failed"):
             await NetworkMailboxes(timeout=10).open(mailbox, "wrong")
     finally:
         dovecot.remove()
