@@ -17,10 +17,12 @@ import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
 import httpx
+from hostdesk_contracts.runtime.sealing import new_key
 
 from hostdesk_devtools.servers import Server, find_or_start_nats, find_or_start_postgres, wait_for_port, with_database
 from hostdesk_devtools.system import System, SystemConfig
@@ -45,11 +47,11 @@ async def _ensure_database(server_url: str, name: str) -> str:
     return with_database(server_url, name)
 
 
-def _secret(name: str = "jwt-secret") -> str:
+def _secret(name: str = "jwt-secret", make: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> str:
     """A secret of this installation, made the first time and kept in ``.run/<name>``."""
     path = RUN_DIR / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        path.write_text(make(), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
 
@@ -169,6 +171,7 @@ def main() -> None:
             log_dir=RUN_DIR / "logs",
             nats_access=nats.access,
             event_key=_secret("event-key"),
+            mailbox_key=_secret("mailbox-key", new_key),
         )
         system = System(config)
         system.start()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from hostdesk_contracts.runtime.sealing import new_key
 
 from hostdesk_devtools.servers import NatsAccess, port_open
 
@@ -36,6 +37,8 @@ class SystemConfig:
     nats_access: NatsAccess | None = None
     # The key of the relay's signature on events (``HOSTDESK_EVENT_KEY``).
     event_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # The key that seals support mailboxes' passwords (``INTAKE_MAILBOX_KEYS``).
+    mailbox_key: str = field(default_factory=new_key)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -56,6 +59,7 @@ class SystemConfig:
             "NOTIFY_SMTP_HOST": self.smtp_host,
             "NOTIFY_SMTP_PORT": str(self.smtp_port),
             "INTAKE_SMTP_PORT": str(self.mail_port),
+            "INTAKE_MAILBOX_KEYS": self.mailbox_key,
             **self.extra_env,
         }
 

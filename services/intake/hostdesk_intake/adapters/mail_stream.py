@@ -1,9 +1,10 @@
 """The port through which intake publishes support mail received and what became of it, and its NATS adapter: the
 stream ``<ROOT>_MAIL`` (declared by the tickets service, written and read by intake alone).
 
-A message received is published with the id ``<tenant>.<mail id>.received``: the same bytes to the same tenant
-received again within JetStream's duplicate window (an MTA that did not hear the ``250`` and sends again) are one
-message of the stream. Past the window, the mail consumer's commands, whose ids derive from the message's identity,
+A message received is published with the id ``<tenant>.<mail id>.<digest of its recipients>.received``: the same
+bytes to the same tenant and addresses received again within JetStream's duplicate window (an MTA that did not hear
+the ``250`` and sends again, a mailbox fetched again) are one message of the stream; the same bytes delivered to
+two mailboxes are two, each logged with its address, which make one post. Past the window, the mail consumer's commands, whose ids derive from the message's identity,
 make the same post once. An outcome is published under ``<tenant>.<mail id>.<result>.<delivery>``, so that a
 replay is a new entry of the log and a redelivery of the same processing is not.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -183,5 +185,6 @@ def _entry(message: Msg) -> Entry | None:
 
 
 def _received_id(mail: MailReceived, again: str | None) -> str:
-    base = f"{mail.tenant}.{mail.mail_id}.received"
+    recipients = hashlib.sha256("\n".join(mail.recipients).encode()).hexdigest()[:16]
+    base = f"{mail.tenant}.{mail.mail_id}.{recipients}.received"
     return base if again is None else f"{base}.again.{again}"

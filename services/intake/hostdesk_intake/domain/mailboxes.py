@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses
 
 from hostdesk_contracts.directory import MailboxProtocol
 from pydantic import AwareDatetime, BaseModel, Field
@@ -34,6 +37,27 @@ class MailboxStatus(BaseModel):
     too_large: int = Field(
         default=0, ge=0, description="Of those, messages over the size limit, left in the mailbox for staff to fetch."
     )
+
+
+# Where a delivery agent (or the sender) names the address a message was delivered to: the per-ticket reply address
+# (``support+t482913@``) of a mailbox's support address is found there, since the envelope is not in the mailbox.
+RECIPIENT_FIELDS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
+
+
+def recipients_in(raw: bytes, address: str, *, max_bytes: int = 64 * 1024) -> list[str]:
+    """``address``, and each tagged form of it (``support+t482913@example.com`` of ``support@example.com``) the
+    message's headers name as a recipient, lower-cased. The tag only says which ticket a reply is meant for: who
+    may post there is decided by the sender, as for any mail."""
+    local, _, domain = address.lower().rpartition("@")
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:max_bytes])
+    found = [address.lower()]
+    for field in RECIPIENT_FIELDS:
+        values = [str(each) for each in headers.get_all(field, [])]
+        for _, named in getaddresses(values):
+            named_local, at, named_domain = named.strip().lower().rpartition("@")
+            if at and named_domain == domain and named_local.startswith(f"{local}+") and named not in found:
+                found.append(named.strip().lower())
+    return found
 
 
 def status_key(address: str) -> str:

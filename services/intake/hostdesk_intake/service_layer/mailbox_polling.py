@@ -4,12 +4,15 @@ listener takes (``MailReceiver.receive``), and deleted from the mailbox only the
 A poll is one session of at most ``BATCH`` messages, oldest first; the deletions take effect when it ends well, and
 the next poll follows at once while messages wait. When storing a message fails (NATS away), the poll ends there:
 the messages stored before it are deleted, it and those after it stay for the next poll. A message over the size
-limit is left in the mailbox (staff fetch it there) and counted in the status. Every poll writes the mailbox's
+limit is left in the mailbox (staff fetch it there) and counted in the status. The envelope is not in the mailbox:
+a message's recipients are the mailbox's address and the tagged forms of it its headers name (``recipients_in``),
+so a reply to a per-ticket reply address delivered to the mailbox threads as it would through SMTP. Every poll writes the mailbox's
 status: when it ran, what it received, what waits, and why it failed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -24,7 +27,7 @@ from hostdesk_intake.adapters.mail_stream import MailStreamUnavailable
 from hostdesk_intake.adapters.mailbox_status import MailboxStatuses, StatusUnavailable
 from hostdesk_intake.adapters.mailboxes import MailboxClient, MailboxUnavailable
 from hostdesk_intake.domain.mail_raw import return_path_of
-from hostdesk_intake.domain.mailboxes import BATCH, MailboxStatus, may_poll
+from hostdesk_intake.domain.mailboxes import BATCH, MailboxStatus, may_poll, recipients_in
 from hostdesk_intake.service_layer.mail_receiving import MailReceiver
 
 log = logging.getLogger(__name__)
@@ -116,8 +119,9 @@ class MailboxPoller:
             for letter in fitting[: self._batch]:
                 raw = await session.fetch(letter)
                 try:
+                    routes = [dataclasses.replace(route, address=each) for each in recipients_in(raw, route.address)]
                     await self._receiver.receive(
-                        raw, routes=[route], source=SOURCES[mailbox.protocol], return_path=return_path_of(raw)
+                        raw, routes=routes, source=SOURCES[mailbox.protocol], return_path=return_path_of(raw)
                     )
                 except (DirectoryUnavailable, BlobsUnavailable, MailStreamUnavailable) as error:
                     error_text = f"a message could not be stored, and was left in the mailbox: {error}"
