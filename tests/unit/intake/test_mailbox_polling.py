@@ -19,13 +19,13 @@ from hostdesk_contracts.mail import MailSource
 from hostdesk_contracts.runtime.blobs import MemoryBlobStore
 from hostdesk_contracts.runtime.directory import MemoryDirectory
 from hostdesk_contracts.runtime.sealing import Sealer, new_key
-
 from hostdesk_intake.adapters.mail_stream import MemoryMailStream
 from hostdesk_intake.adapters.mailbox_status import MemoryMailboxStatuses
 from hostdesk_intake.adapters.mailboxes import Letter, MailboxUnavailable
 from hostdesk_intake.domain.mailboxes import MailboxStatus
 from hostdesk_intake.service_layer.mail_receiving import MailReceiver
 from hostdesk_intake.service_layer.mailbox_polling import MailboxPoller
+
 from tests.unit.intake.builders import NOW
 
 KEY = new_key()

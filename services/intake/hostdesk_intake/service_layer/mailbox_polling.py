@@ -6,8 +6,8 @@ the next poll follows at once while messages wait. When storing a message fails 
 the messages stored before it are deleted, it and those after it stay for the next poll. A message over the size
 limit is left in the mailbox (staff fetch it there) and counted in the status. The envelope is not in the mailbox:
 a message's recipients are the mailbox's address and the tagged forms of it its headers name (``recipients_in``),
-so a reply to a per-ticket reply address delivered to the mailbox threads as it would through SMTP. Every poll writes the mailbox's
-status: when it ran, what it received, what waits, and why it failed.
+so a reply to a per-ticket reply address delivered to the mailbox threads as it would through SMTP. Every poll
+writes the mailbox's status: when it ran, what it received, what waits, and why it failed.
 """
 
 from __future__ import annotations
