@@ -3,10 +3,11 @@ stream ``<ROOT>_MAIL`` (declared by the tickets service, written and read by int
 
 A message received is published with the id ``<tenant>.<mail id>.<digest of its recipients>.received``: the same
 bytes to the same tenant and addresses received again within JetStream's duplicate window (an MTA that did not hear
-the ``250`` and sends again, a mailbox fetched again) are one message of the stream; the same bytes delivered to
-two mailboxes are two, each logged with its address, which make one post. Past the window, the mail consumer's
-commands, whose ids derive from the message's identity, make the same post once. An outcome is published under ``<tenant>.<mail id>.<result>.<delivery>``, so that a
-replay is a new entry of the log and a redelivery of the same processing is not.
+the ``250`` and sends again, a mailbox fetched again) are one message of the stream; the same bytes delivered to two
+mailboxes are two, each logged with its address, which make one post. Past the window, the mail consumer's commands,
+whose ids derive from the message's identity, make the same post once. An outcome is published under
+``<tenant>.<mail id>.<result>.<delivery>``, so that a replay is a new entry of the log and a redelivery of the same
+processing is not.
 """
 
 from __future__ import annotations
