@@ -121,6 +121,9 @@ class OwnDovecot:
         written.chmod(0o644)
         written.replace(self.users_dir / username)
 
+    def password_of(self, username: str) -> str:
+        return self._users[username]
+
     def start(self) -> OwnDovecot:
         (self.root / "run").mkdir(exist_ok=True)
         mail = self.root / "mail"

@@ -32,6 +32,7 @@ from hostdesk_devtools.bench.lag import LagResult, LagSampler, MailClock
 from hostdesk_devtools.bench.limits import RawLimits, jetstream_publishes, postgres_inserts, trivial_endpoint
 from hostdesk_devtools.bench.mail_in import mail_ingest
 from hostdesk_devtools.bench.mail_out import mail_out
+from hostdesk_devtools.bench.mailboxes import mailbox_polling
 from hostdesk_devtools.bench.memory import PeakMemory
 from hostdesk_devtools.bench.options import Options, describe, parse_options
 from hostdesk_devtools.bench.phases import Phase, Settled, load_phase, quiesce
@@ -39,6 +40,7 @@ from hostdesk_devtools.bench.rebuild import rebuild_read_model
 from hostdesk_devtools.bench.report import TARGET_RATE_FOR_LATENCY, Results, dumps, table
 from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage, operator, start_intakes
 from hostdesk_devtools.bench.traffic import (
+    MAILBOX_ADDRESS,
     SUPPORT_ADDRESS,
     TENANT,
     bench_callers,
@@ -222,6 +224,22 @@ class Bench:
             connections=options.mail_connections,
             wait=options.settle_within,
             log=stage.config.log_dir / "bare-smtp.log",
+        )
+        await self.settle()
+        self.step("support mail polled: a bare IMAP client, then intake's poller to query")
+
+        def give_mailbox(url: str, password_file: Path) -> None:
+            arguments = ["--mailbox", url, "--password-file", str(password_file), "--interval", "10"]
+            operator(stage, "support-addresses", "put", MAILBOX_ADDRESS, "--organisation", TENANT, *arguments)
+
+        results.mailboxes = await mailbox_polling(
+            stamp=stage.stamp,
+            database_url=stage.database_url,
+            tenant=TENANT,
+            address=MAILBOX_ADDRESS,
+            count=options.mails,
+            wait=options.settle_within,
+            give_mailbox=give_mailbox,
         )
         await self.settle()
         self.step("mail out: the SMTP sink's own rate, then replies mailed by notify")

@@ -16,6 +16,7 @@ from hostdesk_devtools.bench.lag import NOTIFICATION_WAIT_SECONDS, PROJECTION_WA
 from hostdesk_devtools.bench.limits import RawLimits
 from hostdesk_devtools.bench.mail_in import MailIngest
 from hostdesk_devtools.bench.mail_out import MailOut
+from hostdesk_devtools.bench.mailboxes import MailboxPolling
 from hostdesk_devtools.bench.phases import Phase
 from hostdesk_devtools.bench.rebuild import Rebuild
 from hostdesk_devtools.bench.stats import Limit, LoadSummary, Quantiles, judge, summarize
@@ -39,6 +40,7 @@ class Results:
     lag: LagResult | None = None
     rebuild: Rebuild | None = None
     mail_in: MailIngest | None = None
+    mailboxes: MailboxPolling | None = None
     files: FileTransfers | None = None
     mail_out: MailOut | None = None
     memory_mb: dict[str, float] = field(default_factory=dict)
@@ -184,6 +186,23 @@ def _lag_rows(lag: LagResult) -> list[Row]:
     ]
 
 
+def _mailbox_rows(polling: MailboxPolling) -> list[Row]:
+    return [
+        Row(
+            "IMAP: bare imaplib client, fetch and delete, 1 session (the server's and a client's ceiling)",
+            _rate(polling.bare_rate),
+            note=f"{polling.count:,} messages from Dovecot",
+        ),
+        Row(
+            "Support mail polled by intake over IMAP, mailbox given to last ticket in query (per second)",
+            _rate(polling.intake_rate),
+            limit=f"bare IMAP {_rate(polling.bare_rate)}",
+            ratio=f"{polling.intake_rate / polling.bare_rate:.1%}" if polling.bare_rate else "",
+            note=f"{polling.visible:,} of {polling.count:,} in query; {polling.left} left in the mailbox",
+        ),
+    ]
+
+
 def _mail_in_rows(mail: MailIngest) -> list[Row]:
     bare, intake = mail.bare, mail.intake
     ratio = f"{intake.rate / bare.rate:.1%}" if bare.rate else ""
@@ -290,6 +309,8 @@ def rows(results: Results) -> list[Row]:
         table.extend(_lag_rows(results.lag))
     if results.mail_in is not None:
         table.extend(_mail_in_rows(results.mail_in))
+    if results.mailboxes is not None:
+        table.extend(_mailbox_rows(results.mailboxes))
     if results.mail_out is not None:
         table.extend(_mail_out_rows(results.mail_out))
     if results.files is not None:
@@ -364,6 +385,13 @@ def to_json(results: Results) -> dict[str, Any]:
             "samples": [asdict(sample) for sample in lag.samples],
         },
         "mail_in": None if results.mail_in is None else _mail_in_json(results.mail_in),
+        "mailboxes": None
+        if results.mailboxes is None
+        else {
+            **asdict(results.mailboxes),
+            "bare_per_second": results.mailboxes.bare_rate,
+            "intake_per_second": results.mailboxes.intake_rate,
+        },
         "mail_out": None
         if results.mail_out is None
         else {

@@ -137,6 +137,7 @@ def operator(stage: Stage, *arguments: str) -> None:
         "HOSTDESK_TENANT": TENANT,
         "HOSTDESK_JWT_SECRET": stage.secret,
         "HOSTDESK_DATABASE_URL": stage.database_url,
+        "INTAKE_MAILBOX_KEYS": stage.config.mailbox_key,  # the installation's, as intake has it
     }
     subprocess.run(
         [sys.executable, "-m", "hostdesk_cli", *arguments], env=environment, check=True, stdout=subprocess.DEVNULL

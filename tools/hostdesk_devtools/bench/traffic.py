@@ -14,6 +14,7 @@ from hostdesk_devtools.bench.wrk import Request
 
 TENANT = "bench"
 SUPPORT_ADDRESS = f"support@{TENANT}.example"  # where the support mail phase writes to
+MAILBOX_ADDRESS = f"mailbox@{TENANT}.example"  # the support address whose mailbox the polling phase fills
 CUSTOMER_ACCOUNTS = 300  # intake limits the rate per account: the load is spread over many
 STAFF_ACCOUNTS = 8
 TOKEN_TTL_SECONDS = 3600
