@@ -7,6 +7,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from hostdesk_contracts.commands import ImportTicket
 from hostdesk_contracts.directory import AnyDirectoryCommand, Record
 from hostdesk_contracts.outcomes import CommandOutcome
 
@@ -27,8 +28,9 @@ class Directory(Protocol):
         """Every record of one kind in the bucket (of every tenant of the installation)."""
         ...
 
-    async def send(self, command: AnyDirectoryCommand) -> CommandOutcome | None:
-        """Send ``command`` and wait for its outcome: None when none came in time (it may still be applied)."""
+    async def send(self, command: AnyDirectoryCommand | ImportTicket) -> CommandOutcome | None:
+        """Send ``command`` (a directory command, or an import of a ticket) and wait for its outcome: None when none
+        came in time (it may still be applied)."""
         ...
 
 

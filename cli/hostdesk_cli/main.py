@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 from hostdesk_contracts.runtime.settings import LOCAL_DATABASE_URL, LOCAL_NATS_URL
 
-from hostdesk_cli import accounts, api_keys, departments, operations, staff, support_addresses
+from hostdesk_cli import accounts, api_keys, departments, imports, operations, staff, support_addresses
 from hostdesk_cli.connection import (
     DATABASE_URL_ENV,
     DEFAULT_WAIT_SECONDS,
@@ -32,6 +32,7 @@ app.add_typer(staff.app, name="staff")
 app.add_typer(departments.app, name="departments")
 app.add_typer(api_keys.app, name="api-keys")
 app.add_typer(support_addresses.app, name="support-addresses")
+app.add_typer(imports.app, name="import")
 operations.register(app)
 
 

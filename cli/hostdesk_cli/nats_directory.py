@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import nats
+from hostdesk_contracts.commands import ImportTicket
 from hostdesk_contracts.directory import AnyDirectoryCommand, Record
 from hostdesk_contracts.outcomes import CommandOutcome
 from hostdesk_contracts.runtime.nats import without_password
@@ -76,7 +77,7 @@ class NatsDirectory:
             raise Unreachable(f"the directory bucket cannot be read ({type(error).__name__})") from error
         return found
 
-    async def send(self, command: AnyDirectoryCommand) -> CommandOutcome | None:
+    async def send(self, command: AnyDirectoryCommand | ImportTicket) -> CommandOutcome | None:
         answer = asyncio.get_running_loop().create_future()
         self._answers[command.command_id] = answer
         try:
@@ -85,12 +86,10 @@ class NatsDirectory:
         finally:
             del self._answers[command.command_id]
 
-    async def _publish(self, command: AnyDirectoryCommand) -> None:
+    async def _publish(self, command: AnyDirectoryCommand | ImportTicket) -> None:
         headers = {MSG_ID: command.command_id, REPLY_TO: self._subjects.outcome(self._inbox, command.command_id)}
         try:
-            await self._js.publish(
-                self._subjects.directory_command(command), command.model_dump_json().encode(), headers=headers
-            )
+            await self._js.publish(self._subjects.command(command), command.model_dump_json().encode(), headers=headers)
         except (NatsError, TimeoutError) as error:
             raise Unreachable(f"JetStream did not take the command ({type(error).__name__})") from error
 

@@ -12,7 +12,7 @@ from uuid import UUID, uuid5
 from pydantic import AwareDatetime, Field, TypeAdapter
 
 from hostdesk_contracts.attachments import Attachments
-from hostdesk_contracts.base import Actor, Assignee, Channel, Contract, Priority, Rating, Status, Visibility
+from hostdesk_contracts.base import Actor, Assignee, Channel, Contract, Priority, Rating, Side, Status, Visibility
 from hostdesk_contracts.directory import DirectoryId
 
 # Ticket ids of opened tickets derive from the command id, so a command delivered twice names one ticket.
@@ -147,6 +147,83 @@ class AutoCloseTicket(CommandBase):
     reason: Reason
 
 
+class ImportSource(Contract):
+    """Where an imported ticket comes from: the previous helpdesk (``whmcs``, ``osticket``, ``zammad``...) and the
+    ticket's id there. A tenant imports a ticket of a source once: importing it again names the same ticket."""
+
+    system: Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    ticket_id: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ImportedPost(Contract):
+    """A post of an imported ticket, as the previous helpdesk holds it: when, by whom, on which side."""
+
+    posted_at: AwareDatetime
+    side: Side = Field(description="requester: the customer's side; handler: the support team's.")
+    author_id: DirectoryId | None = Field(
+        default=None,
+        description="The author's id in the directory, if known; else the requester (its side) or the handling "
+        "organisation (the support team's side), named ``author_name``.",
+    )
+    author_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    body: Body
+    visibility: Visibility = Visibility.PUBLIC
+
+
+IMPORTED_POSTS_MAX = 500  # a ticket's bound (the tickets service refuses more posts)
+MESSAGE_IDS_MAX = 1_000
+MessageId = Annotated[str, Field(min_length=3, max_length=998, pattern=r"^<?[^<>\s]+@[^<>\s]+>?$")]
+
+
+class ImportTicket(CommandBase):
+    """A ticket of the previous helpdesk, with its number, requester, posts (their own dates and authors) and
+    status, and the Message-IDs of the mail already sent about it (so a reply to one threads into it). Recorded as
+    one event saying it was imported, from where; nobody is mailed. ``ticket_id`` derives from the tenant and the
+    source (``imported_ticket_id_for``)."""
+
+    type: Literal["ticket.import.v1"] = "ticket.import.v1"
+    source: ImportSource
+    number: int | None = Field(
+        default=None, ge=1, le=999_999_999_999, description="Kept when free; None: the ticket takes a new one."
+    )
+    subject: Subject
+    requester_id: DirectoryId = Field(description="The account that asked, in the directory already.")
+    handling_organisation_id: DirectoryId | None = None
+    department: Name | None = None
+    category: Name | None = None
+    priority: Priority = Priority.NORMAL
+    channel: Channel = Channel.EMAIL
+    cc: tuple[EmailAddress, ...] = Field(default=(), max_length=CC_MAX_BY_HANDLER)
+    tags: tuple[Tag, ...] = Field(default=(), max_length=20)
+    status: Status = Status.OPEN
+    posts: tuple[ImportedPost, ...] = Field(min_length=1, max_length=IMPORTED_POSTS_MAX)
+    message_ids: tuple[MessageId, ...] = Field(default=(), max_length=MESSAGE_IDS_MAX)
+
+    def as_open(self) -> OpenTicket:
+        """The open this import is, as the directory judges it: its requester, organisation and names."""
+        return OpenTicket(
+            command_id=self.command_id,
+            ticket_id=self.ticket_id,
+            actor=self.actor,
+            issued_at=self.issued_at,
+            subject=self.subject,
+            body=self.posts[0].body,
+            priority=self.priority,
+            department=self.department,
+            category=self.category,
+            channel=self.channel,
+            cc=self.cc,
+            tags=self.tags,
+            handling_organisation_id=self.handling_organisation_id,
+            requester_id=self.requester_id,
+        )
+
+
+def imported_ticket_id_for(tenant: str, source: ImportSource) -> UUID:
+    """The id of the ticket an import of ``source`` makes in ``tenant``: one ticket however often it is imported."""
+    return uuid5(TICKET_ID_NAMESPACE, f"import:{tenant}:{source.system.lower()}:{source.ticket_id}")
+
+
 AnyCommand = (
     OpenTicket
     | PostReply
@@ -158,6 +235,7 @@ AnyCommand = (
     | ArchiveTicket
     | MergeTicket
     | AutoCloseTicket
+    | ImportTicket
 )
 COMMAND_TYPES: tuple[type[CommandBase], ...] = (
     OpenTicket,
@@ -170,6 +248,7 @@ COMMAND_TYPES: tuple[type[CommandBase], ...] = (
     ArchiveTicket,
     MergeTicket,
     AutoCloseTicket,
+    ImportTicket,
 )
 Command = Annotated[AnyCommand, Field(discriminator="type")]
 COMMAND_ADAPTER: TypeAdapter[AnyCommand] = TypeAdapter(Command)

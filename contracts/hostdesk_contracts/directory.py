@@ -109,6 +109,7 @@ class Scope(StrEnum):
 
     TICKETS_READ = "tickets:read"  # billing, CRM: read tickets
     TICKETS_WRITE = "tickets:write"  # monitoring, the control panel: open tickets and post to them
+    TICKETS_IMPORT = "tickets:import"  # a move from the previous helpdesk: import its tickets with their history
     DIRECTORY_READ = "directory:read"
     DIRECTORY_WRITE = "directory:write"  # the control panel: keep its accounts in step
 

@@ -178,6 +178,36 @@ class PostsMerged(TicketEvent):
     posts: tuple[MergedPost, ...]
 
 
+class ImportedFrom(Contract):
+    system: str = Field(description="The previous helpdesk (whmcs, osticket, zammad...).")
+    ticket_id: str = Field(description="The ticket's id there.")
+
+
+class TicketImported(TicketEvent):
+    """A ticket brought from the previous helpdesk, whole: its number, requester, posts (each at its own time, by
+    its own author) and status as they were there. The event's own ``occurred_at`` is when it was imported;
+    ``opened_at`` and each post's ``occurred_at`` are the history it brings. Nobody is mailed for it."""
+
+    type: Literal["ticket.imported.v1"] = "ticket.imported.v1"
+    source: ImportedFrom
+    number: int
+    subject: str
+    requester: Actor
+    status: Status
+    priority: Priority
+    department: str | None = None
+    category: str | None = None
+    channel: Channel
+    cc: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    handling_organisation_id: str | None = None
+    opened_at: AwareDatetime = Field(description="When it was opened in the previous helpdesk.")
+    posts: tuple[MergedPost, ...] = Field(description="Every post, oldest first; the first opened the ticket.")
+    message_ids: tuple[str, ...] = Field(
+        default=(), description="Message-IDs of the mail already sent about it, without brackets."
+    )
+
+
 AnyEvent = (
     TicketOpened
     | ReplyPosted
@@ -194,6 +224,7 @@ AnyEvent = (
     | TicketArchived
     | TicketMerged
     | PostsMerged
+    | TicketImported
 )
 AnyTicketEvent = Annotated[AnyEvent, Field(discriminator="type")]
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyTicketEvent)
@@ -213,6 +244,7 @@ EVENT_TYPES: tuple[type[TicketEvent], ...] = (
     TicketArchived,
     TicketMerged,
     PostsMerged,
+    TicketImported,
 )
 
 

@@ -20,6 +20,7 @@ Ticket id and version travel in headers, not in subjects, to keep subject cardin
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -67,6 +68,13 @@ def thread_number_key(tenant: str, number: int) -> str:
 def thread_merged_key(tenant: str, ticket_id: UUID) -> str:
     """The threads bucket's key of a merged ticket: the ticket it went into."""
     return f"{tenant}.merged.{ticket_id.hex}"
+
+
+def thread_message_key(tenant: str, message_id: str) -> str:
+    """The threads bucket's key of a Message-ID (without brackets) of mail sent about an imported ticket: that
+    ticket, so that a reply to the previous helpdesk's mail lands in it."""
+    digest = hashlib.sha256(message_id.strip().strip("<>").encode("utf-8", "surrogateescape")).hexdigest()[:40]
+    return f"{tenant}.message.{digest}"
 
 
 def thread_ticket_number_key(tenant: str, ticket_id: UUID) -> str:

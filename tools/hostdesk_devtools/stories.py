@@ -15,6 +15,7 @@ from hostdesk_contracts.events import (
     CategoryChanged,
     CcChanged,
     DepartmentChanged,
+    ImportedFrom,
     MergedPost,
     PostsMerged,
     PriorityChanged,
@@ -24,6 +25,7 @@ from hostdesk_contracts.events import (
     TicketArchived,
     TicketAssigned,
     TicketClosed,
+    TicketImported,
     TicketMerged,
     TicketOpened,
     TicketRated,
@@ -141,6 +143,46 @@ class TicketStory:
         self._posted(event, Visibility.PUBLIC)
         return event
 
+    def imported(self, by: Actor, *, agent: Actor, system: str = "whmcs", source_id: str = "T-1001") -> TicketImported:
+        """The ticket brought from the previous helpdesk, its two posts a month before ``start``, answered there."""
+        then = self.start - timedelta(days=30)
+        posts = (
+            MergedPost(
+                post_id=f"post-{uuid.uuid4().hex[:8]}",
+                occurred_at=then,
+                actor=self.requester,
+                side=Side.REQUESTER,
+                body="My mail bounces since the move.",
+                visibility=Visibility.PUBLIC,
+            ),
+            MergedPost(
+                post_id=f"post-{uuid.uuid4().hex[:8]}",
+                occurred_at=then + timedelta(hours=3),
+                actor=agent,
+                side=Side.HANDLER,
+                body="The SPF record is fixed.",
+                visibility=Visibility.PUBLIC,
+            ),
+        )
+        self.status = Status.ANSWERED
+        event = TicketImported(
+            **self._envelope(by),
+            source=ImportedFrom(system=system, ticket_id=source_id),
+            number=self.number,
+            subject=self.subject,
+            requester=self.requester,
+            status=self.status,
+            priority=self.priority,
+            department=self.department,
+            channel=Channel.EMAIL,
+            cc=self.cc,
+            opened_at=then,
+            posts=posts,
+            message_ids=(f"{source_id}-1@old-helpdesk.example",),
+        )
+        self.posts.extend(posts)
+        return event
+
     def reply(
         self, by: Actor, body: str = "Looking into it.", *, visibility: Visibility = Visibility.PUBLIC
     ) -> ReplyPosted:
@@ -235,7 +277,8 @@ class Lifecycle:
     agent: Actor
     target: TicketStory
     source: TicketStory  # merged into ``target``; its posts fall between the target's own
-    events: tuple[AnyEvent, ...]  # both tickets' events, in an order the relay may publish them
+    imported: TicketStory  # brought from the previous helpdesk, then answered by its requester
+    events: tuple[AnyEvent, ...]  # the tickets' events, in an order the relay may publish them
 
 
 def every_kind_of_event(tenant: str) -> Lifecycle:
@@ -271,4 +314,7 @@ def every_kind_of_event(tenant: str) -> Lifecycle:
         target.assign(agent, None),
         target.close(system, "No answer from the requester for 7 days.", automatic=True),
     ]
-    return Lifecycle(requester, agent, target, source, (*before_merge, *after_merge))
+    supervisor = account(tenant, Role.SUPERVISOR, name="Sam")
+    imported = TicketStory(requester, subject="Mail bounces", start=target.start + timedelta(seconds=30))
+    brought: list[AnyEvent] = [imported.imported(supervisor, agent=agent), imported.reply(requester, "Works now.")]
+    return Lifecycle(requester, agent, target, source, imported, (*before_merge, *after_merge, *brought))

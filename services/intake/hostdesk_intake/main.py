@@ -13,6 +13,7 @@ from hostdesk_intake.api.alerts import router as alerts_router
 from hostdesk_intake.api.attachments import UPLOADS_PATH
 from hostdesk_intake.api.attachments import router as attachments_router
 from hostdesk_intake.api.directory import router as directory_router
+from hostdesk_intake.api.imports import router as imports_router
 from hostdesk_intake.api.mail import router as mail_router
 from hostdesk_intake.api.routes import router
 from hostdesk_intake.runtime import Runtime, start
@@ -50,6 +51,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(directory_router)
     app.include_router(mail_router)
     app.include_router(alerts_router)
+    app.include_router(imports_router)
     return app
 
 

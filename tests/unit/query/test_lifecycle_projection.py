@@ -39,7 +39,30 @@ def test_each_kind_of_event_of_a_lifecycle_applies_in_turn() -> None:
     assert {ticket.ticket_id: ticket.version for ticket in plan.created} == {
         lifecycle.target.ticket_id: lifecycle.target.version,
         lifecycle.source.ticket_id: lifecycle.source.version,
+        lifecycle.imported.ticket_id: lifecycle.imported.version,
     }
+
+
+def test_an_imported_ticket_keeps_its_dates_posts_and_status_and_says_it_was_imported() -> None:
+    story = TicketStory(CUSTOMER, subject="Mail bounces")
+    imported = story.imported(account(TENANT, Role.SUPERVISOR), agent=AGENT)
+
+    ticket, entries = project(imported, story.reply(CUSTOMER, "Works now."))
+
+    assert ticket.created_at == imported.opened_at
+    assert ticket.created_at < imported.occurred_at
+    assert (ticket.status, ticket.number, ticket.archived) == (Status.ANSWERED, story.number, False)
+    assert ticket.last_post_at == entries[-1].occurred_at  # the reply here, after the history
+    kinds = [(entry.kind, entry.part) for entry in entries]
+    assert kinds[:3] == [(EntryKind.IMPORTED, 0), (EntryKind.IMPORTED_POST, 1), (EntryKind.IMPORTED_POST, 2)]
+    assert (entries[0].from_value, entries[0].to_value, entries[0].occurred_at) == (
+        "whmcs",
+        "T-1001",
+        imported.occurred_at,
+    )
+    assert [(entry.occurred_at, entry.actor_id, entry.body) for entry in entries[1:3]] == [
+        (post.occurred_at, post.actor.account_id, post.body) for post in imported.posts
+    ]
 
 
 def test_an_opened_ticket_has_its_category_and_tags_and_is_not_archived() -> None:

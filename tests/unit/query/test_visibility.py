@@ -129,7 +129,18 @@ def test_the_requesting_side_reads_every_other_change_as_a_system_entry() -> Non
 
     shown = {entry.kind for entry in entries if shows(Side.REQUESTER, entry)}
 
-    assert shown == set(EntryKind) - {EntryKind.ASSIGNED, EntryKind.TAGS_CHANGED, EntryKind.MERGED}
+    imported = {EntryKind.IMPORTED, EntryKind.IMPORTED_POST}  # another ticket's (``lifecycle.imported``)
+    assert shown == set(EntryKind) - {EntryKind.ASSIGNED, EntryKind.TAGS_CHANGED, EntryKind.MERGED} - imported
+
+
+def test_the_requesting_side_reads_that_its_ticket_was_imported_and_its_public_posts() -> None:
+    lifecycle = every_kind_of_event(TENANT)
+    plan = plan_batch({}, [change_of(event) for event in lifecycle.events])
+    entries = [entry for entry in plan.entries if entry.ticket_id == lifecycle.imported.ticket_id]
+
+    shown = [entry.kind for entry in entries if shows(Side.REQUESTER, entry)]
+
+    assert shown == [EntryKind.IMPORTED, EntryKind.IMPORTED_POST, EntryKind.IMPORTED_POST, EntryKind.POST]
 
 
 def test_the_handling_side_reads_every_entry() -> None:

@@ -1,6 +1,7 @@
 """The port through which intake finds the ticket a number names, for mail that names it (``[#482913]``,
 ``support+t482913@``), and its NATS adapter: the key-value bucket ``<ROOT>_THREADS``, which the tickets service
-keeps (key ``<tenant>.<number>``, the ticket's id; a ticket merged into another names the one it went into)."""
+keeps (key ``<tenant>.<number>``, the ticket's id; a ticket merged into another names the one it went into; key
+``<tenant>.message.<digest>``, the imported ticket a Message-ID of the previous helpdesk's mail was about)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from typing import Protocol
 from uuid import UUID
 
-from hostdesk_contracts.subjects import thread_merged_key, thread_number_key
+from hostdesk_contracts.subjects import thread_merged_key, thread_message_key, thread_number_key
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError
@@ -31,17 +32,26 @@ class Threads(Protocol):
         """The ticket ``ticket_id`` was merged into, ``None`` when it was not. Raises ``ThreadsUnavailable``."""
         ...
 
+    async def ticket_of_message(self, tenant: str, message_id: str) -> UUID | None:
+        """The imported ticket the previous helpdesk's mail ``message_id`` was about, ``None`` when there is none.
+        Raises ``ThreadsUnavailable``."""
+        ...
+
 
 class MemoryThreads:
     def __init__(self) -> None:
         self.tickets: dict[tuple[str, int], UUID] = {}
         self.merges: dict[tuple[str, UUID], UUID] = {}
+        self.messages: dict[tuple[str, str], UUID] = {}
 
     async def ticket_of(self, tenant: str, number: int) -> UUID | None:
         return self.tickets.get((tenant, number))
 
     async def merged_into(self, tenant: str, ticket_id: UUID) -> UUID | None:
         return self.merges.get((tenant, ticket_id))
+
+    async def ticket_of_message(self, tenant: str, message_id: str) -> UUID | None:
+        return self.messages.get((tenant, message_id.strip("<>")))
 
 
 class KvThreads:
@@ -58,6 +68,9 @@ class KvThreads:
 
     async def merged_into(self, tenant: str, ticket_id: UUID) -> UUID | None:
         return await self._ticket_under(thread_merged_key(tenant, ticket_id))
+
+    async def ticket_of_message(self, tenant: str, message_id: str) -> UUID | None:
+        return await self._ticket_under(thread_message_key(tenant, message_id))
 
     async def _ticket_under(self, key: str) -> UUID | None:
         try:

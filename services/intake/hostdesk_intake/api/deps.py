@@ -74,6 +74,10 @@ async def directory_writer(request: Request, credentials: BearerDep) -> Caller:
     return await _authorised(request, credentials, Scope.DIRECTORY_WRITE)
 
 
+async def tickets_importer(request: Request, credentials: BearerDep) -> Caller:
+    return await _authorised(request, credentials, Scope.TICKETS_IMPORT)
+
+
 TicketsWriterDep = Annotated[Caller, Depends(tickets_writer)]
 
 
@@ -163,7 +167,15 @@ def expected_version(if_match: str | None) -> int | None:
     return int(if_match.removeprefix("W/").strip('"'))
 
 
+async def import_envelope(
+    request: Request, caller: Annotated[Caller, Depends(tickets_importer)], idempotency_key: IdempotencyKey = None
+) -> Envelope:
+    """The envelope of an import (the caller with ``tickets:import``)."""
+    return await _envelope_of(request, caller.actor, idempotency_key)
+
+
 EnvelopeDep = Annotated[Envelope, Depends(envelope)]
+ImportEnvelopeDep = Annotated[Envelope, Depends(import_envelope)]
 TicketEnvelopeDep = Annotated[Envelope, Depends(ticket_envelope)]
 DirectoryEnvelopeDep = Annotated[Envelope, Depends(directory_envelope)]
 

@@ -68,6 +68,7 @@ log = logging.getLogger(__name__)
 
 SUBJECT_MAX = 200
 MAX_MERGES_FOLLOWED = 5
+MESSAGE_IDS_LOOKED_UP = 10  # of a reply's In-Reply-To and References, those looked up among imported tickets' mail
 GUEST_VISIBLE_SECONDS = 5.0  # how long a new guest account is waited for in the directory before its ticket
 
 
@@ -234,7 +235,13 @@ class MailProcessor:
         for number in dict.fromkeys(number for number in tagged if number is not None):
             if (ticket_id := await self._threads.ticket_of(tenant, number)) is not None:
                 tickets.append(ticket_id)
-        tickets += thread_ticket_ids((*mail.in_reply_to, *mail.references))
+        own = thread_ticket_ids((*mail.in_reply_to, *mail.references))
+        tickets += own
+        if not own:  # no mail of ours: perhaps the previous helpdesk's, about a ticket imported since
+            named = dict.fromkeys((*mail.in_reply_to, *reversed(mail.references)))  # the mail replied to first
+            for message_id in list(named)[:MESSAGE_IDS_LOOKED_UP]:
+                if (ticket_id := await self._threads.ticket_of_message(tenant, message_id)) is not None:
+                    tickets.append(ticket_id)
         for number in ticket_numbers_in(mail.subject):
             if (ticket_id := await self._threads.ticket_of(tenant, number)) is not None:
                 tickets.append(ticket_id)

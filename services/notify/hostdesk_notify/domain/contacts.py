@@ -8,7 +8,14 @@ from uuid import UUID
 
 from hostdesk_contracts.access import Reach
 from hostdesk_contracts.base import Side
-from hostdesk_contracts.events import CcChanged, DepartmentChanged, TicketAssigned, TicketEvent, TicketOpened
+from hostdesk_contracts.events import (
+    CcChanged,
+    DepartmentChanged,
+    TicketAssigned,
+    TicketEvent,
+    TicketImported,
+    TicketOpened,
+)
 from hostdesk_contracts.runtime.text import storable, storable_all, storable_or_none
 
 
@@ -46,8 +53,8 @@ def step_for(known: TicketContact | None, event: TicketEvent) -> Step:
     """Each event is handled at its ticket's next version, so that a mail goes to the recipients the ticket
     has at the time of its event, however JetStream orders redeliveries or replicas share the stream."""
     if known is None:
-        return Step.APPLY if isinstance(event, TicketOpened) else Step.EARLY
-    if isinstance(event, TicketOpened):
+        return Step.APPLY if isinstance(event, TicketOpened | TicketImported) else Step.EARLY
+    if isinstance(event, TicketOpened | TicketImported):
         return Step.ALREADY_APPLIED
     if known.version is None or event.version == known.version + 1:
         return Step.APPLY
@@ -56,8 +63,8 @@ def step_for(known: TicketContact | None, event: TicketEvent) -> Step:
 
 def contact_after(known: TicketContact | None, event: TicketEvent) -> TicketContact:
     """The ticket as it is once ``event`` happened; ``step_for`` said to apply it."""
-    if isinstance(event, TicketOpened):
-        return contact_from_opened(event)
+    if isinstance(event, TicketOpened | TicketImported):
+        return contact_from_opened(event)  # an imported ticket mails nobody, but its later posts do
     if known is None:
         raise ValueError(f"event {event.event_id} is about a ticket not opened yet")
     match event:
@@ -74,7 +81,7 @@ def contact_after(known: TicketContact | None, event: TicketEvent) -> TicketCont
     return replace(known, version=event.version)
 
 
-def contact_from_opened(event: TicketOpened) -> TicketContact:
+def contact_from_opened(event: TicketOpened | TicketImported) -> TicketContact:
     return TicketContact(
         ticket_id=event.ticket_id,
         tenant=event.tenant,

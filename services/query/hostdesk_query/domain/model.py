@@ -33,6 +33,8 @@ class EntryKind(StrEnum):
     ARCHIVED = "archived"
     MERGED = "merged"  # this ticket went into another one
     MERGED_POST = "merged_post"  # a post of another ticket merged into this one, at its own time
+    IMPORTED = "imported"  # the ticket was brought from the previous helpdesk (from_value: it; to_value: its id)
+    IMPORTED_POST = "imported_post"  # a post it brought, at its own time, by its own author
 
 
 class TicketRecord(NamedTuple):

@@ -23,6 +23,7 @@ from hostdesk_contracts.events import (
     TicketAssigned,
     TicketClosed,
     TicketEvent,
+    TicketImported,
     TicketMerged,
     TicketOpened,
     TicketRated,
@@ -51,7 +52,7 @@ class Change:
 
     @property
     def opens(self) -> bool:
-        return isinstance(self.event, TicketOpened)
+        return isinstance(self.event, TicketOpened | TicketImported)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +79,15 @@ def evolve(ticket: TicketRecord | None, change: Change) -> TicketRecord:
     event = change.event
     if isinstance(event, TicketOpened):
         return _opened(event)
+    if isinstance(event, TicketImported):
+        return _imported(event)
     if ticket is None:
         raise ValueError(f"ticket {change.ticket_id} does not exist: only an opening event can create it")
     changes = _Changes() if event is None else _changes(ticket, event)
     return ticket._replace(version=change.version, updated_at=change.occurred_at, **changes)
 
 
-def _opened(event: TicketOpened) -> TicketRecord:
+def _opened(event: TicketOpened | TicketImported) -> TicketRecord:
     return TicketRecord(
         ticket_id=event.ticket_id,
         tenant=event.tenant,
@@ -99,7 +102,7 @@ def _opened(event: TicketOpened) -> TicketRecord:
         department=storable_or_none(event.department),
         channel=event.channel,
         cc=storable_all(event.cc),
-        related_service=storable_or_none(event.related_service),
+        related_service=storable_or_none(event.related_service) if isinstance(event, TicketOpened) else None,
         created_at=event.occurred_at,
         last_post_at=event.occurred_at,
         updated_at=event.occurred_at,
@@ -115,6 +118,15 @@ def _opened(event: TicketOpened) -> TicketRecord:
         merged_into_ticket_id=None,
         merged_into_number=None,
         handling_organisation_id=storable_or_none(event.handling_organisation_id),
+    )
+
+
+def _imported(event: TicketImported) -> TicketRecord:
+    """A ticket brought from the previous helpdesk: opened and last posted to when it was there."""
+    return _opened(event)._replace(
+        created_at=event.opened_at,
+        last_post_at=max((post.occurred_at for post in event.posts), default=event.opened_at),
+        archived=event.status is Status.CLOSED,
     )
 
 
@@ -142,7 +154,7 @@ def _changes(ticket: TicketRecord, event: KnownEvent) -> _Changes:
     """What ``event`` changes in the ticket's fields. The archive flag follows the contracts: closing, archiving
     and merging set it, reopening clears it."""
     match event:
-        case TicketOpened():  # makes a ticket (``_opened``): the version gate never applies one to a ticket
+        case TicketOpened() | TicketImported():  # makes a ticket: the version gate never applies one to a ticket
             raise ValueError(f"ticket {event.ticket_id} exists already")
         case ReplyPosted():
             return {"last_post_at": event.occurred_at}

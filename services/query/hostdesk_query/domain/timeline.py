@@ -26,6 +26,7 @@ from hostdesk_contracts.events import (
     TicketAssigned,
     TicketClosed,
     TicketEvent,
+    TicketImported,
     TicketMerged,
     TicketOpened,
     TicketRated,
@@ -62,6 +63,16 @@ def entries_of(event: AnyEvent) -> tuple[TimelineEntry, ...]:
             return (post,)
         case PostsMerged():
             return tuple(_merged_post(event, part, post) for part, post in enumerate(event.posts))
+        case TicketImported():
+            imported = _entry(
+                event,
+                EntryKind.IMPORTED,
+                visibility=Visibility.PUBLIC,
+                from_value=event.source.system,
+                to_value=event.source.ticket_id,
+                to_status=event.status,
+            )
+            return (imported, *(_imported_post(event, part, post) for part, post in enumerate(event.posts, 1)))
         case StatusChanged():
             change = _entry(
                 event,
@@ -153,6 +164,21 @@ def _merged_post(event: PostsMerged, part: int, post: MergedPost) -> TimelineEnt
         post_id=post.post_id,
         related_ticket_id=event.from_ticket_id,
         related_number=event.from_number,
+        attachments=post.attachments,
+    )
+
+
+def _imported_post(event: TicketImported, part: int, post: MergedPost) -> TimelineEntry:
+    return _entry(
+        event,
+        EntryKind.IMPORTED_POST,
+        part=part,
+        at=post.occurred_at,
+        by=post.actor,
+        side=post.side,
+        body=post.body,
+        visibility=post.visibility,
+        post_id=post.post_id,
         attachments=post.attachments,
     )
 

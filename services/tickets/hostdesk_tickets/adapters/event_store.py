@@ -10,7 +10,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from hostdesk_tickets.adapters.round_robin import turns_table_ddl
-from hostdesk_tickets.adapters.ticket_numbers import NUMBER_SEQUENCE
+from hostdesk_tickets.adapters.ticket_numbers import NUMBER_SEQUENCE, imported_numbers_ddl
 from hostdesk_tickets.settings import Settings
 
 
@@ -46,5 +46,6 @@ def prepare_schema(settings: Settings) -> None:
             connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.db_schema}"')
             connection.execute(f'CREATE SEQUENCE IF NOT EXISTS "{settings.db_schema}".{NUMBER_SEQUENCE}')
             connection.execute(turns_table_ddl(settings.db_schema))
+            connection.execute(imported_numbers_ddl(settings.db_schema))
         finally:
             connection.execute("SELECT pg_advisory_unlock(hashtext('hostdesk-tickets-schema'))")

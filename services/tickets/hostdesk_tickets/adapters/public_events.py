@@ -34,6 +34,7 @@ from hostdesk_contracts.events import (
     CategoryChanged,
     CcChanged,
     DepartmentChanged,
+    ImportedFrom,
     MergedPost,
     PostsMerged,
     PriorityChanged,
@@ -44,6 +45,7 @@ from hostdesk_contracts.events import (
     TicketAssigned,
     TicketClosed,
     TicketEvent,
+    TicketImported,
     TicketMerged,
     TicketOpened,
     TicketRated,
@@ -183,6 +185,28 @@ def _posts_merged(stored: Any) -> PostsMerged:
     )
 
 
+def _imported(stored: Any) -> TicketImported:
+    return TicketImported(
+        **_envelope(stored),
+        side=Side(stored.side),
+        source=ImportedFrom.model_validate(stored.source),
+        number=stored.number,
+        subject=stored.subject,
+        requester=Actor.model_validate(stored.requester),
+        status=stored.status,
+        priority=stored.priority,
+        department=stored.department,
+        category=stored.category,
+        channel=stored.channel,
+        cc=tuple(stored.cc),
+        tags=tuple(stored.tags),
+        handling_organisation_id=stored.handling_organisation_id,
+        opened_at=datetime.fromisoformat(stored.opened_at),
+        posts=tuple(MergedPost.model_validate(post) for post in stored.posts),
+        message_ids=tuple(stored.message_ids),
+    )
+
+
 MAPPINGS: dict[type[Any], Callable[[Any], TicketEvent]] = {
     Ticket.Opened: _opened,
     Ticket.ReplyPosted: _reply_posted,
@@ -199,6 +223,7 @@ MAPPINGS: dict[type[Any], Callable[[Any], TicketEvent]] = {
     Ticket.Archived: _archived,  # type: ignore[attr-defined]
     Ticket.Merged: _merged,  # type: ignore[attr-defined]
     Ticket.PostsMerged: _posts_merged,
+    Ticket.Imported: _imported,
 }
 
 

@@ -21,3 +21,15 @@ def ticket_number(sequence_value: int) -> int:
         index -= size
         low, size = low * 10, size * 10
     return low + (index * _MULTIPLIER + _OFFSET) % size
+
+
+def sequence_value_of(number: int) -> int | None:
+    """The sequence value whose ticket takes ``number`` (``ticket_number``'s inverse); ``None`` for a number the
+    sequence never gives (fewer than six digits)."""
+    if number < 100_000:
+        return None
+    base, low, size = 0, 100_000, 900_000
+    while number >= low + size:
+        base, low, size = base + size, low * 10, size * 10
+    index = ((number - low - _OFFSET) * pow(_MULTIPLIER, -1, size)) % size
+    return base + index + 1

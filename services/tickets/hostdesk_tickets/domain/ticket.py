@@ -54,6 +54,7 @@ from hostdesk_contracts.commands import (
     ChangeStatus,
     CloseTicket,
     CommandBase,
+    ImportTicket,
     MergeTicket,
     OpenTicket,
     PostReply,
@@ -243,6 +244,40 @@ class Ticket(Aggregate):
         def upcast_v3_v4(state: dict[str, Any]) -> None:
             state["attachments"] = []  # opened before files could be attached
 
+    class Imported(Aggregate.Created):
+        """A ticket brought from the previous helpdesk, whole: the opening's fields (``__init__`` takes them, as
+        from ``Opened``), and what the import brings beside them: where it comes from, when it was opened there,
+        every post at its own time (``apply`` counts them), its status there, the Message-IDs of its mail."""
+
+        ticket_id: UUID
+        tenant: str
+        number: int
+        subject: str
+        body: str
+        post_id: str
+        requester: ActorState
+        priority: str
+        department: str | None
+        category: str | None
+        channel: str
+        cc: list[str]
+        related_service: str | None
+        tags: list[str]
+        command_id: str
+        actor: ActorState
+        handling_organisation_id: str | None
+        status: str
+        side: str
+        attachments: list[AttachmentState]
+        source: dict[str, str]
+        opened_at: str  # ISO 8601, as posts' times are kept
+        posts: list[PostState]
+        message_ids: list[str]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.post_ids = [post["post_id"] for post in self.posts]
+            aggregate.archived = self.status == Status.CLOSED.value
+
     @event(Opened)
     def __init__(
         self,
@@ -343,6 +378,77 @@ class Ticket(Aggregate):
                 command_id=command.command_id,
             )
         return ticket
+
+    @staticmethod
+    def admit_import(command: ImportTicket) -> None:
+        """Tickets are imported by an organisation's own account or its supervisors (before a number is kept)."""
+        if command.actor.role in (Role.AGENT, Role.SUBACCOUNT):
+            raise InvalidCommand(
+                "Tickets are imported by an organisation's own account or its supervisors.",
+                field="actor",
+                current_status=command.status,
+                current_version=None,
+            )
+
+    @classmethod
+    def import_ticket(cls, command: ImportTicket, *, opening: Opening, number: int) -> Ticket:
+        """Bring the ticket ``opening`` admitted (``command.as_open()``, as the directory judges an open by the
+        handling side) from the previous helpdesk: one event, recorded now, holding its history as it was."""
+        cls.admit_import(command)
+        requester = opening.requester
+        handler = opening.handling_organisation_id or command.actor.tenant
+        posts: list[PostState] = []
+        for index, post in enumerate(sorted(command.posts, key=lambda each: each.posted_at)):
+            if post.side is Side.REQUESTER:
+                author = requester.model_copy(update={"display_name": post.author_name or requester.display_name})
+            else:
+                author = Actor(
+                    account_id=post.author_id or handler,
+                    tenant=command.actor.tenant,
+                    role=Role.AGENT,
+                    display_name=post.author_name,
+                    organisation_id=handler,
+                )
+            posts.append(
+                {
+                    "post_id": f"{command.command_id}:{index}",
+                    "occurred_at": post.posted_at.isoformat(),
+                    "actor": actor_state(author),
+                    "side": post.side.value,
+                    "body": post.body,
+                    "visibility": post.visibility.value,
+                    "attachments": [],
+                }
+            )
+        first = posts[0]
+        return cls._create(
+            cls.Imported,
+            id=command.ticket_id,
+            ticket_id=command.ticket_id,
+            tenant=command.actor.tenant,
+            number=number,
+            subject=command.subject,
+            body=first["body"],
+            post_id=first["post_id"],
+            requester=actor_state(requester),
+            priority=command.priority.value,
+            department=opening.department,
+            category=opening.category,
+            channel=command.channel.value,
+            cc=list(command.cc),
+            related_service=None,
+            tags=list(command.tags),
+            command_id=command.command_id,
+            actor=actor_state(command.actor),
+            handling_organisation_id=opening.handling_organisation_id,
+            status=command.status.value,
+            side=Side.HANDLER.value,
+            attachments=[],
+            source=command.source.model_dump(),
+            opened_at=first["occurred_at"],
+            posts=posts,
+            message_ids=[each.strip("<>") for each in dict.fromkeys(command.message_ids)],
+        )
 
     @decision
     def reply(self, command: PostReply, admitted: Admitted, *, now: datetime | None = None) -> None:

@@ -26,6 +26,7 @@ from hostdesk_contracts.commands import (
     AutoCloseTicket,
     ChangeStatus,
     CloseTicket,
+    ImportTicket,
     MergeTicket,
     OpenTicket,
     PostReply,
@@ -48,7 +49,13 @@ from hostdesk_tickets.adapters.ticket_numbers import NumberAllocator
 from hostdesk_tickets.domain.addressing import Opening, admit_opening
 from hostdesk_tickets.domain.directory import decide as decide_directory
 from hostdesk_tickets.domain.directory_records import DIRECTORY_AGGREGATES
-from hostdesk_tickets.domain.errors import DirectoryRefusal, MergeTargetNotFound, TicketNotFound, TicketRefusal
+from hostdesk_tickets.domain.errors import (
+    DirectoryRefusal,
+    MergeTargetNotFound,
+    TicketNotFound,
+    TicketRefusal,
+    TransitionForbidden,
+)
 from hostdesk_tickets.domain.numbers import ticket_number
 from hostdesk_tickets.domain.ticket import PostState, Ticket
 from hostdesk_tickets.service_layer import directory
@@ -175,7 +182,7 @@ class TicketsApplication(Application[UUID]):
     def _decide_batch(
         self, commands: Sequence[AnyCommand], facts: Mapping[str, Facts], turns: Turns
     ) -> list[CommandOutcome | TicketNotFound]:
-        opens = sum(isinstance(command, OpenTicket) for command in commands)
+        opens = sum(_draws_a_number(command) for command in commands)
         numbers = iter(self.numbers.next_values(opens)) if opens else iter(())
         touched: dict[UUID, Ticket] = {}
         decided: list[TicketRefusal | Ticket] = []
@@ -196,6 +203,9 @@ class TicketsApplication(Application[UUID]):
             if ticket is None:
                 opening = self._opening(command, facts, turns)
                 ticket = Ticket.open(command, opening=opening, number=ticket_number(next(numbers)))
+        elif isinstance(command, ImportTicket):
+            if ticket is None:
+                ticket = self._imported(command, facts, lambda: ticket_number(next(numbers)))
         else:
             ticket = ticket or self.get_ticket(command.ticket_id)
             if isinstance(command, MergeTicket):
@@ -221,6 +231,26 @@ class TicketsApplication(Application[UUID]):
             )
         return opening.in_turn(turns[command.command_id])
 
+    def _imported(self, command: ImportTicket, facts: Facts, new_number: Callable[[], int]) -> Ticket:
+        """The ticket an import brings, admitted as an open by the handling side, under its own number when that is
+        free (reserved for it, so that no ticket takes it later) or a new one."""
+        if facts.opening is None:
+            raise TypeError("an import is decided with the facts of its opening")
+        Ticket.admit_import(command)
+        opening = admit_opening(command.as_open(), facts.reach, facts.opening)
+        if command.number is None:
+            number = new_number()
+        elif self.numbers.reserve(command.number, command.ticket_id):
+            number = command.number
+        else:
+            raise TransitionForbidden(
+                f"Ticket number {command.number} is another ticket's already; import it without its number "
+                "(it takes a new one), or under its own once that ticket is gone.",
+                current_status=None,
+                current_version=None,
+            )
+        return Ticket.import_ticket(command, opening=opening, number=number)
+
     def get_ticket(self, ticket_id: UUID, version: int | None = None) -> Ticket:
         try:
             ticket: Ticket = self.repository.get(ticket_id, version=version)
@@ -241,7 +271,9 @@ class TicketsApplication(Application[UUID]):
         """Every post of ``ticket`` (its own and those merged into it), oldest first, as a merge records them."""
         posts: list[PostState] = []
         for stored in self.repository.event_store.get(ticket.id, lte=ticket.version):
-            if isinstance(stored, Ticket.Opened | Ticket.ReplyPosted):
+            if isinstance(stored, Ticket.Imported):
+                posts.extend(stored.posts)
+            elif isinstance(stored, Ticket.Opened | Ticket.ReplyPosted):
                 posts.append(
                     {
                         "post_id": stored.post_id,
@@ -273,6 +305,8 @@ class TicketsApplication(Application[UUID]):
     def _decide_and_save(self, command: AnyCommand, facts: Facts, turns: Turns) -> CommandOutcome:
         if isinstance(command, OpenTicket):
             return self._open(command, facts, turns)
+        if isinstance(command, ImportTicket):
+            return self._import(command, facts)
         ticket = self.get_ticket(command.ticket_id)
         if isinstance(command, MergeTicket):
             target = self._merge_target(command)
@@ -295,6 +329,19 @@ class TicketsApplication(Application[UUID]):
             ticket = self.get_ticket(command.ticket_id)
         return _committed(command, ticket)
 
+    def _import(self, command: ImportTicket, facts: Facts) -> CommandOutcome:
+        # As an open: save first; a second save of the same import fails, and the ticket stored first answers.
+        ticket = self._imported(command, facts, lambda: ticket_number(self.numbers.next_value()))
+        try:
+            self.save(ticket)
+        except IntegrityError:
+            ticket = self.get_ticket(command.ticket_id)
+        return _committed(command, ticket)
+
+
+def _draws_a_number(command: AnyCommand) -> bool:
+    return isinstance(command, OpenTicket) or (isinstance(command, ImportTicket) and command.number is None)
+
 
 def _apply(ticket: Ticket, command: AnyCommand, facts: Facts, *, now: datetime) -> None:
     """Let ``ticket`` decide, at ``now``, a command that concerns it alone, by what the directory says."""
@@ -316,7 +363,7 @@ def _apply(ticket: Ticket, command: AnyCommand, facts: Facts, *, now: datetime) 
             ticket.archive(command, reach)
         case AutoCloseTicket():
             ticket.auto_close(command, reach)
-        case OpenTicket() | MergeTicket():
+        case OpenTicket() | MergeTicket() | ImportTicket():
             raise TypeError(f"{type(command).__name__} is not decided by one existing ticket")
 
 

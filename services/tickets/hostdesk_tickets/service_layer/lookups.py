@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from hostdesk_contracts.access import Reach, reach_of
 from hostdesk_contracts.base import Actor, Role
-from hostdesk_contracts.commands import AnyCommand, AssignTicket, OpenTicket, UpdateTicket
+from hostdesk_contracts.commands import AnyCommand, AssignTicket, ImportTicket, OpenTicket, UpdateTicket
 from hostdesk_contracts.directory import AccountRecord, Configuration, StaffRecord
 from hostdesk_contracts.runtime.departments import DirectoryDepartments
 from hostdesk_contracts.runtime.directory import Directory
@@ -60,6 +60,8 @@ async def look_up(command: AnyCommand, directory: Directory) -> Facts:
     match command:
         case OpenTicket():
             return Facts(reach=reach, opening=await _opening_facts(command, reach, directory))
+        case ImportTicket():
+            return Facts(reach=reach, opening=await _opening_facts(command.as_open(), reach, directory))
         case AssignTicket(assignee=assignee) if assignee is not None:
             return Facts(reach=reach, assignee=await directory.principal(assignee.account_id))
         case UpdateTicket() if reach.handles is not None and (command.department or command.category):
