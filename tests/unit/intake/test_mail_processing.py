@@ -195,6 +195,29 @@ async def test_a_reply_threads_by_the_thread_id_of_the_product_s_own_mail(mail: 
     assert mail.tickets.posts[-1].ticket_id == opened.ticket_id
 
 
+async def test_a_reply_to_the_previous_helpdesk_s_mail_threads_into_the_imported_ticket(mail: Mail) -> None:
+    await mail.deliver(message(), "support@acme.test")
+    [opened] = mail.tickets.posts
+    mail.threads.messages[("acme", "whmcs-77-2@old.example")] = opened.ticket_id  # as the threads projector keeps
+
+    reply = message(subject="Re: old", body="Again.", In_Reply_To="<whmcs-77-2@old.example>")
+    assert await mail.deliver(reply, "support@acme.test") == [MailResult.POSTED]
+    assert isinstance(mail.tickets.posts[-1], PostReply)
+    assert mail.tickets.posts[-1].ticket_id == opened.ticket_id
+
+
+async def test_those_a_new_ticket_s_mail_copied_are_its_cc_but_the_support_addresses(mail: Mail) -> None:
+    copied = message(
+        Cc="Boss <Boss@Example.org>, help@resell.test, support+t100001@acme.test, noreply@acme.test, ada@example.org"
+    )
+    copied = copied.replace(b"To: support@acme.test", b"To: support@acme.test, ops@example.org")
+
+    assert await mail.deliver(copied, "support@acme.test") == [MailResult.POSTED]
+    [opened] = mail.tickets.posts
+    assert isinstance(opened, OpenTicket)
+    assert opened.cc == ("ops@example.org", "boss@example.org")
+
+
 async def test_a_stranger_naming_a_ticket_opens_a_ticket_of_its_own(mail: Mail) -> None:
     await mail.deliver(message(), "support@acme.test")
     [opened] = mail.tickets.posts

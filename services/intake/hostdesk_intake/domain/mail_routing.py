@@ -21,6 +21,7 @@ an account made for it under the handling organisation (``guest_account``), know
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID, uuid5
@@ -28,7 +29,7 @@ from uuid import UUID, uuid5
 from hostdesk_contracts.auth import MAX_NAME
 from hostdesk_contracts.directory import AccountKind, AccountRecord, Language, StaffRecord
 
-from hostdesk_intake.domain.mail import MailLimits
+from hostdesk_intake.domain.mail import InboundMail, MailLimits
 
 MAIL_NAMESPACE = UUID("7c1e2f0a-93b4-4d6e-8a5f-2b7c9d0e1f34")
 
@@ -106,3 +107,23 @@ def post_body(text: str, *, has_files: bool, limit: int) -> str:
     if text:
         return text
     return "(no text: see the attached files)" if has_files else "(no text)"
+
+
+_CC_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # as a ticket's CC recipient must be (``EmailAddress``)
+
+
+def cc_of(mail: InboundMail, *, excluded: frozenset[str], limit: int) -> tuple[str, ...]:
+    """Who a mail that opens a ticket copied: its To and Cc addresses but its sender, the support addresses and
+    the product's own (``excluded``, lower-cased, untagged), each once, in order, at most ``limit``: they are the
+    ticket's CC recipients, told of its answers as the sender is (as the sender's mail client would have told them).
+    """
+    found: list[str] = []
+    for each in (*mail.to, *mail.cc):
+        address = each.address.lower()
+        local, _, domain = address.rpartition("@")
+        untagged = f"{local.partition('+')[0]}@{domain}"
+        if address == mail.sender.address.lower() or untagged in excluded or address in excluded:
+            continue
+        if _CC_ADDRESS.fullmatch(address) and len(address) <= 254 and address not in found:
+            found.append(address)
+    return tuple(found[:limit])

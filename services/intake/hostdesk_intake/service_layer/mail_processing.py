@@ -29,7 +29,13 @@ from uuid import UUID
 
 from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.base import Actor, Channel, Role
-from hostdesk_contracts.commands import POST_BODY_MAX_CHARS, OpenTicket, PostReply, ticket_id_for
+from hostdesk_contracts.commands import (
+    CC_MAX_BY_REQUESTER,
+    POST_BODY_MAX_CHARS,
+    OpenTicket,
+    PostReply,
+    ticket_id_for,
+)
 from hostdesk_contracts.directory import AccountRecord, PutAccount
 from hostdesk_contracts.mail import MailOutcome, MailReceived, MailResult
 from hostdesk_contracts.outcomes import CommandOutcome, Refusal
@@ -55,6 +61,7 @@ from hostdesk_intake.domain.mail import (
 from hostdesk_intake.domain.mail_routing import (
     MailPolicy,
     attachment_id_for,
+    cc_of,
     command_id_for,
     guest_account,
     post_body,
@@ -168,7 +175,14 @@ class MailProcessor:
                 f"{mail.sender.address} is staff, and the message is a reply to no ticket of theirs: staff open a "
                 "ticket for a customer from the console.",
             )
-        return await self._open(tenant, mail, sender, organisation, department=support.department)
+        cc = await self._copied(mail, own)
+        return await self._open(tenant, mail, sender, organisation, department=support.department, cc=cc)
+
+    async def _copied(self, mail: InboundMail, own: frozenset[str]) -> tuple[str, ...]:
+        """The ticket's CC recipients from the mail's To and Cc, less any support address of the directory's."""
+        candidates = cc_of(mail, excluded=own, limit=CC_MAX_BY_REQUESTER * 4)
+        kept = [each for each in candidates if await support_address_of(self._directory, each) is None]
+        return tuple(kept[:CC_MAX_BY_REQUESTER])
 
     async def _sender(self, tenant: str, mail: InboundMail, organisation: AccountRecord) -> Actor | None:
         """The sender as an actor: the directory's holder of its address, else its guest account (made now)."""
@@ -275,7 +289,14 @@ class MailProcessor:
         return _refused(outcome)
 
     async def _open(
-        self, tenant: str, mail: InboundMail, sender: Actor, organisation: AccountRecord, *, department: str | None
+        self,
+        tenant: str,
+        mail: InboundMail,
+        sender: Actor,
+        organisation: AccountRecord,
+        *,
+        department: str | None,
+        cc: tuple[str, ...] = (),
     ) -> _Decided:
         command_id = command_id_for(tenant, mail.identity, "open")
         command = OpenTicket(
@@ -287,6 +308,7 @@ class MailProcessor:
             body=post_body(mail.text, has_files=bool(mail.files), limit=POST_BODY_MAX_CHARS),
             channel=Channel.EMAIL,
             department=department,
+            cc=cc,
             handling_organisation_id=organisation.id,
             attachments=await self._stored_files(tenant, mail, command_id),
         )
