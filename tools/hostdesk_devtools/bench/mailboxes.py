@@ -53,9 +53,10 @@ def bare_poll(dovecot: OwnDovecot, username: str, password: str) -> int:
             client.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
             client.uid("STORE", uid.decode(), "+FLAGS.SILENT", r"(\Deleted)")
         client.expunge()
-        client.logout()
-    finally:
+    except BaseException:
         client.shutdown()
+        raise
+    client.logout()  # which closes the connection
     return len(uids)
 
 
