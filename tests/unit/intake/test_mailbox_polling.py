@@ -16,7 +16,7 @@ from hostdesk_contracts.directory import (
     SupportAddressRecord,
 )
 from hostdesk_contracts.mail import MailSource
-from hostdesk_contracts.runtime.blobs import MemoryBlobStore
+from hostdesk_contracts.runtime.blobs import BlobsUnavailable, MemoryBlobStore
 from hostdesk_contracts.runtime.directory import MemoryDirectory
 from hostdesk_contracts.runtime.sealing import Sealer, new_key
 from hostdesk_intake.adapters.mail_stream import MemoryMailStream
@@ -24,7 +24,7 @@ from hostdesk_intake.adapters.mailbox_status import MemoryMailboxStatuses
 from hostdesk_intake.adapters.mailboxes import Letter, MailboxUnavailable
 from hostdesk_intake.domain.mailboxes import MailboxStatus
 from hostdesk_intake.service_layer.mail_receiving import MailReceiver
-from hostdesk_intake.service_layer.mailbox_polling import MailboxPoller
+from hostdesk_intake.service_layer.mailbox_polling import MailboxPoller, chunks
 
 from tests.unit.intake.builders import NOW
 
@@ -258,3 +258,33 @@ async def test_a_per_ticket_reply_address_in_the_headers_is_a_recipient(world: W
 
     (mail,) = world.stream.mail
     assert mail.recipients == ("support+t482913@example.com", "support@example.com")
+
+
+def test_messages_are_stored_a_few_at_a_time_and_a_large_one_alone() -> None:
+    letters = [Letter(str(n), size) for n, size in enumerate([10, 10, 10, 100, 10])]
+
+    sizes = [[each.size for each in chunk] for chunk in chunks(letters, max_count=2, max_bytes=50)]
+
+    assert sizes == [[10, 10], [10], [100], [10]]
+
+
+async def test_of_a_chunk_the_messages_stored_are_deleted_and_the_one_that_failed_stays(world: World) -> None:
+    world.box.messages = {"a": message(1), "b": message(2), "c": message(3)}
+    failing = world.store
+    puts = 0
+    real_put = failing.put
+
+    async def put_all_but_the_second(tenant: str, data: bytes) -> str:
+        nonlocal puts
+        puts += 1
+        if b"Subject: 2" in data:
+            raise BlobsUnavailable("the store is unreachable")
+        return await real_put(tenant, data)
+
+    failing.put = put_all_but_the_second  # type: ignore[method-assign]
+    poll = await world.poller().poll(ADDRESS)
+
+    assert list(world.box.messages) == ["b"]
+    assert poll.status is not None
+    assert (poll.status.received, poll.status.waiting) == (2, 1)
+    assert poll.status.error is not None

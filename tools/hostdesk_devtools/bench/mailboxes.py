@@ -4,8 +4,9 @@ Both read the same number of the same kind of messages from a Dovecot of the ben
 .dovecot``), each from a mailbox of its own filled beforehand (the filling is not timed). The bare client is the
 standard library's ``imaplib`` in one session: search, then each message fetched and flagged deleted, then expunged
 (the ceiling of this server and of a Python client on this machine). Intake's poller is given its mailbox as an
-operator gives it (``hostdesk support-addresses put --mailbox``), and timed from then to the last message's ticket
-in query's read model.
+operator gives it (``hostdesk support-addresses put --mailbox``), and timed from that command's commit (the poller
+sees it through the directory's watch, within its tick of a second) to the last message's ticket in query's read
+model.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from hostdesk_devtools.dovecot import OwnDovecot
 class MailboxPolling:
     count: int
     bare_seconds: float
-    intake_seconds: float  # from the mailbox given to the last ticket seen (or the wait's end)
+    intake_seconds: float  # from the mailbox's command committed to the last ticket seen (or the wait's end)
     visible: int  # tickets seen in query
     left: int  # messages still in intake's mailbox at the end
 
@@ -104,9 +105,9 @@ async def mailbox_polling(
                     wait=wait,
                 )
             )
-            started = time.monotonic()
             url = f"imap://{address.replace('@', '%40')}@127.0.0.1:{dovecot.imap_port}/INBOX"
             await asyncio.to_thread(give_mailbox, url, secret)
+            started = time.monotonic()  # the mailbox is the directory's: the poller's work starts
             done.set()
             seen = await watcher
         last = max(seen.values()) if seen else time.monotonic()

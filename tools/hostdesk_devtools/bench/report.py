@@ -194,7 +194,7 @@ def _mailbox_rows(polling: MailboxPolling) -> list[Row]:
             note=f"{polling.count:,} messages from Dovecot",
         ),
         Row(
-            "Support mail polled by intake over IMAP, mailbox given to last ticket in query (per second)",
+            "Support mail polled by intake over IMAP, mailbox put to last ticket in query (per second)",
             _rate(polling.intake_rate),
             limit=f"bare IMAP {_rate(polling.bare_rate)}",
             ratio=f"{polling.intake_rate / polling.bare_rate:.1%}" if polling.bare_rate else "",

@@ -2,21 +2,24 @@
 listener takes (``MailReceiver.receive``), and deleted from the mailbox only then.
 
 A poll is one session of at most ``BATCH`` messages, oldest first; the deletions take effect when it ends well, and
-the next poll follows at once while messages wait. When storing a message fails (NATS away), the poll ends there:
-the messages stored before it are deleted, it and those after it stay for the next poll. A message over the size
-limit is left in the mailbox (staff fetch it there) and counted in the status. The envelope is not in the mailbox:
-a message's recipients are the mailbox's address and the tagged forms of it its headers name (``recipients_in``),
-so a reply to a per-ticket reply address delivered to the mailbox threads as it would through SMTP. Every poll
-writes the mailbox's status: when it ran, what it received, what waits, and why it failed.
+the next poll follows at once while messages wait. The messages are fetched a few at a time (``STORED_AT_ONCE``,
+``STORED_BYTES_AT_ONCE``), stored at once, and each deleted once stored. When storing a message fails (NATS away),
+the poll ends after its chunk: the messages stored are deleted, the others stay for the next poll. A message over
+the size limit is left in the mailbox (staff fetch it there) and counted in the status. The envelope is not in the
+mailbox: a message's recipients are the mailbox's address and the tagged forms of it its headers name
+(``recipients_in``), so a reply to a per-ticket reply address delivered to the mailbox threads as it would through
+SMTP. Every poll writes the mailbox's status: when it ran, what it received, what waits, and why it failed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from hostdesk_contracts.directory import MailboxProtocol, SupportAddressRecord
+from hostdesk_contracts.directory import MailboxProtocol, MailboxRecord, SupportAddressRecord
 from hostdesk_contracts.mail import MailSource
 from hostdesk_contracts.runtime.blobs import BlobsUnavailable
 from hostdesk_contracts.runtime.clock import Clock
@@ -25,14 +28,30 @@ from hostdesk_contracts.runtime.sealing import NoSealingKey, SealBroken, Sealer
 
 from hostdesk_intake.adapters.mail_stream import MailStreamUnavailable
 from hostdesk_intake.adapters.mailbox_status import MailboxStatuses, StatusUnavailable
-from hostdesk_intake.adapters.mailboxes import MailboxClient, MailboxUnavailable
+from hostdesk_intake.adapters.mailboxes import Letter, MailboxClient, MailboxUnavailable
 from hostdesk_intake.domain.mail_raw import return_path_of
 from hostdesk_intake.domain.mailboxes import BATCH, MailboxStatus, may_poll, recipients_in
-from hostdesk_intake.service_layer.mail_receiving import MailReceiver
+from hostdesk_intake.service_layer.mail_receiving import MailReceiver, Route
 
 log = logging.getLogger(__name__)
 
 SOURCES = {MailboxProtocol.IMAP: MailSource.IMAP, MailboxProtocol.POP3: MailSource.POP3}
+STORED_AT_ONCE = 8  # messages fetched, then stored at once, then deleted, in a session ...
+STORED_BYTES_AT_ONCE = 32 * 1024 * 1024  # ... and no more bytes than this (one larger message is a chunk alone)
+
+
+def chunks(letters: Sequence[Letter], *, max_count: int, max_bytes: int) -> Iterator[list[Letter]]:
+    """``letters`` in order, in chunks of at most ``max_count`` messages and ``max_bytes`` (but one each)."""
+    chunk: list[Letter] = []
+    size = 0
+    for letter in letters:
+        if chunk and (len(chunk) == max_count or size + letter.size > max_bytes):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(letter)
+        size += letter.size
+    if chunk:
+        yield chunk
 
 
 @dataclass(frozen=True)
@@ -91,6 +110,17 @@ class MailboxPoller:
             log.warning("the status of mailbox %s could not be written", address.address)
         return Poll(status=ended, more=more)
 
+    async def _store(self, raw: bytes, route: Route, mailbox: MailboxRecord) -> Exception | None:
+        """Store and publish one message (``MailReceiver.receive``): ``None`` once done, else why it could not be."""
+        routes = [dataclasses.replace(route, address=each) for each in recipients_in(raw, route.address)]
+        try:
+            await self._receiver.receive(
+                raw, routes=routes, source=SOURCES[mailbox.protocol], return_path=return_path_of(raw)
+            )
+        except (DirectoryUnavailable, BlobsUnavailable, MailStreamUnavailable) as error:
+            return error
+        return None
+
     async def _session(self, address: SupportAddressRecord, status: MailboxStatus) -> tuple[MailboxStatus, bool]:
         mailbox = address.mailbox
         assert mailbox is not None
@@ -116,18 +146,18 @@ class MailboxPoller:
             letters = await session.letters()
             fitting = [each for each in letters if each.size <= self._max_bytes]
             too_large = len(letters) - len(fitting)
-            for letter in fitting[: self._batch]:
-                raw = await session.fetch(letter)
-                try:
-                    routes = [dataclasses.replace(route, address=each) for each in recipients_in(raw, route.address)]
-                    await self._receiver.receive(
-                        raw, routes=routes, source=SOURCES[mailbox.protocol], return_path=return_path_of(raw)
-                    )
-                except (DirectoryUnavailable, BlobsUnavailable, MailStreamUnavailable) as error:
-                    error_text = f"a message could not be stored, and was left in the mailbox: {error}"
+            for chunk in chunks(fitting[: self._batch], max_count=STORED_AT_ONCE, max_bytes=STORED_BYTES_AT_ONCE):
+                fetched = [(letter, await session.fetch(letter)) for letter in chunk]  # one session: in turn
+                # The chunk's messages stored at once (each its own round trips to NATS), then deleted in order.
+                stored = await asyncio.gather(*(self._store(raw, route, mailbox) for _, raw in fetched))
+                for (letter, _), failure in zip(fetched, stored, strict=True):
+                    if failure is None:
+                        await session.delete(letter)
+                        received += 1
+                    else:
+                        error_text = f"a message could not be stored, and was left in the mailbox: {failure}"
+                if error_text is not None:
                     break
-                await session.delete(letter)
-                received += 1
             await session.close()  # the deletions take effect now
         except MailboxUnavailable as error:
             await session.abort()
