@@ -27,7 +27,7 @@ from hostdesk_contracts.directory import (
     default_port,
     record_key,
 )
-from hostdesk_contracts.runtime.sealing import NoSealingKey, Sealer, new_key
+from hostdesk_contracts.runtime.sealing import NoSealingKey, SealBroken, Sealer, new_key
 from pydantic import ValidationError
 
 from hostdesk_cli.changes import apply, command_id_option
@@ -84,11 +84,25 @@ def _sealed(source: str) -> str:
     if not password:
         raise typer.BadParameter("the file holds no password", param_hint="--password-file")
     try:
-        return Sealer([each for each in os.environ.get(KEYS_SETTING, "").split(",") if each.strip()]).seal(password)
+        return _sealer().seal(password)
     except NoSealingKey as error:
         raise typer.BadParameter(f"set {KEYS_SETTING} as intake has it", param_hint="--password-file") from error
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint=KEYS_SETTING) from error
+
+
+def _sealer() -> Sealer:
+    return Sealer([each for each in os.environ.get(KEYS_SETTING, "").split(",") if each.strip()])
+
+
+def _resealed(token: str) -> str:
+    """The password held, sealed anew under the first key (how keys are rotated)."""
+    try:
+        return _sealer().rotate(token)
+    except NoSealingKey as error:
+        raise typer.BadParameter(f"set {KEYS_SETTING} as intake has it", param_hint="--mailbox") from error
+    except SealBroken as error:
+        raise typer.BadParameter(f"{error}: give the password again", param_hint="--password-file") from error
 
 
 @app.command("put")
@@ -133,7 +147,9 @@ def put(
                 raise typer.BadParameter(
                     "a new mailbox, server or user name needs its password", param_hint="--password-file"
                 )
-            box = given.model_copy(update={"password_sealed": sealed or (kept.password_sealed if kept else "")})
+            box = given.model_copy(
+                update={"password_sealed": sealed or _resealed(kept.password_sealed if kept else "")}
+            )
         polled.extend([box] if box is not None else [])
         command = PutSupportAddress(
             command_id=PLACEHOLDER,

@@ -4,7 +4,8 @@ mailbox poller in intake.
 
 A seal is a Fernet token (AES-128-CBC and HMAC-SHA256, the ``cryptography`` package) under the first of the keys
 configured (``INTAKE_MAILBOX_KEYS``, comma-separated); any of them opens one. To rotate: put a new key first, keep
-the old one after it until every mailbox has been put again, then drop it.
+the old one after it until every mailbox has been put again (a put without its password seals the one held anew,
+under the first key: ``rotate``), then drop it.
 """
 
 from __future__ import annotations
@@ -52,5 +53,14 @@ class Sealer:
             raise NoSealingKey("no mailbox key is configured (INTAKE_MAILBOX_KEYS)")
         try:
             return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        except (InvalidToken, UnicodeError) as error:
+            raise SealBroken("the password was sealed with a key no longer configured, or altered") from error
+
+    def rotate(self, token: str) -> str:
+        """``token`` sealed anew under the first key (raises as ``open``)."""
+        if self._fernet is None:
+            raise NoSealingKey("no mailbox key is configured (INTAKE_MAILBOX_KEYS)")
+        try:
+            return self._fernet.rotate(token.encode("ascii")).decode("ascii")
         except (InvalidToken, UnicodeError) as error:
             raise SealBroken("the password was sealed with a key no longer configured, or altered") from error

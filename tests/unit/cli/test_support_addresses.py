@@ -118,7 +118,7 @@ def test_a_change_of_department_keeps_the_mailbox_and_no_mailbox_removes_it(
     assert third.mailbox is not None
     assert first.mailbox is not None
     assert (third.mailbox.port, third.mailbox.interval_seconds) == (110, 30)
-    assert third.mailbox.password_sealed == first.mailbox.password_sealed
+    assert Sealer([KEY]).open(third.mailbox.password_sealed) == "pw"  # the one held, sealed anew
 
     assert mailbox_put(directory, tmp_path, "--no-mailbox").exit_code == 0
     last = directory.sent[-1]

@@ -73,7 +73,7 @@ async def test_a_change_without_the_password_keeps_the_one_held_for_the_same_log
     changed = bus.sent[-1]
     assert isinstance(changed, PutSupportAddress)
     assert changed.support_address.mailbox is not None
-    assert changed.support_address.mailbox.password_sealed == held_seal
+    assert Sealer([KEY]).open(changed.support_address.mailbox.password_sealed) == "held"  # sealed anew
     assert changed.support_address.mailbox.interval_seconds == 300
     assert refused.status_code == 422
     assert refused.json()["invalid-params"][0]["name"] == "mailbox.password"
@@ -129,3 +129,37 @@ async def test_the_mailboxes_of_an_organisation_are_listed_to_its_staff_without_
     assert listed[0]["status"] is None
     assert "password" not in mine.text
     assert all(each["address"] != "listed@acme.example" for each in theirs.json())
+
+
+async def test_a_put_without_the_password_seals_the_one_held_under_the_first_key() -> None:
+    old, new = new_key(), new_key()
+    CALLERS.directory.put(
+        SupportAddressRecord.model_validate(
+            {
+                "address": "rotated@acme.example",
+                "organisation_id": "acme",
+                "mailbox": {**MAILBOX, "port": 995, "password": None, "password_sealed": Sealer([old]).seal("kept")},
+            }
+        )
+    )
+    bus = FakeCommandBus()
+    async with serving(bus, mailbox_keys=f"{new},{old}") as client:
+        response = await client.put(
+            "/v1/directory/support-addresses/rotated@acme.example",
+            json={"organisation_id": "acme", "mailbox": {**MAILBOX, "password": None}},
+            headers=PROVIDER,
+        )
+    async with serving(FakeCommandBus(), mailbox_keys=new) as client:
+        gone = await client.put(  # the old key dropped too soon: the password must be given again
+            "/v1/directory/support-addresses/rotated@acme.example",
+            json={"organisation_id": "acme", "mailbox": {**MAILBOX, "password": None}},
+            headers=PROVIDER,
+        )
+
+    assert response.status_code == 200, response.text
+    [command] = bus.sent
+    assert isinstance(command, PutSupportAddress)
+    assert command.support_address.mailbox is not None
+    assert Sealer([new]).open(command.support_address.mailbox.password_sealed) == "kept"
+    assert gone.status_code == 422
+    assert "give the password again" in gone.json()["detail"]

@@ -34,7 +34,7 @@ from hostdesk_contracts.runtime.auth import scoped_actor
 from hostdesk_contracts.runtime.directory import Directory
 from hostdesk_contracts.runtime.problems import NotFound
 from hostdesk_contracts.runtime.rate_limit import RateLimitedActorDep, rate_limited_actor
-from hostdesk_contracts.runtime.sealing import Sealer
+from hostdesk_contracts.runtime.sealing import SealBroken, Sealer
 
 from hostdesk_intake.api.answers import (
     PENDING,
@@ -164,7 +164,10 @@ async def _sealed_password(request: Request, directory: Directory, address: str,
     held = await directory.support_address(address)
     if held is None or held.mailbox is None or not mailbox.same_login(held.mailbox):
         raise InvalidField("mailbox.password", "a new mailbox, server or user name needs its password")
-    return held.mailbox.password_sealed
+    try:
+        return sealer.rotate(held.mailbox.password_sealed)  # under the first key: how keys are rotated
+    except SealBroken as error:
+        raise InvalidField("mailbox.password", f"{error}: give the password again") from error
 
 
 @router.post("/api-keys", status_code=201, response_model=NewApiKey, responses=DIRECTORY_ANSWERS)

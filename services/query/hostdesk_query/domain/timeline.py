@@ -152,26 +152,33 @@ def in_time_order(entries: Iterable[TimelineEntry], *, newest_first: bool) -> li
 
 
 def _merged_post(event: PostsMerged, part: int, post: MergedPost) -> TimelineEntry:
-    return _entry(
+    return _post_of(
         event,
         EntryKind.MERGED_POST,
-        part=part,
-        at=post.occurred_at,
-        by=post.actor,
-        side=post.side,
-        body=post.body,
-        visibility=post.visibility,
-        post_id=post.post_id,
+        part,
+        post,
         related_ticket_id=event.from_ticket_id,
         related_number=event.from_number,
-        attachments=post.attachments,
     )
 
 
 def _imported_post(event: TicketImported, part: int, post: MergedPost) -> TimelineEntry:
+    return _post_of(event, EntryKind.IMPORTED_POST, part, post)
+
+
+def _post_of(
+    event: TicketEvent,
+    kind: EntryKind,
+    part: int,
+    post: MergedPost,
+    *,
+    related_ticket_id: UUID | None = None,
+    related_number: int | None = None,
+) -> TimelineEntry:
+    """A post another event carries (merged in, or imported), at its own time, by its own author."""
     return _entry(
         event,
-        EntryKind.IMPORTED_POST,
+        kind,
         part=part,
         at=post.occurred_at,
         by=post.actor,
@@ -180,6 +187,8 @@ def _imported_post(event: TicketImported, part: int, post: MergedPost) -> Timeli
         visibility=post.visibility,
         post_id=post.post_id,
         attachments=post.attachments,
+        related_ticket_id=related_ticket_id,
+        related_number=related_number,
     )
 
 
