@@ -159,7 +159,9 @@ class ImapSession:
             if not uids:
                 return []
             sizes: dict[str, int] = {}
-            data = self._ok(self._client.uid("FETCH", b",".join(uids).decode(), "(RFC822.SIZE)"), "FETCH")
+            # Every message's size in one short command (a list of 100,000 UIDs would pass the server's line limit),
+            # kept for the undeleted ones the search found.
+            data = self._ok(self._client.uid("FETCH", "1:*", "(RFC822.SIZE)"), "FETCH")
             for line in data:
                 if isinstance(line, bytes) and (match := _FETCHED_SIZE.search(line)):
                     uid, size = (match[1], match[2]) if match[1] else (match[4], match[3])
