@@ -92,7 +92,7 @@ def _sealed(source: str) -> str:
 
 
 def _sealer() -> Sealer:
-    return Sealer([each for each in os.environ.get(KEYS_SETTING, "").split(",") if each.strip()])
+    return Sealer.of_setting(os.environ.get(KEYS_SETTING, ""))
 
 
 def _resealed(token: str) -> str:
@@ -138,11 +138,7 @@ def put(
         box: MailboxRecord | None = None if no_mailbox else kept
         if mailbox is not None and not no_mailbox:
             given = mailbox_of(mailbox, password_sealed=sealed or "-", interval=interval)
-            same_login = kept is not None and (kept.protocol, kept.host, kept.username) == (
-                given.protocol,
-                given.host,
-                given.username,
-            )
+            same_login = kept is not None and given.same_login(kept)
             if sealed is None and not same_login:
                 raise typer.BadParameter(
                     "a new mailbox, server or user name needs its password", param_hint="--password-file"

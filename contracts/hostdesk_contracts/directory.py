@@ -242,6 +242,10 @@ class MailboxRecord(Contract):
     )
     interval_seconds: int = Field(default=60, ge=10, le=3_600, description="How often the mailbox is polled.")
 
+    def same_login(self, other: MailboxRecord) -> bool:
+        """Whether ``other`` logs in where this does, as the same user (so its password may be kept)."""
+        return (self.protocol, self.host.lower(), self.username) == (other.protocol, other.host.lower(), other.username)
+
 
 class SupportAddressRecord(Contract):
     """An address an organisation receives support mail at: its MTA forwards it to intake's SMTP listener, or

@@ -39,6 +39,11 @@ class Sealer:
                 raise ValueError(f"mailbox key {position} is not a Fernet key (32 bytes in URL-safe base64)") from error
         self._fernet = MultiFernet(fernets) if fernets else None
 
+    @classmethod
+    def of_setting(cls, keys: str) -> Sealer:
+        """The sealer of ``INTAKE_MAILBOX_KEYS`` as written: keys separated by commas, blanks ignored."""
+        return cls([each for each in keys.split(",") if each.strip()])
+
     @property
     def usable(self) -> bool:
         return self._fernet is not None

@@ -162,7 +162,11 @@ async def _sealed_password(request: Request, directory: Directory, address: str,
     if mailbox.password is not None:
         return sealer.seal(mailbox.password.get_secret_value())
     held = await directory.support_address(address)
-    if held is None or held.mailbox is None or not mailbox.same_login(held.mailbox):
+    if (
+        held is None
+        or held.mailbox is None
+        or not mailbox.record(held.mailbox.password_sealed).same_login(held.mailbox)
+    ):
         raise InvalidField("mailbox.password", "a new mailbox, server or user name needs its password")
     try:
         return sealer.rotate(held.mailbox.password_sealed)  # under the first key: how keys are rotated

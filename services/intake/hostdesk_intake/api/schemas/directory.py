@@ -140,10 +140,6 @@ class MailboxBody(CommandRequest):
             interval_seconds=self.interval_seconds,
         )
 
-    def same_login(self, held: MailboxRecord) -> bool:
-        """Whether ``held`` logs in where this does, as the same user (so its password may be kept)."""
-        return (self.protocol, self.host.lower(), self.username) == (held.protocol, held.host.lower(), held.username)
-
 
 class SupportAddressBody(CommandRequest):
     """A support address of an organisation, the department mail to it lands in, and the mailbox intake polls for
