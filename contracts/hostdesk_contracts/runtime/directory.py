@@ -108,6 +108,10 @@ class Directory(Protocol):
         (a parent unknown, a cycle, deeper than a tree may be), which ``tenant_of`` then refuses."""
         ...
 
+    async def children_of(self, account_id: str) -> tuple[AccountRecord, ...]:
+        """The accounts whose parent is ``account_id`` (a customer's subaccounts, a reseller's customers)."""
+        ...
+
     async def staff_of(self, organisation_id: str) -> tuple[StaffRecord, ...]:
         """The staff members of an organisation that the directory holds, by id (a ticket's round-robin turn
         goes through them in that order)."""
@@ -136,6 +140,8 @@ class _Records:
         self._addresses: dict[str, set[str]] = {}
         # Support addresses with a mailbox to poll, retired or not.
         self._mailboxes: set[str] = set()
+        # Account ids by their parent's: an organisation's tickets are its own and its subaccounts'.
+        self._children: dict[str, set[str]] = {}
 
     def _keep(self, key: str, record: Record) -> bool:
         """Hold ``record`` unless an at least as new one is held; say whether it was kept."""
@@ -146,6 +152,8 @@ class _Records:
         self._records[key] = record
         if isinstance(record, StaffRecord):
             self._staff.setdefault(record.organisation_id, set()).add(record.id)
+        if isinstance(record, AccountRecord) and record.parent_id is not None:
+            self._children.setdefault(record.parent_id, set()).add(record.id)
         if isinstance(record, AccountRecord | StaffRecord) and record.email:
             self._by_email.setdefault(record.email.lower(), set()).add(record.id)
         if isinstance(record, SupportAddressRecord):
@@ -158,6 +166,8 @@ class _Records:
         held = self._records.pop(key, None)
         if isinstance(held, StaffRecord):
             self._staff.get(held.organisation_id, set()).discard(held.id)
+        if isinstance(held, AccountRecord) and held.parent_id is not None:
+            self._children.get(held.parent_id, set()).discard(held.id)
         if isinstance(held, AccountRecord | StaffRecord) and held.email:
             ids = self._by_email.get(held.email.lower(), set())
             ids.discard(held.id)
@@ -227,6 +237,12 @@ class _Records:
             chain.append(parent)
             record = parent
         return tuple(chain)
+
+    async def children_of(self, account_id: str) -> tuple[AccountRecord, ...]:
+        held = (
+            self._records.get(record_key(AccountRecord, each)) for each in sorted(self._children.get(account_id, ()))
+        )
+        return tuple(record for record in held if isinstance(record, AccountRecord))
 
     async def staff_of(self, organisation_id: str) -> tuple[StaffRecord, ...]:
         # Read from memory only: the records held are the bucket's (watched), and a member of staff created a

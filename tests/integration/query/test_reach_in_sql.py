@@ -13,7 +13,7 @@ from hostdesk_contracts.access import Reach, reach_of
 from hostdesk_contracts.base import Actor, Role
 from hostdesk_devtools.stories import TicketStory
 from hostdesk_query.adapters.postgres import PostgresReadModel, _list_query
-from hostdesk_query.domain.listing import AssignedTo, TicketFilter
+from hostdesk_query.domain.listing import ASSIGNED_TO_SOMEONE, AssignedTo, ListOrder, TicketFilter
 from hostdesk_query.domain.projection import change_of, plan_batch
 from hostdesk_query.domain.visibility import listed, side_on
 
@@ -35,9 +35,11 @@ def grid_tickets(tenant: str, ids: dict[str, str]) -> list[tuple[TicketStory, li
         story = TicketStory(Actor(account_id=requester, tenant=tenant, role=Role.CUSTOMER), number=100_000 + number)
         story.department = department
         events: list[object] = [story.opened().model_copy(update={"handling_organisation_id": handler})]
+        agent = Actor(account_id=ids["agent"], tenant=tenant, role=Role.AGENT)
         if number % 2:
-            agent = Actor(account_id=ids["agent"], tenant=tenant, role=Role.AGENT)
             events.append(story.assign(agent, agent))
+        if number % 3 == 0:
+            events.append(story.tags_change(agent, ("grid",)))
         made.append((story, events))
     return made
 
@@ -67,11 +69,19 @@ async def test_every_list_and_view_holds_exactly_what_the_rule_lets_each_caller_
     changes = [change_of(event) for _, events in made for event in events]  # type: ignore[arg-type]
     await read_model.apply(changes)
     records = {ticket.ticket_id: ticket for ticket in plan_batch({}, changes).created}  # as the read model has them
-    filters = [TicketFilter(), TicketFilter(assignee=AssignedTo(None)), TicketFilter(assignee=AssignedTo(ids["agent"]))]
+    filters = [
+        TicketFilter(),
+        TicketFilter(assignee=AssignedTo(None)),
+        TicketFilter(assignee=AssignedTo(ids["agent"])),
+        TicketFilter(assignee=ASSIGNED_TO_SOMEONE),
+        TicketFilter(tags=frozenset({"grid"})),
+        TicketFilter(departments=frozenset({"Billing"})),
+        TicketFilter(requesters=frozenset({ids["customer"], ids["subaccount"]})),
+    ]
 
     for reach in grid_reaches(tenant, ids):
-        for ticket_filter in filters:
-            found = await read_model.list_tickets(reach, filters=ticket_filter, after=None, limit=len(made) + 1)
+        for ticket_filter, order in itertools.product(filters, ListOrder):
+            found = await read_model.list_tickets(reach, filters=ticket_filter, order=order, limit=len(made) + 1)
             expected = {ticket.ticket_id for ticket in records.values() if listed(reach, ticket_filter, ticket)}
             assert {ticket.ticket_id for ticket in found} == expected, (reach, ticket_filter)
         for story, _ in made:
@@ -82,7 +92,7 @@ async def test_every_list_and_view_holds_exactly_what_the_rule_lets_each_caller_
 
 async def test_a_list_by_handling_organisation_reads_its_index(query_pool: asyncpg.Pool, tenant: str) -> None:
     reach = reach_of(actor(tenant, "a-reseller", Role.RESELLER))
-    query = _list_query(reach, TicketFilter(assignee=AssignedTo(None)), None, 25)
+    query = _list_query(reach, TicketFilter(assignee=AssignedTo(None)), ListOrder.UPDATED, None, 25)
     assert query is not None
     sql, args = query
 

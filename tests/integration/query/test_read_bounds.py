@@ -75,7 +75,7 @@ async def test_a_list_cursor_at_either_end_of_the_calendar_is_a_422_naming_it(
     service: Service, tenant: str, moment: str
 ) -> None:
     customer = account(tenant)
-    cursor = b64({"u": moment, "t": str(uuid.uuid4())})
+    cursor = b64({"o": "updated", "k": [moment, str(uuid.uuid4())]})
 
     response = await service.get("/v1/tickets", customer, cursor=cursor)
 
@@ -83,7 +83,7 @@ async def test_a_list_cursor_at_either_end_of_the_calendar_is_a_422_naming_it(
 
 
 async def test_a_list_cursor_at_the_first_moment_in_utc_is_a_page_like_any_other(service: Service, tenant: str) -> None:
-    cursor = b64({"u": "0001-01-01T00:00:00+00:00", "t": str(uuid.uuid4())})
+    cursor = b64({"o": "updated", "k": ["0001-01-01T00:00:00+00:00", str(uuid.uuid4())]})
 
     response = await service.get("/v1/tickets", account(tenant), cursor=cursor)
 

@@ -5,14 +5,14 @@ from uuid import UUID
 
 import pytest
 from hostdesk_contracts.access import reach_of
-from hostdesk_contracts.base import Actor, Priority, Role, Status, Visibility
+from hostdesk_contracts.base import Actor, Channel, Priority, Role, Status, Visibility
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
 from hostdesk_query.adapters.memory import InMemoryReadModel
 from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.gate import Decision
-from hostdesk_query.domain.listing import AssignedTo, TicketFilter
+from hostdesk_query.domain.listing import ASSIGNED_TO_SOMEONE, AssignedTo, ListOrder, Period, TicketFilter, sort_key
 from hostdesk_query.domain.model import EntryKind, PostedFile
 from hostdesk_query.domain.projection import change_of
 
@@ -53,7 +53,7 @@ async def test_pages_walk_through_every_readable_ticket_newest_first(model: Read
     seen, after = [], None
     while page := await model.list_tickets(scope, filters=TicketFilter(), after=after, limit=3):
         seen += [ticket.ticket_id for ticket in page]
-        after = PageCursor(updated_at=page[-1].updated_at, ticket_id=page[-1].ticket_id)
+        after = PageCursor(ListOrder.UPDATED, sort_key(ListOrder.UPDATED, page[-1]))
 
     assert seen == [story.ticket_id for story in reversed(stories)]
 
@@ -66,7 +66,10 @@ async def test_tickets_updated_at_the_same_moment_are_paged_by_id(model: ReadMod
 
     first = await model.list_tickets(scope, filters=TicketFilter(), after=None, limit=2)
     rest = await model.list_tickets(
-        scope, filters=TicketFilter(), after=PageCursor(first[-1].updated_at, first[-1].ticket_id), limit=10
+        scope,
+        filters=TicketFilter(),
+        after=PageCursor(ListOrder.UPDATED, sort_key(ListOrder.UPDATED, first[-1])),
+        limit=10,
     )
 
     assert [t.ticket_id for t in first + rest] == sorted((s.ticket_id for s in stories), reverse=True)
@@ -130,6 +133,71 @@ async def test_the_list_keeps_only_the_tickets_each_filter_asks_for(model: ReadM
         plain.ticket_id,
         urgent.ticket_id,
     }
+    assert await kept(assignee=ASSIGNED_TO_SOMEONE) == {assigned.ticket_id}
+
+
+async def test_the_list_keeps_the_tickets_of_each_field_asked_for(model: ReadModel, tenant: str) -> None:
+    agent = account(tenant, Role.AGENT)
+    customer = account(tenant)
+    billing, tagged, mailed = (TicketStory(customer) for _ in range(3))
+    billing.department = "Billing"
+    late_start = billing.start + timedelta(days=3)
+    late = TicketStory(customer, start=late_start)
+    opened = [
+        billing.opened(category="Invoices"),
+        tagged.opened(),
+        mailed.opened().model_copy(update={"channel": Channel.EMAIL}),
+        late.opened(),
+    ]
+    other = TicketStory(account(tenant))
+    await apply(model, *opened, other.opened(), tagged.tags_change(agent, ("vip", "dns")))
+
+    async def kept(**conditions: object) -> set[UUID]:
+        filters = TicketFilter(**conditions)  # type: ignore[arg-type]
+        return {t.ticket_id for t in await model.list_tickets(reach_of(agent), filters=filters, after=None, limit=10)}
+
+    assert await kept(departments=frozenset({"Billing", "Sales"})) == {billing.ticket_id}
+    assert await kept(categories=frozenset({"Invoices"})) == {billing.ticket_id}
+    assert await kept(tags=frozenset({"vip"})) == {tagged.ticket_id}
+    assert await kept(tags=frozenset({"vip", "dns"})) == {tagged.ticket_id}
+    assert await kept(tags=frozenset({"vip", "mail"})) == set()
+    assert await kept(channels=frozenset({Channel.EMAIL})) == {mailed.ticket_id}
+    assert await kept(requesters=frozenset({other.requester.account_id})) == {other.ticket_id}
+    assert await kept(requesters=frozenset()) == set()
+    assert await kept(created=Period(since=late_start)) == {late.ticket_id}
+    assert await kept(created=Period(until=late_start), requesters=frozenset({customer.account_id})) == {
+        billing.ticket_id,
+        tagged.ticket_id,
+        mailed.ticket_id,
+    }
+    assert late.ticket_id in await kept(updated=Period(since=late_start, until=late_start + timedelta(seconds=2)))
+
+
+@pytest.mark.parametrize("order", list(ListOrder))
+async def test_pages_of_every_order_walk_through_every_ticket_once_in_order(
+    model: ReadModel, tenant: str, order: ListOrder
+) -> None:
+    agent = account(tenant, Role.AGENT)
+    start = TicketStory(account(tenant)).start
+    stories = [TicketStory(account(tenant), start=start + timedelta(minutes=i % 4)) for i in range(11)]
+    priorities = list(Priority)
+    await apply(model, *(story.opened() for story in stories))
+    await apply(model, *(s.priority_change(agent, priorities[i % 4]) for i, s in enumerate(stories) if i % 4 != 1))
+    every = await model.list_tickets(reach_of(agent), filters=TicketFilter(), order=order, limit=100)
+
+    seen, after = [], None
+    while page := await model.list_tickets(reach_of(agent), filters=TicketFilter(), order=order, after=after, limit=3):
+        seen += page
+        after = PageCursor(order, sort_key(order, page[-1]))
+
+    keys = [sort_key(order, ticket) for ticket in seen]
+    descending = order is not ListOrder.PRIORITY
+    assert keys == sorted(keys, reverse=descending)  # type: ignore[type-var]
+    assert [t.ticket_id for t in seen] == [t.ticket_id for t in every]
+    assert {t.ticket_id for t in seen} == {s.ticket_id for s in stories}
+    if order is ListOrder.PRIORITY:
+        assert [t.priority for t in seen[:3]] == [Priority.URGENT, Priority.URGENT, Priority.HIGH]
+        assert seen[0].created_at <= seen[1].created_at  # of one priority, the longest waiting first
 
 
 async def test_a_timeline_comes_in_time_order_with_merged_posts_in_place(model: ReadModel, tenant: str) -> None:

@@ -1,10 +1,13 @@
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hostdesk_contracts.base import Actor, Role, Status, Visibility
+from hostdesk_contracts.base import Actor, Priority, Role, Status, Visibility
 from hostdesk_devtools.stories import TicketStory, account
 from hostdesk_query.settings import Settings
+
+from tests.support import principal_records
 
 from .serving import TENANT, Api
 
@@ -220,3 +223,73 @@ async def test_a_body_over_the_services_limit_answers_413_before_it_is_read(api:
 
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_list_comes_in_each_order_page_after_page(api: Api) -> None:
+    customer, agent = account(TENANT), account(TENANT, Role.AGENT)
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    low, urgent, plain = (TicketStory(customer, start=start + timedelta(hours=hour)) for hour in range(3))
+    await api.apply(low.opened(), urgent.opened(), plain.opened())
+    await api.apply(low.priority_change(agent, Priority.LOW), urgent.priority_change(agent, Priority.URGENT))
+
+    def numbers(items: list[dict[str, object]]) -> list[object]:
+        return [item["ticket_id"] for item in items]
+
+    for order, expected in (("priority", [urgent, plain, low]), ("created", [plain, urgent, low])):
+        first = (await api.get("/v1/tickets", agent, order=order, limit=2)).json()
+        rest = (await api.get("/v1/tickets", agent, order=order, limit=2, cursor=first["next_cursor"])).json()
+        assert numbers(first["items"] + rest["items"]) == [str(s.ticket_id) for s in expected], order
+        assert rest["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("caller_role", "params", "field"),
+    [
+        (Role.SUBACCOUNT, {"assignee": "me"}, "assignee"),
+        (Role.SUBACCOUNT, {"tag": "vip"}, "tag"),
+        (
+            Role.AGENT,
+            {"created_since": "2026-03-02T00:00:00Z", "created_until": "2026-03-01T00:00:00Z"},
+            "created_until",
+        ),
+        (Role.AGENT, {"updated_since": "2026-03-01T00:00:00"}, "updated_since"),  # no time zone: which moment?
+        (Role.AGENT, {"channel": "fax"}, "channel"),
+        (Role.AGENT, {"order": "loudest"}, "order"),
+        (Role.AGENT, {"department": ""}, "department"),
+        (Role.AGENT, {"requester": "a\x00b"}, "requester"),
+    ],
+)
+async def test_list_parameters_out_of_bounds_answer_a_problem_naming_them(
+    api: Api, caller_role: Role, params: dict[str, object], field: str
+) -> None:
+    response = await api.get("/v1/tickets", account(TENANT, caller_role), **params)
+
+    assert response.status_code == 422, response.text
+    assert field in [param["name"].split(".")[0] for param in response.json()["invalid-params"]]
+
+
+async def test_a_cursor_of_one_order_is_refused_in_another(api: Api) -> None:
+    agent = account(TENANT, Role.AGENT)
+    await opened_tickets(api, account(TENANT), 3)
+    page = (await api.get("/v1/tickets", agent, limit=1)).json()
+
+    response = await api.get("/v1/tickets", agent, order="priority", cursor=page["next_cursor"])
+
+    assert response.status_code == 422
+    assert "'priority' order" in response.text
+
+
+async def test_an_organisation_lists_its_own_tickets_and_its_subaccounts(api: Api) -> None:
+    agent = account(TENANT, Role.AGENT)
+    subaccount = account(TENANT, Role.SUBACCOUNT)
+    api.callers.directory.put(*principal_records(subaccount))
+    owner = f"owner-of-{subaccount.account_id}"
+    own = TicketStory(Actor(account_id=owner, tenant=TENANT, role=Role.CUSTOMER))
+    theirs = TicketStory(subaccount)
+    await api.apply(own.opened(), theirs.opened(), TicketStory(account(TENANT)).opened())
+
+    response = await api.get("/v1/tickets", agent, organisation=owner)
+
+    assert {item["ticket_id"] for item in response.json()["items"]} == {str(own.ticket_id), str(theirs.ticket_id)}
+    only = await api.get("/v1/tickets", agent, organisation=owner, requester=subaccount.account_id)
+    assert [item["ticket_id"] for item in only.json()["items"]] == [str(theirs.ticket_id)]

@@ -13,7 +13,7 @@ from hostdesk_contracts.access import Reach
 
 from hostdesk_query.adapters.ports import DeadLetter, Outcome
 from hostdesk_query.domain.cursor import PageCursor
-from hostdesk_query.domain.listing import TicketFilter
+from hostdesk_query.domain.listing import ORDERINGS, ListOrder, TicketFilter, comes_after, sort_key
 from hostdesk_query.domain.model import PostedFile, TicketRecord, TicketView, TimelineEntry
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow, numbered, page_of
 from hostdesk_query.domain.projection import Change, plan_batch
@@ -69,15 +69,21 @@ class InMemoryReadModel:
         return self.answering
 
     async def list_tickets(
-        self, reach: Reach, *, filters: TicketFilter, after: PageCursor | None, limit: int
+        self,
+        reach: Reach,
+        *,
+        filters: TicketFilter,
+        order: ListOrder = ListOrder.UPDATED,
+        after: PageCursor | None = None,
+        limit: int,
     ) -> list[TicketRecord]:
         readable = (
             ticket
             for ticket in self.tickets.values()
-            if listed(reach, filters, ticket)
-            and (after is None or (ticket.updated_at, ticket.ticket_id) < (after.updated_at, after.ticket_id))
+            if listed(reach, filters, ticket) and (after is None or comes_after(order, ticket, after.key))
         )
-        return sorted(readable, key=lambda ticket: (ticket.updated_at, ticket.ticket_id), reverse=True)[:limit]
+        in_order = sorted(readable, key=lambda ticket: sort_key(order, ticket), reverse=ORDERINGS[order].descending)
+        return in_order[:limit]
 
     async def ticket_view(
         self, reach: Reach, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE

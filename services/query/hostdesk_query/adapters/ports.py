@@ -13,7 +13,7 @@ from hostdesk_contracts.access import Reach
 
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.gate import Decision
-from hostdesk_query.domain.listing import TicketFilter
+from hostdesk_query.domain.listing import ListOrder, TicketFilter
 from hostdesk_query.domain.model import PostedFile, TicketRecord, TicketView
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow
 from hostdesk_query.domain.projection import Change
@@ -78,10 +78,17 @@ class ProjectionStore(Protocol):
 
 class TicketReader(Protocol):
     async def list_tickets(
-        self, reach: Reach, *, filters: TicketFilter, after: PageCursor | None, limit: int
+        self,
+        reach: Reach,
+        *,
+        filters: TicketFilter,
+        order: ListOrder = ListOrder.UPDATED,
+        after: PageCursor | None = None,
+        limit: int,
     ) -> list[TicketRecord]:
-        """Newest updated first; only tickets ``reach`` may read that ``filters`` keep, and with a filter on the
-        assignee only those it handles (``domain.visibility.listed``)."""
+        """In ``order``, from after ``after`` (a cursor of that order); only tickets ``reach`` may read that
+        ``filters`` keep, and with a filter on the handling side's fields only those it handles
+        (``domain.visibility.listed``)."""
         ...
 
     async def ticket_view(

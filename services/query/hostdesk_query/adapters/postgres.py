@@ -33,7 +33,7 @@ from hostdesk_query.adapters.rows import (
     ticket_of,
 )
 from hostdesk_query.domain.cursor import PageCursor
-from hostdesk_query.domain.listing import TicketFilter
+from hostdesk_query.domain.listing import ORDERINGS, ListOrder, TicketFilter
 from hostdesk_query.domain.model import PostedFile, TicketRecord, TicketView
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow
 from hostdesk_query.domain.projection import Change, plan_batch
@@ -114,7 +114,6 @@ class _Where:
 # The organisation a ticket is addressed to, a ticket from before the directory being its tenant's provider's:
 # written as ``tickets_by_handler`` indexes it (``adapters.schema``).
 _HANDLER = "COALESCE(handling_organisation_id, tenant)"
-_ORDER = "updated_at DESC, ticket_id DESC"
 
 
 def _reached(reach: Reach, args: list[object], *, handled_only: bool) -> list[_Where]:
@@ -143,44 +142,78 @@ def _reached(reach: Reach, args: list[object], *, handled_only: bool) -> list[_W
     return clauses
 
 
-def _narrowed(where: _Where, filters: TicketFilter, after: PageCursor | None) -> _Where:
-    if filters.statuses:
-        where.add("status = ANY({}::text[])", sorted(status.value for status in filters.statuses))
-    if filters.priorities:
-        where.add("priority = ANY({}::text[])", sorted(priority.value for priority in filters.priorities))
-    if filters.archived is not None:
-        where.add("archived = {}", filters.archived)
-    if filters.assignee is not None:
-        if filters.assignee.account_id is None:
+def _narrowed(where: _Where, filters: TicketFilter) -> _Where:
+    """``domain.listing.matches`` in SQL."""
+    f = filters
+    if f.statuses:
+        where.add("status = ANY({}::text[])", sorted(status.value for status in f.statuses))
+    if f.priorities:
+        where.add("priority = ANY({}::text[])", sorted(priority.value for priority in f.priorities))
+    if f.archived is not None:
+        where.add("archived = {}", f.archived)
+    if f.assignee is not None:
+        if f.assignee.anyone:
+            where.add("assignee_id IS NOT NULL")
+        elif f.assignee.account_id is None:
             where.add("assignee_id IS NULL")
         else:
-            where.add("assignee_id = {}", filters.assignee.account_id)
-    if after is not None:
-        where.add("(updated_at, ticket_id) < ({}, {})", after.updated_at, after.ticket_id)
+            where.add("assignee_id = {}", f.assignee.account_id)
+    if f.departments:
+        where.add("department = ANY({}::text[])", sorted(f.departments))
+    if f.categories:
+        where.add("category = ANY({}::text[])", sorted(f.categories))
+    if f.requesters is not None:
+        where.add("requester_id = ANY({}::text[])", sorted(f.requesters))
+    if f.tags:
+        where.add("tags @> {}::text[]", sorted(f.tags))
+    if f.channels:
+        where.add("channel = ANY({}::text[])", sorted(channel.value for channel in f.channels))
+    for column, period in (("created_at", f.created), ("updated_at", f.updated)):
+        if period.since is not None:
+            where.add(f"{column} >= {{}}", period.since)
+        if period.until is not None:
+            where.add(f"{column} < {{}}", period.until)
+    return where
+
+
+def _order_by(order: ListOrder) -> str:
+    ordering = ORDERINGS[order]
+    direction = " DESC" if ordering.descending else ""
+    return ", ".join(f"{column}{direction}" for column in ordering.columns)
+
+
+def _past(where: _Where, after: PageCursor) -> _Where:
+    """The keyset condition: the tickets after the cursor's in its order, as one row comparison (which the
+    order's index answers as a range)."""
+    ordering = ORDERINGS[after.order]
+    placeholders = ", ".join("{}" for _ in after.key)
+    where.add(f"({', '.join(ordering.columns)}) {'<' if ordering.descending else '>'} ({placeholders})", *after.key)
     return where
 
 
 def _list_query(
-    reach: Reach, filters: TicketFilter, after: PageCursor | None, limit: int
+    reach: Reach, filters: TicketFilter, order: ListOrder, after: PageCursor | None, limit: int
 ) -> tuple[str, list[object]] | None:
     """A page of the list and its arguments, or None when the caller reaches nothing. Each clause is a page of
     its own, read in order from its index; their union (a ticket reached both ways counted once) is cut to the
     page: no sort of everything a caller reaches."""
     args: list[object] = []
-    clauses = [
-        _narrowed(where, filters, after) for where in _reached(reach, args, handled_only=filters.assignee is not None)
-    ]
+    clauses = []
+    for where in _reached(reach, args, handled_only=filters.handled_only):
+        _narrowed(where, filters)
+        clauses.append(where if after is None else _past(where, after))
     if not clauses:
         return None
     args.append(limit)
+    order_by = _order_by(order)
     pages = [
-        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where.sql} ORDER BY {_ORDER} LIMIT ${len(args)}"
+        f"SELECT {TICKET_COLUMNS}, priority_order FROM tickets WHERE {where.sql} ORDER BY {order_by} LIMIT ${len(args)}"
         for where in clauses
     ]
     if len(pages) == 1:
         return pages[0], args
     union = " UNION ".join(f"({page})" for page in pages)
-    return f"SELECT {TICKET_COLUMNS} FROM ({union}) AS reached ORDER BY {_ORDER} LIMIT ${len(args)}", args
+    return f"SELECT * FROM ({union}) AS reached ORDER BY {order_by} LIMIT ${len(args)}", args
 
 
 async def _seen_by(
@@ -290,9 +323,17 @@ class PostgresReadModel:
             raise StoreUnavailable(str(error)) from error
 
     async def list_tickets(
-        self, reach: Reach, *, filters: TicketFilter, after: PageCursor | None, limit: int
+        self,
+        reach: Reach,
+        *,
+        filters: TicketFilter,
+        order: ListOrder = ListOrder.UPDATED,
+        after: PageCursor | None = None,
+        limit: int,
     ) -> list[TicketRecord]:
-        query = _list_query(reach, filters, after, limit)
+        if after is not None and after.order is not order:
+            raise ValueError("a cursor of another order")
+        query = _list_query(reach, filters, order, after, limit)
         if query is None:
             return []
         sql, args = query

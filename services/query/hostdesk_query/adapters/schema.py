@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from hostdesk_query.domain.listing import PRIORITY_ORDER
+
 if TYPE_CHECKING:
     Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
 
@@ -24,6 +26,11 @@ _TICKET_COLUMNS_ADDED = {
     "merged_into_ticket_id": "uuid",
     "merged_into_number": "bigint",
     "handling_organisation_id": "text",  # NULL: opened before the directory, handled by the tenant's provider
+    # A priority's place in the priority order (``domain.listing.PRIORITY_ORDER``), for its keyset and index.
+    "priority_order": "smallint GENERATED ALWAYS AS ("
+    + "CASE priority "
+    + " ".join(f"WHEN '{priority.value}' THEN {place}" for priority, place in PRIORITY_ORDER.items())
+    + " END) STORED",
 }
 _ENTRY_COLUMNS_ADDED = {
     "part": "integer NOT NULL DEFAULT 0",  # one event may add several entries: a merge adds one per post
@@ -115,6 +122,15 @@ CREATE INDEX IF NOT EXISTS tickets_by_assignee
     ON {schema}.tickets (tenant, assignee_id, updated_at DESC, ticket_id DESC);
 CREATE INDEX IF NOT EXISTS tickets_by_handler
     ON {schema}.tickets (tenant, COALESCE(handling_organisation_id, tenant), updated_at DESC, ticket_id DESC);
+CREATE INDEX IF NOT EXISTS tickets_by_handler_created
+    ON {schema}.tickets (tenant, COALESCE(handling_organisation_id, tenant), created_at DESC, ticket_id DESC);
+CREATE INDEX IF NOT EXISTS tickets_by_handler_priority
+    ON {schema}.tickets (tenant, COALESCE(handling_organisation_id, tenant), priority_order, created_at, ticket_id);
+-- The staff home's newest unassigned tickets: few of the million, each list's page read straight off it.
+CREATE INDEX IF NOT EXISTS tickets_unassigned
+    ON {schema}.tickets (tenant, COALESCE(handling_organisation_id, tenant), created_at DESC, ticket_id DESC)
+    WHERE assignee_id IS NULL AND NOT archived;
+CREATE INDEX IF NOT EXISTS tickets_by_tag ON {schema}.tickets USING gin (tags);
 """
 _COLUMNS = "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
 _PRIMARY_KEY = """

@@ -9,17 +9,13 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from fastapi.exceptions import RequestValidationError
 from hostdesk_contracts.attachments import ATTACHMENT_ID_PATTERN
-from hostdesk_contracts.base import Priority, Status
 from hostdesk_contracts.problems import Problem
-from hostdesk_contracts.runtime.auth import ActorDep
 from hostdesk_contracts.runtime.problems import NotFound
-from hostdesk_contracts.runtime.text import refuse_unstorable
-from pydantic import AfterValidator
 
 from hostdesk_query.api.deps import BlobsDep, NoticesDep, ReachDep, ReaderDep, SettingsDep
 from hostdesk_query.api.download_headers import download_headers
+from hostdesk_query.api.list_filters import TicketFilterDep, invalid
 from hostdesk_query.api.schemas import TicketDetailOut, TicketOut, TicketPage, TimelineOrder
 from hostdesk_query.domain.cursor import (
     InvalidCursor,
@@ -30,7 +26,7 @@ from hostdesk_query.domain.cursor import (
     encode_cursor,
     encode_timeline_cursor,
 )
-from hostdesk_query.domain.listing import AssignedTo, TicketFilter
+from hostdesk_query.domain.listing import ListOrder, sort_key
 from hostdesk_query.domain.paging import DEFAULT_LIMIT, MAX_LIMIT, TimelineWindow, next_cursor
 from hostdesk_query.domain.visibility import handles
 from hostdesk_query.service_layer.downloads import download
@@ -45,29 +41,13 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
 }
 
 
-_ASSIGNEE_HELP = (
-    "Only the handling side: ``me`` (tickets assigned to the caller), ``none`` (unassigned tickets) or an account"
-    " id. The list then holds only tickets the caller handles, none it requested."
-)
-
-
-# Text that reaches PostgreSQL as text: a NUL, which it cannot hold, is a 422 naming the parameter, not a 500.
-StorableText = Annotated[str, AfterValidator(refuse_unstorable)]
-
-
-def _invalid(parameter: str, message: str, given: str) -> RequestValidationError:
-    return RequestValidationError(
-        [{"type": "value_error", "loc": ("query", parameter), "msg": message, "input": given}]
-    )
-
-
-def _cursor(text: str | None) -> PageCursor | None:
+def _cursor(text: str | None, order: ListOrder) -> PageCursor | None:
     if text is None:
         return None
     try:
-        return decode_cursor(text)
+        return decode_cursor(text, order=order)
     except InvalidCursor as error:
-        raise _invalid("cursor", str(error), text) from error
+        raise invalid("cursor", str(error), text) from error
 
 
 def _timeline_cursor(text: str | None) -> TimelineCursor | None:
@@ -76,52 +56,35 @@ def _timeline_cursor(text: str | None) -> TimelineCursor | None:
     try:
         return decode_timeline_cursor(text)
     except InvalidCursor as error:
-        raise _invalid("timeline_cursor", str(error), text) from error
-
-
-def _assigned_to(text: str | None, *, caller: str, handling: bool) -> AssignedTo | None:
-    """``handling``: the caller handles tickets for some organisation (``Reach.handles``)."""
-    if text is None:
-        return None
-    if not handling:
-        # Assignment is the handling side's own: filtering on it would tell the requester what it may not see.
-        raise _invalid("assignee", "only the handling side filters on the assignee", text)
-    if text == "me":
-        return AssignedTo(caller)
-    return AssignedTo(None if text == "none" else text)
+        raise invalid("timeline_cursor", str(error), text) from error
 
 
 @router.get("", response_model=TicketPage, response_model_exclude_unset=True, responses=_PROBLEMS)
 async def list_tickets(
     reader: ReaderDep,
     reach: ReachDep,
-    actor: ActorDep,
-    status: Annotated[list[Status] | None, Query(description="Only tickets in these statuses (repeatable).")] = None,
-    priority: Annotated[
-        list[Priority] | None, Query(description="Only tickets of these priorities (repeatable).")
-    ] = None,
-    archived: Annotated[
-        bool | None, Query(description="Only archived tickets (true) or only the others (false); absent: both.")
-    ] = None,
-    assignee: Annotated[StorableText | None, Query(min_length=1, max_length=200, description=_ASSIGNEE_HELP)] = None,
+    filters: TicketFilterDep,
+    order: Annotated[
+        ListOrder,
+        Query(
+            description="``updated``: the most recently updated first; ``priority``: the most urgent first, then"
+            " the longest waiting; ``created``: the newest first."
+        ),
+    ] = ListOrder.UPDATED,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(description="``next_cursor`` of the page before.")] = None,
+    cursor: Annotated[str | None, Query(description="``next_cursor`` of the page before, in the same order.")] = None,
 ) -> TicketPage:
-    """The tickets the caller may read, the most recently updated first: those it requested and those addressed to
-    the organisation it handles for. Each shows the handling side's own fields (assignee, tags) only where the
-    caller handles it."""
-    filters = TicketFilter(
-        statuses=frozenset(status or ()),
-        priorities=frozenset(priority or ()),
-        archived=archived,
-        assignee=_assigned_to(assignee, caller=actor.account_id, handling=reach.handles is not None),
+    """The tickets the caller may read, in ``order``: those it requested and those addressed to the organisation
+    it handles for. Each shows the handling side's own fields (assignee, tags) only where the caller handles it.
+    Pages follow on from a cursor: a ticket changed between two pages is neither skipped nor shown twice unless
+    the change moved it in the order."""
+    tickets = await reader.list_tickets(
+        reach, filters=filters, order=order, after=_cursor(cursor, order), limit=limit + 1
     )
-    tickets = await reader.list_tickets(reach, filters=filters, after=_cursor(cursor), limit=limit + 1)
     page = tickets[:limit]
     next_cursor = None
     if len(tickets) > limit:
-        last = page[-1]
-        next_cursor = encode_cursor(PageCursor(updated_at=last.updated_at, ticket_id=last.ticket_id))
+        next_cursor = encode_cursor(PageCursor(order=order, key=sort_key(order, page[-1])))
     items = tuple(TicketOut.of(ticket, handling=handles(reach, ticket)) for ticket in page)
     return TicketPage(items=items, next_cursor=next_cursor)
 

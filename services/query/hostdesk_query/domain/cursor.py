@@ -1,5 +1,5 @@
-"""The opaque cursors of the API: a ticket list's (the ``updated_at`` and ``ticket_id`` of the last ticket of the
-page before) and a timeline's (the ``occurred_at`` and position of the last entry of the page before).
+"""The opaque cursors of the API: a ticket list's (its order and the sort key of the last ticket of the page
+before, ``domain.listing``) and a timeline's (the ``occurred_at`` and position of the last entry of the page before).
 
 A cursor comes back from the caller, so it is anything the caller wants it to be: decoding refuses every cursor
 this service could not have made, and in particular every moment that is no moment in UTC (year 1 at +05:00 is
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from hostdesk_query.domain.listing import ORDERINGS, PRIORITY_ORDER, ListOrder, SortKey
+
 _MAX_CURSOR_LENGTH = 200
 # More entries than any timeline holds, and far from the limits of PostgreSQL's bigint.
 MAX_POSITION = 2**31 - 1
@@ -30,8 +32,10 @@ _FOREIGN = "the cursor is not one this service made"
 
 @dataclass(frozen=True, slots=True)
 class PageCursor:
-    updated_at: datetime
-    ticket_id: UUID
+    """Where a page of a list read in ``order`` ended: its last ticket's sort key (``domain.listing.sort_key``)."""
+
+    order: ListOrder
+    key: SortKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +47,42 @@ class TimelineCursor:
 
 
 def encode_cursor(cursor: PageCursor) -> str:
-    return _encoded({"u": cursor.updated_at.isoformat(), "t": str(cursor.ticket_id)})
+    values = [value.isoformat() if isinstance(value, datetime) else value for value in cursor.key]
+    return _encoded(
+        {"o": cursor.order.value, "k": [str(value) if isinstance(value, UUID) else value for value in values]}
+    )
 
 
-def decode_cursor(text: str) -> PageCursor:
+def decode_cursor(text: str, *, order: ListOrder) -> PageCursor:
+    """The cursor ``text``, which must be one of a list read in ``order``."""
     payload = _payload(text)
-    given = payload.get("t")
-    if not isinstance(given, str):
+    if payload.get("o") != order.value:
+        raise InvalidCursor(f"the cursor is not one of a list in the {order.value!r} order")
+    given = payload.get("k")
+    columns = ORDERINGS[order].columns
+    if not isinstance(given, list) or len(given) != len(columns):
         raise InvalidCursor(_FOREIGN)
-    try:
-        ticket_id = UUID(given)
-    except ValueError as error:
-        raise InvalidCursor(_FOREIGN) from error
-    return PageCursor(updated_at=_moment(payload.get("u")), ticket_id=ticket_id)
+    return PageCursor(
+        order=order, key=tuple(_value(column, value) for column, value in zip(columns, given, strict=True))
+    )
+
+
+_PRIORITY_ORDERS = frozenset(PRIORITY_ORDER.values())
+
+
+def _value(column: str, value: object) -> datetime | UUID | int:
+    if column == "ticket_id":
+        if not isinstance(value, str):
+            raise InvalidCursor(_FOREIGN)
+        try:
+            return UUID(value)
+        except ValueError as error:
+            raise InvalidCursor(_FOREIGN) from error
+    if column == "priority_order":
+        if type(value) is not int or value not in _PRIORITY_ORDERS:
+            raise InvalidCursor(_FOREIGN)
+        return value
+    return _moment(value)
 
 
 def encode_timeline_cursor(cursor: TimelineCursor) -> str:

@@ -3,7 +3,8 @@
 A caller's ``Reach`` says which tickets it sees and for which side, ticket by ticket: a reseller account reads the
 tickets it requested from its provider as their requester, and its customers' tickets as their handler. Only the
 handling side of a ticket reads its internal notes and its own fields (assignee, tags); only the handling side
-filters on the assignee, so a list filtered on it holds the tickets the caller handles and none it requested.
+filters on its own fields (assignee, tags), so a list filtered on them holds the tickets the caller handles and
+none it requested.
 A post's files are seen by whoever sees the post: an internal note's files are the handling side's only.
 """
 
@@ -36,7 +37,7 @@ def handles(reach: Reach, ticket: TicketRecord) -> bool:
 def listed(reach: Reach, ticket_filter: TicketFilter, ticket: TicketRecord) -> bool:
     """Whether a list of ``reach`` narrowed by ``ticket_filter`` holds ``ticket``."""
     side = side_on(reach, ticket)
-    if side is None or (ticket_filter.assignee is not None and side is not Side.HANDLER):
+    if side is None or (ticket_filter.handled_only and side is not Side.HANDLER):
         return False
     return matches(ticket_filter, ticket)
 
