@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import asyncpg
 from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.directory import (
     AccountKind,
@@ -172,3 +173,15 @@ class BucketCallers:
 
     async def bearer(self, actor: Actor, *, secret: str) -> dict[str, str]:
         return bearer(await self.token(actor, secret=secret))
+
+
+async def tallies(pool: asyncpg.Pool, schema: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The running tallies of the schema's tickets (``adapters.schema``), and the same counted afresh."""
+    key = "tenant, handler, department, status, priority, archived, assigned"
+    kept = await pool.fetch(f"SELECT {key}, n FROM {schema}.ticket_counts WHERE n <> 0 ORDER BY {key}")
+    recounted = await pool.fetch(
+        f"SELECT tenant, COALESCE(handling_organisation_id, tenant) AS handler, COALESCE(department, '') AS department,"
+        f" status, priority, archived, assignee_id IS NOT NULL AS assigned, count(*) AS n FROM {schema}.tickets"
+        f" GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY {key}"
+    )
+    return [tuple(row) for row in kept], [tuple(row) for row in recounted]

@@ -19,6 +19,7 @@ from hostdesk_query.domain.projection import change_of, plan_batch
 from hostdesk_query.domain.timeline import in_time_order
 from hostdesk_query.domain.visibility import shows, side_on
 
+from tests.support import tallies
 from tests.unit.query.files import attached, attachment_of
 
 # The tables as the first version of the read model made them (its adapters/schema.py, word for word).
@@ -158,6 +159,8 @@ async def test_a_read_model_of_the_first_version_is_upgraded_in_place_and_keeps_
     await _store_as_the_first_version(pool, old_tickets[old.ticket_id], old_entries)
 
     await asyncio.gather(*(ensure_schema(pool, schema) for _ in range(3)))
+    kept, recounted = await tallies(pool, schema)
+    assert kept == recounted != []  # the tallies made by the upgrade count the tickets already there
 
     read_model = PostgresReadModel(pool, notify_channel="unheard")
     before = await read_model.ticket_view(reach_of(agent), old.ticket_id, newest_first=False)
@@ -175,6 +178,8 @@ async def test_a_read_model_of_the_first_version_is_upgraded_in_place_and_keeps_
         view = await read_model.ticket_view(reach_of(agent), story.ticket_id, newest_first=False)
         assert view == expected_view(reach_of(agent), tickets[story.ticket_id], entries, newest_first=False)
     assert await _timeline_key(pool, schema) == ["ticket_id", "version", "part"]
+    kept, recounted = await tallies(pool, schema)
+    assert kept == recounted
 
 
 async def test_upgrading_an_upgraded_schema_changes_nothing(

@@ -2,15 +2,19 @@ import asyncio
 import uuid
 
 import asyncpg
+import pytest
 from hostdesk_contracts.access import reach_of
 from hostdesk_contracts.base import Role, Status
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_devtools.stories import TicketStory, account
+from hostdesk_query.adapters import ticket_counts
 from hostdesk_query.adapters.notices import PostgresVersionNotices, notify_channel
 from hostdesk_query.adapters.ports import Rejected
 from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.adapters.schema import ensure_schema
+from hostdesk_query.domain.counting import Tally, TicketCounts
 from hostdesk_query.domain.gate import Decision
+from hostdesk_query.domain.listing import TicketFilter
 from hostdesk_query.domain.projection import Change, change_of
 
 
@@ -119,3 +123,28 @@ async def test_a_ticket_view_holds_the_timeline_up_to_its_version(read_model: Po
     assert view is not None
     assert view.ticket.version == 2
     assert [entry.version for entry in view.timeline] == [2, 1]
+
+
+async def test_counts_beyond_the_cap_are_lower_bounds_unless_the_tallies_answer(
+    read_model: PostgresReadModel, tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ticket_counts, "COUNT_CAP", 3)
+    customer, agent = account(tenant), account(tenant, Role.AGENT)
+    stories = [TicketStory(customer) for _ in range(5)]
+    await read_model.apply(changes(*(story.opened(tags=("vip",)) for story in stories)))
+    await read_model.apply(changes(stories[0].status_change(agent, Status.ANSWERED)))
+
+    tallied = await read_model.count_tickets(reach_of(agent), filters=TicketFilter(archived=False))
+    beyond = await read_model.count_tickets(reach_of(agent), filters=TicketFilter(tags=frozenset({"vip"})))
+    own = await read_model.count_tickets(reach_of(customer), filters=TicketFilter())
+    within = await read_model.count_tickets(
+        reach_of(customer), filters=TicketFilter(statuses=frozenset({Status.ANSWERED}))
+    )
+
+    assert tallied.total == Tally(5)
+    assert tallied.statuses == {Status.OPEN: Tally(4), Status.ANSWERED: Tally(1)}
+    assert beyond.total == own.total == Tally(3, exact=False)  # "3+": at least that many
+    assert all(not tally.exact for tally in (*beyond.statuses.values(), *own.departments.values()))
+    assert within == TicketCounts(
+        statuses={Status.ANSWERED: Tally(1)}, departments={"Technical Support": Tally(1)}, total=Tally(1)
+    )

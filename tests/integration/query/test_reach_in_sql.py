@@ -1,7 +1,7 @@
 """The read model's SQL says what ``Reach.side`` says: over a grid of tickets (requesters, handling organisations,
 departments, assignees) and of callers (every kind, limited to departments or not), a list holds exactly the
-tickets the rule lets the caller see (with a filter on the assignee, exactly those it handles), and a ticket's
-view answers exactly for those."""
+tickets the rule lets the caller see (with a filter on the assignee, exactly those it handles), its counts count
+exactly those, and a ticket's view answers exactly for those."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import uuid
 
 import asyncpg
 from hostdesk_contracts.access import Reach, reach_of
-from hostdesk_contracts.base import Actor, Role
+from hostdesk_contracts.base import Actor, Priority, Role, Status
 from hostdesk_devtools.stories import TicketStory
-from hostdesk_query.adapters.postgres import PostgresReadModel, _list_query
+from hostdesk_query.adapters.postgres import PostgresReadModel
+from hostdesk_query.adapters.ticket_sql import list_query
+from hostdesk_query.domain.counting import counted
 from hostdesk_query.domain.listing import ASSIGNED_TO_SOMEONE, AssignedTo, ListOrder, TicketFilter
 from hostdesk_query.domain.projection import change_of, plan_batch
 from hostdesk_query.domain.visibility import listed, side_on
@@ -77,6 +79,8 @@ async def test_every_list_and_view_holds_exactly_what_the_rule_lets_each_caller_
         TicketFilter(tags=frozenset({"grid"})),
         TicketFilter(departments=frozenset({"Billing"})),
         TicketFilter(requesters=frozenset({ids["customer"], ids["subaccount"]})),
+        TicketFilter(statuses=frozenset({Status.OPEN}), archived=False, priorities=frozenset(Priority)),
+        TicketFilter(departments=frozenset({"Billing"}), assignee=ASSIGNED_TO_SOMEONE),
     ]
 
     for reach in grid_reaches(tenant, ids):
@@ -84,6 +88,13 @@ async def test_every_list_and_view_holds_exactly_what_the_rule_lets_each_caller_
             found = await read_model.list_tickets(reach, filters=ticket_filter, order=order, limit=len(made) + 1)
             expected = {ticket.ticket_id for ticket in records.values() if listed(reach, ticket_filter, ticket)}
             assert {ticket.ticket_id for ticket in found} == expected, (reach, ticket_filter)
+        for ticket_filter in filters:
+            kept = [ticket for ticket in records.values() if listed(reach, ticket_filter, ticket)]
+            expected_counts = counted((ticket.status, ticket.department, 1) for ticket in kept)
+            assert await read_model.count_tickets(reach, filters=ticket_filter) == expected_counts, (
+                reach,
+                ticket_filter,
+            )
         for story, _ in made:
             view = await read_model.ticket_view(reach, story.ticket_id, newest_first=False)
             assert (view is not None) == (side_on(reach, records[story.ticket_id]) is not None), reach
@@ -92,7 +103,7 @@ async def test_every_list_and_view_holds_exactly_what_the_rule_lets_each_caller_
 
 async def test_a_list_by_handling_organisation_reads_its_index(query_pool: asyncpg.Pool, tenant: str) -> None:
     reach = reach_of(actor(tenant, "a-reseller", Role.RESELLER))
-    query = _list_query(reach, TicketFilter(assignee=AssignedTo(None)), ListOrder.UPDATED, None, 25)
+    query = list_query(reach, TicketFilter(assignee=AssignedTo(None)), ListOrder.UPDATED, None, 25)
     assert query is not None
     sql, args = query
 

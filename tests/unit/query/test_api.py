@@ -293,3 +293,31 @@ async def test_an_organisation_lists_its_own_tickets_and_its_subaccounts(api: Ap
     assert {item["ticket_id"] for item in response.json()["items"]} == {str(own.ticket_id), str(theirs.ticket_id)}
     only = await api.get("/v1/tickets", agent, organisation=owner, requester=subaccount.account_id)
     assert [item["ticket_id"] for item in only.json()["items"]] == [str(theirs.ticket_id)]
+
+
+async def test_counts_per_status_and_department_count_only_what_the_caller_may_see(api: Api) -> None:
+    customer, other, agent = account(TENANT), account(TENANT), account(TENANT, Role.AGENT)
+    mine = await opened_tickets(api, customer, 3)
+    await opened_tickets(api, other, 2)
+    await api.apply(mine[0].department_change(agent, "Billing"), mine[1].status_change(agent, Status.ANSWERED))
+
+    own = (await api.get("/v1/tickets/counts", customer)).json()
+    staff = (await api.get("/v1/tickets/counts", agent, status=["open"])).json()
+
+    assert own == {
+        "total": {"count": 3, "exact": True},
+        "statuses": [{"status": "open", "count": 2, "exact": True}, {"status": "answered", "count": 1, "exact": True}],
+        "departments": [
+            {"department": "Billing", "count": 1, "exact": True},
+            {"department": "Technical Support", "count": 2, "exact": True},
+        ],
+    }
+    assert staff["total"] == {"count": 4, "exact": True}
+    assert [entry["status"] for entry in staff["statuses"]] == ["open"]
+
+
+async def test_counts_take_the_lists_parameters_and_refuse_what_it_refuses(api: Api) -> None:
+    response = await api.get("/v1/tickets/counts", account(TENANT, Role.SUBACCOUNT), assignee="me")
+
+    assert response.status_code == 422
+    assert [param["name"] for param in response.json()["invalid-params"]] == ["assignee"]

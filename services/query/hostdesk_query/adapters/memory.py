@@ -12,6 +12,7 @@ from uuid import UUID
 from hostdesk_contracts.access import Reach
 
 from hostdesk_query.adapters.ports import DeadLetter, Outcome
+from hostdesk_query.domain.counting import TicketCounts, counted
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.listing import ORDERINGS, ListOrder, TicketFilter, comes_after, sort_key
 from hostdesk_query.domain.model import PostedFile, TicketRecord, TicketView, TimelineEntry
@@ -84,6 +85,10 @@ class InMemoryReadModel:
         )
         in_order = sorted(readable, key=lambda ticket: sort_key(order, ticket), reverse=ORDERINGS[order].descending)
         return in_order[:limit]
+
+    async def count_tickets(self, reach: Reach, *, filters: TicketFilter) -> TicketCounts:
+        kept = (ticket for ticket in self.tickets.values() if listed(reach, filters, ticket))
+        return counted((ticket.status, ticket.department, 1) for ticket in kept)
 
     async def ticket_view(
         self, reach: Reach, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from hostdesk_contracts.access import Reach
 
+from hostdesk_query.domain.counting import TicketCounts
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.listing import ListOrder, TicketFilter
@@ -89,6 +90,11 @@ class TicketReader(Protocol):
         """In ``order``, from after ``after`` (a cursor of that order); only tickets ``reach`` may read that
         ``filters`` keep, and with a filter on the handling side's fields only those it handles
         (``domain.visibility.listed``)."""
+        ...
+
+    async def count_tickets(self, reach: Reach, *, filters: TicketFilter) -> TicketCounts:
+        """How many tickets the list of ``reach`` narrowed by ``filters`` holds, in all, per status and per
+        department (``domain.counting``): exact, or a lower bound beyond ``COUNT_CAP`` where no tally answers."""
         ...
 
     async def ticket_view(

@@ -32,8 +32,11 @@ from hostdesk_query.adapters.rows import (
     rows_of,
     ticket_of,
 )
+from hostdesk_query.adapters.ticket_counts import count_tickets
+from hostdesk_query.adapters.ticket_sql import list_query
+from hostdesk_query.domain.counting import TicketCounts
 from hostdesk_query.domain.cursor import PageCursor
-from hostdesk_query.domain.listing import ORDERINGS, ListOrder, TicketFilter
+from hostdesk_query.domain.listing import ListOrder, TicketFilter
 from hostdesk_query.domain.model import PostedFile, TicketRecord, TicketView
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow
 from hostdesk_query.domain.projection import Change, plan_batch
@@ -91,129 +94,6 @@ _INSERT_DEAD_LETTER = (
 
 def lock_key(ticket_id: UUID) -> int:
     return int.from_bytes(ticket_id.bytes[:8], "big", signed=True)
-
-
-class _Where:
-    """A WHERE clause and its numbered parameters, built one condition at a time. Clauses of one statement share
-    ``args``, so that their placeholders run on from one to the next."""
-
-    def __init__(self, args: list[object] | None = None) -> None:
-        self.conditions: list[str] = []
-        self.args: list[object] = [] if args is None else args
-
-    def add(self, condition: str, *args: object) -> None:
-        placeholders = [f"${len(self.args) + i + 1}" for i in range(len(args))]
-        self.conditions.append(condition.format(*placeholders))
-        self.args.extend(args)
-
-    @property
-    def sql(self) -> str:
-        return " AND ".join(self.conditions)
-
-
-# The organisation a ticket is addressed to, a ticket from before the directory being its tenant's provider's:
-# written as ``tickets_by_handler`` indexes it (``adapters.schema``).
-_HANDLER = "COALESCE(handling_organisation_id, tenant)"
-
-
-def _reached(reach: Reach, args: list[object], *, handled_only: bool) -> list[_Where]:
-    """``Reach.side`` in SQL: one clause per index a list walks, the tickets the caller requested and those
-    addressed to the organisation it handles for; only the latter when ``handled_only``, with none it requested
-    (the requester's side comes first in the rule). No clause: the caller reaches nothing."""
-    if reach.everything:
-        every = _Where(args)
-        every.add("tenant = {}", reach.tenant)
-        return [every]
-    clauses = []
-    if not handled_only:
-        requested = _Where(args)
-        requested.add("tenant = {}", reach.tenant)
-        requested.add("requester_id = {}", reach.account_id)
-        clauses.append(requested)
-    if reach.handles is not None:
-        handled = _Where(args)
-        handled.add("tenant = {}", reach.tenant)
-        handled.add(f"{_HANDLER} = {{}}", reach.handles)
-        if reach.departments is not None:  # a ticket in no department is seen by all the organisation's staff
-            handled.add("(department IS NULL OR department = ANY({}::text[]))", sorted(reach.departments))
-        if handled_only:
-            handled.add("requester_id <> {}", reach.account_id)
-        clauses.append(handled)
-    return clauses
-
-
-def _narrowed(where: _Where, filters: TicketFilter) -> _Where:
-    """``domain.listing.matches`` in SQL."""
-    f = filters
-    if f.statuses:
-        where.add("status = ANY({}::text[])", sorted(status.value for status in f.statuses))
-    if f.priorities:
-        where.add("priority = ANY({}::text[])", sorted(priority.value for priority in f.priorities))
-    if f.archived is not None:
-        where.add("archived = {}", f.archived)
-    if f.assignee is not None:
-        if f.assignee.anyone:
-            where.add("assignee_id IS NOT NULL")
-        elif f.assignee.account_id is None:
-            where.add("assignee_id IS NULL")
-        else:
-            where.add("assignee_id = {}", f.assignee.account_id)
-    if f.departments:
-        where.add("department = ANY({}::text[])", sorted(f.departments))
-    if f.categories:
-        where.add("category = ANY({}::text[])", sorted(f.categories))
-    if f.requesters is not None:
-        where.add("requester_id = ANY({}::text[])", sorted(f.requesters))
-    if f.tags:
-        where.add("tags @> {}::text[]", sorted(f.tags))
-    if f.channels:
-        where.add("channel = ANY({}::text[])", sorted(channel.value for channel in f.channels))
-    for column, period in (("created_at", f.created), ("updated_at", f.updated)):
-        if period.since is not None:
-            where.add(f"{column} >= {{}}", period.since)
-        if period.until is not None:
-            where.add(f"{column} < {{}}", period.until)
-    return where
-
-
-def _order_by(order: ListOrder) -> str:
-    ordering = ORDERINGS[order]
-    direction = " DESC" if ordering.descending else ""
-    return ", ".join(f"{column}{direction}" for column in ordering.columns)
-
-
-def _past(where: _Where, after: PageCursor) -> _Where:
-    """The keyset condition: the tickets after the cursor's in its order, as one row comparison (which the
-    order's index answers as a range)."""
-    ordering = ORDERINGS[after.order]
-    placeholders = ", ".join("{}" for _ in after.key)
-    where.add(f"({', '.join(ordering.columns)}) {'<' if ordering.descending else '>'} ({placeholders})", *after.key)
-    return where
-
-
-def _list_query(
-    reach: Reach, filters: TicketFilter, order: ListOrder, after: PageCursor | None, limit: int
-) -> tuple[str, list[object]] | None:
-    """A page of the list and its arguments, or None when the caller reaches nothing. Each clause is a page of
-    its own, read in order from its index; their union (a ticket reached both ways counted once) is cut to the
-    page: no sort of everything a caller reaches."""
-    args: list[object] = []
-    clauses = []
-    for where in _reached(reach, args, handled_only=filters.handled_only):
-        _narrowed(where, filters)
-        clauses.append(where if after is None else _past(where, after))
-    if not clauses:
-        return None
-    args.append(limit)
-    order_by = _order_by(order)
-    pages = [
-        f"SELECT {TICKET_COLUMNS}, priority_order FROM tickets WHERE {where.sql} ORDER BY {order_by} LIMIT ${len(args)}"
-        for where in clauses
-    ]
-    if len(pages) == 1:
-        return pages[0], args
-    union = " UNION ".join(f"({page})" for page in pages)
-    return f"SELECT * FROM ({union}) AS reached ORDER BY {order_by} LIMIT ${len(args)}", args
 
 
 async def _seen_by(
@@ -333,7 +213,7 @@ class PostgresReadModel:
     ) -> list[TicketRecord]:
         if after is not None and after.order is not order:
             raise ValueError("a cursor of another order")
-        query = _list_query(reach, filters, order, after, limit)
+        query = list_query(reach, filters, order, after, limit)
         if query is None:
             return []
         sql, args = query
@@ -342,6 +222,14 @@ class PostgresReadModel:
         except UNAVAILABLE_ERRORS as error:
             raise StoreUnavailable(str(error)) from error
         return [ticket_of(row) for row in rows]
+
+    async def count_tickets(self, reach: Reach, *, filters: TicketFilter) -> TicketCounts:
+        try:
+            # One snapshot for the tallies and the tickets counted beside them.
+            async with self._pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
+                return await count_tickets(connection, reach, filters)
+        except UNAVAILABLE_ERRORS as error:
+            raise StoreUnavailable(str(error)) from error
 
     async def ticket_view(
         self, reach: Reach, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE

@@ -132,6 +132,54 @@ CREATE INDEX IF NOT EXISTS tickets_unassigned
     WHERE assignee_id IS NULL AND NOT archived;
 CREATE INDEX IF NOT EXISTS tickets_by_tag ON {schema}.tickets USING gin (tags);
 """
+# The running tallies of the tickets each organisation handles (``domain.counting``), kept by triggers on
+# ``tickets`` in the transaction of every write, whichever path writes (the live batch's INSERT and UPDATE, the
+# catch-up's COPY and UPDATE ... FROM): one statement's rows are summed into one upsert per key, in the key's
+# order, so that two writers take the rows' locks in the same order. A department of '' is none.
+_TALLY_KEY = "tenant, handler, department, status, priority, archived, assigned"
+_TALLY_OF_ROW = (
+    "tenant, COALESCE(handling_organisation_id, tenant), COALESCE(department, ''), status, priority, archived,"
+    " assignee_id IS NOT NULL"
+)
+_TALLIES = """
+CREATE TABLE IF NOT EXISTS {schema}.ticket_counts (
+    tenant     text NOT NULL,
+    handler    text NOT NULL,
+    department text NOT NULL,
+    status     text NOT NULL,
+    priority   text NOT NULL,
+    archived   boolean NOT NULL,
+    assigned   boolean NOT NULL,
+    n          bigint NOT NULL,
+    PRIMARY KEY ({key})
+);
+CREATE OR REPLACE FUNCTION {schema}.tally_tickets() RETURNS trigger LANGUAGE plpgsql AS $tally$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        {upsert_added}
+    ELSIF TG_OP = 'UPDATE' THEN
+        {upsert_moved}
+    ELSE
+        {upsert_removed}
+    END IF;
+    RETURN NULL;
+END
+$tally$;
+"""
+_UPSERT_TALLIES = """INSERT INTO {schema}.ticket_counts AS c ({key}, n)
+        SELECT {key}, sum(d) FROM ({deltas}) AS delta ({key}, d)
+        GROUP BY {key} HAVING sum(d) <> 0 ORDER BY {key}
+        ON CONFLICT ({key}) DO UPDATE SET n = c.n + EXCLUDED.n;"""
+_ADDED = "SELECT {row}, 1 FROM added"
+_REMOVED = "SELECT {row}, -1 FROM removed"
+# Each trigger names the transition tables its statement has; the function reads only those (``TG_OP``).
+_TALLY_TRIGGERS = {
+    "tickets_tallied_on_insert": "AFTER INSERT ON {schema}.tickets REFERENCING NEW TABLE AS added",
+    "tickets_tallied_on_update": (
+        "AFTER UPDATE ON {schema}.tickets REFERENCING OLD TABLE AS removed NEW TABLE AS added"
+    ),
+    "tickets_tallied_on_delete": "AFTER DELETE ON {schema}.tickets REFERENCING OLD TABLE AS removed",
+}
 _COLUMNS = "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
 _PRIMARY_KEY = """
 SELECT c.conname, array_agg(a.attname::text ORDER BY k.position) AS columns
@@ -169,6 +217,29 @@ async def ensure_schema(pool: asyncpg.Pool, schema: str) -> None:
         await _add_columns(connection, schema, "timeline", _ENTRY_COLUMNS_ADDED)
         await _rekey_timeline(connection, schema)
         await connection.execute(_INDEXES.format(schema=quoted), timeout=_UPGRADE_TIMEOUT_SECONDS)
+        await _keep_tallies(connection, quoted)
+
+
+async def _keep_tallies(connection: Connection, schema: str) -> None:
+    """The tallies' table, function and triggers; a table made now is filled from the tickets already there."""
+    fresh = await connection.fetchval("SELECT to_regclass($1) IS NULL", f"{schema}.ticket_counts")
+    upsert = {
+        f"upsert_{name}": _UPSERT_TALLIES.format(schema=schema, key=_TALLY_KEY, deltas=deltas.format(row=_TALLY_OF_ROW))
+        for name, deltas in (("added", _ADDED), ("moved", f"{_ADDED} UNION ALL {_REMOVED}"), ("removed", _REMOVED))
+    }
+    await connection.execute(_TALLIES.format(schema=schema, key=_TALLY_KEY, **upsert))
+    for name, event in _TALLY_TRIGGERS.items():
+        await connection.execute(f"DROP TRIGGER IF EXISTS {name} ON {schema}.tickets")
+        await connection.execute(
+            f"CREATE TRIGGER {name} {event.format(schema=schema)}"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION {schema}.tally_tickets()"
+        )
+    if fresh:
+        await connection.execute(
+            f"INSERT INTO {schema}.ticket_counts ({_TALLY_KEY}, n)"
+            f" SELECT {_TALLY_OF_ROW}, count(*) FROM {schema}.tickets GROUP BY 1, 2, 3, 4, 5, 6, 7",
+            timeout=_UPGRADE_TIMEOUT_SECONDS,
+        )
 
 
 async def _add_columns(connection: Connection, schema: str, table: str, columns: dict[str, str]) -> None:

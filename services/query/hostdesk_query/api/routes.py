@@ -1,6 +1,6 @@
-"""The routes: ``GET /v1/tickets``, ``GET /v1/tickets/{ticket_id}`` and a post's file,
-``GET /v1/tickets/{ticket_id}/attachments/{attachment_id}`` (``/healthz`` and ``/readyz`` come from the shared
-health router)."""
+"""The routes: ``GET /v1/tickets``, its counts ``GET /v1/tickets/counts``, ``GET /v1/tickets/{ticket_id}`` and a
+post's file, ``GET /v1/tickets/{ticket_id}/attachments/{attachment_id}`` (``/healthz`` and ``/readyz`` come from
+the shared health router)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hostdesk_contracts.runtime.problems import NotFound
 from hostdesk_query.api.deps import BlobsDep, NoticesDep, ReachDep, ReaderDep, SettingsDep
 from hostdesk_query.api.download_headers import download_headers
 from hostdesk_query.api.list_filters import TicketFilterDep, invalid
-from hostdesk_query.api.schemas import TicketDetailOut, TicketOut, TicketPage, TimelineOrder
+from hostdesk_query.api.schemas import TicketCountsOut, TicketDetailOut, TicketOut, TicketPage, TimelineOrder
 from hostdesk_query.domain.cursor import (
     InvalidCursor,
     PageCursor,
@@ -87,6 +87,15 @@ async def list_tickets(
         next_cursor = encode_cursor(PageCursor(order=order, key=sort_key(order, page[-1])))
     items = tuple(TicketOut.of(ticket, handling=handles(reach, ticket)) for ticket in page)
     return TicketPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/counts", response_model=TicketCountsOut, responses=_PROBLEMS)
+async def count_tickets(reader: ReaderDep, reach: ReachDep, filters: TicketFilterDep) -> TicketCountsOut:
+    """How many tickets the list of the same parameters holds, in all, per status and per department. Exact for
+    the tickets the caller handles filtered on status, priority, archive, department and whether someone is
+    assigned, at any number of tickets; with any other parameter, exact up to a thousand tickets, and beyond
+    them a lower bound (``exact`` false: "1000+")."""
+    return TicketCountsOut.of(await reader.count_tickets(reach, filters=filters))
 
 
 @router.get(

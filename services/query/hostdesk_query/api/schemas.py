@@ -21,6 +21,7 @@ from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Status, Visibility
 from pydantic import BaseModel, ConfigDict, Field
 
+from hostdesk_query.domain.counting import Tally, TicketCounts
 from hostdesk_query.domain.model import EntryKind, TicketRecord, TicketView, TimelineEntry
 
 
@@ -236,3 +237,42 @@ class TicketDetailOut(TicketOut):
 class TicketPage(Schema):
     items: tuple[TicketOut, ...]
     next_cursor: str | None = Field(description="Pass as ``cursor`` for the next page; null on the last page.")
+
+
+class TallyOut(Schema):
+    count: int
+    exact: bool = Field(description="False: at least ``count`` (more than the read model counts for such a filter).")
+
+    @classmethod
+    def of(cls, tally: Tally) -> TallyOut:
+        return cls(count=tally.count, exact=tally.exact)
+
+
+class StatusCountOut(TallyOut):
+    status: Status
+
+
+class DepartmentCountOut(TallyOut):
+    department: str | None = Field(description="Null: the tickets in no department.")
+
+
+class TicketCountsOut(Schema):
+    total: TallyOut
+    statuses: tuple[StatusCountOut, ...] = Field(description="Each status with tickets, in the statuses' order.")
+    departments: tuple[DepartmentCountOut, ...] = Field(description="Each department with tickets, by name.")
+
+    @classmethod
+    def of(cls, counts: TicketCounts) -> TicketCountsOut:
+        statuses = [status for status in Status if status in counts.statuses]
+        departments = sorted(counts.departments, key=lambda name: (name is None, name or ""))
+        return cls(
+            total=TallyOut.of(counts.total),
+            statuses=tuple(
+                StatusCountOut(status=status, **TallyOut.of(counts.statuses[status]).model_dump())
+                for status in statuses
+            ),
+            departments=tuple(
+                DepartmentCountOut(department=name, **TallyOut.of(counts.departments[name]).model_dump())
+                for name in departments
+            ),
+        )
