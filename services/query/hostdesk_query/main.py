@@ -16,6 +16,7 @@ from hostdesk_contracts.runtime.problems import BodySizeLimit, Unavailable, inst
 from hostdesk_contracts.runtime.rate_limit import RateLimiter, rate_limited_actor
 
 from hostdesk_query.adapters.ports import StoreUnavailable
+from hostdesk_query.api.home import router as home_router
 from hostdesk_query.api.routes import router
 from hostdesk_query.runtime import Runtime, start
 from hostdesk_query.settings import Settings
@@ -56,7 +57,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(health_router())
     # Every route of the API reads tickets (an API key needs ``tickets:read``) and counts against its caller's rate;
     # health and readiness do neither.
-    app.include_router(router, dependencies=[Depends(scoped_actor(Scope.TICKETS_READ)), Depends(rate_limited_actor)])
+    reading = [Depends(scoped_actor(Scope.TICKETS_READ)), Depends(rate_limited_actor)]
+    app.include_router(router, dependencies=reading)
+    app.include_router(home_router, dependencies=reading)
     return app
 
 

@@ -321,3 +321,39 @@ async def test_counts_take_the_lists_parameters_and_refuse_what_it_refuses(api: 
 
     assert response.status_code == 422
     assert [param["name"] for param in response.json()["invalid-params"]] == ["assignee"]
+
+
+async def test_the_staff_home_shows_my_most_urgent_work_and_the_newest_unassigned_tickets(api: Api) -> None:
+    customer, agent, colleague = account(TENANT), account(TENANT, Role.AGENT), account(TENANT, Role.AGENT)
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    old_low, new_urgent, done, theirs, waiting, newest = (
+        TicketStory(customer, start=start + timedelta(hours=hour)) for hour in range(6)
+    )
+    await api.apply(*(story.opened() for story in (old_low, new_urgent, done, theirs, waiting, newest)))
+    await api.apply(
+        old_low.assign(agent, agent),
+        old_low.priority_change(agent, Priority.LOW),
+        new_urgent.assign(agent, agent),
+        new_urgent.priority_change(agent, Priority.URGENT),
+        done.assign(agent, agent),
+        done.status_change(agent, Status.RESOLVED),
+        theirs.assign(colleague, colleague),
+    )
+    await opened_tickets(api, account("elsewhere"), 1)
+
+    home = (await api.get("/v1/home", agent, limit=1)).json()
+    full = (await api.get("/v1/home", agent)).json()
+
+    def ids(section: dict[str, object]) -> list[object]:
+        return [item["ticket_id"] for item in section["items"]]  # type: ignore[attr-defined]
+
+    assert ids(full["assigned_to_me"]) == [str(new_urgent.ticket_id), str(old_low.ticket_id)]
+    assert ids(full["newest_unassigned"]) == [str(newest.ticket_id), str(waiting.ticket_id)]
+    assert (home["assigned_to_me"]["more"], home["newest_unassigned"]["more"], full["assigned_to_me"]["more"]) == (
+        True,
+        True,
+        False,
+    )
+    assert ids(home["assigned_to_me"]) == [str(new_urgent.ticket_id)]
+    assert full["counts"]["total"] == {"count": 6, "exact": True}
+    assert full["assigned_to_me"]["items"][0]["assignee"]["account_id"] == agent.account_id

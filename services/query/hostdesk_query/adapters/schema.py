@@ -131,6 +131,9 @@ CREATE INDEX IF NOT EXISTS tickets_unassigned
     ON {schema}.tickets (tenant, COALESCE(handling_organisation_id, tenant), created_at DESC, ticket_id DESC)
     WHERE assignee_id IS NULL AND NOT archived;
 CREATE INDEX IF NOT EXISTS tickets_by_tag ON {schema}.tickets USING gin (tags);
+-- The staff home's highest priority tickets assigned to me.
+CREATE INDEX IF NOT EXISTS tickets_assigned_by_priority
+    ON {schema}.tickets (tenant, assignee_id, priority_order, created_at, ticket_id) WHERE NOT archived;
 """
 # The running tallies of the tickets each organisation handles (``domain.counting``), kept by triggers on
 # ``tickets`` in the transaction of every write, whichever path writes (the live batch's INSERT and UPDATE, the

@@ -34,7 +34,7 @@ from hostdesk_query.service_layer.reading import Wait, read_ticket
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 
-_PROBLEMS: dict[int | str, dict[str, object]] = {
+PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"model": Problem, "description": "No valid bearer token."},
     422: {"model": Problem, "description": "Invalid parameters, each named."},
     503: {"model": Problem, "description": "The read model's database does not answer."},
@@ -59,7 +59,7 @@ def _timeline_cursor(text: str | None) -> TimelineCursor | None:
         raise invalid("timeline_cursor", str(error), text) from error
 
 
-@router.get("", response_model=TicketPage, response_model_exclude_unset=True, responses=_PROBLEMS)
+@router.get("", response_model=TicketPage, response_model_exclude_unset=True, responses=PROBLEMS)
 async def list_tickets(
     reader: ReaderDep,
     reach: ReachDep,
@@ -89,7 +89,7 @@ async def list_tickets(
     return TicketPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/counts", response_model=TicketCountsOut, responses=_PROBLEMS)
+@router.get("/counts", response_model=TicketCountsOut, responses=PROBLEMS)
 async def count_tickets(reader: ReaderDep, reach: ReachDep, filters: TicketFilterDep) -> TicketCountsOut:
     """How many tickets the list of the same parameters holds, in all, per status and per department. Exact for
     the tickets the caller handles filtered on status, priority, archive, department and whether someone is
@@ -102,7 +102,7 @@ async def count_tickets(reader: ReaderDep, reach: ReachDep, filters: TicketFilte
     "/{ticket_id}",
     response_model=TicketDetailOut,
     response_model_exclude_unset=True,
-    responses={**_PROBLEMS, 404: {"model": Problem, "description": "No such ticket, or not one the caller may read."}},
+    responses={**PROBLEMS, 404: {"model": Problem, "description": "No such ticket, or not one the caller may read."}},
 )
 async def get_ticket(
     ticket_id: UUID,
@@ -160,7 +160,7 @@ _DOWNLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
         " ``X-Content-Type-Options: nosniff`` and a sandboxing ``Content-Security-Policy``.",
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     },
-    401: _PROBLEMS[401],
+    401: PROBLEMS[401],
     404: {
         "model": Problem,
         "description": "No such ticket or file, or not one the caller may see (an internal note's file is the"

@@ -276,3 +276,18 @@ class TicketCountsOut(Schema):
                 for name in departments
             ),
         )
+
+
+class HomeSectionOut(Schema):
+    items: tuple[TicketOut, ...]
+    more: bool = Field(description="The list holds more tickets than these (the list API reads them all).")
+
+
+class HomeOut(Schema):
+    assigned_to_me: HomeSectionOut = Field(
+        description="Assigned to the caller, neither resolved nor closed: the most urgent first, then the oldest."
+    )
+    newest_unassigned: HomeSectionOut = Field(
+        description="Assigned to nobody, neither resolved nor closed nor archived: the newest first."
+    )
+    counts: TicketCountsOut = Field(description="The tickets not archived, per status and per department.")
