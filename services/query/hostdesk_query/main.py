@@ -18,6 +18,7 @@ from hostdesk_contracts.runtime.rate_limit import RateLimiter, rate_limited_acto
 from hostdesk_query.adapters.ports import StoreUnavailable
 from hostdesk_query.api.home import router as home_router
 from hostdesk_query.api.routes import router
+from hostdesk_query.api.search import router as search_router
 from hostdesk_query.runtime import Runtime, start
 from hostdesk_query.settings import Settings
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     reading = [Depends(scoped_actor(Scope.TICKETS_READ)), Depends(rate_limited_actor)]
     app.include_router(router, dependencies=reading)
     app.include_router(home_router, dependencies=reading)
+    app.include_router(search_router, dependencies=reading)
     return app
 
 

@@ -10,14 +10,15 @@ import uuid
 
 import asyncpg
 from hostdesk_contracts.access import Reach, reach_of
-from hostdesk_contracts.base import Actor, Priority, Role, Status
+from hostdesk_contracts.base import Actor, Priority, Role, Status, Visibility
 from hostdesk_devtools.stories import TicketStory
 from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.adapters.ticket_sql import list_query
 from hostdesk_query.domain.counting import counted
 from hostdesk_query.domain.listing import ASSIGNED_TO_SOMEONE, AssignedTo, ListOrder, TicketFilter
 from hostdesk_query.domain.projection import change_of, plan_batch
-from hostdesk_query.domain.visibility import listed, side_on
+from hostdesk_query.domain.search import search_of
+from hostdesk_query.domain.visibility import handles, listed, side_on
 
 DEPARTMENTS = ("Billing", "Technical Support", None)
 
@@ -42,6 +43,8 @@ def grid_tickets(tenant: str, ids: dict[str, str]) -> list[tuple[TicketStory, li
             events.append(story.assign(agent, agent))
         if number % 3 == 0:
             events.append(story.tags_change(agent, ("grid",)))
+        if number % 4 == 0:
+            events.append(story.reply(agent, "Zanzibar holds the root password.", visibility=Visibility.INTERNAL))
         made.append((story, events))
     return made
 
@@ -71,6 +74,7 @@ async def test_every_list_and_view_holds_exactly_what_the_rule_lets_each_caller_
     changes = [change_of(event) for _, events in made for event in events]  # type: ignore[arg-type]
     await read_model.apply(changes)
     records = {ticket.ticket_id: ticket for ticket in plan_batch({}, changes).created}  # as the read model has them
+    noted = {story.ticket_id for story, _ in made if story.number % 4 == 0}  # with an internal note
     filters = [
         TicketFilter(),
         TicketFilter(assignee=AssignedTo(None)),
@@ -95,6 +99,16 @@ async def test_every_list_and_view_holds_exactly_what_the_rule_lets_each_caller_
                 reach,
                 ticket_filter,
             )
+        holding = {  # the tickets holding the words, and the side that reads them there
+            "vps answering": set(records),  # the subject and the opening post
+            "zanzibar": {i for i in noted if handles(reach, records[i])},  # an internal note
+        }
+        for ticket_filter, (words, held) in itertools.product(filters, holding.items()):
+            expected = {i for i in held if listed(reach, ticket_filter, records[i])}
+            result = await read_model.search_tickets(reach, search_of(words), filters=ticket_filter, limit=len(made))
+            assert {hit.ticket.ticket_id for hit in result.hits} == expected, (reach, ticket_filter, words)
+            shown = [hit.snippet_html or "" for hit in result.hits if not handles(reach, hit.ticket)]
+            assert not any("Zanzibar" in snippet for snippet in shown)
         for story, _ in made:
             view = await read_model.ticket_view(reach, story.ticket_id, newest_first=False)
             assert (view is not None) == (side_on(reach, records[story.ticket_id]) is not None), reach

@@ -357,3 +357,25 @@ async def test_the_staff_home_shows_my_most_urgent_work_and_the_newest_unassigne
     assert ids(home["assigned_to_me"]) == [str(new_urgent.ticket_id)]
     assert full["counts"]["total"] == {"count": 6, "exact": True}
     assert full["assigned_to_me"]["items"][0]["assignee"]["account_id"] == agent.account_id
+
+
+async def test_a_number_searched_goes_to_its_ticket_and_words_find_what_the_caller_may_read(api: Api) -> None:
+    customer, other = account(TENANT), account(TENANT)
+    (mine,) = await opened_tickets(api, customer, 1)
+    await opened_tickets(api, other, 1)
+
+    by_number = (await api.get("/v1/search", customer, q=f"#{mine.number}")).json()
+    by_words = (await api.get("/v1/search", customer, q="vps stopp")).json()
+
+    assert (by_number["kind"], by_number["goes_to"]) == ("number", str(mine.ticket_id))
+    assert by_words["kind"] == "words"
+    assert [item["ticket"]["ticket_id"] for item in by_words["items"]] == [str(mine.ticket_id)]
+    assert by_words["goes_to"] is None
+
+
+@pytest.mark.parametrize("q", ["", "  ", "!?…", "a\x00b", "x" * 501])
+async def test_a_search_for_nothing_searchable_is_a_problem_naming_q(api: Api, q: str) -> None:
+    response = await api.get("/v1/search", account(TENANT), q=q)
+
+    assert response.status_code == 422, response.text
+    assert [param["name"] for param in response.json()["invalid-params"]] == ["q"]

@@ -18,6 +18,7 @@ from hostdesk_query.domain.listing import ORDERINGS, ListOrder, TicketFilter, co
 from hostdesk_query.domain.model import PostedFile, TicketRecord, TicketView, TimelineEntry
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow, numbered, page_of
 from hostdesk_query.domain.projection import Change, plan_batch
+from hostdesk_query.domain.search import Search, SearchHit, SearchKind, SearchResult, marked_html
 from hostdesk_query.domain.visibility import file_shown, listed, shows, side_on
 
 
@@ -89,6 +90,39 @@ class InMemoryReadModel:
     async def count_tickets(self, reach: Reach, *, filters: TicketFilter) -> TicketCounts:
         kept = (ticket for ticket in self.tickets.values() if listed(reach, filters, ticket))
         return counted((ticket.status, ticket.department, 1) for ticket in kept)
+
+    async def search_tickets(self, reach: Reach, search: Search, *, filters: TicketFilter, limit: int) -> SearchResult:
+        """The same rules as PostgreSQL's, but words: found as they are written (accents folded, no stemming),
+        the newest first."""
+        kept = sorted(
+            (ticket for ticket in self.tickets.values() if listed(reach, filters, ticket)),
+            key=lambda ticket: sort_key(ListOrder.UPDATED, ticket),
+            reverse=True,
+        )
+        if search.number is not None:
+            by_number = [SearchHit(ticket) for ticket in kept if ticket.number == search.number]
+            if by_number or search.words is None:
+                return SearchResult(SearchKind.NUMBER, tuple(by_number), more=False)
+        if search.email is not None:
+            address = search.email.lower()
+            found = [
+                SearchHit(ticket)
+                for ticket in kept
+                if (ticket.requester_email or "").lower() == address or address in (c.lower() for c in ticket.cc)
+            ]
+            return SearchResult(SearchKind.EMAIL, tuple(found[:limit]), more=len(found) > limit)
+        assert search.words is not None
+        found = []
+        for ticket in kept:
+            side = side_on(reach, ticket)
+            assert side is not None
+            texts = [
+                ticket.subject,
+                *(e.body for e in self.timeline[ticket.ticket_id].values() if e.body and shows(side, e)),
+            ]
+            if search.words.found_in(texts):
+                found.append(SearchHit(ticket, subject_html=marked_html(ticket.subject)))
+        return SearchResult(SearchKind.WORDS, tuple(found[:limit]), more=len(found) > limit)
 
     async def ticket_view(
         self, reach: Reach, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE

@@ -18,6 +18,7 @@ from hostdesk_query.domain.listing import ListOrder, TicketFilter
 from hostdesk_query.domain.model import PostedFile, TicketRecord, TicketView
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow
 from hostdesk_query.domain.projection import Change
+from hostdesk_query.domain.search import Search, SearchResult
 
 
 class StoreUnavailable(Exception):
@@ -95,6 +96,11 @@ class TicketReader(Protocol):
     async def count_tickets(self, reach: Reach, *, filters: TicketFilter) -> TicketCounts:
         """How many tickets the list of ``reach`` narrowed by ``filters`` holds, in all, per status and per
         department (``domain.counting``): exact, or a lower bound beyond ``COUNT_CAP`` where no tally answers."""
+        ...
+
+    async def search_tickets(self, reach: Reach, search: Search, *, filters: TicketFilter, limit: int) -> SearchResult:
+        """The tickets ``reach`` may read that ``filters`` keep and ``search`` finds (``domain.search``): words
+        only in what the caller's side on each ticket may read."""
         ...
 
     async def ticket_view(

@@ -32,6 +32,7 @@ from hostdesk_query.adapters.rows import (
     rows_of,
     ticket_of,
 )
+from hostdesk_query.adapters.search import search_tickets
 from hostdesk_query.adapters.ticket_counts import count_tickets
 from hostdesk_query.adapters.ticket_sql import list_query
 from hostdesk_query.domain.counting import TicketCounts
@@ -40,6 +41,7 @@ from hostdesk_query.domain.listing import ListOrder, TicketFilter
 from hostdesk_query.domain.model import PostedFile, TicketRecord, TicketView
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow
 from hostdesk_query.domain.projection import Change, plan_batch
+from hostdesk_query.domain.search import Search, SearchResult
 from hostdesk_query.domain.visibility import side_on
 
 log = logging.getLogger(__name__)
@@ -228,6 +230,13 @@ class PostgresReadModel:
             # One snapshot for the tallies and the tickets counted beside them.
             async with self._pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
                 return await count_tickets(connection, reach, filters)
+        except UNAVAILABLE_ERRORS as error:
+            raise StoreUnavailable(str(error)) from error
+
+    async def search_tickets(self, reach: Reach, search: Search, *, filters: TicketFilter, limit: int) -> SearchResult:
+        try:
+            async with self._pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
+                return await search_tickets(connection, reach, search, filters=filters, limit=limit)
         except UNAVAILABLE_ERRORS as error:
             raise StoreUnavailable(str(error)) from error
 

@@ -13,6 +13,7 @@ from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Status, Visibility
 from pydantic import TypeAdapter
 
+from hostdesk_query.domain.language import Language
 from hostdesk_query.domain.model import EntryKind, TicketRecord, TimelineEntry
 
 # A record's values are its row: its fields are the columns, in order (``domain.model``), and asyncpg takes its
@@ -78,6 +79,7 @@ def ticket_of(row: asyncpg.Record) -> TicketRecord:
         merged_into_ticket_id=row["merged_into_ticket_id"],
         merged_into_number=row["merged_into_number"],
         handling_organisation_id=row["handling_organisation_id"],
+        language=Language(row["language"]),
     )
 
 

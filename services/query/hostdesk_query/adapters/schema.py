@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from hostdesk_query.adapters.words_schema import keep_words
 from hostdesk_query.domain.listing import PRIORITY_ORDER
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ _TICKET_COLUMNS_ADDED = {
     "merged_into_ticket_id": "uuid",
     "merged_into_number": "bigint",
     "handling_organisation_id": "text",  # NULL: opened before the directory, handled by the tenant's provider
+    "language": "text NOT NULL DEFAULT 'en'",  # ``domain.language``: tickets from before it are searched as English
     # A priority's place in the priority order (``domain.listing.PRIORITY_ORDER``), for its keyset and index.
     "priority_order": "smallint GENERATED ALWAYS AS ("
     + "CASE priority "
@@ -131,6 +133,12 @@ CREATE INDEX IF NOT EXISTS tickets_unassigned
     ON {schema}.tickets (tenant, COALESCE(handling_organisation_id, tenant), created_at DESC, ticket_id DESC)
     WHERE assignee_id IS NULL AND NOT archived;
 CREATE INDEX IF NOT EXISTS tickets_by_tag ON {schema}.tickets USING gin (tags);
+-- Quick search: a ticket by its number, the tickets of an address (requester or CC).
+CREATE INDEX IF NOT EXISTS tickets_by_number ON {schema}.tickets (tenant, number);
+CREATE INDEX IF NOT EXISTS tickets_by_requester_email ON {schema}.tickets (tenant, lower(requester_email));
+CREATE OR REPLACE FUNCTION {schema}.folded_addresses(text[]) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $folded$ SELECT coalesce(array_agg(lower(address)), '{{}}') FROM unnest($1) AS address $folded$;
+CREATE INDEX IF NOT EXISTS tickets_by_folded_cc ON {schema}.tickets USING gin ({schema}.folded_addresses(cc));
 -- The staff home's highest priority tickets assigned to me.
 CREATE INDEX IF NOT EXISTS tickets_assigned_by_priority
     ON {schema}.tickets (tenant, assignee_id, priority_order, created_at, ticket_id) WHERE NOT archived;
@@ -221,6 +229,7 @@ async def ensure_schema(pool: asyncpg.Pool, schema: str) -> None:
         await _rekey_timeline(connection, schema)
         await connection.execute(_INDEXES.format(schema=quoted), timeout=_UPGRADE_TIMEOUT_SECONDS)
         await _keep_tallies(connection, quoted)
+        await keep_words(connection, quoted, schema)
 
 
 async def _keep_tallies(connection: Connection, schema: str) -> None:

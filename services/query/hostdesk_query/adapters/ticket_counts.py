@@ -13,7 +13,7 @@ import asyncpg
 from hostdesk_contracts.access import Reach
 from hostdesk_contracts.base import Status
 
-from hostdesk_query.adapters.ticket_sql import Where, handled_by, narrowed, reached, requested_by
+from hostdesk_query.adapters.ticket_sql import Where, handled_by, narrowed, requested_by, sided
 from hostdesk_query.domain.counting import COUNT_CAP, TicketCounts, counted, tallied
 from hostdesk_query.domain.listing import TicketFilter
 
@@ -23,15 +23,19 @@ if TYPE_CHECKING:
 
 async def count_tickets(connection: Connection, reach: Reach, filters: TicketFilter) -> TicketCounts:
     if not tallied(filters) or (reach.handles is None and not reach.everything):
-        return await _sampled(connection, reached(reach, [], handled_only=filters.handled_only, disjoint=True), filters)
+        clauses = [where for _, where in sided(reach, [], handled_only=filters.handled_only)]
+        return await _sampled(connection, clauses, filters)
     counts = await _tallied(connection, reach, filters)
     if reach.everything:
         return counts
-    if filters.handled_only:  # the tallies also hold the handled tickets the caller requested: not in this list
-        own = handled_by(reach, Where())
-        own.add("requester_id = {}", reach.account_id)
-        return counts - await _sampled(connection, [own], filters)
-    return counts + await _sampled(connection, [requested_by(reach, Where(), disjoint=True)], filters)
+    # The tallies hold every ticket addressed to the caller's organisation, those it requested too: those are
+    # its requester's, listed (unless ``handled_only``) with the others it requested.
+    own = handled_by(reach, Where())
+    own.add("requester_id = {}", reach.account_id)
+    counts -= await _sampled(connection, [own], filters)
+    if filters.handled_only:
+        return counts
+    return counts + await _sampled(connection, [requested_by(reach, Where())], filters)
 
 
 async def _tallied(connection: Connection, reach: Reach, filters: TicketFilter) -> TicketCounts:

@@ -4,6 +4,7 @@ and a list's filter (``domain.listing.matches``) in SQL, and a page of a list in
 from __future__ import annotations
 
 from hostdesk_contracts.access import Reach
+from hostdesk_contracts.base import Side
 
 from hostdesk_query.adapters.rows import TICKET_COLUMNS
 from hostdesk_query.domain.cursor import PageCursor
@@ -33,19 +34,17 @@ class Where:
 HANDLER = "COALESCE(handling_organisation_id, tenant)"
 
 
-def reached(reach: Reach, args: list[object], *, handled_only: bool, disjoint: bool = False) -> list[Where]:
+def reached(reach: Reach, args: list[object], *, handled_only: bool) -> list[Where]:
     """``Reach.side`` in SQL: one clause per index a list walks, the tickets the caller requested and those
     addressed to the organisation it handles for; only the latter when ``handled_only``, with none it requested
-    (the requester's side comes first in the rule). With ``disjoint``, the clause of the tickets it requested
-    leaves out those the other holds, so that counts of the clauses add up. No clause: the caller reaches
-    nothing."""
+    (the requester's side comes first in the rule). No clause: the caller reaches nothing."""
     if reach.everything:
         every = Where(args)
         every.add("tenant = {}", reach.tenant)
         return [every]
     clauses = []
     if not handled_only:
-        clauses.append(requested_by(reach, Where(args), disjoint=disjoint))
+        clauses.append(requested_by(reach, Where(args)))
     if reach.handles is not None:
         handled = handled_by(reach, Where(args))
         if handled_only:
@@ -54,19 +53,26 @@ def reached(reach: Reach, args: list[object], *, handled_only: bool, disjoint: b
     return clauses
 
 
-def requested_by(reach: Reach, where: Where, *, disjoint: bool) -> Where:
-    """The tickets the caller requested; with ``disjoint``, only those ``handled_by`` does not hold."""
+def sided(reach: Reach, args: list[object], *, handled_only: bool) -> list[tuple[Side, Where]]:
+    """``reached``'s clauses made disjoint, each with the side its tickets are read from: a ticket the caller
+    requested is its requester's, even when addressed to the organisation it handles for."""
+    if reach.everything:
+        (every,) = reached(reach, args, handled_only=handled_only)
+        return [(Side.HANDLER, every)]
+    clauses = []
+    if not handled_only:
+        clauses.append((Side.REQUESTER, requested_by(reach, Where(args))))
+    if reach.handles is not None:
+        handled = handled_by(reach, Where(args))
+        handled.add("requester_id <> {}", reach.account_id)
+        clauses.append((Side.HANDLER, handled))
+    return clauses
+
+
+def requested_by(reach: Reach, where: Where) -> Where:
+    """The tickets the caller requested."""
     where.add("tenant = {}", reach.tenant)
     where.add("requester_id = {}", reach.account_id)
-    if disjoint and reach.handles is not None:
-        if reach.departments is None:
-            where.add(f"{HANDLER} <> {{}}", reach.handles)
-        else:
-            where.add(
-                f"NOT ({HANDLER} = {{}} AND (department IS NULL OR department = ANY({{}}::text[])))",
-                reach.handles,
-                sorted(reach.departments),
-            )
     return where
 
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hostdesk_query.domain.counting import Tally, TicketCounts
 from hostdesk_query.domain.model import EntryKind, TicketRecord, TicketView, TimelineEntry
+from hostdesk_query.domain.search import SearchKind
 
 
 class TimelineOrder(StrEnum):
@@ -291,3 +292,23 @@ class HomeOut(Schema):
         description="Assigned to nobody, neither resolved nor closed nor archived: the newest first."
     )
     counts: TicketCountsOut = Field(description="The tickets not archived, per status and per department.")
+
+
+class SearchHitOut(Schema):
+    ticket: TicketOut
+    subject_html: str | None = Field(
+        description="HTML: the subject escaped, each word found in ``<mark>``; null for a number or an address."
+    )
+    snippet_html: str | None = Field(
+        description="HTML: a passage of the newest post the caller may read that holds the words, escaped, each"
+        " word found in ``<mark>``; null when only the subject holds them, or for a number or an address."
+    )
+
+
+class SearchOut(Schema):
+    kind: SearchKind = Field(description="What the text was read as: a ticket number, an e-mail address, words.")
+    items: tuple[SearchHitOut, ...]
+    more: bool = Field(description="More tickets match than these: add a word, or a filter.")
+    goes_to: UUID | None = Field(
+        description="The one ticket of the number searched, for a client to open straight away; else null."
+    )

@@ -16,6 +16,8 @@ from uuid import UUID
 from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Status, Visibility
 
+from hostdesk_query.domain.language import Language
+
 
 class EntryKind(StrEnum):
     OPENED = "opened"
@@ -69,6 +71,7 @@ class TicketRecord(NamedTuple):
     # The account the ticket is addressed to (``TicketOpened``); None: opened before the directory, so handled by
     # its tenant's provider (``hostdesk_contracts.access``).
     handling_organisation_id: str | None
+    language: Language = Language.EN  # the language its words are stemmed in for search (``domain.language``)
 
 
 class TimelineEntry(NamedTuple):

@@ -32,6 +32,7 @@ from hostdesk_contracts.events import (
 from hostdesk_contracts.runtime.text import storable, storable_all, storable_or_none
 
 from hostdesk_query.domain.gate import Decision, decide
+from hostdesk_query.domain.language import language_of
 from hostdesk_query.domain.model import TicketRecord, TimelineEntry
 from hostdesk_query.domain.timeline import entries_of
 
@@ -118,7 +119,14 @@ def _opened(event: TicketOpened | TicketImported) -> TicketRecord:
         merged_into_ticket_id=None,
         merged_into_number=None,
         handling_organisation_id=storable_or_none(event.handling_organisation_id),
+        language=language_of(event.subject, _first_post(event)),
     )
+
+
+def _first_post(event: TicketOpened | TicketImported) -> str:
+    if isinstance(event, TicketOpened):
+        return event.body
+    return event.posts[0].body if event.posts else ""
 
 
 def _imported(event: TicketImported) -> TicketRecord:
