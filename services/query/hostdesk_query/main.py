@@ -19,6 +19,7 @@ from hostdesk_query.adapters.ports import StoreUnavailable
 from hostdesk_query.api.home import router as home_router
 from hostdesk_query.api.routes import router
 from hostdesk_query.api.search import router as search_router
+from hostdesk_query.api.stream import router as stream_router
 from hostdesk_query.runtime import Runtime, start
 from hostdesk_query.settings import Settings
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(router, dependencies=reading)
     app.include_router(home_router, dependencies=reading)
     app.include_router(search_router, dependencies=reading)
+    app.include_router(stream_router, dependencies=reading)
     return app
 
 
@@ -73,6 +75,7 @@ def _serve_over(app: FastAPI, running: Runtime) -> None:
     app.state.notices = running.notices
     app.state.blobs = running.blobs
     app.state.runtime = running
+    app.state.hub = running.hub
 
 
 async def _on_store_unavailable(request: Request, error: Exception) -> JSONResponse:

@@ -1,6 +1,6 @@
 """Everything query runs while it is up: its pool, its NATS connection, the read model, the version notices, the
-directory its callers are looked up in, the attachment store files are downloaded from, and the events consumer
-(the catch-up, then the durable consumer)."""
+directory its callers are looked up in, the attachment store files are downloaded from, the events consumer
+(the catch-up, then the durable consumer), and the live feed of changes with its hub."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.nats import connect, wait_for_streams
 
+from hostdesk_query.adapters.live_feed import LiveFeed
 from hostdesk_query.adapters.notices import PostgresVersionNotices, notify_channel
 from hostdesk_query.adapters.ports import NatsConnection, ReadModel, VersionNotices
 from hostdesk_query.adapters.postgres import PostgresReadModel, create_pool
 from hostdesk_query.adapters.schema import ensure_schema
 from hostdesk_query.entrypoints.catchup import CatchUp
 from hostdesk_query.entrypoints.events import TicketEvents
+from hostdesk_query.service_layer.live_hub import LiveHub
 from hostdesk_query.service_layer.projector import Projector
 from hostdesk_query.settings import Settings
 
@@ -42,6 +44,8 @@ class Runtime:
     nats: NatsConnection
     directory: Directory
     blobs: BlobStore  # the files' bytes, read only
+    # Live updates: fed by the live feed's task on a running service, by the test itself in unit tests.
+    hub: LiveHub = field(default_factory=lambda: LiveHub(buffer=1_000, queue=100, per_caller=5))
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: tuple[asyncio.Task[None], ...] = ()
     # The listener of the notices, the NATS connection and the pool: closed in the reverse order of their opening.
@@ -142,6 +146,25 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
     )
     consuming = asyncio.create_task(events.run(), name="consumer")
     consuming.add_done_callback(_log_crash)
+    hub = LiveHub(
+        buffer=settings.live_buffer_events,
+        queue=settings.live_queue_events,
+        per_caller=settings.live_streams_per_caller,
+    )
+    feed = LiveFeed(
+        js,
+        stream=settings.subjects.events_stream,
+        subject=settings.subjects.all_events,
+        signer=signer,
+        tickets=read_model,
+        notices=notices,
+        hub=hub,
+        buffer=settings.live_buffer_events,
+        wait=settings.live_wait_seconds,
+        stopping=stopping,
+    )
+    feeding = asyncio.create_task(feed.run(), name="live feed")
+    feeding.add_done_callback(_log_crash)
     log.info("query %s serving; consuming %s", instance, settings.subjects.all_events)
     return Runtime(
         read_model=read_model,
@@ -149,7 +172,8 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
         nats=client,
         directory=directory,
         blobs=NatsBlobStore(lambda: client, subjects=settings.subjects, timeout=settings.attachment_timeout_seconds),
+        hub=hub,
         stopping=stopping,
-        tasks=(consuming,),
+        tasks=(consuming, feeding),
         resources=resources,
     )

@@ -35,3 +35,12 @@ class Settings(CommonSettings, ConsumerSettings, EventKeySettings):
     # QUERY_ATTACHMENT_TIMEOUT_SECONDS: how long the attachment store may take to answer (a file's bytes get eight
     # times as long); 503 past it.
     attachment_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+
+    # Live updates (``GET /v1/stream``): the latest changes each replica keeps for clients that reconnect, the
+    # changes that may wait for one slow client before its stream ends, the streams a caller may hold open on a
+    # replica, how long a change waits for the read model to hold it, and how often an idle stream is pinged.
+    live_buffer_events: int = Field(default=10_000, ge=1, le=1_000_000)
+    live_queue_events: int = Field(default=1_000, ge=1, le=100_000)
+    live_streams_per_caller: int = Field(default=5, ge=1, le=1_000)
+    live_wait_seconds: float = Field(default=2.0, ge=0, le=30)
+    live_ping_seconds: float = Field(default=15.0, gt=0, le=300)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,14 +15,19 @@ import asyncpg
 import httpx
 import nats
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from hostdesk_contracts import subjects as headers
 from hostdesk_contracts.base import Actor, Role, Status, Visibility
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.nats import ensure_streams
+from hostdesk_contracts.runtime.serve import server_config
 from hostdesk_contracts.subjects import Subjects
+from hostdesk_devtools.servers import free_port
 from hostdesk_devtools.stories import TicketStory, account, every_kind_of_event
 from hostdesk_query.main import create_app
 from hostdesk_query.settings import Settings
+from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
 from nats.js import JetStreamContext
 
 from tests.support import EVENT_KEY, RELAY_SIGNER, BucketCallers, eventually
@@ -36,16 +42,40 @@ class Service:
     js: JetStreamContext
     pool: asyncpg.Pool
     client: httpx.AsyncClient | None = None
+    app: FastAPI | None = None
     positions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _running: AsyncExitStack | None = None
 
     async def start(self) -> None:
-        app = create_app(self.settings)
+        app = self.app = create_app(self.settings)
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(app.router.lifespan_context(app))
             transport = httpx.ASGITransport(app=app)
             self.client = await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://q"))
             self._running = stack.pop_all()
+
+    @asynccontextmanager
+    async def listening(self) -> AsyncIterator[str]:
+        """The started app served over HTTP by uvicorn on a port of its own (a stream needs a real connection);
+        yields its base URL."""
+        assert self.app is not None
+        config = server_config(self.app, self.settings.model_copy(update={"host": "127.0.0.1", "port": free_port()}))
+        config.lifespan, config.log_config = "off", None  # started already; the test run's logging as it is
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+
+        async def started() -> bool:
+            return server.started
+
+        await eventually(started, within=DEADLINE_SECONDS, what="query's server starting")
+        try:
+            yield f"http://127.0.0.1:{config.port}"
+        finally:
+            server.should_exit = True
+            await serving
+
+    async def bearer(self, caller: Actor) -> dict[str, str]:
+        return await BucketCallers(self.js, self.settings.subjects).bearer(caller, secret=SECRET)
 
     async def stop(self) -> None:
         if self._running is not None:
@@ -124,6 +154,7 @@ async def service(
         gap_retry_seconds=0.05,
         gap_retry_max_seconds=1.0,
         ack_wait_seconds=2.0,  # the waits of a gap (5.6 s in all) outlast two of these
+        live_streams_per_caller=2,
     )
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
@@ -335,3 +366,81 @@ async def test_the_list_filters_on_the_archive_and_the_assignee(service: Service
     assert await listed(archived="false") == [str(assigned.ticket_id)]
     assert await listed(assignee="me") == [str(assigned.ticket_id)]
     assert await listed(assignee="none") == [str(archived.ticket_id)]
+
+
+async def changes(source: EventSource, count: int) -> list[ServerSentEvent]:
+    """The next ``count`` changes of a live stream (its other events, a resync or an overflow, fail the test)."""
+    told: list[ServerSentEvent] = []
+    async with asyncio.timeout(DEADLINE_SECONDS):
+        async for event in source.aiter_sse():
+            if event.event == "message" and not event.data:
+                continue  # a block of no data (the retry time, a ping): a browser dispatches nothing for it
+            assert event.event == "ticket", (event.event, event.data)
+            told.append(event)
+            if len(told) == count:
+                return told
+    raise AssertionError(f"the stream ended after {len(told)} of {count} changes")
+
+
+def told(events: list[ServerSentEvent]) -> list[tuple[str, int, str]]:
+    return [(e.json()["ticket_id"], e.json()["version"], e.json()["change"]) for e in events]
+
+
+async def test_a_live_stream_tells_what_each_caller_may_see_and_a_reconnect_misses_nothing(
+    service: Service, tenant: str
+) -> None:
+    customer, agent, stranger = account(tenant), account(tenant, Role.AGENT), account(tenant)
+    story, strangers = TicketStory(customer), TicketStory(stranger)
+    ticket = str(story.ticket_id)
+    async with service.listening() as url, httpx.AsyncClient(base_url=url, timeout=DEADLINE_SECONDS) as client:
+        heads = {caller.account_id: await service.bearer(caller) for caller in (customer, agent, stranger)}
+        async with (
+            aconnect_sse(client, "GET", "/v1/stream", headers=heads[customer.account_id]) as customers,
+            aconnect_sse(client, "GET", "/v1/stream", headers=heads[agent.account_id]) as agents,
+            aconnect_sse(client, "GET", "/v1/stream", headers=heads[stranger.account_id]) as strangers_stream,
+        ):
+            await service.publish(story.opened())
+            (customer_first,) = await changes(customers, 1)
+            (agent_first,) = await changes(agents, 1)
+        # Both gone: what happens now is told when they come back, from their last change on.
+        for event in (
+            story.reply(agent, "Disk full on the host.", visibility=Visibility.INTERNAL),
+            story.reply(agent, "We are on it."),
+            story.status_change(agent, Status.ANSWERED),
+        ):
+            await service.publish(event)
+        resumed = {"Last-Event-ID": customer_first.id}
+        async with aconnect_sse(client, "GET", "/v1/stream", headers=heads[customer.account_id] | resumed) as again:
+            customer_rest = await changes(again, 2)
+        resumed = {"Last-Event-ID": agent_first.id}
+        async with aconnect_sse(client, "GET", "/v1/stream", headers=heads[agent.account_id] | resumed) as again:
+            agent_rest = await changes(again, 3)
+        async with aconnect_sse(client, "GET", "/v1/stream", headers=heads[stranger.account_id]) as strangers_stream:
+            await service.publish(strangers.opened())
+            stranger_told = await changes(strangers_stream, 1)
+
+    assert told([customer_first]) == told([agent_first]) == [(ticket, 1, "opened")]
+    assert told(customer_rest) == [(ticket, 3, "posted"), (ticket, 4, "status")]  # never the internal note
+    assert told(agent_rest) == [(ticket, 2, "noted"), (ticket, 3, "posted"), (ticket, 4, "status")]
+    assert [int(e.id) for e in agent_rest] == sorted({int(e.id) for e in agent_rest})
+    assert told(stranger_told) == [(str(strangers.ticket_id), 1, "opened")]  # nothing of the other customer's
+
+
+async def test_a_caller_holds_a_bounded_number_of_live_streams(service: Service, tenant: str) -> None:
+    customer = account(tenant)
+    async with service.listening() as url, httpx.AsyncClient(base_url=url, timeout=DEADLINE_SECONDS) as client:
+        head = await service.bearer(customer)
+        async with (
+            aconnect_sse(client, "GET", "/v1/stream", headers=head),
+            aconnect_sse(client, "GET", "/v1/stream", headers=head),
+        ):
+            refused = await client.get("/v1/stream", headers=head)
+            bad_id = await client.get("/v1/stream", headers=head | {"Last-Event-ID": "yesterday"})
+        async with aconnect_sse(client, "GET", "/v1/stream", headers=head) as again:  # the others closed: room again
+            assert again.response.status_code == 200
+
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "Retry-After" in refused.headers
+    assert bad_id.status_code == 422
+    assert [param["name"] for param in bad_id.json()["invalid-params"]] == ["Last-Event-ID"]

@@ -91,6 +91,9 @@ class InMemoryReadModel:
         kept = (ticket for ticket in self.tickets.values() if listed(reach, filters, ticket))
         return counted((ticket.status, ticket.department, 1) for ticket in kept)
 
+    async def tickets_by_id(self, ticket_ids: Sequence[UUID]) -> dict[UUID, TicketRecord]:
+        return {i: self.tickets[i] for i in ticket_ids if i in self.tickets}
+
     async def search_tickets(self, reach: Reach, search: Search, *, filters: TicketFilter, limit: int) -> SearchResult:
         """The same rules as PostgreSQL's, but words: found as they are written (accents folded, no stemming),
         the newest first."""

@@ -118,6 +118,13 @@ class TicketReader(Protocol):
         ...
 
 
+class TicketsById(Protocol):
+    async def tickets_by_id(self, ticket_ids: Sequence[UUID]) -> dict[UUID, TicketRecord]:
+        """The tickets of these ids the read model holds, whoever may see them: for the product's own use (who
+        is told of a live change), never an answer to a caller. Raises StoreUnavailable."""
+        ...
+
+
 class VersionNotices(Protocol):
     def watch(self, ticket_id: UUID) -> AbstractContextManager[asyncio.Event]:
         """An event set whenever the ticket's version moves, while the context lasts. It may also never be set:

@@ -240,6 +240,13 @@ class PostgresReadModel:
         except UNAVAILABLE_ERRORS as error:
             raise StoreUnavailable(str(error)) from error
 
+    async def tickets_by_id(self, ticket_ids: Sequence[UUID]) -> dict[UUID, TicketRecord]:
+        try:
+            rows = await self._pool.fetch(_SELECT_FOR_APPLY, list(ticket_ids))
+        except UNAVAILABLE_ERRORS as error:
+            raise StoreUnavailable(str(error)) from error
+        return {row["ticket_id"]: ticket_of(row) for row in rows}
+
     async def ticket_view(
         self, reach: Reach, ticket_id: UUID, *, newest_first: bool, window: TimelineWindow = FIRST_PAGE
     ) -> TicketView | None:

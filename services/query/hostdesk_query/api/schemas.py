@@ -22,6 +22,7 @@ from hostdesk_contracts.base import Channel, Priority, Rating, Role, Side, Statu
 from pydantic import BaseModel, ConfigDict, Field
 
 from hostdesk_query.domain.counting import Tally, TicketCounts
+from hostdesk_query.domain.live import ChangeKind, LiveChange
 from hostdesk_query.domain.model import EntryKind, TicketRecord, TicketView, TimelineEntry
 from hostdesk_query.domain.search import SearchKind
 
@@ -312,3 +313,21 @@ class SearchOut(Schema):
     goes_to: UUID | None = Field(
         description="The one ticket of the number searched, for a client to open straight away; else null."
     )
+
+
+class LiveChangeOut(Schema):
+    ticket_id: UUID
+    number: int
+    version: int = Field(description="The ticket's version once changed: read it with ``min_version``.")
+    change: ChangeKind
+    occurred_at: datetime
+
+    @classmethod
+    def of(cls, change: LiveChange) -> LiveChangeOut:
+        return cls(
+            ticket_id=change.ticket_id,
+            number=change.number,
+            version=change.version,
+            change=change.kind,
+            occurred_at=change.occurred_at,
+        )
