@@ -15,13 +15,13 @@ from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.nats import connect, wait_for_streams
 
-from hostdesk_query.adapters.live_feed import LiveFeed
 from hostdesk_query.adapters.notices import PostgresVersionNotices, notify_channel
 from hostdesk_query.adapters.ports import NatsConnection, ReadModel, VersionNotices
 from hostdesk_query.adapters.postgres import PostgresReadModel, create_pool
 from hostdesk_query.adapters.schema import ensure_schema
 from hostdesk_query.entrypoints.catchup import CatchUp
 from hostdesk_query.entrypoints.events import TicketEvents
+from hostdesk_query.entrypoints.live_feed import LiveFeed
 from hostdesk_query.service_layer.live_hub import LiveHub
 from hostdesk_query.service_layer.projector import Projector
 from hostdesk_query.settings import Settings
