@@ -1,6 +1,6 @@
-"""Everything query runs while it is up: its pool, its NATS connection, the read model, the version notices, the
-directory its callers are looked up in, the attachment store files are downloaded from, the events consumer
-(the catch-up, then the durable consumer), and the live feed of changes with its hub."""
+"""Everything query runs while it is up: its NATS connection, the directory its callers are looked up in, the
+attachment store files are downloaded from, the read models (the version served and any being built, each with
+its pool and events consumer: ``entrypoints.read_models``), and the live feed of changes with its hub."""
 
 from __future__ import annotations
 
@@ -15,15 +15,10 @@ from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.nats import connect, wait_for_streams
 
-from hostdesk_query.adapters.notices import PostgresVersionNotices, notify_channel
 from hostdesk_query.adapters.ports import NatsConnection, ReadModel, VersionNotices
-from hostdesk_query.adapters.postgres import PostgresReadModel, create_pool
-from hostdesk_query.adapters.schema import ensure_schema
-from hostdesk_query.entrypoints.catchup import CatchUp
-from hostdesk_query.entrypoints.events import TicketEvents
 from hostdesk_query.entrypoints.live_feed import LiveFeed
+from hostdesk_query.entrypoints.read_models import ReadModels
 from hostdesk_query.service_layer.live_hub import LiveHub
-from hostdesk_query.service_layer.projector import Projector
 from hostdesk_query.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,7 +43,8 @@ class Runtime:
     hub: LiveHub = field(default_factory=lambda: LiveHub(buffer=1_000, queue=100, per_caller=5))
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: tuple[asyncio.Task[None], ...] = ()
-    # The listener of the notices, the NATS connection and the pool: closed in the reverse order of their opening.
+    read_models: ReadModels | None = None  # the versions served and built, with their consumers' tasks
+    # The NATS connection, the directory and the read models: closed in the reverse order of their opening.
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def readiness(self) -> Readiness:
@@ -60,11 +56,13 @@ class Runtime:
             reasons.append("NATS is not connected")
         if not self.directory.ready:
             reasons.append("the directory is not loaded yet")
-        reasons.extend(f"the {task.get_name()} has stopped" for task in self.tasks if task.done())
+        tasks = [*self.tasks, *(() if self.read_models is None else self.read_models.tasks())]
+        reasons.extend(f"the {task.get_name()} has stopped" for task in tasks if task.done())
         return Readiness(reasons=reasons)
 
     async def stop(self) -> None:
-        """Stop consuming after the batch in hand, close the notices' listener, drain NATS, close the pool."""
+        """Stop consuming after the batch in hand, close the read models (their consumers, notices and pools),
+        drain NATS."""
         self.stopping.set()
         if self.tasks:
             try:
@@ -95,15 +93,6 @@ async def start(settings: Settings) -> Runtime:
 
 async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
     instance = settings.instance or uuid.uuid4().hex[:8]
-    pool = await create_pool(
-        settings.database_url,
-        schema=settings.db_schema,
-        min_size=settings.pool_min_size,
-        max_size=settings.pool_max_size,
-        statement_timeout=settings.statement_timeout_seconds,
-    )
-    resources.push_async_callback(pool.close)
-    await ensure_schema(pool, settings.db_schema)
     client = await connect(settings.nats_url, name=f"hostdesk-query-{instance}", **settings.nats_credentials())
     resources.push_async_callback(client.drain)
     js = client.jetstream()
@@ -113,39 +102,10 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
     await directory.start(wait=_DIRECTORY_WAIT_SECONDS)
     resources.push_async_callback(directory.stop)  # before the connection drains
 
-    channel = notify_channel(settings.db_schema)
-    read_model = PostgresReadModel(pool, notify_channel=channel)
-    notices = PostgresVersionNotices(settings.database_url, channel=channel)
-    notices.start()
-    resources.push_async_callback(notices.close)
-
     stopping = asyncio.Event()
-    durable = settings.durable(
-        stream=settings.subjects.events_stream,
-        name=settings.consumer_name,
-        filter_subject=settings.subjects.all_events,
-    )
-    catch_up = CatchUp(
-        pool=pool,
-        nc=client,
-        store=read_model,
-        schema=settings.db_schema,
-        stream=settings.subjects.events_stream,
-        durable=durable.config(),
-        signer=signer,
-        stopping=stopping,
-    )
-    events = TicketEvents(
-        js,
-        catch_up=catch_up,
-        projector=Projector(read_model, redelivery=settings.redelivery, signer=signer, stopping=stopping),
-        spec=durable,
-        batch=settings.fetch_batch,
-        fetch_wait=settings.fetch_timeout_seconds,
-        stopping=stopping,
-    )
-    consuming = asyncio.create_task(events.run(), name="consumer")
-    consuming.add_done_callback(_log_crash)
+    read_models = ReadModels(settings, nc=client, signer=signer, stopping=stopping, instance=instance)
+    resources.push_async_callback(read_models.close)  # its consumers stop before the connection drains
+    await read_models.open()
     hub = LiveHub(
         buffer=settings.live_buffer_events,
         queue=settings.live_queue_events,
@@ -156,8 +116,8 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
         stream=settings.subjects.events_stream,
         subject=settings.subjects.all_events,
         signer=signer,
-        tickets=read_model,
-        notices=notices,
+        tickets=read_models.serving,
+        notices=read_models.notices,
         hub=hub,
         buffer=settings.live_buffer_events,
         wait=settings.live_wait_seconds,
@@ -167,13 +127,14 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
     feeding.add_done_callback(_log_crash)
     log.info("query %s serving; consuming %s", instance, settings.subjects.all_events)
     return Runtime(
-        read_model=read_model,
-        notices=notices,
+        read_model=read_models.serving,
+        notices=read_models.notices,
         nats=client,
         directory=directory,
         blobs=NatsBlobStore(lambda: client, subjects=settings.subjects, timeout=settings.attachment_timeout_seconds),
         hub=hub,
         stopping=stopping,
-        tasks=(consuming, feeding),
+        tasks=(feeding,),
+        read_models=read_models,
         resources=resources,
     )
