@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 
 import asyncpg
+from hostdesk_contracts import read_model_versions as versions
+from hostdesk_contracts.read_model_versions import State
 from hostdesk_contracts.subjects import EVENT_TYPE, TICKET_ID
 
 SCHEMA_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")  # as the services' ``db_schema``
@@ -63,7 +65,8 @@ async def read(database_url: str, schemas: dict[Service, str], *, limit: int) ->
         letters: list[DeadLetter] = []
         missing: list[str] = []
         async with connection.transaction(readonly=True):
-            for service, schema in schemas.items():
+            for service, named in schemas.items():
+                schema = await _serving(connection, named) if service is Service.QUERY else named
                 table = f'"{schema}".dead_letters'
                 if await connection.fetchval("SELECT to_regclass($1)", table) is None:
                     missing.append(f"{schema}.dead_letters ({service.value})")
@@ -74,6 +77,17 @@ async def read(database_url: str, schemas: dict[Service, str], *, limit: int) ->
         await connection.close()
     letters.sort(key=lambda letter: letter.received_at, reverse=True)
     return Found(letters=letters[:limit], missing=missing)
+
+
+async def _serving(connection: asyncpg.Connection, base: str) -> str:
+    """The schema of the version of query's read model serving (``hostdesk_contracts.read_model_versions``):
+    the base schema itself until a rebuild."""
+    if await connection.fetchval("SELECT to_regclass($1)", f'"{versions.control_schema(base)}".versions') is None:
+        return base
+    serving = await connection.fetchval(
+        f"SELECT schema_name FROM ({versions.select_versions(base)}) AS listed WHERE state = $1", State.SERVING.value
+    )
+    return base if serving is None else str(serving)
 
 
 def _letter(service: Service, row: asyncpg.Record) -> DeadLetter:

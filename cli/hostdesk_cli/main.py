@@ -6,7 +6,16 @@ from __future__ import annotations
 import typer
 from hostdesk_contracts.runtime.settings import LOCAL_DATABASE_URL, LOCAL_NATS_URL
 
-from hostdesk_cli import accounts, api_keys, departments, imports, operations, staff, support_addresses
+from hostdesk_cli import (
+    accounts,
+    api_keys,
+    departments,
+    imports,
+    operations,
+    read_models,
+    staff,
+    support_addresses,
+)
 from hostdesk_cli.connection import (
     DATABASE_URL_ENV,
     DEFAULT_WAIT_SECONDS,
@@ -22,7 +31,7 @@ from hostdesk_cli.connection import (
 from hostdesk_cli.session import Session, Wiring
 
 app = typer.Typer(
-    help="Operate a HostDesk installation: its directory, tokens, API keys and dead letters.",
+    help="Operate a HostDesk installation: its directory, tokens, API keys, dead letters and read models.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # a traceback must never print the password or the token key
@@ -33,6 +42,7 @@ app.add_typer(departments.app, name="departments")
 app.add_typer(api_keys.app, name="api-keys")
 app.add_typer(support_addresses.app, name="support-addresses")
 app.add_typer(imports.app, name="import")
+app.add_typer(read_models.app, name="read-model")
 operations.register(app)
 
 

@@ -133,7 +133,7 @@ def _outcome(data: bytes) -> CommandOutcome | None:
 @asynccontextmanager
 async def nats_directory(connection: Connection) -> AsyncIterator[Directory]:
     """The installation's directory, for one run of the command line: connected, or ``Unreachable``."""
-    nc = await _connect(connection)
+    nc = await connect_nats(connection)
     try:
         js = nc.jetstream(timeout=REQUEST_SECONDS)
         directory = NatsDirectory(
@@ -149,7 +149,7 @@ async def nats_directory(connection: Connection) -> AsyncIterator[Directory]:
         await nc.close()
 
 
-async def _connect(connection: Connection) -> Client:
+async def connect_nats(connection: Connection) -> Client:
     async def quiet(error: Exception) -> None:
         """Connection errors surface as the exception below, once; nats-py would also log each."""
 

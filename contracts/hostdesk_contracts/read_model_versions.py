@@ -13,8 +13,11 @@ each serves, so that the rebuild drops the retired one only once no replica read
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+SCHEMA_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,52}$")  # a base schema: room left for "_control" and "_v<n>"
 
 
 class State(StrEnum):

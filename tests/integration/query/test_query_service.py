@@ -17,6 +17,7 @@ import nats
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from hostdesk_cli.read_models import rebuild
 from hostdesk_contracts import subjects as headers
 from hostdesk_contracts.base import Actor, Role, Status, Visibility
 from hostdesk_contracts.events import TicketEvent
@@ -444,3 +445,63 @@ async def test_a_caller_holds_a_bounded_number_of_live_streams(service: Service,
     assert "Retry-After" in refused.headers
     assert bad_id.status_code == 422
     assert [param["name"] for param in bad_id.json()["invalid-params"]] == ["Last-Event-ID"]
+
+
+async def test_a_rebuild_under_write_load_switches_readers_over_with_no_gap_and_no_double(
+    service: Service, tenant: str, database_url: str, nats_url: str
+) -> None:
+    base = f"rebuilt_{uuid.uuid4().hex[:8]}"  # a read model of its own: the rebuild drops its first version
+    settings = service.settings.model_copy(update={"db_schema": base, "consumer_name": f"query_{base}"})
+    own = Service(settings=settings, js=service.js, pool=service.pool)
+    nc = await nats.connect(nats_url)
+    await own.start()
+    try:
+        customer, agent = account(tenant), account(tenant, Role.AGENT)
+        stories = [TicketStory(customer) for _ in range(20)]
+        for story in stories:
+            await own.publish(story.opened())
+        await own.eventually("/v1/tickets", customer, lambda r: len(r.json()["items"]) == 20, limit=100)
+        answers: list[int] = []
+        writing_done = asyncio.Event()
+
+        async def write() -> None:
+            for n in range(240):
+                await own.publish(stories[n % len(stories)].reply(agent, f"Reply {n}."))
+                await asyncio.sleep(0.005)
+            writing_done.set()
+
+        async def read() -> None:
+            while not writing_done.is_set() or len(answers) < 50:
+                story = stories[len(answers) % len(stories)]
+                answers.append((await own.get(f"/v1/tickets/{story.ticket_id}", customer)).status_code)
+                answers.append((await own.get("/v1/tickets", customer, limit=5)).status_code)
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(write())
+            group.create_task(read())
+            rebuilt = group.create_task(
+                rebuild(database_url, nc, base=base, stream=settings.subjects.events_stream, every=0.05)
+            )
+        outcome = rebuilt.result()
+        for story in stories:  # every reply is in the new version, at its ticket's last version
+            await own.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(story.version))
+        schema = f"{base}_v2"
+        versions = await service.pool.fetch(
+            f'SELECT ticket_id, array_agg(version ORDER BY version) AS versions FROM "{schema}".timeline'
+            " GROUP BY ticket_id"
+        )
+        old = await service.pool.fetchval("SELECT to_regnamespace($1)", base)
+    finally:
+        await own.stop()
+        await nc.close()
+        await service.pool.execute(f'DROP SCHEMA IF EXISTS "{base}_v2" CASCADE')
+        await service.pool.execute(f'DROP SCHEMA IF EXISTS "{base}_control" CASCADE')
+        await service.pool.execute(f'DROP SCHEMA IF EXISTS "{base}" CASCADE')
+
+    assert outcome.switched
+    assert outcome.dropped is not None
+    assert (outcome.version.version, outcome.dropped.version) == (2, 1)
+    assert set(answers) == {200}  # served all along, by one version or the other
+    held = {row["ticket_id"]: row["versions"] for row in versions}
+    assert held == {story.ticket_id: list(range(1, story.version + 1)) for story in stories}  # no gap, no double
+    assert old is None  # the version before is dropped
