@@ -1,4 +1,5 @@
-"""The messages query and notify set aside (their ``dead_letters`` tables in PostgreSQL), read only.
+"""The messages query and notify set aside (their ``dead_letters`` tables in PostgreSQL), and the replay of
+query's.
 
 The two tables differ (query keeps the delivery count, notify the consumer); both are read into one shape, newest
 first. A table not there yet (the service never ran against this database or schema) is said, not an error.
@@ -6,6 +7,7 @@ first. A table not there yet (the service never ran against this database or sch
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -116,3 +118,35 @@ def _headers(value: object) -> dict[str, str]:
     if not isinstance(headers, dict):
         return {}
     return {str(name): str(each) for name, each in headers.items()}
+
+
+@dataclass(frozen=True)
+class Replay:
+    replayed: bool  # applied (or found applied already): no longer kept
+    error: str | None  # why it is kept still; None with ``replayed`` false: no answer in time
+
+
+async def replay(database_url: str, query_schema: str, letter_id: int, *, within: float, every: float = 0.25) -> Replay:
+    """Ask query to replay its dead letter ``letter_id`` (it looks for such requests every few seconds) and wait
+    for the outcome. ``LookupError`` when there is no such letter."""
+    if not SCHEMA_PATTERN.fullmatch(query_schema):
+        raise ValueError(f"{query_schema!r} is no schema name")
+    connection = await asyncpg.connect(database_url, timeout=CONNECT_SECONDS)
+    try:
+        table = f'"{await _serving(connection, query_schema)}".dead_letters'
+        replays = await connection.fetchval(
+            f"UPDATE {table} SET replay_requested_at = now() WHERE id = $1 RETURNING replays", letter_id
+        )
+        if replays is None:
+            raise LookupError(f"query keeps no dead letter {letter_id}")
+        deadline = asyncio.get_running_loop().time() + within
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(every)
+            row = await connection.fetchrow(f"SELECT replays, error FROM {table} WHERE id = $1", letter_id)
+            if row is None:
+                return Replay(replayed=True, error=None)
+            if row["replays"] > replays:
+                return Replay(replayed=False, error=row["error"])
+        return Replay(replayed=False, error=None)
+    finally:
+        await connection.close()

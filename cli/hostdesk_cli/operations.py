@@ -1,4 +1,4 @@
-"""The commands beside the directory's groups: ``token``, ``demo`` and ``dead-letters list``."""
+"""The commands beside the directory's groups: ``token``, ``demo``, ``dead-letters list`` and ``replay``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ DEMO_TENANT = "demo"
 DEMO_TTL_SECONDS = 30 * 86_400
 ERROR_WIDTH = 120  # characters of a dead letter's error shown in the table
 
-dead_letters_app = typer.Typer(help="Messages query and notify set aside, from their PostgreSQL tables (read only).")
+dead_letters_app = typer.Typer(help="Messages query and notify set aside, from their PostgreSQL tables.")
 
 
 def register(app: typer.Typer) -> None:
@@ -132,3 +132,36 @@ def list_dead_letters(
             letter.error[:ERROR_WIDTH],
         )
     session.console.print(table)
+
+
+@dead_letters_app.command("replay")
+def replay_dead_letter(
+    context: typer.Context,
+    letter_id: int = typer.Argument(..., min=1, metavar="ID", help="The dead letter's id (dead-letters list)."),
+    query_schema: str = typer.Option("query", envvar="QUERY_DB_SCHEMA", help="Query's schema."),
+) -> None:
+    """Have query apply one of its dead letters again, once what stopped it is mended (exit 1 when it stays)."""
+    session = session_of(context)
+
+    def run() -> dead_letters.Replay:
+        try:
+            return asyncio.run(
+                dead_letters.replay(
+                    session.connection.database_url, query_schema, letter_id, within=session.connection.wait_seconds
+                )
+            )
+        except (ValueError, LookupError) as error:
+            raise CommandFailed(str(error)) from error
+        except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+            raise CommandFailed(f"PostgreSQL cannot be reached: {error}", exit_code=UNREACHABLE) from error
+
+    outcome = session.guarded(run)
+    if outcome.replayed:
+        session.console.print(f"Dead letter {letter_id} replayed: applied, no longer kept.")
+    elif outcome.error is not None:
+        session.fail(f"Dead letter {letter_id} is kept still: {outcome.error}", exit_code=REFUSED)
+    else:
+        session.fail(
+            f"Query has not replayed dead letter {letter_id} yet (is it running?); it will when it looks again.",
+            exit_code=UNREACHABLE,
+        )

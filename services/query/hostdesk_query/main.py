@@ -16,6 +16,7 @@ from hostdesk_contracts.runtime.problems import BodySizeLimit, Unavailable, inst
 from hostdesk_contracts.runtime.rate_limit import RateLimiter, rate_limited_actor
 
 from hostdesk_query.adapters.ports import StoreUnavailable
+from hostdesk_query.api.dead_letters import router as dead_letters_router
 from hostdesk_query.api.home import router as home_router
 from hostdesk_query.api.routes import router
 from hostdesk_query.api.search import router as search_router
@@ -64,6 +65,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(home_router, dependencies=reading)
     app.include_router(search_router, dependencies=reading)
     app.include_router(stream_router, dependencies=reading)
+    app.include_router(dead_letters_router, dependencies=reading)
     return app
 
 

@@ -19,12 +19,15 @@ from hostdesk_query.adapters.ports import NatsConnection, ReadModel, VersionNoti
 from hostdesk_query.entrypoints.live_feed import LiveFeed
 from hostdesk_query.entrypoints.read_models import ReadModels
 from hostdesk_query.service_layer.live_hub import LiveHub
+from hostdesk_query.service_layer.replay import Replayer
 from hostdesk_query.settings import Settings
 
 log = logging.getLogger(__name__)
 
 # How long start-up waits for the directory's records before it serves (not ready until they are in).
 _DIRECTORY_WAIT_SECONDS = 5.0
+# How often the dead letters whose replay the command line asked for are looked for.
+_REPLAY_LOOK_SECONDS = 2.0
 # How long stopping waits for the batch in hand before it gives up on it (JetStream redelivers it).
 _STOP_TIMEOUT_SECONDS = 15.0
 
@@ -125,6 +128,11 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
     )
     feeding = asyncio.create_task(feed.run(), name="live feed")
     feeding.add_done_callback(_log_crash)
+    replayer = Replayer(
+        read_models.serving, read_models.serving, signer=signer, every=_REPLAY_LOOK_SECONDS, stopping=stopping
+    )
+    replaying = asyncio.create_task(replayer.run(), name="dead letters' replayer")
+    replaying.add_done_callback(_log_crash)
     log.info("query %s serving; consuming %s", instance, settings.subjects.all_events)
     return Runtime(
         read_model=read_models.serving,
@@ -134,7 +142,7 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
         blobs=NatsBlobStore(lambda: client, subjects=settings.subjects, timeout=settings.attachment_timeout_seconds),
         hub=hub,
         stopping=stopping,
-        tasks=(feeding,),
+        tasks=(feeding, replaying),
         read_models=read_models,
         resources=resources,
     )

@@ -17,6 +17,7 @@ import nats
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from hostdesk_cli import dead_letters as cli_dead_letters
 from hostdesk_cli.read_models import rebuild
 from hostdesk_contracts import subjects as headers
 from hostdesk_contracts.base import Actor, Role, Status, Visibility
@@ -505,3 +506,29 @@ async def test_a_rebuild_under_write_load_switches_readers_over_with_no_gap_and_
     held = {row["ticket_id"]: row["versions"] for row in versions}
     assert held == {story.ticket_id: list(range(1, story.version + 1)) for story in stories}  # no gap, no double
     assert old is None  # the version before is dropped
+
+
+async def test_a_dead_letter_replayed_from_the_command_line_is_applied_once_its_ticket_has_caught_up(
+    service: Service, tenant: str, database_url: str
+) -> None:
+    customer, agent = account(tenant), account(tenant, Role.AGENT)
+    story = TicketStory(customer)
+    opening, reply = story.opened(), story.reply(agent, "Came before its ticket.")
+    await service.publish(reply)  # its ticket's opening is not there: retried, then set aside
+
+    async def set_aside() -> int | None:
+        return await service.pool.fetchval(
+            "SELECT id FROM dead_letters WHERE headers->>$1 = $2", headers.TICKET_ID, str(story.ticket_id)
+        )
+
+    await eventually(set_aside, within=DEADLINE_SECONDS, what="the reply dead-lettered")
+    letter_id = await set_aside()
+    assert letter_id is not None
+    await service.publish(opening)
+    await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(1))
+
+    outcome = await cli_dead_letters.replay(database_url, "query", letter_id, within=DEADLINE_SECONDS)
+
+    assert outcome == cli_dead_letters.Replay(replayed=True, error=None)
+    await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(2))
+    assert await set_aside() is None

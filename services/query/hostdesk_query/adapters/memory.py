@@ -7,11 +7,13 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
 from uuid import UUID
 
 from hostdesk_contracts.access import Reach
 
-from hostdesk_query.adapters.ports import DeadLetter, Outcome
+from hostdesk_query.adapters.ports import DeadLetter, KeptLetter, Outcome
 from hostdesk_query.domain.counting import TicketCounts, counted
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.listing import ORDERINGS, ListOrder, TicketFilter, comes_after, sort_key
@@ -48,7 +50,9 @@ class InMemoryReadModel:
     def __init__(self, notices: InMemoryNotices | None = None) -> None:
         self.tickets: dict[UUID, TicketRecord] = {}
         self.timeline: dict[UUID, dict[tuple[int, int], TimelineEntry]] = defaultdict(dict)
-        self.dead_letters: list[DeadLetter] = []
+        self.dead_letters: list[DeadLetter | None] = []  # None: replayed since
+        self.asked: set[int] = set()  # the letters whose replay was asked for (their places, from 1)
+        self.letters_at = datetime(2026, 1, 1, tzinfo=UTC)  # when every letter here was set aside
         self.answering = True  # whether readiness finds its database answering
         self._notices = notices
 
@@ -66,6 +70,36 @@ class InMemoryReadModel:
 
     async def keep_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
         self.dead_letters.extend(letters)
+
+    def _kept(self) -> list[KeptLetter]:
+        """The letters kept, each numbered by its place in ``dead_letters`` (a settled one is None there)."""
+        return [
+            KeptLetter(id=place, letter=letter, received_at=self.letters_at, replay_requested=place in self.asked)
+            for place, letter in enumerate(self.dead_letters, start=1)
+            if letter is not None
+        ]
+
+    async def kept_letters(self, *, subject_prefix: str, limit: int) -> list[KeptLetter]:
+        kept = [kept for kept in self._kept() if kept.letter.subject.startswith(subject_prefix)]
+        return kept[::-1][:limit]
+
+    async def kept_letter(self, letter_id: int, *, subject_prefix: str) -> KeptLetter | None:
+        return next(
+            (k for k in await self.kept_letters(subject_prefix=subject_prefix, limit=10**9) if k.id == letter_id), None
+        )
+
+    async def letters_to_replay(self, *, limit: int) -> list[KeptLetter]:
+        return [kept for kept in self._kept() if kept.replay_requested][:limit]
+
+    async def settle_letter(self, letter_id: int) -> None:
+        self.dead_letters[letter_id - 1] = None
+        self.asked.discard(letter_id)
+
+    async def keep_letter(self, letter_id: int, *, error: str) -> None:
+        letter = self.dead_letters[letter_id - 1]
+        assert letter is not None
+        self.dead_letters[letter_id - 1] = replace(letter, error=error)
+        self.asked.discard(letter_id)
 
     async def answers(self) -> bool:
         return self.answering

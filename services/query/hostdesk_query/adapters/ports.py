@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -45,6 +46,39 @@ class DeadLetter:
     error: str
     stream_seq: int | None
     deliveries: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeptLetter:
+    """A dead letter as kept: its id, when it was set aside, and whether a replay of it was asked for."""
+
+    id: int
+    letter: DeadLetter
+    received_at: datetime
+    replay_requested: bool = False
+
+
+class DeadLetters(Protocol):
+    """The dead letters kept, for staff to see and replay (``service_layer.replay``). Each raises
+    StoreUnavailable when the store does not answer."""
+
+    async def kept_letters(self, *, subject_prefix: str, limit: int) -> list[KeptLetter]:
+        """The newest ``limit`` of the letters whose subject starts with ``subject_prefix`` (a tenant's)."""
+        ...
+
+    async def kept_letter(self, letter_id: int, *, subject_prefix: str) -> KeptLetter | None: ...
+
+    async def letters_to_replay(self, *, limit: int) -> list[KeptLetter]:
+        """Letters whose replay was asked for from outside the service (the command line), oldest first."""
+        ...
+
+    async def settle_letter(self, letter_id: int) -> None:
+        """Replayed: no longer kept."""
+        ...
+
+    async def keep_letter(self, letter_id: int, *, error: str) -> None:
+        """Replayed in vain: kept, with the error of this replay, no longer asked for."""
+        ...
 
 
 class Delivery(Protocol):
@@ -132,7 +166,7 @@ class VersionNotices(Protocol):
         ...
 
 
-class ReadModel(TicketReader, Protocol):
+class ReadModel(TicketReader, TicketsById, ProjectionStore, DeadLetters, Protocol):
     async def answers(self) -> bool:
         """Whether its database answers now (for readiness: it never raises)."""
         ...

@@ -20,7 +20,7 @@ import asyncpg
 from hostdesk_contracts.access import Reach
 from hostdesk_contracts.base import Side
 
-from hostdesk_query.adapters.ports import DeadLetter, Outcome, Rejected, StoreUnavailable
+from hostdesk_query.adapters.ports import DeadLetter, KeptLetter, Outcome, Rejected, StoreUnavailable
 from hostdesk_query.adapters.rows import (
     ENTRY_COLUMNS,
     ENTRY_FIELDS,
@@ -92,6 +92,15 @@ _INSERT_DEAD_LETTER = (
     "INSERT INTO dead_letters (subject, data, headers, error, stream_seq, deliveries)"
     " VALUES ($1, $2, $3::jsonb, $4, $5, $6)"
 )
+
+
+_LETTER_COLUMNS = "id, subject, data, headers, error, stream_seq, deliveries, received_at, replay_requested_at"
+
+
+def _headers_of(value: object) -> dict[str, str]:
+    """A letter's headers as kept (``jsonb``, which asyncpg hands over as text)."""
+    headers = json.loads(value) if isinstance(value, str) else value
+    return {str(name): str(each) for name, each in headers.items()} if isinstance(headers, dict) else {}
 
 
 def lock_key(ticket_id: UUID) -> int:
@@ -201,6 +210,66 @@ class PostgresReadModel:
         try:
             async with self._pool.acquire() as connection:
                 await connection.executemany(_INSERT_DEAD_LETTER, args)
+        except UNAVAILABLE_ERRORS as error:
+            raise StoreUnavailable(str(error)) from error
+
+    async def kept_letters(self, *, subject_prefix: str, limit: int) -> list[KeptLetter]:
+        return await self._letters(
+            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE left(subject, length($1)) = $1"
+            " ORDER BY id DESC LIMIT $2",
+            subject_prefix,
+            limit,
+        )
+
+    async def kept_letter(self, letter_id: int, *, subject_prefix: str) -> KeptLetter | None:
+        found = await self._letters(
+            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE id = $1 AND left(subject, length($2)) = $2",
+            letter_id,
+            subject_prefix,
+        )
+        return found[0] if found else None
+
+    async def letters_to_replay(self, *, limit: int) -> list[KeptLetter]:
+        return await self._letters(
+            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE replay_requested_at IS NOT NULL ORDER BY id LIMIT $1",
+            limit,
+        )
+
+    async def settle_letter(self, letter_id: int) -> None:
+        await self._write("DELETE FROM dead_letters WHERE id = $1", letter_id)
+
+    async def keep_letter(self, letter_id: int, *, error: str) -> None:
+        await self._write(
+            "UPDATE dead_letters SET error = $2, replays = replays + 1, replay_requested_at = NULL WHERE id = $1",
+            letter_id,
+            error,
+        )
+
+    async def _letters(self, sql: str, *args: object) -> list[KeptLetter]:
+        try:
+            rows = await self._pool.fetch(sql, *args)
+        except UNAVAILABLE_ERRORS as error:
+            raise StoreUnavailable(str(error)) from error
+        return [
+            KeptLetter(
+                id=row["id"],
+                letter=DeadLetter(
+                    subject=row["subject"],
+                    data=bytes(row["data"]),
+                    headers=_headers_of(row["headers"]),
+                    error=row["error"],
+                    stream_seq=row["stream_seq"],
+                    deliveries=row["deliveries"],
+                ),
+                received_at=row["received_at"],
+                replay_requested=row["replay_requested_at"] is not None,
+            )
+            for row in rows
+        ]
+
+    async def _write(self, sql: str, *args: object) -> None:
+        try:
+            await self._pool.execute(sql, *args)
         except UNAVAILABLE_ERRORS as error:
             raise StoreUnavailable(str(error)) from error
 

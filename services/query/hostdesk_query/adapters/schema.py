@@ -48,6 +48,10 @@ _ENTRY_COLUMNS_ADDED = {
     "automatic": "boolean NOT NULL DEFAULT false",
     "attachments": "jsonb",  # a post's files (``adapters.rows``); NULL: none
 }
+_LETTER_COLUMNS_ADDED = {
+    "replay_requested_at": "timestamptz",  # the command line asked for a replay (``service_layer.replay``)
+    "replays": "integer NOT NULL DEFAULT 0",  # replays tried in vain
+}
 # What a column added to existing rows must hold to tell their truth: a closed ticket was put in the archive.
 _BACKFILLS = {("tickets", "archived"): "UPDATE {table} SET archived = true WHERE status = 'closed'"}
 _ENTRY_KEY = ("ticket_id", "version", "part")
@@ -113,7 +117,7 @@ CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
     error       text NOT NULL,
     stream_seq  bigint,
     deliveries  integer NOT NULL,
-    received_at timestamptz NOT NULL DEFAULT now()
+    received_at timestamptz NOT NULL DEFAULT now(){letter_columns_added}
 );
 """
 # Made after the upgrade: they index columns an earlier version's tables lack.
@@ -133,6 +137,7 @@ CREATE INDEX IF NOT EXISTS tickets_unassigned
     ON {schema}.tickets (tenant, COALESCE(handling_organisation_id, tenant), created_at DESC, ticket_id DESC)
     WHERE assignee_id IS NULL AND NOT archived;
 CREATE INDEX IF NOT EXISTS tickets_by_tag ON {schema}.tickets USING gin (tags);
+CREATE INDEX IF NOT EXISTS dead_letters_to_replay ON {schema}.dead_letters (id) WHERE replay_requested_at IS NOT NULL;
 -- Quick search: a ticket by its number, the tickets of an address (requester or CC).
 CREATE INDEX IF NOT EXISTS tickets_by_number ON {schema}.tickets (tenant, number);
 CREATE INDEX IF NOT EXISTS tickets_by_requester_email ON {schema}.tickets (tenant, lower(requester_email));
@@ -221,11 +226,13 @@ async def ensure_schema(pool: asyncpg.Pool, schema: str) -> None:
                 schema=quoted,
                 ticket_columns_added=_added(_TICKET_COLUMNS_ADDED),
                 entry_columns_added=_added(_ENTRY_COLUMNS_ADDED),
+                letter_columns_added=_added(_LETTER_COLUMNS_ADDED),
                 entry_key=", ".join(_ENTRY_KEY),
             )
         )
         await _add_columns(connection, schema, "tickets", _TICKET_COLUMNS_ADDED)
         await _add_columns(connection, schema, "timeline", _ENTRY_COLUMNS_ADDED)
+        await _add_columns(connection, schema, "dead_letters", _LETTER_COLUMNS_ADDED)
         await _rekey_timeline(connection, schema)
         await connection.execute(_INDEXES.format(schema=quoted), timeout=_UPGRADE_TIMEOUT_SECONDS)
         await _keep_tallies(connection, quoted)

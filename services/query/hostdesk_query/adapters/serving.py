@@ -11,12 +11,14 @@ from uuid import UUID
 from hostdesk_contracts.access import Reach
 
 from hostdesk_query.adapters.notices import PostgresVersionNotices
+from hostdesk_query.adapters.ports import DeadLetter, KeptLetter, Outcome
 from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.domain.counting import TicketCounts
 from hostdesk_query.domain.cursor import PageCursor
 from hostdesk_query.domain.listing import ListOrder, TicketFilter
 from hostdesk_query.domain.model import PostedFile, TicketRecord, TicketView
 from hostdesk_query.domain.paging import FIRST_PAGE, TimelineWindow
+from hostdesk_query.domain.projection import Change
 from hostdesk_query.domain.search import Search, SearchResult
 
 
@@ -54,6 +56,27 @@ class ServingReadModel:
 
     async def answers(self) -> bool:
         return await self.current.answers()
+
+    async def apply(self, changes: Sequence[Change]) -> list[Outcome]:
+        return await self.current.apply(changes)
+
+    async def keep_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        await self.current.keep_dead_letters(letters)
+
+    async def kept_letters(self, *, subject_prefix: str, limit: int) -> list[KeptLetter]:
+        return await self.current.kept_letters(subject_prefix=subject_prefix, limit=limit)
+
+    async def kept_letter(self, letter_id: int, *, subject_prefix: str) -> KeptLetter | None:
+        return await self.current.kept_letter(letter_id, subject_prefix=subject_prefix)
+
+    async def letters_to_replay(self, *, limit: int) -> list[KeptLetter]:
+        return await self.current.letters_to_replay(limit=limit)
+
+    async def settle_letter(self, letter_id: int) -> None:
+        await self.current.settle_letter(letter_id)
+
+    async def keep_letter(self, letter_id: int, *, error: str) -> None:
+        await self.current.keep_letter(letter_id, error=error)
 
 
 class ServingNotices:

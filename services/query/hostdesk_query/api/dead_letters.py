@@ -1,0 +1,112 @@
+"""``GET /v1/dead-letters`` and ``POST /v1/dead-letters/{id}/replay``: the events query set aside, for the
+provider's operators (``service_layer.replay``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from hostdesk_contracts.base import Actor, Role
+from hostdesk_contracts.directory import Scope
+from hostdesk_contracts.problems import Problem
+from hostdesk_contracts.runtime.auth import ActorDep, scoped_actor
+from hostdesk_contracts.runtime.problems import Forbidden, NotFound
+from hostdesk_contracts.subjects import EVENT_TYPE, TICKET_ID
+from pydantic import BaseModel, Field
+
+from hostdesk_query.adapters.ports import KeptLetter, ReadModel
+from hostdesk_query.api.deps import ReachDep, SettingsDep
+from hostdesk_query.api.routes import PROBLEMS
+from hostdesk_query.service_layer.replay import Replayed, replay
+
+router = APIRouter(prefix="/v1/dead-letters", tags=["dead letters"])
+
+LetterId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The dead letter's id.")]
+_RESPONSES: dict[int | str, dict[str, object]] = {
+    **PROBLEMS,
+    403: {"model": Problem, "description": "Only the provider and its supervisors see the events set aside."},
+}
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    received_at: datetime
+    subject: str
+    stream_seq: int | None
+    deliveries: int
+    event_type: str | None
+    ticket_id: str | None
+    error: str
+    size: int = Field(description="The message's bytes, kept raw.")
+    replay_requested: bool = Field(description="The command line asked for a replay, not done yet.")
+
+    @classmethod
+    def of(cls, kept: KeptLetter) -> DeadLetterOut:
+        letter = kept.letter
+        return cls(
+            id=kept.id,
+            received_at=kept.received_at,
+            subject=letter.subject,
+            stream_seq=letter.stream_seq,
+            deliveries=letter.deliveries,
+            event_type=letter.headers.get(EVENT_TYPE),
+            ticket_id=letter.headers.get(TICKET_ID),
+            error=letter.error,
+            size=len(letter.data),
+            replay_requested=kept.replay_requested,
+        )
+
+
+class ReplayOut(BaseModel):
+    outcome: Replayed = Field(description="``applied`` and ``duplicate``: no longer kept; else kept still.")
+    error: str | None = Field(description="Why it is still kept.")
+
+
+async def get_letters(request: Request) -> ReadModel:
+    letters: ReadModel = request.app.state.reader
+    return letters
+
+
+LettersDep = Annotated[ReadModel, Depends(get_letters)]
+
+
+def _tenants_events(actor: Actor, handles: str | None, root: str) -> str:
+    """The subject prefix of the events of the caller's tenant, when it operates the tenant: the provider
+    account, or a supervisor of the provider's."""
+    if actor.role not in (Role.PROVIDER, Role.SUPERVISOR) or handles != actor.tenant:
+        raise Forbidden("Only the provider and its supervisors see and replay the events set aside.")
+    return f"{root}.events.{actor.tenant}."
+
+
+@router.get("", response_model=list[DeadLetterOut], responses=_RESPONSES)
+async def dead_letters(
+    letters: LettersDep,
+    actor: ActorDep,
+    reach: ReachDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> list[DeadLetterOut]:
+    """The events of the caller's tenant the read model set aside (undecodable, refused by the database, never
+    preceded by their ticket's earlier events), newest first."""
+    prefix = _tenants_events(actor, reach.handles, settings.subjects.root)
+    return [DeadLetterOut.of(kept) for kept in await letters.kept_letters(subject_prefix=prefix, limit=limit)]
+
+
+@router.post(
+    "/{letter_id}/replay",
+    response_model=ReplayOut,
+    responses={**_RESPONSES, 404: {"model": Problem, "description": "No such dead letter of this tenant."}},
+    dependencies=[Depends(scoped_actor(Scope.TICKETS_WRITE))],
+)
+async def replay_dead_letter(
+    letter_id: LetterId, letters: LettersDep, actor: ActorDep, reach: ReachDep, settings: SettingsDep
+) -> ReplayOut:
+    """Apply the event again, once what stopped it is mended: applied (or found applied already), it is no longer
+    kept; else it stays, with the error of this replay."""
+    prefix = _tenants_events(actor, reach.handles, settings.subjects.root)
+    kept = await letters.kept_letter(letter_id, subject_prefix=prefix)
+    if kept is None:
+        raise NotFound(f"There is no dead letter {letter_id} of this tenant.")
+    result = await replay(letters, letters, settings.event_signer(), kept)
+    return ReplayOut(outcome=result.outcome, error=result.error)
