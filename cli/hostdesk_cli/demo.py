@@ -59,7 +59,7 @@ class DemoPlan:
         return [record for layer in self.layers for record in layer]
 
 
-def _account(
+def account_record(
     record_id: str,
     kind: AccountKind,
     parent: str | None,
@@ -79,7 +79,7 @@ def _account(
     )
 
 
-def _staff(record_id: str, organisation: str, role: StaffRole, name: str, *departments: str) -> StaffRecord:
+def staff_record(record_id: str, organisation: str, role: StaffRole, name: str, *departments: str) -> StaffRecord:
     local = record_id.removeprefix(f"{organisation}-")
     return StaffRecord(
         id=record_id,
@@ -124,13 +124,13 @@ def demo_plan(tenant: str) -> DemoPlan:
     provider, subaccounts under some customers; the provider's staff in two departments, an agent per reseller."""
     t = tenant
     north, south = f"{t}-reseller-north", f"{t}-reseller-south"
-    provider = _account(t, AccountKind.PROVIDER, None, "Demo Hosting", f"support@{t}.example")
+    provider = account_record(t, AccountKind.PROVIDER, None, "Demo Hosting", f"support@{t}.example")
     resellers = (
-        _account(north, AccountKind.RESELLER, t, "North Web Services", "help@north.example"),
-        _account(south, AccountKind.RESELLER, t, "South Cloud", "help@south.example"),
+        account_record(north, AccountKind.RESELLER, t, "North Web Services", "help@north.example"),
+        account_record(south, AccountKind.RESELLER, t, "South Cloud", "help@south.example"),
     )
     customers = (
-        _account(
+        account_record(
             f"{t}-customer-jo",
             AccountKind.CUSTOMER,
             t,
@@ -139,7 +139,7 @@ def demo_plan(tenant: str) -> DemoPlan:
             ("vps-1042", "VPS Prague"),
             ("web-77", "Shared hosting jo.example"),
         ),
-        _account(
+        account_record(
             f"{t}-customer-ana",
             AccountKind.CUSTOMER,
             north,
@@ -147,7 +147,7 @@ def demo_plan(tenant: str) -> DemoPlan:
             "ana@lima.example",
             ("web-201", "Shared hosting lima.example"),
         ),
-        _account(
+        account_record(
             f"{t}-customer-ben",
             AccountKind.CUSTOMER,
             north,
@@ -156,7 +156,7 @@ def demo_plan(tenant: str) -> DemoPlan:
             ("vps-2210", "VPS Lagos"),
             ("db-15", "Managed MySQL"),
         ),
-        _account(
+        account_record(
             f"{t}-customer-chloe",
             AccountKind.CUSTOMER,
             south,
@@ -165,12 +165,12 @@ def demo_plan(tenant: str) -> DemoPlan:
             ("web-310", "Hébergement martin.example"),
             language=Language.FR,
         ),
-        _account(
+        account_record(
             f"{t}-customer-dan", AccountKind.CUSTOMER, south, "Dan Berg", "dan@berg.example", ("vps-3301", "VPS Oslo")
         ),
     )
     subaccounts = (
-        _account(
+        account_record(
             f"{t}-mail-jo",
             AccountKind.SUBACCOUNT,
             f"{t}-customer-jo",
@@ -178,7 +178,7 @@ def demo_plan(tenant: str) -> DemoPlan:
             "box@jo.example",
             ("mail-9", "Mailbox box@jo.example"),
         ),
-        _account(
+        account_record(
             f"{t}-ftp-ana",
             AccountKind.SUBACCOUNT,
             f"{t}-customer-ana",
@@ -188,11 +188,11 @@ def demo_plan(tenant: str) -> DemoPlan:
         ),
     )
     staff = (
-        _staff(f"{t}-supervisor-kim", t, StaffRole.SUPERVISOR, "Kim Supervisor", TECHNICAL_SUPPORT, BILLING),
-        _staff(f"{t}-agent-sam", t, StaffRole.AGENT, "Sam Support", TECHNICAL_SUPPORT),
-        _staff(f"{t}-agent-lee", t, StaffRole.AGENT, "Lee Ledger", BILLING),
-        _staff(f"{north}-agent-nia", north, StaffRole.AGENT, "Nia North"),
-        _staff(f"{south}-agent-sol", south, StaffRole.AGENT, "Sol South"),
+        staff_record(f"{t}-supervisor-kim", t, StaffRole.SUPERVISOR, "Kim Supervisor", TECHNICAL_SUPPORT, BILLING),
+        staff_record(f"{t}-agent-sam", t, StaffRole.AGENT, "Sam Support", TECHNICAL_SUPPORT),
+        staff_record(f"{t}-agent-lee", t, StaffRole.AGENT, "Lee Ledger", BILLING),
+        staff_record(f"{north}-agent-nia", north, StaffRole.AGENT, "Nia North"),
+        staff_record(f"{south}-agent-sol", south, StaffRole.AGENT, "Sol South"),
     )
     tokens = (
         DemoToken("PROVIDER_TOKEN", t, "provider"),
@@ -228,11 +228,11 @@ async def put_plan(directory: Directory, plan: DemoPlan, *, actor: Actor) -> lis
     """Put every record of ``plan``, layer after layer; the first refusal stops it (``CommandFailed``)."""
     applied: list[Applied] = []
     for layer in plan.layers:
-        applied += await asyncio.gather(*(_put(directory, record, actor=actor) for record in layer))
+        applied += await asyncio.gather(*(put_record(directory, record, actor=actor) for record in layer))
     return applied
 
 
-async def _put(directory: Directory, record: Record, *, actor: Actor) -> Applied:
+async def put_record(directory: Directory, record: Record, *, actor: Actor) -> Applied:
     key = record_key(record)
     current = await directory.get(key)
     if isinstance(record, Configuration) and isinstance(current, Configuration):

@@ -10,6 +10,7 @@ from hostdesk_cli import (
     accounts,
     api_keys,
     departments,
+    generate,
     imports,
     operations,
     read_models,
@@ -43,6 +44,7 @@ app.add_typer(api_keys.app, name="api-keys")
 app.add_typer(support_addresses.app, name="support-addresses")
 app.add_typer(imports.app, name="import")
 app.add_typer(read_models.app, name="read-model")
+app.command("generate")(generate.generate_command)
 operations.register(app)
 
 
