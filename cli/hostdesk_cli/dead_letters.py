@@ -1,5 +1,4 @@
-"""The messages query and notify set aside (their ``dead_letters`` tables in PostgreSQL), and the replay of
-query's.
+"""The messages query and notify set aside (their ``dead_letters`` tables in PostgreSQL), and their replay.
 
 The two tables differ (query keeps the delivery count, notify the consumer); both are read into one shape, newest
 first. A table not there yet (the service never ran against this database or schema) is said, not an error.
@@ -126,19 +125,22 @@ class Replay:
     error: str | None  # why it is kept still; None with ``replayed`` false: no answer in time
 
 
-async def replay(database_url: str, query_schema: str, letter_id: int, *, within: float, every: float = 0.25) -> Replay:
-    """Ask query to replay its dead letter ``letter_id`` (it looks for such requests every few seconds) and wait
-    for the outcome. ``LookupError`` when there is no such letter."""
-    if not SCHEMA_PATTERN.fullmatch(query_schema):
-        raise ValueError(f"{query_schema!r} is no schema name")
+async def replay(
+    database_url: str, service: Service, schema: str, letter_id: int, *, within: float, every: float = 0.25
+) -> Replay:
+    """Ask ``service`` (its tables in ``schema``) to replay its dead letter ``letter_id`` (it looks for such
+    requests every few seconds) and wait for the outcome. ``LookupError`` when there is no such letter."""
+    if not SCHEMA_PATTERN.fullmatch(schema):
+        raise ValueError(f"{schema!r} is no schema name")
     connection = await asyncpg.connect(database_url, timeout=CONNECT_SECONDS)
     try:
-        table = f'"{await _serving(connection, query_schema)}".dead_letters'
+        kept_in = await _serving(connection, schema) if service is Service.QUERY else schema
+        table = f'"{kept_in}".dead_letters'
         replays = await connection.fetchval(
             f"UPDATE {table} SET replay_requested_at = now() WHERE id = $1 RETURNING replays", letter_id
         )
         if replays is None:
-            raise LookupError(f"query keeps no dead letter {letter_id}")
+            raise LookupError(f"{service.value} keeps no dead letter {letter_id}")
         deadline = asyncio.get_running_loop().time() + within
         while asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(every)

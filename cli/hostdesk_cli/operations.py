@@ -138,16 +138,24 @@ def list_dead_letters(
 def replay_dead_letter(
     context: typer.Context,
     letter_id: int = typer.Argument(..., min=1, metavar="ID", help="The dead letter's id (dead-letters list)."),
+    service: dead_letters.Service = typer.Option(dead_letters.Service.QUERY, help="Whose dead letter."),
     query_schema: str = typer.Option("query", envvar="QUERY_DB_SCHEMA", help="Query's schema."),
+    notify_schema: str = typer.Option("notify", envvar="NOTIFY_DB_SCHEMA", help="Notify's schema."),
 ) -> None:
-    """Have query apply one of its dead letters again, once what stopped it is mended (exit 1 when it stays)."""
+    """Have query or notify apply one of its dead letters again, once what stopped it is mended (exit 1 when it
+    stays)."""
     session = session_of(context)
+    schema = query_schema if service is dead_letters.Service.QUERY else notify_schema
 
     def run() -> dead_letters.Replay:
         try:
             return asyncio.run(
                 dead_letters.replay(
-                    session.connection.database_url, query_schema, letter_id, within=session.connection.wait_seconds
+                    session.connection.database_url,
+                    service,
+                    schema,
+                    letter_id,
+                    within=session.connection.wait_seconds,
                 )
             )
         except (ValueError, LookupError) as error:
@@ -162,6 +170,7 @@ def replay_dead_letter(
         session.fail(f"Dead letter {letter_id} is kept still: {outcome.error}", exit_code=REFUSED)
     else:
         session.fail(
-            f"Query has not replayed dead letter {letter_id} yet (is it running?); it will when it looks again.",
+            f"{service.value} has not replayed dead letter {letter_id} yet (is it running?); it will when it looks"
+            " again.",
             exit_code=UNREACHABLE,
         )

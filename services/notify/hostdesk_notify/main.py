@@ -13,6 +13,7 @@ from hostdesk_contracts.runtime.health import health_router
 from hostdesk_contracts.runtime.problems import BodySizeLimit, install_problem_handlers
 from hostdesk_contracts.runtime.rate_limit import RateLimiter, rate_limited_actor
 
+from hostdesk_notify.api.dead_letters import router as dead_letters_router
 from hostdesk_notify.api.routes import router
 from hostdesk_notify.runtime import Runtime, start
 from hostdesk_notify.settings import Settings
@@ -35,6 +36,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             await running.stop()
 
     app = FastAPI(title="HostDesk notify", version="1", lifespan=lifespan)
+    app.state.settings = settings
     app.state.token_keys = settings.token_keys()  # the caller's directory entry comes with the runtime
     app.state.rate_limiter = RateLimiter(
         rate=settings.reads_per_minute / 60, burst=settings.read_burst, clock=time.monotonic
@@ -46,7 +48,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(health_router())
     # Every route of the API reads tickets (an API key needs ``tickets:read``) and counts against its caller's rate;
     # health and readiness do neither.
-    app.include_router(router, dependencies=[Depends(scoped_actor(Scope.TICKETS_READ)), Depends(rate_limited_actor)])
+    reading = [Depends(scoped_actor(Scope.TICKETS_READ)), Depends(rate_limited_actor)]
+    app.include_router(router, dependencies=reading)
+    app.include_router(dead_letters_router, dependencies=reading)
     return app
 
 

@@ -15,6 +15,7 @@ from hostdesk_contracts.runtime.consumer import PullConsumer
 from hostdesk_contracts.runtime.directory import Directory, KvDirectory
 from hostdesk_contracts.runtime.health import Readiness
 from hostdesk_contracts.runtime.nats import connect, wait_for_streams
+from hostdesk_contracts.signing import EventSigner
 from nats.aio.client import Client
 
 from hostdesk_notify.adapters.ports import CONSUMER, Mailer, NotifyStore
@@ -26,7 +27,8 @@ from hostdesk_notify.domain.mail import Envelope
 from hostdesk_notify.domain.retry import RetryPolicy
 from hostdesk_notify.entrypoints.events import TicketEvents
 from hostdesk_notify.entrypoints.outbox import SendLoop
-from hostdesk_notify.service_layer.handlers import Handled, MailSettings, handle_event
+from hostdesk_notify.service_layer.handlers import EventHandler, Handled, MailSettings, handle_event
+from hostdesk_notify.service_layer.replay import Replayer
 from hostdesk_notify.service_layer.sender import FilePolicy, OutboxSender
 from hostdesk_notify.settings import Settings
 
@@ -45,6 +47,8 @@ class Runtime:
     send_loop: SendLoop
     mailer: Mailer
     tasks: tuple[asyncio.Task[None], ...]
+    handle: EventHandler  # an event, handled as the consumer does: for replaying a dead letter
+    signer: EventSigner
 
     async def readiness(self) -> Readiness:
         """Ready while NATS is connected, PostgreSQL answers, the directory is loaded, and the consumer and the
@@ -168,9 +172,13 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         fetch_wait=settings.fetch_timeout_seconds,
         stopping=stopping,
     )
+    replayer = Replayer(
+        store, handle, signer=settings.event_signer(), on_queued=send_loop.wake, every=2.0, stopping=stopping
+    )
     tasks = (
         asyncio.create_task(consumer.run(), name="event consumer"),
         asyncio.create_task(send_loop.run(), name="outbox sender"),
+        asyncio.create_task(replayer.run(), name="dead letters' replayer"),
     )
     for task in tasks:
         task.add_done_callback(_log_crash)
@@ -183,4 +191,6 @@ async def start(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         send_loop=send_loop,
         mailer=mailer,
         tasks=tasks,
+        handle=handle,
+        signer=settings.event_signer(),
     )

@@ -527,7 +527,9 @@ async def test_a_dead_letter_replayed_from_the_command_line_is_applied_once_its_
     await service.publish(opening)
     await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(1))
 
-    outcome = await cli_dead_letters.replay(database_url, "query", letter_id, within=DEADLINE_SECONDS)
+    outcome = await cli_dead_letters.replay(
+        database_url, cli_dead_letters.Service.QUERY, "query", letter_id, within=DEADLINE_SECONDS
+    )
 
     assert outcome == cli_dead_letters.Replay(replayed=True, error=None)
     await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(2))

@@ -12,16 +12,19 @@ import pytest
 from hostdesk_contracts.directory import StaffRecord
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.consumer import DurableConsumer, Redelivery
+from hostdesk_contracts.runtime.dead_letters import Replayed
 from hostdesk_contracts.runtime.directory import DirectoryUnavailable, MemoryDirectory
 from hostdesk_devtools.stories import TicketStory
 from hostdesk_notify.adapters.memory import MemoryStore
 from hostdesk_notify.entrypoints.events import TicketEvents
 from hostdesk_notify.service_layer.handlers import Handled, MailSettings, handle_event
+from hostdesk_notify.service_layer.replay import replay
 
 from tests.support import RELAY_SIGNER
 from tests.unit.notify.builders import NOW, REQUESTER, STAFF
 
 REDELIVERY = Redelivery(max_deliver=5, first_delay=0.5, max_delay=4.0)
+SETTINGS = MailSettings("en", "h.test")
 
 
 @dataclass
@@ -273,3 +276,26 @@ async def test_an_unreachable_database_holds_the_rest_of_that_ticket_too_and_han
     await consumer_for(store, database_down_for=2).handle_batch(messages)  # type: ignore[arg-type]
 
     assert [(message.answers, message.progress) for message in messages] == [(["ack"], 2), (["ack"], 2)]
+
+
+async def test_a_dead_letter_replayed_once_its_ticket_is_seen_is_mailed_and_no_longer_kept() -> None:
+    store, woken, story = MemoryStore(), Woken(), TicketStory(REQUESTER)
+    consumer = consumer_for(store, woken)
+    opening, reply = story.opened(), story.reply(STAFF)
+    await consumer.process(FakeMessage(reply.model_dump_json().encode(), num_delivered=REDELIVERY.max_deliver))
+    await consumer.process(FakeMessage(b"{not json"))
+    garbage_letter, waiting_letter = await store.kept_letters(subject_prefix="tickets.events.acme.", limit=10)
+
+    async def handle(event: TicketEvent) -> Handled:
+        return await handle_event(event, store=store, directory=MemoryDirectory(), settings=SETTINGS, now=NOW)
+
+    too_soon = await replay(store, handle, RELAY_SIGNER, garbage_letter, on_queued=woken)
+    await consumer.process(FakeMessage(opening.model_dump_json().encode()))
+    mailed = await replay(store, handle, RELAY_SIGNER, waiting_letter, on_queued=woken)
+    left = await store.kept_letters(subject_prefix="tickets.events.acme.", limit=10)
+
+    assert too_soon.outcome is Replayed.UNDECODABLE
+    assert (mailed.outcome, mailed.error) == (Replayed.APPLIED, None)
+    assert [kept.id for kept in left] == [garbage_letter.id]
+    assert any(row.mail.event_id == reply.event_id for row in store.outbox)  # the reply's mail, once replayed
+    assert woken.times >= 1

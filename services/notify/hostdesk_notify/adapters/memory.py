@@ -5,14 +5,21 @@ from __future__ import annotations
 import copy
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from uuid import UUID
 
 from hostdesk_contracts.runtime.consumer import DeadLetter
 
-from hostdesk_notify.adapters.ports import Delivery, DeliveryFailed, DeliveryStatus, OutboxClaim, UnitOfWork
+from hostdesk_notify.adapters.ports import (
+    Delivery,
+    DeliveryFailed,
+    DeliveryStatus,
+    KeptLetter,
+    OutboxClaim,
+    UnitOfWork,
+)
 from hostdesk_notify.domain.bounds import RecentMail, Suppressed, counts_against_bounds
 from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.mail import OutgoingMail
@@ -106,6 +113,9 @@ class MemoryStore:
     def __init__(self) -> None:
         self._state = _State()
         self.dead_letters: list[DeadLetter] = []
+        self.settled: set[int] = set()  # the letters replayed since (their places in ``dead_letters``, from 1)
+        self.asked: set[int] = set()  # the letters whose replay was asked for
+        self.letters_at = datetime(2026, 1, 1, tzinfo=UTC)  # when every letter here was set aside
         self._claimed: set[tuple[str, str]] = set()  # held by a sender, as a locked row
 
     @property
@@ -148,6 +158,32 @@ class MemoryStore:
 
     async def dead_letter(self, letter: DeadLetter) -> None:
         self.dead_letters.append(letter)
+
+    def _kept(self) -> list[KeptLetter]:
+        """The letters kept, each numbered by its place in ``dead_letters`` from 1, but those settled."""
+        return [
+            KeptLetter(id=place, letter=letter, received_at=self.letters_at, replay_requested=place in self.asked)
+            for place, letter in enumerate(self.dead_letters, start=1)
+            if place not in self.settled
+        ]
+
+    async def kept_letters(self, *, subject_prefix: str, limit: int) -> list[KeptLetter]:
+        return [k for k in self._kept() if k.letter.subject.startswith(subject_prefix)][::-1][:limit]
+
+    async def kept_letter(self, letter_id: int, *, subject_prefix: str) -> KeptLetter | None:
+        kept = self._kept()
+        return next((k for k in kept if k.id == letter_id and k.letter.subject.startswith(subject_prefix)), None)
+
+    async def letters_to_replay(self, *, limit: int) -> list[KeptLetter]:
+        return [kept for kept in self._kept() if kept.replay_requested][:limit]
+
+    async def settle_letter(self, letter_id: int) -> None:
+        self.settled.add(letter_id)
+        self.asked.discard(letter_id)
+
+    async def keep_letter(self, letter_id: int, *, error: str) -> None:
+        self.dead_letters[letter_id - 1] = replace(self.dead_letters[letter_id - 1], error=error)
+        self.asked.discard(letter_id)
 
     async def ticket_of_tenant(self, ticket_id: UUID, tenant: str) -> TicketContact | None:
         ticket = self._state.tickets.get(ticket_id)

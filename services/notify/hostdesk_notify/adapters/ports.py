@@ -91,6 +91,16 @@ class OutboxClaim(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class KeptLetter:
+    """A dead letter as kept: its id, when it was set aside, and whether a replay of it was asked for."""
+
+    id: int
+    letter: DeadLetter
+    received_at: datetime
+    replay_requested: bool = False
+
+
 class NotifyStore(Protocol):
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
 
@@ -99,6 +109,24 @@ class NotifyStore(Protocol):
         ...
 
     async def dead_letter(self, letter: DeadLetter) -> None: ...
+
+    async def kept_letters(self, *, subject_prefix: str, limit: int) -> list[KeptLetter]:
+        """The newest ``limit`` dead letters whose subject starts with ``subject_prefix`` (a tenant's events)."""
+        ...
+
+    async def kept_letter(self, letter_id: int, *, subject_prefix: str) -> KeptLetter | None: ...
+
+    async def letters_to_replay(self, *, limit: int) -> list[KeptLetter]:
+        """Letters whose replay the command line asked for, oldest first."""
+        ...
+
+    async def settle_letter(self, letter_id: int) -> None:
+        """Replayed: no longer kept."""
+        ...
+
+    async def keep_letter(self, letter_id: int, *, error: str) -> None:
+        """Replayed in vain: kept, with the error of this replay, no longer asked for."""
+        ...
 
     async def ticket_of_tenant(self, ticket_id: UUID, tenant: str) -> TicketContact | None:
         """The ticket as kept, when notify has seen it and it is of ``tenant``; read without holding it."""

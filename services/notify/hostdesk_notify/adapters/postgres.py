@@ -14,7 +14,7 @@ from hostdesk_contracts.attachments import Attachment
 from hostdesk_contracts.runtime.consumer import DeadLetter
 from pydantic import TypeAdapter
 
-from hostdesk_notify.adapters.ports import CONSUMER, Delivery, DeliveryStatus, OutboxClaim, UnitOfWork
+from hostdesk_notify.adapters.ports import CONSUMER, Delivery, DeliveryStatus, KeptLetter, OutboxClaim, UnitOfWork
 from hostdesk_notify.domain.bounds import RecentMail, Suppressed
 from hostdesk_notify.domain.contacts import TicketContact
 from hostdesk_notify.domain.mail import OutgoingMail
@@ -103,6 +103,15 @@ SELECT event_id, recipient, subject, status, attempts, last_error, created_at, s
 FROM outbox WHERE tenant = $1 AND ticket_id = $2
 ORDER BY created_at, event_id, recipient LIMIT $3
 """
+
+
+_LETTER_COLUMNS = "id, stream, stream_seq, subject, headers, payload, error, received_at, replay_requested_at"
+
+
+def _headers_of(value: object) -> dict[str, str]:
+    """A letter's headers as kept (``jsonb``, which asyncpg hands over as text)."""
+    headers = json.loads(value) if isinstance(value, str) else value
+    return {str(name): str(each) for name, each in headers.items()} if isinstance(headers, dict) else {}
 
 
 class PostgresUnitOfWork:
@@ -261,6 +270,57 @@ class PostgresStore:
             letter.data,
             letter.error,
         )
+
+    async def kept_letters(self, *, subject_prefix: str, limit: int) -> list[KeptLetter]:
+        return await self._letters(
+            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE left(subject, length($1)) = $1"
+            " ORDER BY id DESC LIMIT $2",
+            subject_prefix,
+            limit,
+        )
+
+    async def kept_letter(self, letter_id: int, *, subject_prefix: str) -> KeptLetter | None:
+        found = await self._letters(
+            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE id = $1 AND left(subject, length($2)) = $2",
+            letter_id,
+            subject_prefix,
+        )
+        return found[0] if found else None
+
+    async def letters_to_replay(self, *, limit: int) -> list[KeptLetter]:
+        return await self._letters(
+            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE replay_requested_at IS NOT NULL ORDER BY id LIMIT $1",
+            limit,
+        )
+
+    async def settle_letter(self, letter_id: int) -> None:
+        await self._pool.execute("DELETE FROM dead_letters WHERE id = $1", letter_id)
+
+    async def keep_letter(self, letter_id: int, *, error: str) -> None:
+        await self._pool.execute(
+            "UPDATE dead_letters SET error = $2, replays = replays + 1, replay_requested_at = NULL WHERE id = $1",
+            letter_id,
+            error,
+        )
+
+    async def _letters(self, sql: str, *args: object) -> list[KeptLetter]:
+        return [
+            KeptLetter(
+                id=row["id"],
+                letter=DeadLetter(
+                    stream=row["stream"],
+                    stream_seq=row["stream_seq"],
+                    subject=row["subject"],
+                    headers=_headers_of(row["headers"]),
+                    data=bytes(row["payload"]),
+                    error=row["error"],
+                    deliveries=0,  # not kept: notify's letters keep their consumer instead
+                ),
+                received_at=row["received_at"],
+                replay_requested=row["replay_requested_at"] is not None,
+            )
+            for row in await self._pool.fetch(sql, *args)
+        ]
 
     async def ticket_of_tenant(self, ticket_id: UUID, tenant: str) -> TicketContact | None:
         row = await self._pool.fetchrow(_TICKET_AS_KEPT, ticket_id, tenant)

@@ -103,6 +103,9 @@ CREATE TABLE IF NOT EXISTS {schema}.dead_letters (
     received_at  timestamptz NOT NULL DEFAULT now(),
     UNIQUE (consumer, stream, stream_seq)
 );
+-- Added with replays: the command line asked for one (``service_layer.replay``), and those tried in vain.
+ALTER TABLE {schema}.dead_letters ADD COLUMN IF NOT EXISTS replay_requested_at timestamptz;
+ALTER TABLE {schema}.dead_letters ADD COLUMN IF NOT EXISTS replays integer NOT NULL DEFAULT 0;
 """
 
 

@@ -14,26 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import asyncpg
 from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_signed
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.consumer import DeadLetter, Redelivery, hold
-from hostdesk_contracts.runtime.directory import DirectoryUnavailable
 from hostdesk_contracts.signing import EventSigner
 from hostdesk_contracts.subjects import TICKET_ID
 from nats.aio.msg import Msg
 
 from hostdesk_notify.adapters.ports import NotifyStore
 from hostdesk_notify.adapters.postgres import POSTGRES_UNAVAILABLE
-from hostdesk_notify.service_layer.handlers import Handled, Outcome
+from hostdesk_notify.service_layer.handlers import HANDLING_UNAVAILABLE, EventHandler, Outcome
 
 log = logging.getLogger(__name__)
-
-EventHandler = Callable[[TicketEvent], Awaitable[Handled]]
-# What handling an event waits out, holding its messages: PostgreSQL away, or the directory not readable yet.
-HANDLING_UNAVAILABLE: tuple[type[BaseException], ...] = (*POSTGRES_UNAVAILABLE, DirectoryUnavailable)
 
 
 def by_ticket(messages: list[Msg]) -> list[list[Msg]]:

@@ -6,14 +6,16 @@ directory says by then, plans nothing again."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
 from hostdesk_contracts.events import TicketEvent
-from hostdesk_contracts.runtime.directory import Directory
+from hostdesk_contracts.runtime.directory import Directory, DirectoryUnavailable
 
 from hostdesk_notify.adapters.ports import NotifyStore, UnitOfWork
+from hostdesk_notify.adapters.postgres import POSTGRES_UNAVAILABLE
 from hostdesk_notify.domain.bounds import MailBounds, RecentMail, counts_against_bounds, within_bounds
 from hostdesk_notify.domain.contacts import Step, TicketContact, contact_after, step_for
 from hostdesk_notify.domain.mail import OutgoingMail
@@ -36,6 +38,11 @@ class Handled:
     outcome: Outcome
     queued: int = 0
     suppressed: int = 0  # held back by a bound on mail, or nobody to send it to
+
+
+EventHandler = Callable[[TicketEvent], Awaitable[Handled]]
+# What handling an event waits out, holding its messages: PostgreSQL away, or the directory not readable yet.
+HANDLING_UNAVAILABLE: tuple[type[BaseException], ...] = (*POSTGRES_UNAVAILABLE, DirectoryUnavailable)
 
 
 @dataclass(frozen=True)

@@ -3,22 +3,20 @@ provider's operators (``service_layer.replay``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from hostdesk_contracts.base import Actor, Role
 from hostdesk_contracts.directory import Scope
 from hostdesk_contracts.problems import Problem
 from hostdesk_contracts.runtime.auth import ActorDep, scoped_actor
-from hostdesk_contracts.runtime.problems import Forbidden, NotFound
+from hostdesk_contracts.runtime.dead_letters import DeadLetterOut, ReplayOut, operated_events
+from hostdesk_contracts.runtime.problems import NotFound
 from hostdesk_contracts.subjects import EVENT_TYPE, TICKET_ID
-from pydantic import BaseModel, Field
 
 from hostdesk_query.adapters.ports import KeptLetter, ReadModel
 from hostdesk_query.api.deps import ReachDep, SettingsDep
 from hostdesk_query.api.routes import PROBLEMS
-from hostdesk_query.service_layer.replay import Replayed, replay
+from hostdesk_query.service_layer.replay import replay
 
 router = APIRouter(prefix="/v1/dead-letters", tags=["dead letters"])
 
@@ -29,38 +27,20 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-class DeadLetterOut(BaseModel):
-    id: int
-    received_at: datetime
-    subject: str
-    stream_seq: int | None
-    deliveries: int
-    event_type: str | None
-    ticket_id: str | None
-    error: str
-    size: int = Field(description="The message's bytes, kept raw.")
-    replay_requested: bool = Field(description="The command line asked for a replay, not done yet.")
-
-    @classmethod
-    def of(cls, kept: KeptLetter) -> DeadLetterOut:
-        letter = kept.letter
-        return cls(
-            id=kept.id,
-            received_at=kept.received_at,
-            subject=letter.subject,
-            stream_seq=letter.stream_seq,
-            deliveries=letter.deliveries,
-            event_type=letter.headers.get(EVENT_TYPE),
-            ticket_id=letter.headers.get(TICKET_ID),
-            error=letter.error,
-            size=len(letter.data),
-            replay_requested=kept.replay_requested,
-        )
-
-
-class ReplayOut(BaseModel):
-    outcome: Replayed = Field(description="``applied`` and ``duplicate``: no longer kept; else kept still.")
-    error: str | None = Field(description="Why it is still kept.")
+def _out(kept: KeptLetter) -> DeadLetterOut:
+    letter = kept.letter
+    return DeadLetterOut(
+        id=kept.id,
+        received_at=kept.received_at,
+        subject=letter.subject,
+        stream_seq=letter.stream_seq,
+        deliveries=letter.deliveries,
+        event_type=letter.headers.get(EVENT_TYPE),
+        ticket_id=letter.headers.get(TICKET_ID),
+        error=letter.error,
+        size=len(letter.data),
+        replay_requested=kept.replay_requested,
+    )
 
 
 async def get_letters(request: Request) -> ReadModel:
@@ -69,14 +49,6 @@ async def get_letters(request: Request) -> ReadModel:
 
 
 LettersDep = Annotated[ReadModel, Depends(get_letters)]
-
-
-def _tenants_events(actor: Actor, handles: str | None, root: str) -> str:
-    """The subject prefix of the events of the caller's tenant, when it operates the tenant: the provider
-    account, or a supervisor of the provider's."""
-    if actor.role not in (Role.PROVIDER, Role.SUPERVISOR) or handles != actor.tenant:
-        raise Forbidden("Only the provider and its supervisors see and replay the events set aside.")
-    return f"{root}.events.{actor.tenant}."
 
 
 @router.get("", response_model=list[DeadLetterOut], responses=_RESPONSES)
@@ -89,8 +61,8 @@ async def dead_letters(
 ) -> list[DeadLetterOut]:
     """The events of the caller's tenant the read model set aside (undecodable, refused by the database, never
     preceded by their ticket's earlier events), newest first."""
-    prefix = _tenants_events(actor, reach.handles, settings.subjects.root)
-    return [DeadLetterOut.of(kept) for kept in await letters.kept_letters(subject_prefix=prefix, limit=limit)]
+    prefix = operated_events(actor, reach.handles, settings.subjects.root)
+    return [_out(kept) for kept in await letters.kept_letters(subject_prefix=prefix, limit=limit)]
 
 
 @router.post(
@@ -104,7 +76,7 @@ async def replay_dead_letter(
 ) -> ReplayOut:
     """Apply the event again, once what stopped it is mended: applied (or found applied already), it is no longer
     kept; else it stays, with the error of this replay."""
-    prefix = _tenants_events(actor, reach.handles, settings.subjects.root)
+    prefix = operated_events(actor, reach.handles, settings.subjects.root)
     kept = await letters.kept_letter(letter_id, subject_prefix=prefix)
     if kept is None:
         raise NotFound(f"There is no dead letter {letter_id} of this tenant.")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from enum import StrEnum
 
 from hostdesk_contracts.decoding import Known, Undecodable, Unknown, decode_signed
 from hostdesk_contracts.events import TicketEvent
 from hostdesk_contracts.runtime.clock import pause
+from hostdesk_contracts.runtime.dead_letters import Replayed, ReplayResult
 from hostdesk_contracts.signing import EventSigner
 
 from hostdesk_query.adapters.ports import DeadLetters, KeptLetter, ProjectionStore, Rejected, StoreUnavailable
@@ -23,24 +22,6 @@ from hostdesk_query.domain.gate import Decision
 from hostdesk_query.domain.projection import bump_of, change_of
 
 log = logging.getLogger(__name__)
-
-
-class Replayed(StrEnum):
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"  # applied already: no longer kept either
-    WAITING = "waiting"  # its ticket has not reached the version before it yet
-    REFUSED = "refused"  # the database still refuses its data
-    UNDECODABLE = "undecodable"  # still no event this release can read, or not signed by the relay
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayResult:
-    outcome: Replayed
-    error: str | None = None  # why it is still kept
-
-    @property
-    def settled(self) -> bool:
-        return self.outcome in (Replayed.APPLIED, Replayed.DUPLICATE)
 
 
 async def replay(letters: DeadLetters, store: ProjectionStore, signer: EventSigner, kept: KeptLetter) -> ReplayResult:
