@@ -34,6 +34,7 @@ from hostdesk_cli.session import session_of
 
 CONNECT_SECONDS = 5.0
 REPLICA_SEEN_SECONDS = 10.0  # a replica that recorded itself this recently counts as running
+NO_REPLICA_SECONDS = 30.0  # a rebuild with no replica running gives up after this long
 
 
 class Phase(StrEnum):
@@ -170,7 +171,17 @@ async def _until_caught_up(
 ) -> None:
     """Report the progress until the new version has applied every event the serving one has."""
     last: tuple[float, int] | None = None
+    alone_since: float | None = None
     while True:
+        if await connection.fetch(versions.select_replicas(base), REPLICA_SEEN_SECONDS):
+            alone_since = None
+        elif alone_since is None:
+            alone_since = time.monotonic()
+        elif time.monotonic() - alone_since > NO_REPLICA_SECONDS:
+            raise RebuildFailed(
+                f"no query replica has been seen for {NO_REPLICA_SECONDS:.0f} s: it builds the new version."
+                " Start query, then run the rebuild again: it takes up where it stopped."
+            )
         (serving,) = [v for v in await _versions(connection, base) if v.state is State.SERVING]
         read, target, finished = await _caught_up(connection, version)
         phase, done, total = Phase.CATCHING_UP, read, target

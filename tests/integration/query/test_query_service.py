@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from hostdesk_cli import dead_letters as cli_dead_letters
-from hostdesk_cli.read_models import rebuild
+from hostdesk_cli.read_models import RebuildFailed, rebuild
 from hostdesk_contracts import subjects as headers
 from hostdesk_contracts.base import Actor, Role, Status, Visibility
 from hostdesk_contracts.events import TicketEvent
@@ -534,3 +534,12 @@ async def test_a_dead_letter_replayed_from_the_command_line_is_applied_once_its_
     assert outcome == cli_dead_letters.Replay(replayed=True, error=None)
     await service.eventually(f"/v1/tickets/{story.ticket_id}", customer, at_version(2))
     assert await set_aside() is None
+
+
+async def test_a_rebuild_of_a_read_model_query_never_made_says_so(database_url: str, nats_url: str) -> None:
+    nc = await nats.connect(nats_url)
+    try:
+        with pytest.raises(RebuildFailed, match="no read model versions under never_made_control"):
+            await rebuild(database_url, nc, base="never_made", stream="NOWHERE")
+    finally:
+        await nc.close()
