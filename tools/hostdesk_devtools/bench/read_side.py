@@ -1,0 +1,162 @@
+"""The read side over a generated provider: how long query takes to answer what its users ask most, beside its
+own trivial endpoint measured in the same run.
+
+``python -m hostdesk_devtools.bench.read_side [--tickets N] [--requests N]``
+
+Starts a system of its own (like ``make bench``), fills it with ``hostdesk generate`` (the provider's tree, then
+N tickets through the commands stream and the event log), waits until the read model holds them, then sends each
+probe ``--requests`` times, one request after the other on one connection (after a few unmeasured ones), and
+prints the median and the 99th percentile of each beside ``GET /healthz`` (no database, no authentication):
+the ratio is what the machine's speed of the day does not change. The JSON goes to
+``bench/results/<stamp>-read-side.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from hostdesk_contracts.runtime.auth import issue_token
+
+from hostdesk_devtools.bench.stage import close_stage, open_stage, operator
+from hostdesk_devtools.bench.stats import percentile
+from hostdesk_devtools.bench.traffic import TENANT
+
+RESULTS_DIR = Path("bench") / "results"
+RUN_DIR = Path(".run") / "bench"
+WARM_UP = 5
+
+
+@dataclass(frozen=True)
+class Figure:
+    probe: str
+    p50_ms: float
+    p99_ms: float
+    p99_over_baseline: float
+    statuses: list[int]
+
+
+def _probes(number: int, email: str) -> dict[str, tuple[str, str, dict[str, str]]]:
+    """Each probe's caller (``agent``, ``supervisor``, ``customer``), path and parameters."""
+    supervisor, agent, customer = "supervisor", "agent", "customer"
+    return {
+        "healthz (baseline)": (agent, "/healthz", {}),
+        "list, first page (agent)": (agent, "/v1/tickets", {"limit": "25"}),
+        "list, filtered and sorted": (
+            agent,
+            "/v1/tickets",
+            {"status": "open", "department": "Technical Support", "order": "priority", "limit": "25"},
+        ),
+        "my tickets (customer)": (customer, "/v1/tickets", {"limit": "25"}),
+        "counts, not archived": (supervisor, "/v1/tickets/counts", {"archived": "false"}),
+        "staff home": (agent, "/v1/home", {}),
+        "search, a common word": (agent, "/v1/search", {"q": "server"}),
+        "search, a rarer word": (agent, "/v1/search", {"q": "raid"}),
+        "search, an e-mail address": (agent, "/v1/search", {"q": email}),
+        "search, a number": (agent, "/v1/search", {"q": f"#{number}"}),
+        "search, French": (agent, "/v1/search", {"q": "hébergement"}),
+    }
+
+
+async def _measure(
+    client: httpx.AsyncClient, path: str, params: dict[str, str], requests: int
+) -> tuple[list[float], list[int]]:
+    latencies: list[float] = []
+    statuses: set[int] = set()
+    for attempt in range(WARM_UP + requests):
+        started = time.perf_counter()
+        response = await client.get(path, params=params)
+        elapsed = time.perf_counter() - started
+        statuses.add(response.status_code)
+        if attempt >= WARM_UP:
+            latencies.append(elapsed)
+    return sorted(latencies), sorted(statuses)
+
+
+async def run(tickets: int, requests: int) -> list[Figure]:
+    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+    stage = await open_stage(stamp, RUN_DIR, on_mail=lambda *_: None)
+    try:
+        await asyncio.to_thread(stage.system.start)
+        shape = [f"--tickets={tickets}", f"--customers={max(10, tickets // 50)}", f"--subaccounts={tickets // 200}"]
+        started = time.monotonic()
+        await asyncio.to_thread(operator, stage, "generate", "--resellers=10", *shape)
+        generated = time.monotonic() - started
+        tokens = {
+            "supervisor": issue_token(secret=stage.secret, account_id=f"{TENANT}-supervisor"),
+            "agent": issue_token(secret=stage.secret, account_id=f"{TENANT}-agent-1"),
+            "customer": issue_token(secret=stage.secret, account_id=f"{TENANT}-customer-0"),
+        }
+        clients = {
+            who: httpx.AsyncClient(base_url=stage.url("query"), headers={"Authorization": f"Bearer {token}"})
+            for who, token in tokens.items()
+        }
+        try:
+            await _until_read(clients["supervisor"], within=600)
+            caught_up = time.monotonic() - started
+            page = (await clients["customer"].get("/v1/tickets", params={"limit": "1"})).json()["items"]
+            number = page[0]["number"] if page else 100_000
+            figures = []
+            baseline = 0.0
+            for probe, (who, path, params) in _probes(number, "owner0@customer0.example").items():
+                latencies, statuses = await _measure(clients[who], path, params, requests)
+                p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
+                baseline = baseline or p99
+                figures.append(Figure(probe, round(p50, 2), round(p99, 2), round(p99 / baseline, 1), statuses))
+        finally:
+            for client in clients.values():
+                await client.aclose()
+    finally:
+        await close_stage(stage)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = RESULTS_DIR / f"{stamp}-read-side.json"
+    out.write_text(
+        json.dumps(
+            {
+                "tickets": tickets,
+                "requests": requests,
+                "generate_seconds": round(generated, 1),
+                "until_read_seconds": round(caught_up, 1),
+                "figures": [asdict(figure) for figure in figures],
+            },
+            indent=2,
+        )
+    )
+    print(f"{tickets} tickets generated in {generated:.0f} s, all in the read model after {caught_up:.0f} s; {out}")
+    print(f"{'probe':32} {'p50 ms':>8} {'p99 ms':>8} {'p99 / healthz':>14}  statuses")
+    for figure in figures:
+        ratio = figure.p99_over_baseline
+        print(f"{figure.probe:32} {figure.p50_ms:8.2f} {figure.p99_ms:8.2f} {ratio:14.1f}  {figure.statuses}")
+    return figures
+
+
+async def _until_read(supervisor: httpx.AsyncClient, *, within: float) -> None:
+    """Once the read model's count of the provider's tickets stops moving and the tickets service is idle."""
+    deadline = time.monotonic() + within
+    last = -1
+    while time.monotonic() < deadline:
+        response = await supervisor.get("/v1/tickets/counts")
+        count = response.json()["total"]["count"] if response.status_code == 200 else -1
+        if count == last and count > 0:
+            return
+        last = count
+        await asyncio.sleep(3.0)
+    raise TimeoutError("the read model did not settle in time")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m hostdesk_devtools.bench.read_side")
+    parser.add_argument("--tickets", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=200)
+    arguments = parser.parse_args()
+    asyncio.run(run(arguments.tickets, arguments.requests))
+
+
+if __name__ == "__main__":
+    main()
