@@ -31,6 +31,10 @@ run: install ## Start PostgreSQL and NATS (found or started), the four services,
 bench: install ## Benchmark a system of its own beside the machine's raw limits (table, bench/results/*.json, *.png)
 	$(UV) run --frozen python -m hostdesk_devtools.bench $(BENCH_ARGS)
 
+.PHONY: bench-read
+bench-read: install ## The read side over a generated provider: each query's p50 and p99 beside query's trivial endpoint
+	$(UV) run --frozen python -m hostdesk_devtools.bench.read_side $(BENCH_ARGS)
+
 .PHONY: faults
 faults: install ## Faults under load, counted: kill -9 of each service, relay failover, NATS and PostgreSQL restarts; fuzzing; poison messages
 	HOSTDESK_FAULTS=all $(UV) run --frozen pytest tests/faults -q -s $(PYTEST_ARGS)
