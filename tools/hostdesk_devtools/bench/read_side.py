@@ -31,6 +31,7 @@ from hostdesk_devtools.bench.traffic import TENANT
 RESULTS_DIR = Path("bench") / "results"
 RUN_DIR = Path(".run") / "bench"
 WARM_UP = 5
+LONG_TICKET_POSTS = 200
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,16 @@ async def run(tickets: int, requests: int) -> list[Figure]:
             caught_up = time.monotonic() - started
             page = (await clients["customer"].get("/v1/tickets", params={"limit": "1"})).json()["items"]
             number = page[0]["number"] if page else 100_000
+            long_ticket = await _long_ticket(stage.url("intake"), tokens, clients["agent"], posts=LONG_TICKET_POSTS)
+            probes = _probes(number, "owner0@customer0.example")
+            probes[f"a {LONG_TICKET_POSTS}-post timeline"] = (
+                "agent",
+                f"/v1/tickets/{long_ticket}",
+                {"timeline_limit": str(LONG_TICKET_POSTS)},
+            )
             figures = []
             baseline = 0.0
-            for probe, (who, path, params) in _probes(number, "owner0@customer0.example").items():
+            for probe, (who, path, params) in probes.items():
                 latencies, statuses = await _measure(clients[who], path, params, requests)
                 p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
                 baseline = baseline or p99
@@ -134,6 +142,29 @@ async def run(tickets: int, requests: int) -> list[Figure]:
         ratio = figure.p99_over_baseline
         print(f"{figure.probe:32} {figure.p50_ms:8.2f} {figure.p99_ms:8.2f} {ratio:14.1f}  {figure.statuses}")
     return figures
+
+
+async def _long_ticket(intake: str, tokens: dict[str, str], query: httpx.AsyncClient, *, posts: int) -> str:
+    """A ticket of ``posts`` posts, the customer and an agent taking turns, through intake; once query has it."""
+    heads = {who: {"Authorization": f"Bearer {token}"} for who, token in tokens.items()}
+    async with httpx.AsyncClient(base_url=intake, timeout=30) as client:
+        opened = await client.post(
+            "/v1/tickets", headers=heads["customer"], json={"subject": "A long story", "body": "It began on Monday."}
+        )
+        opened.raise_for_status()
+        ticket_id = str(opened.json()["ticket_id"])
+        for post in range(1, posts):
+            who = "agent" if post % 2 else "customer"
+            body = {"body": f"Post {post}: the server answered again, then stopped once more."}
+            answered = await client.post(f"/v1/tickets/{ticket_id}/replies", headers=heads[who], json=body)
+            answered.raise_for_status()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        seen = await query.get(f"/v1/tickets/{ticket_id}", params={"timeline_limit": "1"})
+        if seen.status_code == 200 and seen.json()["version"] >= posts:
+            return ticket_id
+        await asyncio.sleep(0.5)
+    raise TimeoutError("the long ticket did not reach the read model in time")
 
 
 async def _until_read(supervisor: httpx.AsyncClient, *, within: float) -> None:
