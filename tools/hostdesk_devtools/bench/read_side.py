@@ -80,9 +80,10 @@ async def _measure(
     return sorted(latencies), sorted(statuses)
 
 
-async def run(tickets: int, requests: int) -> list[Figure]:
+async def run(tickets: int, requests: int, *, keep: bool = False) -> list[Figure]:
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     stage = await open_stage(stamp, RUN_DIR, on_mail=lambda *_: None)
+    figures: list[Figure] = []
     try:
         await asyncio.to_thread(stage.system.start)
         shape = [f"--tickets={tickets}", f"--customers={max(10, tickets // 50)}", f"--subaccounts={tickets // 200}"]
@@ -110,7 +111,6 @@ async def run(tickets: int, requests: int) -> list[Figure]:
                 f"/v1/tickets/{long_ticket}",
                 {"timeline_limit": str(LONG_TICKET_POSTS)},
             )
-            figures = []
             baseline = 0.0
             for probe, (who, path, params) in probes.items():
                 latencies, statuses = await _measure(clients[who], path, params, requests)
@@ -121,6 +121,10 @@ async def run(tickets: int, requests: int) -> list[Figure]:
             for client in clients.values():
                 await client.aclose()
     finally:
+        if keep:
+            print("\n".join(f"{f.probe}: p50 {f.p50_ms} ms, p99 {f.p99_ms} ms" for f in figures), flush=True)
+            print(f"kept running: {stage.database_url} (query at {stage.url('query')}); Ctrl-C stops it", flush=True)
+            await asyncio.Event().wait()
         await close_stage(stage)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"{stamp}-read-side.json"
@@ -185,8 +189,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m hostdesk_devtools.bench.read_side")
     parser.add_argument("--tickets", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="leave the system running after the probes (to explain)")
     arguments = parser.parse_args()
-    asyncio.run(run(arguments.tickets, arguments.requests))
+    asyncio.run(run(arguments.tickets, arguments.requests, keep=arguments.keep))
 
 
 if __name__ == "__main__":

@@ -76,19 +76,22 @@ async def _by_number(connection: Connection, reach: Reach, number: int, filters:
 async def _by_address(
     connection: Connection, reach: Reach, address: str, filters: TicketFilter, limit: int
 ) -> SearchResult:
-    args: list[object] = []
+    # $1 and $2: the address as ``tickets_by_requester_email`` and ``tickets_by_folded_cc`` index it (case folded,
+    # ``adapters.schema``). Each is a page of its own, read from its index: an OR of the two would walk the
+    # caller's whole list instead.
+    args: list[object] = [address.lower(), [address.lower()]]
     pages = []
     for _, where in sided(reach, args, handled_only=filters.handled_only):
         narrowed(where, filters)
-        # As ``tickets_by_requester_email`` and ``tickets_by_folded_cc`` index them (``adapters.schema``): case folded.
-        where.add(
-            "(lower(requester_email) = {} OR folded_addresses(cc) @> {}::text[])", address.lower(), [address.lower()]
-        )
-        pages.append(f"(SELECT {TICKET_COLUMNS} FROM tickets WHERE {where.sql} ORDER BY {_NEWEST} LIMIT {limit + 1})")
+        for matching in ("lower(requester_email) = $1", "folded_addresses(cc) @> $2::text[]"):
+            pages.append(
+                f"(SELECT {TICKET_COLUMNS} FROM tickets WHERE {where.sql} AND {matching}"
+                f" ORDER BY {_NEWEST} LIMIT {limit + 1})"
+            )
     if not pages:
         return SearchResult(SearchKind.EMAIL, (), more=False)
-    rows = await connection.fetch(
-        f"SELECT * FROM ({' UNION ALL '.join(pages)}) AS found ORDER BY {_NEWEST} LIMIT {limit + 1}", *args
+    rows = await connection.fetch(  # UNION: a ticket both requested and copied by the address once
+        f"SELECT * FROM ({' UNION '.join(pages)}) AS found ORDER BY {_NEWEST} LIMIT {limit + 1}", *args
     )
     tickets = [ticket_of(row) for row in rows]
     return SearchResult(SearchKind.EMAIL, tuple(SearchHit(t) for t in tickets[:limit]), more=len(tickets) > limit)
