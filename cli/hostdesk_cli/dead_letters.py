@@ -7,7 +7,6 @@ first. A table not there yet (the service never ran against this database or sch
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from enum import StrEnum
 import asyncpg
 from hostdesk_contracts import read_model_versions as versions
 from hostdesk_contracts.read_model_versions import State
+from hostdesk_contracts.runtime.dead_letters import headers_of
 from hostdesk_contracts.subjects import EVENT_TYPE, TICKET_ID
 
 SCHEMA_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")  # as the services' ``db_schema``
@@ -92,7 +92,7 @@ async def _serving(connection: asyncpg.Connection, base: str) -> str:
 
 
 def _letter(service: Service, row: asyncpg.Record) -> DeadLetter:
-    headers = _headers(row["headers"])
+    headers = headers_of(row["headers"])
     return DeadLetter(
         service=service,
         id=row["id"],
@@ -106,17 +106,6 @@ def _letter(service: Service, row: asyncpg.Record) -> DeadLetter:
         error=row["error"],
         size=row["size"],
     )
-
-
-def _headers(value: object) -> dict[str, str]:
-    """The headers column (jsonb, which asyncpg hands over as text), as strings; anything else as none."""
-    try:
-        headers = json.loads(value) if isinstance(value, str) else value
-    except ValueError:
-        return {}
-    if not isinstance(headers, dict):
-        return {}
-    return {str(name): str(each) for name, each in headers.items()}
 
 
 @dataclass(frozen=True)

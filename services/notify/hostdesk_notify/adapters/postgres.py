@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 from hostdesk_contracts.attachments import Attachment
+from hostdesk_contracts.runtime import dead_letters as letters
 from hostdesk_contracts.runtime.consumer import DeadLetter
 from pydantic import TypeAdapter
 
@@ -106,12 +107,6 @@ ORDER BY created_at, event_id, recipient LIMIT $3
 
 
 _LETTER_COLUMNS = "id, stream, stream_seq, subject, headers, payload, error, received_at, replay_requested_at"
-
-
-def _headers_of(value: object) -> dict[str, str]:
-    """A letter's headers as kept (``jsonb``, which asyncpg hands over as text)."""
-    headers = json.loads(value) if isinstance(value, str) else value
-    return {str(name): str(each) for name, each in headers.items()} if isinstance(headers, dict) else {}
 
 
 class PostgresUnitOfWork:
@@ -272,36 +267,20 @@ class PostgresStore:
         )
 
     async def kept_letters(self, *, subject_prefix: str, limit: int) -> list[KeptLetter]:
-        return await self._letters(
-            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE left(subject, length($1)) = $1"
-            " ORDER BY id DESC LIMIT $2",
-            subject_prefix,
-            limit,
-        )
+        return await self._letters(letters.newest_letters(_LETTER_COLUMNS), subject_prefix, limit)
 
     async def kept_letter(self, letter_id: int, *, subject_prefix: str) -> KeptLetter | None:
-        found = await self._letters(
-            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE id = $1 AND left(subject, length($2)) = $2",
-            letter_id,
-            subject_prefix,
-        )
+        found = await self._letters(letters.one_letter(_LETTER_COLUMNS), letter_id, subject_prefix)
         return found[0] if found else None
 
     async def letters_to_replay(self, *, limit: int) -> list[KeptLetter]:
-        return await self._letters(
-            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE replay_requested_at IS NOT NULL ORDER BY id LIMIT $1",
-            limit,
-        )
+        return await self._letters(letters.letters_asked_for(_LETTER_COLUMNS), limit)
 
     async def settle_letter(self, letter_id: int) -> None:
-        await self._pool.execute("DELETE FROM dead_letters WHERE id = $1", letter_id)
+        await self._pool.execute(letters.SETTLE_LETTER, letter_id)
 
     async def keep_letter(self, letter_id: int, *, error: str) -> None:
-        await self._pool.execute(
-            "UPDATE dead_letters SET error = $2, replays = replays + 1, replay_requested_at = NULL WHERE id = $1",
-            letter_id,
-            error,
-        )
+        await self._pool.execute(letters.KEEP_LETTER, letter_id, error)
 
     async def _letters(self, sql: str, *args: object) -> list[KeptLetter]:
         return [
@@ -311,7 +290,7 @@ class PostgresStore:
                     stream=row["stream"],
                     stream_seq=row["stream_seq"],
                     subject=row["subject"],
-                    headers=_headers_of(row["headers"]),
+                    headers=letters.headers_of(row["headers"]),
                     data=bytes(row["payload"]),
                     error=row["error"],
                     deliveries=0,  # not kept: notify's letters keep their consumer instead

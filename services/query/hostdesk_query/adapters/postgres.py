@@ -19,6 +19,7 @@ from uuid import UUID
 import asyncpg
 from hostdesk_contracts.access import Reach
 from hostdesk_contracts.base import Side
+from hostdesk_contracts.runtime import dead_letters as letters
 
 from hostdesk_query.adapters.ports import DeadLetter, KeptLetter, Outcome, Rejected, StoreUnavailable
 from hostdesk_query.adapters.rows import (
@@ -95,12 +96,6 @@ _INSERT_DEAD_LETTER = (
 
 
 _LETTER_COLUMNS = "id, subject, data, headers, error, stream_seq, deliveries, received_at, replay_requested_at"
-
-
-def _headers_of(value: object) -> dict[str, str]:
-    """A letter's headers as kept (``jsonb``, which asyncpg hands over as text)."""
-    headers = json.loads(value) if isinstance(value, str) else value
-    return {str(name): str(each) for name, each in headers.items()} if isinstance(headers, dict) else {}
 
 
 def lock_key(ticket_id: UUID) -> int:
@@ -214,36 +209,20 @@ class PostgresReadModel:
             raise StoreUnavailable(str(error)) from error
 
     async def kept_letters(self, *, subject_prefix: str, limit: int) -> list[KeptLetter]:
-        return await self._letters(
-            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE left(subject, length($1)) = $1"
-            " ORDER BY id DESC LIMIT $2",
-            subject_prefix,
-            limit,
-        )
+        return await self._letters(letters.newest_letters(_LETTER_COLUMNS), subject_prefix, limit)
 
     async def kept_letter(self, letter_id: int, *, subject_prefix: str) -> KeptLetter | None:
-        found = await self._letters(
-            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE id = $1 AND left(subject, length($2)) = $2",
-            letter_id,
-            subject_prefix,
-        )
+        found = await self._letters(letters.one_letter(_LETTER_COLUMNS), letter_id, subject_prefix)
         return found[0] if found else None
 
     async def letters_to_replay(self, *, limit: int) -> list[KeptLetter]:
-        return await self._letters(
-            f"SELECT {_LETTER_COLUMNS} FROM dead_letters WHERE replay_requested_at IS NOT NULL ORDER BY id LIMIT $1",
-            limit,
-        )
+        return await self._letters(letters.letters_asked_for(_LETTER_COLUMNS), limit)
 
     async def settle_letter(self, letter_id: int) -> None:
-        await self._write("DELETE FROM dead_letters WHERE id = $1", letter_id)
+        await self._write(letters.SETTLE_LETTER, letter_id)
 
     async def keep_letter(self, letter_id: int, *, error: str) -> None:
-        await self._write(
-            "UPDATE dead_letters SET error = $2, replays = replays + 1, replay_requested_at = NULL WHERE id = $1",
-            letter_id,
-            error,
-        )
+        await self._write(letters.KEEP_LETTER, letter_id, error)
 
     async def _letters(self, sql: str, *args: object) -> list[KeptLetter]:
         try:
@@ -256,7 +235,7 @@ class PostgresReadModel:
                 letter=DeadLetter(
                     subject=row["subject"],
                     data=bytes(row["data"]),
-                    headers=_headers_of(row["headers"]),
+                    headers=letters.headers_of(row["headers"]),
                     error=row["error"],
                     stream_seq=row["stream_seq"],
                     deliveries=row["deliveries"],

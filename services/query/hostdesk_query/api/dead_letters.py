@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from hostdesk_contracts.directory import Scope
-from hostdesk_contracts.problems import Problem
 from hostdesk_contracts.runtime.auth import ActorDep, scoped_actor
-from hostdesk_contracts.runtime.dead_letters import DeadLetterOut, ReplayOut, operated_events
+from hostdesk_contracts.runtime.dead_letters import (
+    LETTER_PROBLEMS,
+    DeadLetterOut,
+    LetterId,
+    ReplayOut,
+    letter_out,
+    operated_events,
+)
 from hostdesk_contracts.runtime.problems import NotFound
-from hostdesk_contracts.subjects import EVENT_TYPE, TICKET_ID
 
 from hostdesk_query.adapters.ports import KeptLetter, ReadModel
 from hostdesk_query.api.deps import ReachDep, SettingsDep
@@ -19,27 +24,21 @@ from hostdesk_query.api.routes import PROBLEMS
 from hostdesk_query.service_layer.replay import replay
 
 router = APIRouter(prefix="/v1/dead-letters", tags=["dead letters"])
-
-LetterId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The dead letter's id.")]
-_RESPONSES: dict[int | str, dict[str, object]] = {
-    **PROBLEMS,
-    403: {"model": Problem, "description": "Only the provider and its supervisors see the events set aside."},
-}
+_RESPONSES = {**PROBLEMS, **LETTER_PROBLEMS}
 
 
 def _out(kept: KeptLetter) -> DeadLetterOut:
     letter = kept.letter
-    return DeadLetterOut(
-        id=kept.id,
+    return letter_out(
+        letter_id=kept.id,
         received_at=kept.received_at,
+        replay_requested=kept.replay_requested,
         subject=letter.subject,
         stream_seq=letter.stream_seq,
         deliveries=letter.deliveries,
-        event_type=letter.headers.get(EVENT_TYPE),
-        ticket_id=letter.headers.get(TICKET_ID),
+        headers=letter.headers,
         error=letter.error,
         size=len(letter.data),
-        replay_requested=kept.replay_requested,
     )
 
 
@@ -68,7 +67,7 @@ async def dead_letters(
 @router.post(
     "/{letter_id}/replay",
     response_model=ReplayOut,
-    responses={**_RESPONSES, 404: {"model": Problem, "description": "No such dead letter of this tenant."}},
+    responses=_RESPONSES,
     dependencies=[Depends(scoped_actor(Scope.TICKETS_WRITE))],
 )
 async def replay_dead_letter(
