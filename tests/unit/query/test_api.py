@@ -379,3 +379,13 @@ async def test_a_search_for_nothing_searchable_is_a_problem_naming_q(api: Api, q
 
     assert response.status_code == 422, response.text
     assert [param["name"] for param in response.json()["invalid-params"]] == ["q"]
+
+
+@pytest.mark.parametrize("last", [b"yesterday", b"-1", "\u00b2".encode("latin-1"), b"12345678901234567890"])
+async def test_a_last_event_id_that_is_no_change_id_is_a_problem_naming_it(api: Api, last: bytes) -> None:
+    headers = api.callers.bearer(account(TENANT)) | {"Last-Event-ID": last}
+
+    response = await api.client.get("/v1/stream", headers=headers)
+
+    assert response.status_code == 422, response.text
+    assert [param["name"] for param in response.json()["invalid-params"]] == ["Last-Event-ID"]

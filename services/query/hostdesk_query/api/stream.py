@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -30,10 +31,13 @@ async def get_hub(request: Request) -> LiveHub:
 HubDep = Annotated[LiveHub, Depends(get_hub)]
 
 
+_EVENT_ID = re.compile(r"[0-9]{1,19}")  # ASCII only: str.isdigit() also takes "²", which int() refuses
+
+
 def _after(header: str | None, query: int | None) -> int | None:
     if header is None:
         return query
-    if not header.isdigit() or len(header) > 19:
+    if not _EVENT_ID.fullmatch(header):
         raise invalid("Last-Event-ID", "the id of the last change received: a whole number", header)
     return int(header)
 
