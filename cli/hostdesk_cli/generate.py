@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import typer
@@ -319,14 +318,6 @@ def ticket_commands(provider: Provider, index: int, *, seed: int) -> list[Comman
     return commands
 
 
-@dataclass(frozen=True)
-class Progress:
-    published: int  # commands
-    tickets: int  # whose commands are all published
-    rate: float  # commands a second
-    seconds_left: float | None
-
-
 async def put_tree(directory: Directory, provider: Provider, *, report: Callable[[int, int], None]) -> None:
     """Put the provider's tree, layer after layer (a parent before its children)."""
     actor = Actor(account_id=provider.tenant, tenant=provider.tenant, role=Role.PROVIDER)
@@ -345,32 +336,23 @@ async def publish_tickets(
     tickets: int,
     seed: int,
     window: int,
-    report: Callable[[Progress], None],
+    report: Callable[[int], None],
 ) -> int:
-    """Publish the commands of ``tickets`` tickets, keeping at most ``window`` waiting for the tickets service;
-    the number of commands published."""
-    started = time.monotonic()
-    expected = tickets * 6
+    """Publish the commands of ``tickets`` tickets, keeping at most ``window`` waiting for the tickets service,
+    and ``report`` the tickets whose commands are all published now and then; the number of commands published."""
     published = 0
-    for index, commands in enumerate(_all_commands(provider, tickets, seed=seed), start=1):
-        for command in commands:
+    for index in range(tickets):
+        for command in ticket_commands(provider, index, seed=seed):
             await js.publish_async(
                 subjects.command(command), command.model_dump_json().encode(), headers={MSG_ID: command.command_id}
             )
             published += 1
             if published % _LOOK_EVERY == 0:
                 await _within(js, subjects, window)
-                elapsed = time.monotonic() - started
-                rate = published / elapsed if elapsed > 0 else 0.0
-                report(Progress(published, index, rate, (expected - published) / rate if rate else None))
+                report(index)
     await js.publish_async_completed()
-    report(Progress(published, tickets, published / max(time.monotonic() - started, 1e-9), 0.0))
+    report(tickets)
     return published
-
-
-def _all_commands(provider: Provider, tickets: int, *, seed: int) -> Iterator[list[CommandBase]]:
-    for index in range(tickets):
-        yield ticket_commands(provider, index, seed=seed)
 
 
 async def _within(js: JetStreamContext, subjects: Subjects, window: int) -> None:
@@ -423,7 +405,7 @@ def generate_command(
             nc = await connect_nats(connection)
             try:
                 js = nc.jetstream()
-                sent = bar.add_task("commands published", total=tickets * 6)
+                sent = bar.add_task("tickets published", total=tickets)
                 published = await publish_tickets(
                     js,
                     connection.subjects,
@@ -431,12 +413,12 @@ def generate_command(
                     tickets=tickets,
                     seed=seed,
                     window=window,
-                    report=lambda progress: bar.update(sent, completed=progress.published, total=None),
+                    report=lambda done: bar.update(sent, completed=done),
                 )
                 if wait:
                     applying = bar.add_task("applied by the tickets service", total=None)
                     await until_applied(js, connection.subjects)
-                    bar.update(applying, completed=published, total=published)
+                    bar.update(applying, completed=1, total=1)
             finally:
                 await nc.close()
         return published

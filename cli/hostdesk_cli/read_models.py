@@ -50,12 +50,7 @@ class Progress:
     phase: Phase
     done: int  # events read (catching up), or acknowledged (following)
     total: int  # the events to read (catching up), or the serving version's acknowledged
-    rate: float  # events a second, since the last report
-    seconds_left: float | None
-
-    @property
-    def behind(self) -> int:
-        return max(0, self.total - self.done)
+    rate: float  # events a second, since the last report (the bar tells the time left from the same)
 
 
 @dataclass(frozen=True)
@@ -148,12 +143,12 @@ async def rebuild(
         if not switch:
             return Outcome(version=version, switched=False, dropped=None)
         before = await _switch(connection, version, base)
-        report(Progress(version.version, Phase.SWITCHED, 0, 0, 0.0, None))
+        report(Progress(version.version, Phase.SWITCHED, 0, 0, 0.0))
         still = await _replicas_on(connection, base, version.version, within=replicas_within, every=every)
         if still or not drop:
             return Outcome(version=version, switched=True, dropped=None, still_on_old=still)
         await _drop(connection, nc, before, base=base, stream=stream)
-        report(Progress(version.version, Phase.DROPPED, 0, 0, 0.0, None))
+        report(Progress(version.version, Phase.DROPPED, 0, 0, 0.0))
         return Outcome(version=version, switched=True, dropped=before)
     finally:
         await connection.close()
@@ -192,12 +187,11 @@ async def _until_caught_up(
                 (done, idle), (total, _) = ours, theirs
                 phase = Phase.FOLLOWING
                 if done >= total or idle:
-                    report(Progress(version.version, phase, max(done, total), total, 0.0, 0.0))
+                    report(Progress(version.version, phase, max(done, total), total, 0.0))
                     return
         now = time.monotonic()
         rate = 0.0 if last is None or now <= last[0] else max(0.0, (done - last[1]) / (now - last[0]))
-        left = (total - done) / rate if rate > 0 else None
-        report(Progress(version.version, phase, done, total, rate, left))
+        report(Progress(version.version, phase, done, total, rate))
         last = (now, done)
         await asyncio.sleep(every)
 

@@ -39,10 +39,6 @@ class ReplayResult:
     outcome: Replayed
     error: str | None = None  # why it is still kept
 
-    @property
-    def settled(self) -> bool:
-        return self.outcome in (Replayed.APPLIED, Replayed.DUPLICATE)
-
 
 class DeadLetterOut(BaseModel):
     id: int

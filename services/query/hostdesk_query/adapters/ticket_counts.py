@@ -13,7 +13,7 @@ import asyncpg
 from hostdesk_contracts.access import Reach
 from hostdesk_contracts.base import Status
 
-from hostdesk_query.adapters.ticket_sql import Where, handled_by, narrowed, requested_by, sided
+from hostdesk_query.adapters.ticket_sql import Where, handled_by, narrowed, narrowed_as_tallied, requested_by, sided
 from hostdesk_query.domain.counting import COUNT_CAP, TicketCounts, counted, tallied
 from hostdesk_query.domain.listing import TicketFilter
 
@@ -45,17 +45,9 @@ async def _tallied(connection: Connection, reach: Reach, filters: TicketFilter) 
         where.add("handler = {}", reach.handles)
         if reach.departments is not None:
             where.add("(department = '' OR department = ANY({}::text[]))", sorted(reach.departments))
-    f = filters
-    if f.statuses:
-        where.add("status = ANY({}::text[])", sorted(status.value for status in f.statuses))
-    if f.priorities:
-        where.add("priority = ANY({}::text[])", sorted(priority.value for priority in f.priorities))
-    if f.archived is not None:
-        where.add("archived = {}", f.archived)
-    if f.departments:
-        where.add("department = ANY({}::text[])", sorted(f.departments))
-    if f.assignee is not None:
-        where.add("assigned = {}", f.assignee.anyone)
+    narrowed_as_tallied(where, filters)
+    if filters.assignee is not None:  # none or anyone: ``domain.counting.tallied``
+        where.add("assigned = {}", filters.assignee.anyone)
     rows = await connection.fetch(
         "SELECT status, NULLIF(department, '') AS department, sum(n)::bigint AS n FROM ticket_counts"
         f" WHERE {where.sql} GROUP BY 1, 2 HAVING sum(n) > 0",

@@ -34,30 +34,14 @@ class Where:
 HANDLER = "COALESCE(handling_organisation_id, tenant)"
 
 
-def reached(reach: Reach, args: list[object], *, handled_only: bool) -> list[Where]:
-    """``Reach.side`` in SQL: one clause per index a list walks, the tickets the caller requested and those
-    addressed to the organisation it handles for; only the latter when ``handled_only``, with none it requested
-    (the requester's side comes first in the rule). No clause: the caller reaches nothing."""
+def sided(reach: Reach, args: list[object], *, handled_only: bool) -> list[tuple[Side, Where]]:
+    """``Reach.side`` in SQL: one clause per index a read walks, each with the side its tickets are read from; the
+    tickets the caller requested, and those addressed to the organisation it handles for but not requested by it
+    (the requester's side comes first in the rule), so the clauses never share a ticket. With ``handled_only``,
+    only the latter. No clause: the caller reaches nothing."""
     if reach.everything:
         every = Where(args)
         every.add("tenant = {}", reach.tenant)
-        return [every]
-    clauses = []
-    if not handled_only:
-        clauses.append(requested_by(reach, Where(args)))
-    if reach.handles is not None:
-        handled = handled_by(reach, Where(args))
-        if handled_only:
-            handled.add("requester_id <> {}", reach.account_id)
-        clauses.append(handled)
-    return clauses
-
-
-def sided(reach: Reach, args: list[object], *, handled_only: bool) -> list[tuple[Side, Where]]:
-    """``reached``'s clauses made disjoint, each with the side its tickets are read from: a ticket the caller
-    requested is its requester's, even when addressed to the organisation it handles for."""
-    if reach.everything:
-        (every,) = reached(reach, args, handled_only=handled_only)
         return [(Side.HANDLER, every)]
     clauses = []
     if not handled_only:
@@ -86,8 +70,9 @@ def handled_by(reach: Reach, where: Where) -> Where:
     return where
 
 
-def narrowed(where: Where, filters: TicketFilter) -> Where:
-    """``domain.listing.matches`` in SQL."""
+def narrowed_as_tallied(where: Where, filters: TicketFilter) -> Where:
+    """The conditions on status, priority, archive and department, columns of the same names in ``tickets`` and in
+    the tallies of ``ticket_counts`` (whose department of '' is none: no department asked for is '')."""
     f = filters
     if f.statuses:
         where.add("status = ANY({}::text[])", sorted(status.value for status in f.statuses))
@@ -95,6 +80,15 @@ def narrowed(where: Where, filters: TicketFilter) -> Where:
         where.add("priority = ANY({}::text[])", sorted(priority.value for priority in f.priorities))
     if f.archived is not None:
         where.add("archived = {}", f.archived)
+    if f.departments:
+        where.add("department = ANY({}::text[])", sorted(f.departments))
+    return where
+
+
+def narrowed(where: Where, filters: TicketFilter) -> Where:
+    """``domain.listing.matches`` in SQL."""
+    f = filters
+    narrowed_as_tallied(where, f)
     if f.assignee is not None:
         if f.assignee.anyone:
             where.add("assignee_id IS NOT NULL")
@@ -102,8 +96,6 @@ def narrowed(where: Where, filters: TicketFilter) -> Where:
             where.add("assignee_id IS NULL")
         else:
             where.add("assignee_id = {}", f.assignee.account_id)
-    if f.departments:
-        where.add("department = ANY({}::text[])", sorted(f.departments))
     if f.categories:
         where.add("category = ANY({}::text[])", sorted(f.categories))
     if f.requesters is not None:
@@ -139,11 +131,11 @@ def list_query(
     reach: Reach, filters: TicketFilter, order: ListOrder, after: PageCursor | None, limit: int
 ) -> tuple[str, list[object]] | None:
     """A page of the list and its arguments, or None when the caller reaches nothing. Each clause is a page of
-    its own, read in order from its index; their union (a ticket reached both ways counted once) is cut to the
-    page: no sort of everything a caller reaches."""
+    its own, read in order from its index; the pages (which share no ticket) are cut to the page together: no sort
+    of everything a caller reaches."""
     args: list[object] = []
     clauses = []
-    for where in reached(reach, args, handled_only=filters.handled_only):
+    for _, where in sided(reach, args, handled_only=filters.handled_only):
         narrowed(where, filters)
         clauses.append(where if after is None else past(where, after))
     if not clauses:
@@ -156,5 +148,5 @@ def list_query(
     ]
     if len(pages) == 1:
         return pages[0], args
-    union = " UNION ".join(f"({page})" for page in pages)
+    union = " UNION ALL ".join(f"({page})" for page in pages)
     return f"SELECT * FROM ({union}) AS reached ORDER BY {ordering} LIMIT ${len(args)}", args

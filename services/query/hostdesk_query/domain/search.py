@@ -75,9 +75,8 @@ def folded(word: str) -> str:
 class Search:
     kind: SearchKind
     number: int | None = None
-    only_number: bool = False  # written as ``#482913``: never words
     email: str | None = None
-    words: Words | None = None
+    words: Words | None = None  # with a number: what to search when no ticket the caller may see has it
 
 
 def words_of(text: str) -> Words | None:
@@ -92,10 +91,9 @@ def search_of(text: str) -> Search:
     stripped = text.strip()
     number = _NUMBER.fullmatch(stripped)
     if number is not None:
-        only = stripped.startswith("#")
-        return Search(
-            SearchKind.NUMBER, number=int(number.group(1)), only_number=only, words=None if only else words_of(text)
-        )
+        # Written as ``#482913``: a number and nothing else; else its words too, when no ticket has the number.
+        words = None if stripped.startswith("#") else words_of(text)
+        return Search(SearchKind.NUMBER, number=int(number.group(1)), words=words)
     if _EMAIL.fullmatch(stripped):
         return Search(SearchKind.EMAIL, email=stripped)
     words = words_of(text)
