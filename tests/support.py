@@ -175,6 +175,15 @@ class BucketCallers:
         return bearer(await self.token(actor, secret=secret))
 
 
+async def words(pool: asyncpg.Pool, schema: str) -> list[tuple[object, ...]]:
+    """Each ticket's words with the weights they stand at (``adapters.words_schema``), their positions apart."""
+    rows = await pool.fetch(
+        f"SELECT DISTINCT w.ticket_id, u.lexeme, weight FROM {schema}.ticket_words AS w,"
+        " unnest(w.words) AS u, unnest(u.weights) AS weight ORDER BY 1, 2, 3"
+    )
+    return [tuple(row) for row in rows]
+
+
 async def tallies(pool: asyncpg.Pool, schema: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     """The running tallies of the schema's tickets (``adapters.schema``), and the same counted afresh."""
     key = "tenant, handler, department, status, priority, archived, assigned"

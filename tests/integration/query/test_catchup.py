@@ -35,7 +35,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from tests.support import EVENT_KEY, RELAY_SIGNER, eventually, tallies
+from tests.support import EVENT_KEY, RELAY_SIGNER, eventually, tallies, words
 from tests.unit.query.files import attached, attachment_of, merged_with_files
 
 SECRET = "integration-test-secret-0123456789abcdef"
@@ -249,6 +249,9 @@ async def test_a_fresh_read_model_catches_up_to_what_the_live_path_builds(
     for schema in (live, fresh):  # the tallies kept by the live path's and the catch-up's writes alike
         kept, recounted = await tallies(db_pool, schema)
         assert kept == recounted, schema
+    # The catch-up fills the words at its end, the live path keeps them with each write: the same words.
+    assert await words(db_pool, fresh) == await words(db_pool, live)
+    assert len(await words(db_pool, fresh)) > 100
     tickets, timeline, letters = await read_model(db_pool, fresh)
     lifecycle_tickets = len({event.ticket_id for event in lifecycle.events})  # the merge's two and the imported one
     assert len(tickets) == lifecycle_tickets + 40 + 1 + 10

@@ -9,6 +9,11 @@ probe ``--requests`` times, one request after the other on one connection (after
 prints the median and the 99th percentile of each beside ``GET /healthz`` (no database, no authentication):
 the ratio is what the machine's speed of the day does not change. The JSON goes to
 ``bench/results/<stamp>-read-side.json``.
+
+Last, live updates: ``--consoles`` staff streams (``bench.fan_out``) told of internal notes posted on one ticket,
+beside one console alone in the same run. The provider's 31 staff take them in turn, so query is started with
+``QUERY_LIVE_STREAMS_PER_CALLER`` raised to let each hold its share (a console per agent, as a provider with a
+thousand agents has, costs query the same).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import asyncpg
 import httpx
 from hostdesk_contracts.runtime.auth import issue_token
 
+from hostdesk_devtools.bench.fan_out import FanOut, fan_out
 from hostdesk_devtools.bench.stage import close_stage, open_stage, operator
 from hostdesk_devtools.bench.stats import percentile
 from hostdesk_devtools.bench.traffic import TENANT
@@ -33,6 +39,9 @@ RESULTS_DIR = Path("bench") / "results"
 RUN_DIR = Path(".run") / "bench"
 WARM_UP = 5
 LONG_TICKET_POSTS = 200
+PROVIDER_AGENTS = 30  # ``hostdesk generate``'s, beside its supervisor
+FAN_OUT_POSTS = 50
+FAN_OUT_PER_SECOND = 5.0
 
 
 @dataclass(frozen=True)
@@ -81,10 +90,14 @@ async def _measure(
     return sorted(latencies), sorted(statuses)
 
 
-async def run(tickets: int, requests: int, *, keep: bool = False) -> list[Figure]:
+async def run(tickets: int, requests: int, *, consoles: int, keep: bool = False) -> list[Figure]:
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-    stage = await open_stage(stamp, RUN_DIR, on_mail=lambda *_: None)
+    per_caller = -(-consoles // (PROVIDER_AGENTS + 1))
+    stage = await open_stage(
+        stamp, RUN_DIR, on_mail=lambda *_: None, environment={"QUERY_LIVE_STREAMS_PER_CALLER": str(max(5, per_caller))}
+    )
     figures: list[Figure] = []
+    fan_outs: list[FanOut] = []
     try:
         await asyncio.to_thread(stage.system.start)
         shape = [f"--tickets={tickets}", f"--customers={max(10, tickets // 50)}", f"--subaccounts={tickets // 200}"]
@@ -119,6 +132,22 @@ async def run(tickets: int, requests: int, *, keep: bool = False) -> list[Figure
                 p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
                 baseline = baseline or p99
                 figures.append(Figure(probe, round(p50, 2), round(p99, 2), round(p99 / baseline, 1), statuses))
+            viewers = [tokens["supervisor"]] + [
+                issue_token(secret=stage.secret, account_id=f"{TENANT}-agent-{n}") for n in range(PROVIDER_AGENTS)
+            ]
+            for count in (1, consoles):
+                fan_outs.append(
+                    await fan_out(
+                        stage.url("query"),
+                        stage.url("intake"),
+                        viewers=viewers,
+                        author=tokens["agent"],
+                        ticket_id=long_ticket,
+                        consoles=count,
+                        posts=FAN_OUT_POSTS,
+                        per_second=FAN_OUT_PER_SECOND,
+                    )
+                )
         finally:
             for client in clients.values():
                 await client.aclose()
@@ -138,6 +167,7 @@ async def run(tickets: int, requests: int, *, keep: bool = False) -> list[Figure
                 "generate_seconds": round(generated, 1),
                 "until_read_seconds": round(caught_up, 1),
                 "figures": [asdict(figure) for figure in figures],
+                "fan_out": [asdict(result) for result in fan_outs],
             },
             indent=2,
         )
@@ -147,6 +177,14 @@ async def run(tickets: int, requests: int, *, keep: bool = False) -> list[Figure
     for figure in figures:
         ratio = figure.p99_over_baseline
         print(f"{figure.probe:32} {figure.p50_ms:8.2f} {figure.p99_ms:8.2f} {ratio:14.1f}  {figure.statuses}")
+    for result in fan_outs:
+        print(
+            f"live updates, {result.consoles:,} console(s): commit to delivery p50 {result.p50_ms} ms,"
+            f" p99 {result.p99_ms} ms, max {result.max_ms} ms; {result.deliveries:,} of {result.expected:,}"
+            f" changes delivered; {result.ended} streams ended"
+        )
+    if len(fan_outs) == 2 and fan_outs[0].p99_ms:
+        print(f"p99 with {fan_outs[1].consoles:,} consoles / with one: {fan_outs[1].p99_ms / fan_outs[0].p99_ms:.1f}x")
     return figures
 
 
@@ -199,9 +237,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m hostdesk_devtools.bench.read_side")
     parser.add_argument("--tickets", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--consoles", type=int, default=1_000, help="live streams open at once (1,000)")
     parser.add_argument("--keep", action="store_true", help="leave the system running after the probes (to explain)")
     arguments = parser.parse_args()
-    asyncio.run(run(arguments.tickets, arguments.requests, keep=arguments.keep))
+    if not 1 <= arguments.consoles <= 10_000:
+        parser.error("--consoles must be between 1 and 10,000")
+    asyncio.run(run(arguments.tickets, arguments.requests, consoles=arguments.consoles, keep=arguments.keep))
 
 
 if __name__ == "__main__":

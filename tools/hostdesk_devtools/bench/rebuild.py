@@ -40,7 +40,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 from nats.js.errors import NotFoundError
 
-from hostdesk_devtools.bench.cpu import CpuMeter, cores
+from hostdesk_devtools.bench.cpu import MACHINE, NATS, POSTGRES, CpuMeter, cores
 from hostdesk_devtools.bench.limits import start_process, stop_process
 from hostdesk_devtools.bench.memory import PeakMemory
 from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage
@@ -231,11 +231,13 @@ def _line(rebuild: Rebuild) -> str:
         f"{rebuild.path:>10}: {rebuild.rate:>8,.0f} events/s"
         f" ({rebuild.timed_events:,} in {rebuild.timed_seconds:.2f} s;"
         f" {rebuild.applied:,} of {rebuild.events:,} in the timeline; {rebuild.seconds_from_start:.1f} s with"
-        f" start-up; query used {rebuild.cpu_cores.get(REBUILDER, 0.0):.2f} cores)"
+        f" start-up; cores used: query {rebuild.cpu_cores.get(REBUILDER, 0.0):.2f},"
+        f" PostgreSQL {rebuild.cpu_cores.get(POSTGRES, 0.0):.2f}, NATS {rebuild.cpu_cores.get(NATS, 0.0):.2f},"
+        f" the machine {rebuild.cpu_cores.get(MACHINE, 0.0):.2f})"
     )
 
 
-async def _compare(events: int) -> None:
+async def _compare(events: int, *, live_path: bool = True) -> None:
     stage = await open_stage(datetime.now().strftime("%Y%m%d_%H%M%S"), RUN_DIR, on_mail=lambda *_: None)
     memory, cpu = PeakMemory(), CpuMeter(database=stage.database)
     memory.start()
@@ -249,12 +251,19 @@ async def _compare(events: int) -> None:
         published = await publish_synthetic(stage, events=events)
         print(f"{published:,} events published on {stage.subjects.events_stream}")
         within = 60 + published / 500
-        live = await rebuild_read_model(stage, memory=memory, cpu=cpu, within=within, live_path=True)
-        print(_line(live))
+        live = (
+            await rebuild_read_model(stage, memory=memory, cpu=cpu, within=within, live_path=True)
+            if live_path
+            else None
+        )
+        if live is not None:
+            print(_line(live))
         catch_up = await rebuild_read_model(stage, memory=memory, cpu=cpu, within=within)
         print(_line(catch_up))
-        ratio = catch_up.rate / live.rate if live.rate else float("nan")
-        print(f"catch-up / live path: {ratio:.1f}x; the rebuilding process's peak memory: {memory.peaks_mb()}")
+        if live is not None:
+            ratio = catch_up.rate / live.rate if live.rate else float("nan")
+            print(f"catch-up / live path: {ratio:.1f}x")
+        print(f"the rebuilding process's peak memory: {memory.peaks_mb()}")
     finally:
         memory.stop()
         await close_stage(stage)
@@ -266,10 +275,11 @@ def main(argv: list[str] | None = None) -> None:
         description="A read model rebuilt from one stream through the live path, then by the catch-up.",
     )
     parser.add_argument("--events", type=int, default=80_000, help="synthetic events in the stream (80,000)")
+    parser.add_argument("--catch-up-only", action="store_true", help="not through the live path")
     arguments = parser.parse_args(argv)
     if not 1 <= arguments.events <= 5_000_000:
         parser.error("--events must be between 1 and 5,000,000")
-    asyncio.run(_compare(arguments.events))
+    asyncio.run(_compare(arguments.events, live_path=not arguments.catch_up_only))
 
 
 if __name__ == "__main__":

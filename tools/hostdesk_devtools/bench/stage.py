@@ -81,6 +81,7 @@ async def open_stage(
     *,
     on_mail: Callable[[ReceivedMail, Path | None], None],
     intake_processes: int = 1,
+    environment: dict[str, str] | None = None,
 ) -> Stage:
     """Servers found or started, the bench database created, the sink listening; the services not yet.
     With several ``intake_processes`` intake listens with SO_REUSEPORT, so that ``start_intakes`` may add more."""
@@ -113,7 +114,9 @@ async def open_stage(
         subject_root=subjects.root,
         ports={service: free_port() for service in SERVICES},
         mail_port=free_port(),
-        extra_env=dict(UNLIMITED) | ({"INTAKE_REUSE_PORT": "true"} if intake_processes > 1 else {}),
+        extra_env=dict(UNLIMITED)
+        | ({"INTAKE_REUSE_PORT": "true"} if intake_processes > 1 else {})
+        | (environment or {}),
     )
     return Stage(
         stamp=stamp,

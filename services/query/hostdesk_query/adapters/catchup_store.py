@@ -5,6 +5,9 @@ Everything runs on one connection of the pool (its search_path is the read model
 end: the session-level advisory lock lives on it, and so does a temporary table through which the tickets that
 existed before a chunk are updated (``UPDATE ... FROM`` the rows COPY'd into it).
 
+The chunks' transactions leave the tallies and the words to ``fill_tallies_and_words``, run once at the end
+(``adapters.catching_up``).
+
 ``catchup_progress`` has one row per stream and consumer. Each chunk's transaction records in it the last message
 read (``read_seq``) and where reading must start again (``resume_seq``: the first event still held, else
 ``read_seq + 1``).
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import asyncpg
 
+from hostdesk_query.adapters.catching_up import SET_LOCAL
 from hostdesk_query.adapters.rows import (
     ENTRY_FIELDS,
     TICKET_COLUMNS,
@@ -27,6 +31,8 @@ from hostdesk_query.adapters.rows import (
     rows_of,
     ticket_of,
 )
+from hostdesk_query.adapters.schema import quoted, refill_tallies
+from hostdesk_query.adapters.words_schema import refill_words
 from hostdesk_query.domain.catchup_plan import ChunkPlan, Pending, plan_chunk, resume_seq
 from hostdesk_query.domain.projection import BatchPlan
 
@@ -105,6 +111,7 @@ class CatchUpStore:
         self._connection = connection
         self._key = (stream, consumer)
         self._lock_name = f"{schema}:{stream}:{consumer}"
+        self._schema = quoted(schema)
 
     async def try_lock(self) -> bool:
         """Take the catch-up's lock unless another replica holds it. Held until ``unlock`` or the connection's end."""
@@ -130,6 +137,7 @@ class CatchUpStore:
         """Plan ``events`` against the tickets as they are now and write the plan, with the progress, in one
         transaction. Raises what asyncpg raises: nothing is written then."""
         async with self._connection.transaction():
+            await self._connection.execute(SET_LOCAL)
             ticket_ids = list({pending.change.ticket_id for pending in events})
             rows = await self._connection.fetch(_SELECT_TICKETS, ticket_ids) if ticket_ids else []
             chunk = plan_chunk({row["ticket_id"]: ticket_of(row) for row in rows}, events)
@@ -150,6 +158,13 @@ class CatchUpStore:
 
     async def advance(self, advance: Advance) -> None:
         await self._connection.execute(_ADVANCE, *self._key, advance.read_seq, advance.resume_seq, advance.messages)
+
+    async def fill_tallies_and_words(self) -> None:
+        """What the triggers left to the end (``adapters.catching_up``): every ticket counted and its words
+        found, in one transaction."""
+        async with self._connection.transaction():
+            await refill_tallies(self._connection, self._schema)
+            await refill_words(self._connection, self._schema)
 
     async def finish(self) -> None:
         await self._connection.execute(_FINISH, *self._key)

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from hostdesk_query.adapters.catching_up import IN_CATCH_UP
 from hostdesk_query.adapters.words_schema import keep_words
 from hostdesk_query.domain.listing import PRIORITY_ORDER
 
 if TYPE_CHECKING:
-    Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+    Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record] | asyncpg.Connection[asyncpg.Record]
 
 # Columns added to the tables of the first version, each with its definition; a fresh schema has them too.
 _TICKET_COLUMNS_ADDED = {
@@ -183,7 +184,9 @@ ALTER TABLE {schema}.ticket_counts SET (
 );
 CREATE OR REPLACE FUNCTION {schema}.tally_tickets() RETURNS trigger LANGUAGE plpgsql AS $tally$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
+    IF {catching_up} THEN
+        RETURN NULL;  -- counted all at once at its end (``adapters.catching_up``)
+    ELSIF TG_OP = 'INSERT' THEN
         {upsert_added}
     ELSIF TG_OP = 'UPDATE' THEN
         {upsert_moved}
@@ -221,12 +224,12 @@ GROUP BY c.conname
 _UPGRADE_TIMEOUT_SECONDS = 3_600.0
 
 
-def _quoted(identifier: str) -> str:
+def quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
 async def ensure_schema(pool: asyncpg.Pool, schema: str) -> None:
-    quoted = _quoted(schema)
+    name = quoted(schema)
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(
             "SELECT pg_advisory_xact_lock(hashtext($1))",
@@ -235,7 +238,7 @@ async def ensure_schema(pool: asyncpg.Pool, schema: str) -> None:
         )
         await connection.execute(
             _DDL.format(
-                schema=quoted,
+                schema=name,
                 ticket_columns_added=_added(_TICKET_COLUMNS_ADDED),
                 entry_columns_added=_added(_ENTRY_COLUMNS_ADDED),
                 letter_columns_added=_added(_LETTER_COLUMNS_ADDED),
@@ -246,9 +249,9 @@ async def ensure_schema(pool: asyncpg.Pool, schema: str) -> None:
         await _add_columns(connection, schema, "timeline", _ENTRY_COLUMNS_ADDED)
         await _add_columns(connection, schema, "dead_letters", _LETTER_COLUMNS_ADDED)
         await _rekey_timeline(connection, schema)
-        await connection.execute(_INDEXES.format(schema=quoted), timeout=_UPGRADE_TIMEOUT_SECONDS)
-        await _keep_tallies(connection, quoted)
-        await keep_words(connection, quoted, schema)
+        await connection.execute(_INDEXES.format(schema=name), timeout=_UPGRADE_TIMEOUT_SECONDS)
+        await _keep_tallies(connection, name)
+        await keep_words(connection, name, schema)
 
 
 async def _keep_tallies(connection: Connection, schema: str) -> None:
@@ -258,7 +261,7 @@ async def _keep_tallies(connection: Connection, schema: str) -> None:
         f"upsert_{name}": _UPSERT_TALLIES.format(schema=schema, key=_TALLY_KEY, deltas=deltas.format(row=_TALLY_OF_ROW))
         for name, deltas in (("added", _ADDED), ("moved", f"{_ADDED} UNION ALL {_REMOVED}"), ("removed", _REMOVED))
     }
-    await connection.execute(_TALLIES.format(schema=schema, key=_TALLY_KEY, **upsert))
+    await connection.execute(_TALLIES.format(schema=schema, key=_TALLY_KEY, catching_up=IN_CATCH_UP, **upsert))
     for name, event in _TALLY_TRIGGERS.items():
         await connection.execute(f"DROP TRIGGER IF EXISTS {name} ON {schema}.tickets")
         await connection.execute(
@@ -266,16 +269,22 @@ async def _keep_tallies(connection: Connection, schema: str) -> None:
             f" FOR EACH STATEMENT EXECUTE FUNCTION {schema}.tally_tickets()"
         )
     if fresh:
-        await connection.execute(
-            f"INSERT INTO {schema}.ticket_counts ({_TALLY_KEY}, n)"
-            f" SELECT {_TALLY_OF_ROW}, count(*) FROM {schema}.tickets GROUP BY 1, 2, 3, 4, 5, 6, 7",
-            timeout=_UPGRADE_TIMEOUT_SECONDS,
-        )
+        await refill_tallies(connection, schema)
+
+
+async def refill_tallies(connection: Connection, schema: str) -> None:
+    """Count every ticket anew (``schema`` quoted), in the caller's transaction."""
+    await connection.execute(f"TRUNCATE {schema}.ticket_counts")
+    await connection.execute(
+        f"INSERT INTO {schema}.ticket_counts ({_TALLY_KEY}, n)"
+        f" SELECT {_TALLY_OF_ROW}, count(*) FROM {schema}.tickets GROUP BY 1, 2, 3, 4, 5, 6, 7",
+        timeout=_UPGRADE_TIMEOUT_SECONDS,
+    )
 
 
 async def _add_columns(connection: Connection, schema: str, table: str, columns: dict[str, str]) -> None:
     present = {row["column_name"] for row in await connection.fetch(_COLUMNS, schema, table)}
-    qualified = f"{_quoted(schema)}.{_quoted(table)}"
+    qualified = f"{quoted(schema)}.{quoted(table)}"
     for name, definition in columns.items():
         if name in present:
             continue
@@ -289,12 +298,12 @@ async def _add_columns(connection: Connection, schema: str, table: str, columns:
 
 async def _rekey_timeline(connection: Connection, schema: str) -> None:
     """The first version keyed the timeline by (ticket_id, version), one entry per event."""
-    qualified = f"{_quoted(schema)}.timeline"
+    qualified = f"{quoted(schema)}.timeline"
     key = await connection.fetchrow(_PRIMARY_KEY, qualified)
     if key is not None and tuple(key["columns"]) == _ENTRY_KEY:
         return
     if key is not None:
-        await connection.execute(f"ALTER TABLE {qualified} DROP CONSTRAINT {_quoted(key['conname'])}")
+        await connection.execute(f"ALTER TABLE {qualified} DROP CONSTRAINT {quoted(key['conname'])}")
     await connection.execute(
         f"ALTER TABLE {qualified} ADD CONSTRAINT timeline_pkey PRIMARY KEY ({', '.join(_ENTRY_KEY)})",
         timeout=_UPGRADE_TIMEOUT_SECONDS,

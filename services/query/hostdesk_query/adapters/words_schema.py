@@ -10,7 +10,8 @@
   catch-up's COPY): a ticket's insert brings its subject, a timeline insert its posts' bodies (one statement's
   posts of a ticket joined into one text). A ticket's words stop growing at about half a megabyte of lexemes
   (PostgreSQL's limit for one is a megabyte): what it says after that is not searched.
-- A table made now is filled from the tickets and timeline already there.
+- A table made now is filled from the tickets and timeline already there, and so is it at the end of a catch-up,
+  whose own writes the triggers leave alone (``adapters.catching_up``).
 
 ``unaccent`` is a trusted extension: the read model's role creates it (in ``public``, unless the database has it
 already) when it may create in the database, else an administrator must have created it first.
@@ -22,10 +23,11 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from hostdesk_query.adapters.catching_up import IN_CATCH_UP
 from hostdesk_query.domain.language import Language
 
 if TYPE_CHECKING:
-    Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+    Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record] | asyncpg.Connection[asyncpg.Record]
 
 # The configuration of each language, by name in the read model's schema (its connections' search_path).
 CONFIGS = {Language.EN: "hostdesk_en", Language.FR: "hostdesk_fr"}
@@ -33,6 +35,9 @@ _BASE = {Language.EN: "english", Language.FR: "french"}
 PUBLIC_WEIGHTS = "AB"  # the subject and the public posts
 _GROWS_UNTIL_BYTES = 500_000
 _UPGRADE_TIMEOUT_SECONDS = 3_600.0
+_INDEX = "ticket_words_by_word"
+_INDEX_DDL = "CREATE INDEX IF NOT EXISTS " + _INDEX + " ON {schema}.ticket_words USING gin (words)"
+_INDEX_MEMORY = "256MB"  # building the index once, in memory rather than in runs on disk
 
 
 def config_of(language_column: str, schema: str | None = None) -> str:
@@ -62,10 +67,13 @@ CREATE TABLE IF NOT EXISTS {schema}.ticket_words (
     ticket_id uuid PRIMARY KEY,
     words     tsvector NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ticket_words_by_word ON {schema}.ticket_words USING gin (words);
+{index};
 
 CREATE OR REPLACE FUNCTION {schema}.words_of_tickets() RETURNS trigger LANGUAGE plpgsql AS $words$
 BEGIN
+    IF {catching_up} THEN
+        RETURN NULL;  -- filled all at once at its end (``adapters.catching_up``)
+    END IF;
     INSERT INTO {schema}.ticket_words AS w (ticket_id, words)
     SELECT ticket_id, setweight(to_tsvector({subject_config}, subject), 'A') FROM added ORDER BY ticket_id
     ON CONFLICT (ticket_id) DO UPDATE SET words = EXCLUDED.words || w.words;
@@ -75,6 +83,9 @@ $words$;
 
 CREATE OR REPLACE FUNCTION {schema}.words_of_posts() RETURNS trigger LANGUAGE plpgsql AS $words$
 BEGIN
+    IF {catching_up} THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO {schema}.ticket_words AS w (ticket_id, words)
     SELECT * FROM ({posts}) AS posts ORDER BY ticket_id
     ON CONFLICT (ticket_id) DO UPDATE SET words = CASE
@@ -82,6 +93,14 @@ BEGIN
     RETURN NULL;
 END
 $words$;
+
+-- A ticket's words, post after post, growing as the triggers let them (``refill_words``).
+CREATE OR REPLACE FUNCTION {schema}.words_grown(words tsvector, more tsvector) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $grown$ SELECT CASE WHEN pg_column_size(words) > {grows_until} THEN words ELSE words || more END $grown$;
+CREATE OR REPLACE AGGREGATE {schema}.words_of(tsvector) (
+    SFUNC = {schema}.words_grown, STYPE = tsvector, INITCOND = ''
+);
 """
 _TRIGGERS = {
     "tickets_words_on_insert": (
@@ -119,6 +138,8 @@ async def keep_words(connection: Connection, schema: str, name: str) -> None:
             subject_config=config_of("language", schema),
             posts=_posts(schema, entries.format(schema=schema)),
             grows_until=_GROWS_UNTIL_BYTES,
+            catching_up=IN_CATCH_UP,
+            index=_INDEX_DDL.format(schema=schema),
         )
     )
     for trigger, (event, function) in _TRIGGERS.items():
@@ -129,7 +150,7 @@ async def keep_words(connection: Connection, schema: str, name: str) -> None:
             f" FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}()"
         )
     if fresh:
-        await _fill(connection, schema)
+        await refill_words(connection, schema)
 
 
 async def _unaccent(connection: Connection) -> str:
@@ -144,12 +165,21 @@ async def _unaccent(connection: Connection) -> str:
     return f'"{home}".unaccent'
 
 
-async def _fill(connection: Connection, schema: str) -> None:
-    entries = f"(SELECT e.*, t.language FROM {schema}.timeline AS e JOIN {schema}.tickets AS t USING (ticket_id)) AS e"
+async def refill_words(connection: Connection, schema: str) -> None:
+    """Every ticket's words anew (``schema`` quoted), in the caller's transaction: its subject, then each post in
+    its order, read off the timeline's key, the index built after."""
+    subject = f"setweight(to_tsvector({config_of('t.language', schema)}, t.subject), 'A')"
+    weight = "(CASE WHEN e.visibility = 'internal' THEN 'D' ELSE 'B' END)::\"char\""
+    post = f"setweight(to_tsvector({config_of('t.language', schema)}, e.body), {weight})"
+    await connection.execute(f"TRUNCATE {schema}.ticket_words")
+    await connection.execute(f"DROP INDEX IF EXISTS {schema}.{_INDEX}")
     await connection.execute(
         f"INSERT INTO {schema}.ticket_words (ticket_id, words)"
-        f" SELECT t.ticket_id, setweight(to_tsvector({config_of('t.language', schema)}, t.subject), 'A')"
-        f" || coalesce(p.words, '') FROM {schema}.tickets AS t LEFT JOIN ({_posts(schema, entries)}) AS p"
-        " USING (ticket_id)",
+        f" SELECT t.ticket_id, {schema}.words_grown({subject}, coalesce(p.words, ''))"
+        f" FROM {schema}.tickets AS t LEFT JOIN LATERAL ("
+        f" SELECT {schema}.words_of({post} ORDER BY e.version, e.part) AS words FROM {schema}.timeline AS e"
+        " WHERE e.ticket_id = t.ticket_id AND e.body IS NOT NULL) AS p ON true",
         timeout=_UPGRADE_TIMEOUT_SECONDS,
     )
+    await connection.execute(f"SET LOCAL maintenance_work_mem = '{_INDEX_MEMORY}'")
+    await connection.execute(_INDEX_DDL.format(schema=schema), timeout=_UPGRADE_TIMEOUT_SECONDS)

@@ -20,7 +20,10 @@ a transaction with a lock per ticket for each batch) would take long over a long
 4. **Events ahead of their ticket** are held and tried again with each chunk (``domain.catchup_plan``). Those
    still held at the end, or too many of them, are left to the live path: the durable consumer then starts at
    the first held message (what lies after it comes again and is acknowledged as duplicates).
-5. **The hand-over.** The durable consumer is created starting at the progress row's resume sequence (the
+5. **The tallies and the words** (counts, search) are left by the chunks' triggers and filled all at once, in
+   one transaction, once everything is written (``adapters.catching_up``): until then, counts and search show
+   what they held before the catch-up.
+6. **The hand-over.** The durable consumer is created starting at the progress row's resume sequence (the
    stream's last sequence + 1, when nothing is held); what was published meanwhile comes through it, without a
    gap or a double. A crash anywhere resumes from the last chunk committed; SIGTERM stops after the chunks in
    hand. NATS and PostgreSQL outages are waited out, each attempt resuming from the progress row.
@@ -169,6 +172,7 @@ class CatchUp:
                 resume_seq = await self._read_and_write(store, start, last=last)
             if resume_seq is None:
                 return None
+        await store.fill_tallies_and_words()
         durable = replace(self._durable, deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=resume_seq)
         await self._js.add_consumer(self._stream, durable)
         await store.finish()
