@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -31,7 +33,7 @@ import httpx
 from hostdesk_contracts.runtime.auth import issue_token
 
 from hostdesk_devtools.bench.fan_out import FanOut, fan_out
-from hostdesk_devtools.bench.stage import close_stage, open_stage, operator
+from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage, operator
 from hostdesk_devtools.bench.stats import percentile
 from hostdesk_devtools.bench.traffic import TENANT
 
@@ -135,6 +137,8 @@ async def run(tickets: int, requests: int, *, consoles: int, keep: bool = False)
             viewers = [tokens["supervisor"]] + [
                 issue_token(secret=stage.secret, account_id=f"{TENANT}-agent-{n}") for n in range(PROVIDER_AGENTS)
             ]
+            explained = RESULTS_DIR / f"{stamp}-explain.md"
+            await asyncio.to_thread(_explain, stage, explained, number=number, ticket_id=long_ticket)
             for count in (1, consoles):
                 fan_outs.append(
                     await fan_out(
@@ -186,6 +190,28 @@ async def run(tickets: int, requests: int, *, consoles: int, keep: bool = False)
     if len(fan_outs) == 2 and fan_outs[0].p99_ms:
         print(f"p99 with {fan_outs[1].consoles:,} consoles / with one: {fan_outs[1].p99_ms / fan_outs[0].p99_ms:.1f}x")
     return figures
+
+
+def _explain(stage: Stage, out: Path, *, number: int, ticket_id: str) -> None:
+    """The plans of the probes' reads and the read model's size, from query's own explaining entry point."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    arguments = [
+        f"--tenant={TENANT}",
+        f"--staff={TENANT}-agent-1",
+        "--departments=Technical Support",
+        f"--customer={TENANT}-customer-0",
+        "--email=owner0@customer0.example",
+        f"--number=#{number}",
+        f"--ticket={ticket_id}",
+    ]
+    with out.open("w") as written:
+        subprocess.run(
+            [sys.executable, "-m", "hostdesk_query.entrypoints.explain", *arguments],
+            env=stage.config.environment("query"),
+            stdout=written,
+            check=True,
+        )
+    print(f"plans and sizes: {out}", flush=True)
 
 
 async def _long_ticket(intake: str, tokens: dict[str, str], query: httpx.AsyncClient, *, posts: int) -> str:
