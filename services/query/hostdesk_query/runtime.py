@@ -128,6 +128,8 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
     )
     feeding = asyncio.create_task(feed.run(), name="live feed")
     feeding.add_done_callback(_log_crash)
+    pinging = asyncio.create_task(hub.ping_idle_every(settings.live_ping_seconds, stopping), name="live pings")
+    pinging.add_done_callback(_log_crash)
     replayer = Replayer(
         read_models.serving, read_models.serving, signer=signer, every=_REPLAY_LOOK_SECONDS, stopping=stopping
     )
@@ -142,7 +144,7 @@ async def _start_on(settings: Settings, resources: AsyncExitStack) -> Runtime:
         blobs=NatsBlobStore(lambda: client, subjects=settings.subjects, timeout=settings.attachment_timeout_seconds),
         hub=hub,
         stopping=stopping,
-        tasks=(feeding, replaying),
+        tasks=(feeding, pinging, replaying),
         read_models=read_models,
         resources=resources,
     )

@@ -8,7 +8,7 @@ from hostdesk_contracts.access import Reach, reach_of
 from hostdesk_contracts.base import Role, Visibility
 from hostdesk_devtools.stories import TicketStory, account
 from hostdesk_query.domain.live import ChangeKind, LiveChange, kind_of, told_to
-from hostdesk_query.service_layer.live_hub import LiveHub, Stream, TooManyStreams
+from hostdesk_query.service_layer.live_hub import LiveHub, Ping, Stream, TooManyStreams
 
 TENANT = "tenant-live"
 CUSTOMER, AGENT, STRANGER = account(TENANT), account(TENANT, Role.AGENT), account(TENANT)
@@ -38,7 +38,7 @@ async def drained(stream: Stream) -> list[int]:
                 got = await stream.next()
         except TimeoutError:
             return seqs
-        seqs.append(-1 if got is None else got.seq)
+        seqs.append(-1 if got is None else 0 if isinstance(got, Ping) else got.seq)
 
 
 def test_the_kind_of_each_event_and_whose_it_is() -> None:
@@ -119,3 +119,41 @@ async def test_a_caller_holds_at_most_so_many_streams_and_one_dropped_unclosed_i
     del second
     gc.collect()
     hub.open(reach_of(CUSTOMER), after=None)
+
+
+async def test_only_a_stream_told_nothing_since_the_last_ping_is_pinged_and_never_ahead_of_a_change() -> None:
+    hub = LiveHub(buffer=10, queue=10, per_caller=5)
+    hub.started_at(1)
+    idle, busy, waiting = (hub.open(reach_of(CUSTOMER), after=None) for _ in range(3))
+    hub.ping_idle()  # nothing told yet: every stream pinged once
+    assert [await drained(stream) for stream in (idle, busy, waiting)] == [[0], [0], [0]]
+
+    hub.publish(change(1))
+    assert [await drained(stream) for stream in (busy, waiting)] == [[1], [1]]  # idle has not read its change
+    hub.ping_idle()  # all three were told something since
+    hub.ping_idle()  # told nothing since, but idle still has its change waiting: no ping behind it
+    assert [await drained(stream) for stream in (idle, busy, waiting)] == [[1], [0], [0]]
+
+
+async def test_what_waits_already_is_taken_at_once_up_to_the_end_of_an_overflowed_stream() -> None:
+    hub = LiveHub(buffer=10, queue=2, per_caller=5)
+    hub.started_at(1)
+    stream = hub.open(reach_of(CUSTOMER), after=None)
+    for seq in range(1, 5):
+        hub.publish(change(seq))
+
+    first = await stream.next()
+    assert isinstance(first, LiveChange)
+    assert first.seq == 1
+    assert [getattr(told, "seq", told) for told in stream.waiting()] == [2, None]
+    assert stream.waiting() == []
+
+
+async def test_the_hub_pings_idle_streams_on_its_own_until_stopped() -> None:
+    hub, stopping = LiveHub(buffer=10, queue=10, per_caller=5), asyncio.Event()
+    stream = hub.open(reach_of(CUSTOMER), after=None)
+    pinging = asyncio.create_task(hub.ping_idle_every(0.01, stopping))
+    async with asyncio.timeout(5):
+        assert isinstance(await stream.next(), Ping)
+    stopping.set()
+    await asyncio.wait_for(pinging, timeout=5)

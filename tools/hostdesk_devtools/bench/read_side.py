@@ -10,6 +10,9 @@ prints the median and the 99th percentile of each beside ``GET /healthz`` (no da
 the ratio is what the machine's speed of the day does not change. The JSON goes to
 ``bench/results/<stamp>-read-side.json``.
 
+With ``--copies N`` the generated tickets are copied N times over in the read model, in SQL (``bench.copies``),
+before anything is measured: a read model of a million tickets in minutes rather than most of a day.
+
 Last, live updates: ``--consoles`` staff streams (``bench.fan_out``) told of internal notes posted on one ticket,
 beside one console alone in the same run. The provider's 31 staff take them in turn, so query is started with
 ``QUERY_LIVE_STREAMS_PER_CALLER`` raised to let each hold its share (a console per agent, as a provider with a
@@ -32,6 +35,7 @@ import asyncpg
 import httpx
 from hostdesk_contracts.runtime.auth import issue_token
 
+from hostdesk_devtools.bench.copies import copy_read_model
 from hostdesk_devtools.bench.fan_out import FanOut, fan_out
 from hostdesk_devtools.bench.stage import Stage, close_stage, open_stage, operator
 from hostdesk_devtools.bench.stats import percentile
@@ -42,6 +46,7 @@ RUN_DIR = Path(".run") / "bench"
 WARM_UP = 5
 LONG_TICKET_POSTS = 200
 PROVIDER_AGENTS = 30  # ``hostdesk generate``'s, beside its supervisor
+QUERY_SCHEMA = "query"  # the stage's read model: version 1 is QUERY_DB_SCHEMA itself
 FAN_OUT_POSTS = 50
 FAN_OUT_PER_SECOND = 5.0
 
@@ -92,7 +97,7 @@ async def _measure(
     return sorted(latencies), sorted(statuses)
 
 
-async def run(tickets: int, requests: int, *, consoles: int, keep: bool = False) -> list[Figure]:
+async def run(tickets: int, requests: int, *, consoles: int, copies: int = 1, keep: bool = False) -> list[Figure]:
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
     per_caller = -(-consoles // (PROVIDER_AGENTS + 1))
     stage = await open_stage(
@@ -118,6 +123,9 @@ async def run(tickets: int, requests: int, *, consoles: int, keep: bool = False)
         try:
             await _until_read(clients["supervisor"], within=600)
             caught_up = time.monotonic() - started
+            copying = time.monotonic()
+            in_read_model = await copy_read_model(stage.database_url, QUERY_SCHEMA, copies=copies)
+            copied = time.monotonic() - copying
             await _analyze(stage.database_url)  # as autovacuum would have by the time a provider has this many
             page = (await clients["customer"].get("/v1/tickets", params={"limit": "1"})).json()["items"]
             number = page[0]["number"] if page else 100_000
@@ -167,6 +175,9 @@ async def run(tickets: int, requests: int, *, consoles: int, keep: bool = False)
         json.dumps(
             {
                 "tickets": tickets,
+                "copies": copies,
+                "tickets_read": in_read_model,
+                "copy_seconds": round(copied, 1),
                 "requests": requests,
                 "generate_seconds": round(generated, 1),
                 "until_read_seconds": round(caught_up, 1),
@@ -177,6 +188,8 @@ async def run(tickets: int, requests: int, *, consoles: int, keep: bool = False)
         )
     )
     print(f"{tickets} tickets generated in {generated:.0f} s, all in the read model after {caught_up:.0f} s; {out}")
+    if copies > 1:
+        print(f"copied {copies} times in SQL in {copied:.0f} s: {in_read_model:,} tickets read")
     print(f"{'probe':32} {'p50 ms':>8} {'p99 ms':>8} {'p99 / healthz':>14}  statuses")
     for figure in figures:
         ratio = figure.p99_over_baseline
@@ -264,11 +277,27 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--consoles", type=int, default=1_000, help="live streams open at once (1,000)")
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="copy the generated tickets in the read model this many times (bench.copies)",
+    )
     parser.add_argument("--keep", action="store_true", help="leave the system running after the probes (to explain)")
     arguments = parser.parse_args()
     if not 1 <= arguments.consoles <= 10_000:
         parser.error("--consoles must be between 1 and 10,000")
-    asyncio.run(run(arguments.tickets, arguments.requests, consoles=arguments.consoles, keep=arguments.keep))
+    if not 1 <= arguments.copies <= 1_000:
+        parser.error("--copies must be between 1 and 1,000")
+    asyncio.run(
+        run(
+            arguments.tickets,
+            arguments.requests,
+            consoles=arguments.consoles,
+            copies=arguments.copies,
+            keep=arguments.keep,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import re
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -12,15 +12,18 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 from hostdesk_contracts.problems import Problem
 from hostdesk_contracts.runtime.problems import TooManyRequests
 
-from hostdesk_query.api.deps import ReachDep, SettingsDep
+from hostdesk_query.api.deps import ReachDep
 from hostdesk_query.api.list_filters import invalid
 from hostdesk_query.api.routes import PROBLEMS
 from hostdesk_query.api.schemas import LiveChangeOut
-from hostdesk_query.service_layer.live_hub import LiveHub, Stream, TooManyStreams
+from hostdesk_query.domain.live import LiveChange
+from hostdesk_query.service_layer.live_hub import LiveHub, Ping, Stream, Told, TooManyStreams
 
 router = APIRouter(prefix="/v1/stream", tags=["live"])
 
 _RETRY_MILLISECONDS = 3_000  # how long a browser's EventSource waits before it reconnects
+_PING = format_sse_event(comment="ping")
+_OVERFLOW = format_sse_event(event="overflow", data_str="{}")
 
 
 async def get_hub(request: Request) -> LiveHub:
@@ -42,7 +45,22 @@ def _after(header: str | None, query: int | None) -> int | None:
     return int(header)
 
 
-async def _events(hub: LiveHub, stream: Stream, *, ping: float) -> AsyncIterator[bytes]:
+def _told(told: Told) -> bytes:
+    if told is None:
+        return _OVERFLOW
+    if isinstance(told, Ping):
+        return _PING
+    return _frame(told)
+
+
+@functools.lru_cache(maxsize=1_024)
+def _frame(change: LiveChange) -> bytes:
+    """A change as told: the same bytes for every stream told it, made once (a thousand consoles, one encoding)."""
+    data = LiveChangeOut.of(change).model_dump_json()
+    return format_sse_event(event="ticket", data_str=data, id=str(change.seq))
+
+
+async def _events(hub: LiveHub, stream: Stream) -> AsyncIterator[bytes]:
     try:
         yield format_sse_event(retry=_RETRY_MILLISECONDS, comment="hostdesk live updates")
         if stream.resync:
@@ -50,17 +68,10 @@ async def _events(hub: LiveHub, stream: Stream, *, ping: float) -> AsyncIterator
             # from here.
             yield format_sse_event(event="resync", data_str="{}", id=str(hub.last_seq))
         while True:
-            try:
-                async with asyncio.timeout(ping):
-                    change = await stream.next()
-            except TimeoutError:
-                yield format_sse_event(comment="ping")
-                continue
-            if change is None:
-                yield format_sse_event(event="overflow", data_str="{}")
+            told = [await stream.next(), *stream.waiting()]  # what waits already goes out in one write
+            yield b"".join(_told(each) for each in told)
+            if told[-1] is None:
                 return
-            data = LiveChangeOut.of(change).model_dump_json()
-            yield format_sse_event(event="ticket", data_str=data, id=str(change.seq))
     finally:
         hub.close(stream)
 
@@ -77,7 +88,6 @@ async def _events(hub: LiveHub, stream: Stream, *, ping: float) -> AsyncIterator
 async def live_stream(
     reach: ReachDep,
     hub: HubDep,
-    settings: SettingsDep,
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", description="The id of the last change received.")
     ] = None,
@@ -96,4 +106,4 @@ async def live_stream(
         stream = hub.open(reach, after=_after(last_event_id, after))
     except TooManyStreams as error:
         raise TooManyRequests(str(error), retry_after_seconds=_RETRY_MILLISECONDS / 1000) from error
-    return EventSourceResponse(_events(hub, stream, ping=settings.live_ping_seconds))
+    return EventSourceResponse(_events(hub, stream))

@@ -5,6 +5,10 @@ it received is given every later change the hub still keeps before any new one, 
 so that none is missed and none told twice; one whose last change is older than the oldest kept (or that the hub
 has not read yet, on a replica started since) is told to read its lists again (``resync``) and then goes on.
 
+A stream told nothing for a while is sent a ping (``ping_idle``, every ``QUERY_LIVE_PING_SECONDS``) through its
+queue, so that a stream waiting for its next change holds no timer of its own (a thousand consoles, no thousand
+timers rescheduled with every change).
+
 Memory is bounded per stream: at most ``queue`` new changes (beside those replayed, at most ``buffer``) wait for
 a client that reads slowly; one more and the stream ends (``overflowed``), and the client reconnects from its
 last change. Each caller (tenant and account)
@@ -14,6 +18,7 @@ has at most ``per_caller`` streams open on a replica.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from collections import defaultdict, deque
 
@@ -26,29 +31,52 @@ class TooManyStreams(Exception):
     """The caller has as many streams open as it may."""
 
 
+class Ping:
+    """Nothing was told to the stream for a while: the client hears it is still there."""
+
+
+PING = Ping()
+Told = LiveChange | Ping | None  # None: the stream overflowed
+
+
 class Stream:
     def __init__(self, reach: Reach, *, queue: int, replay: list[LiveChange], resync: bool) -> None:
         self.reach = reach
         self.resync = resync  # the changes since the client's last are no longer kept: it must read again
         self.overflowed = False
         self._limit = queue
-        self._queue: asyncio.Queue[LiveChange | None] = asyncio.Queue()  # None: the stream overflowed
+        self._told = False  # since the last ping
+        self._queue: asyncio.Queue[Told] = asyncio.Queue()
         for change in replay:
             self._queue.put_nowait(change)
 
     def offer(self, change: LiveChange) -> None:
         if self.overflowed or not told_to(self.reach, change):
             return
+        self._told = True
         if self._queue.qsize() >= self._limit:
             self.overflowed = True
             self._queue.put_nowait(None)
             return
         self._queue.put_nowait(change)
 
-    async def next(self) -> LiveChange | None:
-        """The next change for this stream, once there is one; None once it overflowed. Cancelling the wait
-        loses nothing."""
+    def ping(self) -> None:
+        """A ping, unless the stream was told something since the last one (or has something waiting)."""
+        if not self._told and self._queue.empty():
+            self._queue.put_nowait(PING)
+        self._told = False
+
+    async def next(self) -> Told:
+        """The next change for this stream, once there is one; a ping when idle; None once it overflowed.
+        Cancelling the wait loses nothing."""
         return await self._queue.get()
+
+    def waiting(self) -> list[Told]:
+        """What is already waiting after the one ``next`` gave, up to the end of the stream (None)."""
+        ready: list[Told] = []
+        while not self._queue.empty() and (not ready or ready[-1] is not None):
+            ready.append(self._queue.get_nowait())
+        return ready
 
 
 class LiveHub:
@@ -99,3 +127,15 @@ class LiveHub:
 
     def close(self, stream: Stream) -> None:
         self._streams[stream.reach.tenant].discard(stream)
+
+    def ping_idle(self) -> None:
+        """Ping every stream told nothing since the last call."""
+        for streams in self._streams.values():
+            for stream in list(streams):
+                stream.ping()
+
+    async def ping_idle_every(self, seconds: float, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=seconds)
+            self.ping_idle()

@@ -1,0 +1,53 @@
+"""The read-side bench's copies of a generated read model (``hostdesk_devtools.bench.copies``): each copy a
+ticket of its own, its timeline and words with it, the tallies still true."""
+
+from __future__ import annotations
+
+import asyncpg
+from hostdesk_contracts.access import reach_of
+from hostdesk_contracts.base import Role, Visibility
+from hostdesk_devtools.bench.copies import copy_read_model
+from hostdesk_devtools.stories import TicketStory, account
+from hostdesk_query.adapters.postgres import PostgresReadModel
+from hostdesk_query.domain.listing import TicketFilter
+from hostdesk_query.domain.projection import change_of
+from hostdesk_query.domain.search import search_of
+
+from tests.integration.query.conftest import SCHEMA
+from tests.support import tallies
+
+
+async def test_copies_are_tickets_of_their_own_with_their_timeline_words_and_counts(
+    read_model: PostgresReadModel, query_pool: asyncpg.Pool, database_url: str, tenant: str
+) -> None:
+    customer, agent = account(tenant), account(tenant, Role.AGENT)
+    story = TicketStory(customer)
+    events = [
+        story.opened(subject="The RAID array is degraded", body="Disk 2 failed on the server."),
+        story.reply(agent, "Swapping the disk tonight.", visibility=Visibility.INTERNAL),
+        story.reply(agent, "Done: the array is rebuilding."),
+    ]
+    await read_model.apply([change_of(event) for event in events])  # type: ignore[arg-type]
+    before = await query_pool.fetchval("SELECT count(*) FROM tickets")
+
+    after = await copy_read_model(database_url, SCHEMA, copies=3)
+
+    assert after == before * 3
+    mine = await query_pool.fetch(
+        "SELECT ticket_id, number, updated_at FROM tickets WHERE requester_id = $1 ORDER BY number", customer.account_id
+    )
+    assert len({row["ticket_id"] for row in mine}) == 3
+    assert len({row["number"] for row in mine}) == 3
+    timelines = await query_pool.fetch(
+        "SELECT ticket_id, count(*) AS n FROM timeline WHERE ticket_id = ANY($1::uuid[]) GROUP BY ticket_id",
+        [row["ticket_id"] for row in mine],
+    )
+    assert sorted(row["n"] for row in timelines) == [3, 3, 3]
+    kept, recounted = await tallies(query_pool, SCHEMA)
+    assert kept == recounted
+    found = await read_model.search_tickets(reach_of(agent), search_of("rebuilding"), filters=TicketFilter(), limit=20)
+    assert {hit.ticket.ticket_id for hit in found.hits} == {row["ticket_id"] for row in mine}
+    public = await read_model.search_tickets(
+        reach_of(customer), search_of("swapping"), filters=TicketFilter(), limit=20
+    )
+    assert public.hits == ()  # the internal note's words stayed internal in every copy
