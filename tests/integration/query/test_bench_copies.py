@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import asyncpg
 from hostdesk_contracts.access import reach_of
-from hostdesk_contracts.base import Role, Visibility
+from hostdesk_contracts.base import Role
 from hostdesk_devtools.bench.copies import copy_read_model
-from hostdesk_devtools.stories import TicketStory, account
+from hostdesk_devtools.stories import account
 from hostdesk_query.adapters.postgres import PostgresReadModel
 from hostdesk_query.domain.listing import TicketFilter
-from hostdesk_query.domain.projection import change_of
 from hostdesk_query.domain.search import search_of
 
-from tests.integration.query.conftest import SCHEMA
+from tests.integration.query.conftest import SCHEMA, degraded_raid
 from tests.support import tallies
 
 
@@ -21,18 +20,15 @@ async def test_copies_are_tickets_of_their_own_with_their_timeline_words_and_cou
     read_model: PostgresReadModel, query_pool: asyncpg.Pool, database_url: str, tenant: str
 ) -> None:
     customer, agent = account(tenant), account(tenant, Role.AGENT)
-    story = TicketStory(customer)
-    events = [
-        story.opened(subject="The RAID array is degraded", body="Disk 2 failed on the server."),
-        story.reply(agent, "Swapping the disk tonight.", visibility=Visibility.INTERNAL),
-        story.reply(agent, "Done: the array is rebuilding."),
-    ]
-    await read_model.apply([change_of(event) for event in events])  # type: ignore[arg-type]
+    await degraded_raid(read_model, customer, agent)
     before = await query_pool.fetchval("SELECT count(*) FROM tickets")
+    entries = await query_pool.fetchval("SELECT count(*) FROM timeline")
 
     after = await copy_read_model(database_url, SCHEMA, copies=3)
 
     assert after == before * 3
+    assert await query_pool.fetchval("SELECT count(*) FROM ticket_words") == after  # no copy of a copy
+    assert await query_pool.fetchval("SELECT count(*) FROM timeline") == entries * 3
     mine = await query_pool.fetch(
         "SELECT ticket_id, number, updated_at FROM tickets WHERE requester_id = $1 ORDER BY number", customer.account_id
     )

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from hostdesk_contracts.base import Role, Visibility
-from hostdesk_devtools.stories import TicketStory, account
+from hostdesk_contracts.base import Role
+from hostdesk_devtools.stories import account
 from hostdesk_query.adapters.postgres import PostgresReadModel
-from hostdesk_query.domain.projection import change_of
 from hostdesk_query.entrypoints.explain import main
 
-from tests.integration.query.conftest import SCHEMA
+from tests.integration.query.conftest import SCHEMA, degraded_raid
 
 
 async def test_each_read_is_explained_with_its_buffers_and_the_tables_are_sized(
@@ -22,12 +21,7 @@ async def test_each_read_is_explained_with_its_buffers_and_the_tables_are_sized(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     customer, agent = account(tenant), account(tenant, Role.AGENT)
-    story = TicketStory(customer)
-    events = [
-        story.opened(subject="The RAID array is degraded", body="Disk 2 failed on the server."),
-        story.reply(agent, "Swapping the disk tonight.", visibility=Visibility.INTERNAL),
-    ]
-    await read_model.apply([change_of(event) for event in events])  # type: ignore[arg-type]
+    story = await degraded_raid(read_model, customer, agent)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("QUERY_DB_SCHEMA", SCHEMA)
 
