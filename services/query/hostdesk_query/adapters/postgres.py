@@ -89,9 +89,12 @@ _INSERT_ENTRY = (
     " ON CONFLICT (ticket_id, version, part) DO NOTHING"
 )
 _NOTIFY = "SELECT pg_notify($1, notice) FROM unnest($2::text[]) AS notice"
+# A message set aside is kept once: delivered again before its acknowledgement landed (a slow moment), it finds
+# its letter there already.
 _INSERT_DEAD_LETTER = (
     "INSERT INTO dead_letters (subject, data, headers, error, stream_seq, deliveries)"
-    " VALUES ($1, $2, $3::jsonb, $4, $5, $6)"
+    " SELECT $1, $2, $3::jsonb, $4, $5::bigint, $6 WHERE $5::bigint IS NULL"
+    " OR NOT EXISTS (SELECT 1 FROM dead_letters WHERE stream_seq = $5::bigint AND subject = $1)"
 )
 
 
